@@ -1,0 +1,24 @@
+// The one place where the two builds differ. `simdgrad.relaxed.wasm` is compiled with
+// relaxed-simd enabled and gets a fused multiply-add; `simdgrad.simd128.wasm` gets mul + add.
+// ASC_FEATURE_RELAXED_SIMD is a compile-time constant, so each binary holds only its own path.
+
+/** a * b + c, lane-wise; fused (single rounding) in the relaxed build where the CPU has FMA. */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+/** Scalar a * b + c, kept unfused in both builds so scalar tails match the reference closely. */
+// @ts-ignore: decorator
+@inline export function maddScalar(a: f32, b: f32, c: f32): f32 {
+  return a * b + c;
+}
+
+/** 1 when this binary was compiled with relaxed SIMD; the runtime reports it. */
+export function build_is_relaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
