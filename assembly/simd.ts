@@ -22,3 +22,8 @@
 export function build_is_relaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
+
+/** First byte past the module's static data: the runtime's heap starts here. */
+export function heap_base(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,60 @@
+// Typed binding of assembly/gemm.ts: row-major C = alpha * op(A) * op(B) + beta * C.
+
+import { checkBuf, checkFinite, checkInt } from '../check.js';
+import type { F32Buf } from '../heap.js';
+import type { Runtime } from '../load.js';
+
+export interface GemmArgs {
+  /** A is stored [K, M] (op(A) = A^T) when true, [M, K] otherwise. */
+  transA?: boolean;
+  /** B is stored [N, K] (op(B) = B^T) when true, [K, N] otherwise. */
+  transB?: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha?: number;
+  beta?: number;
+  a: F32Buf;
+  b: F32Buf;
+  c: F32Buf;
+  /** Leading dimensions (row strides in elements); default to the packed row length. */
+  lda?: number;
+  ldb?: number;
+  ldc?: number;
+}
+
+type GemmFn = (m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number,
+  ldb: number, beta: number, c: number, ldc: number, ws: number) => void;
+
+/** Rows x cols matrix with row stride ld needs (rows - 1) * ld + cols values. */
+function extent(rows: number, cols: number, ld: number): number {
+  return (rows - 1) * ld + cols;
+}
+
+export function gemm(rt: Runtime, args: GemmArgs): void {
+  const op = 'gemm';
+  const { m, n, k, a, b, c } = args;
+  const transA = args.transA ?? false;
+  const transB = args.transB ?? false;
+  const alpha = args.alpha ?? 1;
+  const beta = args.beta ?? 0;
+  checkInt(op, 'm', m, 1);
+  checkInt(op, 'n', n, 1);
+  checkInt(op, 'k', k, 1);
+  checkFinite(op, 'alpha', alpha);
+  checkFinite(op, 'beta', beta);
+  const [aRows, aCols] = transA ? [k, m] : [m, k];
+  const [bRows, bCols] = transB ? [n, k] : [k, n];
+  const lda = args.lda ?? aCols;
+  const ldb = args.ldb ?? bCols;
+  const ldc = args.ldc ?? n;
+  checkInt(op, `lda (A is ${aRows}x${aCols})`, lda, aCols);
+  checkInt(op, `ldb (B is ${bRows}x${bCols})`, ldb, bCols);
+  checkInt(op, `ldc (C is ${m}x${n})`, ldc, n);
+  checkBuf(op, 'a', a, extent(aRows, aCols, lda), `A ${aRows}x${aCols} with lda ${lda}`);
+  checkBuf(op, 'b', b, extent(bRows, bCols, ldb), `B ${bRows}x${bCols} with ldb ${ldb}`);
+  checkBuf(op, 'c', c, extent(m, n, ldc), `C ${m}x${n} with ldc ${ldc}`);
+  const name = `gemm_${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
+  const ws = rt.workspace(rt.fn<() => number>('gemm_workspace_bytes')());
+  rt.fn<GemmFn>(name)(m, n, k, alpha, a.ptr, lda, b.ptr, ldb, beta, c.ptr, ldc, ws);
+}
