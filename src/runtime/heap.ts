@@ -10,6 +10,7 @@ export interface F32Buf {
 
 const ALIGN = 64;
 const PAGE = 65536;
+const SLACK = 64;
 
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
@@ -48,8 +49,10 @@ export class WasmHeap {
     }
     const ptr = this.top;
     const end = ptr + size;
-    if (end > this.memory.buffer.byteLength) {
-      const pages = Math.ceil((end - this.memory.buffer.byteLength) / PAGE);
+    // SLACK bytes stay mapped past the last block: vector loads at a row's end may read (never
+    // use) a few bytes beyond it.
+    if (end + SLACK > this.memory.buffer.byteLength) {
+      const pages = Math.ceil((end + SLACK - this.memory.buffer.byteLength) / PAGE);
       try {
         this.memory.grow(pages);
       } catch (e) {
