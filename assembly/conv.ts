@@ -40,70 +40,87 @@ function setGeometry(H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32
 // ---- implicit im2col packers (col[m = (c, kh, kw), p = (oh, ow)] = x[c, ih, iw] or 0)
 
 /**
- * B operand of the forward GEMM: col rows k0.., pixel columns n0.., in NR-wide panels.
- * When a panel's 8 pixels lie in one output row the 8 inputs are contiguous (stride 1: two
- * vector loads) or every other one (stride 2: four loads, two shuffles); otherwise per pixel.
+ * Copies the Cg planes at src [Cg, H, W] into dst [Cg, Hp, Wp], Hp = H + 2PH, Wp = W + 2PW, with
+ * zeros around (negative padding crops). The packers and depthwise kernels then read any tap
+ * without bounds checks. dst needs Cg*Hp*Wp floats plus PAD_SLACK floats of read slack.
+ */
+function pad_planes(src: usize, dst: usize, Cg: i32, H: i32, W: i32, PH: i32, PW: i32): void {
+  const Hp = H + 2 * PH;
+  const Wp = W + 2 * PW;
+  memory.fill(dst, 0, (<usize>Cg * <usize>(Hp * Wp) + PAD_SLACK) << 2);
+  const lo = max(0, PW);
+  const hi = min(Wp, W + PW);
+  if (hi <= lo) return;
+  for (let c = 0; c < Cg; c++) {
+    for (let ihp = max(0, PH); ihp < min(Hp, H + PH); ihp++) {
+      const from = src + (<usize>((c * H + ihp - PH) * W + lo - PW) << 2);
+      const to = dst + (<usize>((c * Hp + ihp) * Wp + lo) << 2);
+      memory.copy(to, from, <usize>(hi - lo) << 2);
+    }
+  }
+}
+
+// Floats readable past a padded copy: a stride-2 row read fetches 16 values from its start.
+const PAD_SLACK: usize = 32;
+
+/**
+ * B operand of the forward GEMM over a padded copy (gH x gW planes, no padding left): col rows
+ * k0.., pixel columns n0.., in NR-wide panels. For each k the panel's 8 pixels form at most a
+ * few runs along output rows; each run is stored as a full 8-wide vector copy (stride 1: two
+ * loads, stride 2: four loads and two shuffles) at its place in the panel, letting it spill
+ * into the following slots, which later runs and later k overwrite; the packed-B block is
+ * followed by the edge tile scratch, so the very last spill stays inside the workspace.
  */
 function pack_b_im2col(dst: usize, x: usize, _ld: i32, k0: i32, n0: i32, kc: i32, nc: i32): void {
   const KK = gKH * gKW;
-  const rowBytes = <usize>gW << 2;
-  const planeBytes = <usize>(gH * gW) << 2;
-  const zero = f32x4.splat(0);
+  const W = gW;
+  const OW = gOW;
+  const SW = gSW;
+  const rowStep = <usize>(gSH * W) << 2;
+  const planeBytes = <usize>(gH * W) << 2;
   for (let j = 0; j < nc; j += NR) {
     const cols = min(NR, nc - j);
     const panel = dst + (<usize>(j * kc) << 2);
     const p0 = n0 + j;
-    const oh0 = p0 / gOW;
-    const ow0 = p0 - oh0 * gOW;
-    const sameRow = cols == NR && ow0 + NR <= gOW;
+    const oh0 = p0 / OW;
+    const ow0 = p0 - oh0 * OW;
     let c = k0 / KK;
-    let r = k0 - c * KK;
+    const r = k0 - c * KK;
     let kh = r / gKW;
     let kw = r - kh * gKW;
     for (let k = 0; k < kc; k++) {
       const d = panel + (<usize>k << 5);
-      const plane = x + <usize>c * planeBytes;
-      if (sameRow) {
-        const ih = oh0 * gSH - gPH + kh * gDH;
-        const iw0 = ow0 * gSW - gPW + kw * gDW;
-        if (<u32>ih >= <u32>gH) {
-          v128.store(d, zero);
-          v128.store(d, zero, 16);
-        } else {
-          const row = plane + <usize>ih * rowBytes;
-          if (gSW == 1 && iw0 >= 0 && iw0 + 8 <= gW) {
-            const s = row + (<usize>iw0 << 2);
-            v128.store(d, v128.load(s));
-            v128.store(d, v128.load(s, 16), 16);
-          } else if (gSW == 2 && iw0 >= 0 && iw0 + 16 <= gW) {
-            const s = row + (<usize>iw0 << 2);
-            v128.store(d, i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
-            v128.store(d, i32x4.shuffle(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), 16);
-          } else {
-            for (let q = 0; q < NR; q++) {
-              const iw = iw0 + q * gSW;
-              store<f32>(d + (<usize>q << 2), <u32>iw < <u32>gW ? load<f32>(row + (<usize>iw << 2)) : 0);
-            }
+      const base = x + <usize>c * planeBytes + (<usize>(kh * gDH * W + kw * gDW) << 2);
+      let q = 0;
+      let ow = ow0;
+      let src = base + <usize>oh0 * rowStep + (<usize>(ow0 * SW) << 2);
+      if (cols < NR) {
+        for (; q < cols; q++) {
+          store<f32>(d + (<usize>q << 2), load<f32>(src));
+          ow++;
+          src += <usize>SW << 2;
+          if (ow == OW) {
+            ow = 0;
+            src += rowStep - (<usize>(OW * SW) << 2);
           }
         }
+        for (; q < NR; q++) store<f32>(d + (<usize>q << 2), 0);
       } else {
-        let oh = oh0;
-        let ow = ow0;
-        for (let q = 0; q < NR; q++) {
-          let v: f32 = 0;
-          if (q < cols) {
-            const ih = oh * gSH - gPH + kh * gDH;
-            const iw = ow * gSW - gPW + kw * gDW;
-            if (<u32>ih < <u32>gH && <u32>iw < <u32>gW) {
-              v = load<f32>(plane + <usize>ih * rowBytes + (<usize>iw << 2));
-            }
-            ow++;
-            if (ow == gOW) {
-              ow = 0;
-              oh++;
-            }
+        while (q < NR) {
+          const o = d + (<usize>q << 2);
+          if (SW == 1) {
+            v128.store(o, v128.load(src));
+            v128.store(o, v128.load(src, 16), 16);
+          } else if (SW == 2) {
+            v128.store(o, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
+            v128.store(o, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
+          } else {
+            const n = min(NR - q, OW - ow);
+            for (let t = 0; t < n; t++) store<f32>(o + (<usize>t << 2), load<f32>(src + (<usize>(t * SW) << 2)));
           }
-          store<f32>(d + (<usize>q << 2), v);
+          q += OW - ow;
+          src += rowStep - (<usize>(ow * SW) << 2);
+          ow = 0;
         }
       }
       kw++;
@@ -188,22 +205,42 @@ function is_depthwise(C: i32, O: i32, G: i32): bool {
   return G == C && G == O && G > 1;
 }
 
+/** Workspace of the dense or depthwise forward: GEMM blocks plus one padded image group. */
+function fwd_ws_bytes(C: i32, H: i32, W: i32, O: i32, KH: i32, KW: i32, PH: i32, PW: i32,
+  G: i32): usize {
+  const padded = alignUp(((<usize>(C / G) * <usize>((H + 2 * PH) * (W + 2 * PW))) + PAD_SLACK) << 2);
+  if (is_depthwise(C, O, G)) return padded + alignUp(<usize>(C * KH * KW) << 2);
+  return padded + <usize>gemm_workspace_bytes();
+}
+
+/** Stride-1 input gradients go through the forward GEMM when the flipped conv's M (C/G) fills a
+ * 4-row tile; with fewer channels (a first layer) col2im wastes less. */
+function bwd_input_as_conv(C: i32, SH: i32, SW: i32, G: i32): bool {
+  return SH == 1 && SW == 1 && C / G >= MR;
+}
+
 /** Bytes of workspace for kind 0 forward, 1 backward-input, 2 backward-weight. */
 export function conv2d_workspace_bytes(kind: i32, N: i32, C: i32, H: i32, W: i32, O: i32, KH: i32,
   KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32, G: i32): usize {
-  const gemm = <usize>gemm_workspace_bytes();
   const KK = <usize>(KH * KW);
   const Cg = <usize>(C / G);
   const Og = <usize>(O / G);
   const OH = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1;
   const OW = (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1;
-  if (is_depthwise(C, O, G)) return alignUp(<usize>C * KK * 4) + 64;
+  if (kind == 0) return fwd_ws_bytes(C, H, W, O, KH, KW, PH, PW, G);
   if (kind == 1) {
-    if (SH == 1 && SW == 1) return alignUp(<usize>C * Og * KK * 4) + gemm;
-    return alignUp(Cg * KK * <usize>(OH * OW) * 4) + gemm;
+    if (is_depthwise(C, O, G)) {
+      if (SH != 1 || SW != 1) return 64;
+      return alignUp(<usize>C * KK * 4) + fwd_ws_bytes(O, OH, OW, C, KH, KW, DH * (KH - 1) - PH, DW * (KW - 1) - PW, G);
+    }
+    if (bwd_input_as_conv(C, SH, SW, G)) {
+      return alignUp(<usize>C * Og * KK * 4) +
+        fwd_ws_bytes(O, OH, OW, C, KH, KW, DH * (KH - 1) - PH, DW * (KW - 1) - PW, G);
+    }
+    return alignUp(Cg * KK * <usize>(OH * OW) * 4) + <usize>gemm_workspace_bytes();
   }
-  if (kind == 2) return alignUp(Cg * KK * Og * 4) + gemm;
-  return gemm;
+  if (is_depthwise(C, O, G)) return 64;
+  return alignUp(Cg * KK * Og * 4) + <usize>gemm_workspace_bytes();
 }
 
 /** y[N,O,OH,OW] = conv(x[N,C,H,W], w[O,C/G,KH,KW]) + bias (bias 0: none), ReLU when relu != 0. */
@@ -212,7 +249,7 @@ export function conv2d_fwd_nchw(x: usize, w: usize, bias: usize, y: usize, N: i3
   relu: i32, ws: usize): void {
   setGeometry(H, W, KH, KW, SH, SW, PH, PW, DH, DW);
   if (is_depthwise(C, O, G)) {
-    dwconv2d_fwd(x, w, bias, y, N * C, C, relu != 0);
+    dwconv2d_fwd(x, w, bias, y, N, C, relu != 0, ws);
     return;
   }
   const Cg = C / G;
@@ -220,6 +257,10 @@ export function conv2d_fwd_nchw(x: usize, w: usize, bias: usize, y: usize, N: i3
   const CKK = Cg * KH * KW;
   const P = gOH * gOW;
   const pointwise = KH == 1 && KW == 1 && SH == 1 && SW == 1 && PH == 0 && PW == 0;
+  const gws = ws;
+  const padded = ws + <usize>gemm_workspace_bytes();
+  // The packer reads the padded copy: its planes are (H+2PH) x (W+2PW) with no padding left.
+  setGeometry(H + 2 * PH, W + 2 * PW, KH, KW, SH, SW, 0, 0, DH, DW);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       const xg = x + (<usize>(n * C + g * Cg) * <usize>(H * W) << 2);
@@ -227,9 +268,10 @@ export function conv2d_fwd_nchw(x: usize, w: usize, bias: usize, y: usize, N: i3
       const wg = w + (<usize>(g * Og * CKK) << 2);
       const bg: usize = bias ? bias + (<usize>(g * Og) << 2) : 0;
       if (pointwise) {
-        gemm_blocked(Og, P, CKK, 1, 0, pack_a_n, wg, CKK, pack_b_n, xg, P, yg, P, bg, relu != 0, ws);
+        gemm_blocked(Og, P, CKK, 1, 0, pack_a_n, wg, CKK, pack_b_n, xg, P, yg, P, bg, relu != 0, gws);
       } else {
-        gemm_blocked(Og, P, CKK, 1, 0, pack_a_n, wg, CKK, pack_b_im2col, xg, 0, yg, P, bg, relu != 0, ws);
+        pad_planes(xg, padded, Cg, H, W, PH, PW);
+        gemm_blocked(Og, P, CKK, 1, 0, pack_a_n, wg, CKK, pack_b_im2col, padded, 0, yg, P, bg, relu != 0, gws);
       }
     }
   }
@@ -246,10 +288,10 @@ export function conv2d_bwd_input_nchw(gy: usize, w: usize, gx: usize, N: i32, C:
   const OH = gOH;
   const OW = gOW;
   if (is_depthwise(C, O, G)) {
-    dwconv2d_bwd_input(gy, w, gx, N * C, C, ws);
+    dwconv2d_bwd_input(gy, w, gx, N, C, ws);
     return;
   }
-  if (SH == 1 && SW == 1) {
+  if (bwd_input_as_conv(C, SH, SW, G)) {
     // Correlating gy with the kernel flipped in both axes and channels swapped within each group
     // (wt[C, Og, KH, KW]), padded by d*(k-1)-p, gives gx: the forward GEMM path at full speed.
     const wt = ws;
@@ -267,7 +309,7 @@ export function conv2d_bwd_input_nchw(gy: usize, w: usize, gx: usize, N: i32, C:
       DW * (KW - 1) - PW, DH, DW, G, 0, gws);
     return;
   }
-  // Strided: col[CKK, P] = W_g^T x gy_g, then scatter-add col into gx (col2im).
+  // Otherwise col[CKK, P] = W_g^T x gy_g, then scatter-add col into gx (col2im).
   const CKK = Cg * KK;
   const P = OH * OW;
   const col = ws;
@@ -287,17 +329,25 @@ export function conv2d_bwd_input_nchw(gy: usize, w: usize, gx: usize, N: i32, C:
         const kw = rem - kh * KW;
         const plane = gxg + <usize>c * planeBytes;
         const crow = col + (<usize>(m * P) << 2);
+        // columns whose tap lands inside the row: 0 <= ow*SW - PW + kw*DW < W
+        const off = kw * DW - PW;
+        const owlo = min(OW, off >= 0 ? 0 : (-off + SW - 1) / SW);
+        const owhi = W - 1 - off < 0 ? owlo : max(owlo, min(OW, (W - 1 - off) / SW + 1));
         for (let oh = 0; oh < OH; oh++) {
           const ih = oh * SH - PH + kh * DH;
           if (<u32>ih >= <u32>H) continue;
-          const row = plane + (<usize>(ih * W) << 2);
+          const row = plane + (<usize>(ih * W + off) << 2);
           const cp = crow + (<usize>(oh * OW) << 2);
-          for (let ow = 0; ow < OW; ow++) {
-            const iw = ow * SW - PW + kw * DW;
-            if (<u32>iw < <u32>W) {
-              const a = row + (<usize>iw << 2);
-              store<f32>(a, load<f32>(a) + load<f32>(cp + (<usize>ow << 2)));
+          let ow = owlo;
+          if (SW == 1) {
+            for (; ow + 4 <= owhi; ow += 4) {
+              const a = row + (<usize>ow << 2);
+              v128.store(a, f32x4.add(v128.load(a), v128.load(cp + (<usize>ow << 2))));
             }
+          }
+          for (; ow < owhi; ow++) {
+            const a = row + (<usize>(ow * SW) << 2);
+            store<f32>(a, load<f32>(a) + load<f32>(cp + (<usize>ow << 2)));
           }
         }
       }
@@ -358,71 +408,72 @@ export function conv2d_bwd_bias_nchw(gy: usize, gb: usize, N: i32, O: i32, P: i3
 // ---- depthwise (one input and one output channel per group): direct kernels over each plane
 
 /**
- * y plane = x plane (*) w[KH,KW] (+ bias) for planes = N*C images of one channel each; channel of
- * plane i is i % C. Output pixels whose every tap is in bounds are computed 4 at a time with
- * the taps accumulated in registers (stride 1: contiguous loads, stride 2: two loads + shuffle);
- * the border is per pixel.
+ * Depthwise forward: y[n, c] = x[n, c] (*) w[c] (+ bias[c]) for N images of C channels. Each
+ * plane is first padded into ws (pad_planes), so every tap is in bounds; output pixels go 8 or 4
+ * at a time with the taps accumulated in registers (stride 1: contiguous loads, stride 2: loads
+ * + shuffle), the few left at a row's end one by one.
  */
-function dwconv2d_fwd(x: usize, w: usize, bias: usize, y: usize, planes: i32, C: i32, relu: bool): void {
+function dwconv2d_fwd(x: usize, w: usize, bias: usize, y: usize, N: i32, C: i32, relu: bool,
+  ws: usize): void {
   const H = gH, W = gW, KH = gKH, KW = gKW, SH = gSH, SW = gSW, PH = gPH, PW = gPW, DH = gDH, DW = gDW;
   const OH = gOH, OW = gOW;
-  // interior columns: 0 <= ow*SW - PW and ow*SW - PW + (KW-1)*DW <= W-1
-  const owlo = min(OW, max(0, (PW + SW - 1) / SW));
-  const spanW = W - 1 - (KW - 1) * DW + PW;
-  const owhi = spanW < 0 ? owlo : max(owlo, min(OW, spanW / SW + 1));
+  const Wp = W + 2 * PW;
   const KK = KH * KW;
-  for (let pi = 0; pi < planes; pi++) {
+  const zero = f32x4.splat(0);
+  for (let pi = 0; pi < N * C; pi++) {
     const c = pi % C;
-    const xp = x + (<usize>pi * <usize>(H * W) << 2);
+    pad_planes(x + (<usize>pi * <usize>(H * W) << 2), ws, 1, H, W, PH, PW);
     const yp = y + (<usize>pi * <usize>(OH * OW) << 2);
     const wc = w + (<usize>(c * KK) << 2);
     const b: f32 = bias ? load<f32>(bias + (<usize>c << 2)) : 0;
     const bv = f32x4.splat(b);
     for (let oh = 0; oh < OH; oh++) {
-      const ihb = oh * SH - PH;
+      const xrow = ws + (<usize>(oh * SH * Wp) << 2);
       const yrow = yp + (<usize>(oh * OW) << 2);
-      const rowInside = ihb >= 0 && ihb + (KH - 1) * DH < H;
       let ow = 0;
-      if (rowInside && (SW == 1 || SW == 2)) {
-        for (; ow < owlo; ow++) store<f32>(yrow + (<usize>ow << 2), dw_pixel(xp, wc, b, oh, ow, relu));
-        for (; ow + 4 <= owhi; ow += 4) {
-          let acc = bv;
-          const iwb = ow * SW - PW;
+      if (SW == 1 || SW == 2) {
+        for (; ow + 8 <= OW; ow += 8) {
+          let acc0 = bv;
+          let acc4 = bv;
           for (let kh = 0; kh < KH; kh++) {
-            const xr = xp + (<usize>((ihb + kh * DH) * W + iwb) << 2);
+            const xr = xrow + (<usize>(kh * DH * Wp + ow * SW) << 2);
             const wr = wc + (<usize>(kh * KW) << 2);
             for (let kw = 0; kw < KW; kw++) {
               const s = xr + (<usize>(kw * DW) << 2);
-              const xv = SW == 1 ? v128.load(s) : i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6);
-              acc = madd(v128.load32_splat(wr + (<usize>kw << 2)), xv, acc);
+              const wv = v128.load32_splat(wr + (<usize>kw << 2));
+              if (SW == 1) {
+                acc0 = madd(wv, v128.load(s), acc0);
+                acc4 = madd(wv, v128.load(s, 16), acc4);
+              } else {
+                acc0 = madd(wv, i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6), acc0);
+                acc4 = madd(wv, i32x4.shuffle(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), acc4);
+              }
             }
           }
-          if (relu) acc = f32x4.max(acc, f32x4.splat(0));
-          v128.store(yrow + (<usize>ow << 2), acc);
+          if (relu) {
+            acc0 = f32x4.max(acc0, zero);
+            acc4 = f32x4.max(acc4, zero);
+          }
+          v128.store(yrow + (<usize>ow << 2), acc0);
+          v128.store(yrow + (<usize>ow << 2), acc4, 16);
         }
       }
-      for (; ow < OW; ow++) store<f32>(yrow + (<usize>ow << 2), dw_pixel(xp, wc, b, oh, ow, relu));
+      for (; ow < OW; ow++) {
+        let v = b;
+        for (let kh = 0; kh < KH; kh++) {
+          const xr = xrow + (<usize>(kh * DH * Wp + ow * SW) << 2);
+          for (let kw = 0; kw < KW; kw++) {
+            v += load<f32>(wc + (<usize>(kh * KW + kw) << 2)) * load<f32>(xr + (<usize>(kw * DW) << 2));
+          }
+        }
+        store<f32>(yrow + (<usize>ow << 2), relu && !(v > 0) ? 0 : v);
+      }
     }
   }
-}
-
-/** One depthwise output pixel with bounds checks on every tap. */
-function dw_pixel(xp: usize, wc: usize, b: f32, oh: i32, ow: i32, relu: bool): f32 {
-  let s = b;
-  for (let kh = 0; kh < gKH; kh++) {
-    const ih = oh * gSH - gPH + kh * gDH;
-    if (<u32>ih >= <u32>gH) continue;
-    for (let kw = 0; kw < gKW; kw++) {
-      const iw = ow * gSW - gPW + kw * gDW;
-      if (<u32>iw >= <u32>gW) continue;
-      s += load<f32>(wc + (<usize>(kh * gKW + kw) << 2)) * load<f32>(xp + (<usize>(ih * gW + iw) << 2));
-    }
-  }
-  return relu && !(s > 0) ? 0 : s;
 }
 
 /** Depthwise input gradient. Stride 1: forward with the flipped kernel; else scatter per pixel. */
-function dwconv2d_bwd_input(gy: usize, w: usize, gx: usize, planes: i32, C: i32, ws: usize): void {
+function dwconv2d_bwd_input(gy: usize, w: usize, gx: usize, N: i32, C: i32, ws: usize): void {
   const H = gH, W = gW, KH = gKH, KW = gKW, SH = gSH, SW = gSW, PH = gPH, PW = gPW, DH = gDH, DW = gDW;
   const OH = gOH, OW = gOW;
   const KK = KH * KW;
@@ -433,11 +484,11 @@ function dwconv2d_bwd_input(gy: usize, w: usize, gx: usize, planes: i32, C: i32,
       }
     }
     setGeometry(OH, OW, KH, KW, 1, 1, DH * (KH - 1) - PH, DW * (KW - 1) - PW, DH, DW);
-    dwconv2d_fwd(gy, ws, 0, gx, planes, C, false);
+    dwconv2d_fwd(gy, ws, 0, gx, N, C, false, ws + alignUp(<usize>(C * KK) << 2));
     setGeometry(H, W, KH, KW, SH, SW, PH, PW, DH, DW);
     return;
   }
-  for (let pi = 0; pi < planes; pi++) {
+  for (let pi = 0; pi < N * C; pi++) {
     const c = pi % C;
     const gxp = gx + (<usize>pi * <usize>(H * W) << 2);
     const gyp = gy + (<usize>pi * <usize>(OH * OW) << 2);
