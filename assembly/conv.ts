@@ -198,18 +198,49 @@ function pack_a_im2col(dst: usize, x: usize, _ld: i32, m0: i32, k0: i32, mc: i32
   }
 }
 
+/**
+ * Stride-1 im2col from a padded copy: col[m = (c, kh, kw), oh*OW + ow] for all pixels, one
+ * contiguous run of OW inputs per (m, oh), copied 4 at a time. The forward GEMM then packs B
+ * with plain vector copies (pack_b_n).
+ */
+function im2col_s1(xpad: usize, col: usize, Cg: i32, OW: i32, OH: i32): void {
+  const Wp = gW;
+  const planeBytes = <usize>(gH * Wp) << 2;
+  const P = OH * OW;
+  let m = 0;
+  for (let c = 0; c < Cg; c++) {
+    for (let kh = 0; kh < gKH; kh++) {
+      for (let kw = 0; kw < gKW; kw++) {
+        const base = xpad + <usize>c * planeBytes + (<usize>(kh * gDH * Wp + kw * gDW) << 2);
+        const row = col + (<usize>(m * P) << 2);
+        for (let oh = 0; oh < OH; oh++) {
+          const src = base + (<usize>(oh * Wp) << 2);
+          const dst = row + (<usize>(oh * OW) << 2);
+          let ow = 0;
+          for (; ow + 4 <= OW; ow += 4) v128.store(dst + (<usize>ow << 2), v128.load(src + (<usize>ow << 2)));
+          for (; ow < OW; ow++) store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>ow << 2)));
+        }
+        m++;
+      }
+    }
+  }
+}
+
 // ---- dense drivers
 
 function is_depthwise(C: i32, O: i32, G: i32): bool {
   return G == C && G == O && G > 1;
 }
 
-/** Workspace of the dense or depthwise forward: GEMM blocks plus one padded image group. */
+/** Workspace of the dense or depthwise forward: GEMM blocks, one padded image group and, for
+ * dense stride-1 convs, its im2col. */
 function fwd_ws_bytes(C: i32, H: i32, W: i32, O: i32, KH: i32, KW: i32, PH: i32, PW: i32,
   G: i32): usize {
   const padded = alignUp(((<usize>(C / G) * <usize>((H + 2 * PH) * (W + 2 * PW))) + PAD_SLACK) << 2);
   if (is_depthwise(C, O, G)) return padded + alignUp(<usize>(C * KH * KW) << 2);
-  return padded + <usize>gemm_workspace_bytes();
+  // + the stride-1 im2col buffer (CKK x P <= CKK x padded plane)
+  return padded + <usize>gemm_workspace_bytes() +
+    alignUp(<usize>(C / G * KH * KW) * <usize>((H + 2 * PH) * (W + 2 * PW)) << 2);
 }
 
 /** Bytes of workspace for kind 0 forward, 1 backward-input, 2 backward-weight. */
@@ -260,7 +291,15 @@ export function conv2d_fwd_nchw(x: usize, w: usize, bias: usize, y: usize, N: i3
         gemm_blocked(Og, P, CKK, 1, 0, pack_a_n, wg, CKK, pack_b_n, xg, P, yg, P, bg, relu != 0, gws);
       } else {
         pad_planes(xg, padded, Cg, H, W, PH, PW);
-        gemm_blocked(Og, P, CKK, 1, 0, pack_a_n, wg, CKK, pack_b_im2col, padded, 0, yg, P, bg, relu != 0, gws);
+        if (SW == 1 && SH == 1) {
+          // Materialised im2col + plain packing beat packing straight from the padded image
+          // (pack_b_im2col) at stride 1; strided convs keep the direct packer.
+          const col = padded + alignUp((<usize>Cg * <usize>((H + 2 * PH) * (W + 2 * PW)) + PAD_SLACK) << 2);
+          im2col_s1(padded, col, Cg, gOW, gOH);
+          gemm_blocked(Og, P, CKK, 1, 0, pack_a_n, wg, CKK, pack_b_n, col, P, yg, P, bg, relu != 0, gws);
+        } else {
+          gemm_blocked(Og, P, CKK, 1, 0, pack_a_n, wg, CKK, pack_b_im2col, padded, 0, yg, P, bg, relu != 0, gws);
+        }
       }
     }
   }
