@@ -1,0 +1,139 @@
+// Reverse-mode autograd. Ops attach a GradNode to their output (record); backward() walks the
+// graph in reverse topological order, accumulates gradients where a tensor feeds several ops,
+// stores leaf gradients in .grad and frees the graph as it goes. It never names an op.
+
+import { Tensor, fmtShape, installHooks, type GradNode } from '../tensor/tensor.js';
+import { axpy } from '../runtime/kernels/elementwise.js';
+import { getRuntime } from '../tensor/tensor.js';
+
+let gradEnabled = true;
+
+/** Runs fn with graph recording off (as torch.no_grad). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Attaches the backward of an op to out when recording is on and some input wants a gradient;
+ * otherwise releases what the op saved at once.
+ */
+export function record(out: Tensor, name: string, inputs: readonly (Tensor | null)[],
+  backward: GradNode['backward'], release?: () => void): Tensor {
+  if (gradEnabled && inputs.some((t) => t?.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { name, inputs, backward, release };
+  } else {
+    release?.();
+  }
+  return out;
+}
+
+/** acc += g (same shape); disposes g. */
+function accumulate(acc: Tensor, g: Tensor): void {
+  axpy(getRuntime(), 1, g.buf, acc.buf, acc.size);
+  g.dispose();
+}
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.node?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const child = inputs[i];
+      if (child && child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      order.push(t);
+      stack.pop();
+    }
+  }
+  return order.reverse();
+}
+
+/** Backpropagates gradient (ones for a scalar root) through the graph that produced root. */
+export function backward(root: Tensor, gradient?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new Error(`backward: tensor ${fmtShape(root.shape)} does not require grad and has no ` +
+      'graph (did an input have requiresGrad set?)');
+  }
+  let seed: Tensor;
+  if (gradient === undefined) {
+    if (root.size !== 1) {
+      throw new Error(`backward: a gradient is needed for a non-scalar output ${fmtShape(root.shape)}; ` +
+        'pass y.backward(gradient) with a tensor of the same shape');
+    }
+    seed = Tensor.empty(root.shape);
+    seed.data()[0] = 1;
+  } else {
+    if (gradient.size !== root.size || gradient.shape.join() !== root.shape.join()) {
+      throw new RangeError(`backward: gradient shape ${fmtShape(gradient.shape)} must equal the ` +
+        `output shape ${fmtShape(root.shape)}`);
+    }
+    seed = gradient.view(root.shape);
+  }
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  for (const t of topoOrder(root)) {
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    const node = t.node;
+    if (!node) {
+      if (t.grad) {
+        accumulate(t.grad, g);
+      } else {
+        t.grad = g.keep();
+      }
+      continue;
+    }
+    const needs = node.inputs.map((x) => !!x?.requiresGrad);
+    const inGrads = node.backward(g, needs);
+    g.dispose();
+    node.release?.();
+    t.node = null;
+    node.inputs.forEach((x, i) => {
+      const gi = inGrads[i];
+      if (!x || !gi) return;
+      if (!needs[i]) {
+        gi.dispose();
+        return;
+      }
+      const prev = grads.get(x);
+      if (prev) accumulate(prev, gi);
+      else grads.set(x, gi);
+    });
+  }
+}
+
+function reshape(t: Tensor, shape: readonly number[]): Tensor {
+  const inferred = [...shape];
+  const neg = inferred.indexOf(-1);
+  if (neg >= 0) {
+    const rest = inferred.reduce((a, d, i) => (i === neg ? a : a * d), 1);
+    if (rest === 0 || t.size % rest !== 0) {
+      throw new RangeError(`reshape: cannot infer -1 in ${fmtShape(shape)} for ${t.size} values ${fmtShape(t.shape)}`);
+    }
+    inferred[neg] = t.size / rest;
+  }
+  const out = t.view(inferred);
+  return record(out, 'reshape', [t], (gy) => [gy.view(t.shape)]);
+}
+
+installHooks(reshape, backward);

@@ -1,0 +1,44 @@
+// simdgrad's public API: PyTorch's names and conventions (NCHW, OIHW, F.conv2d, nn.Sequential,
+// optim.Adam, loss.backward()) over WebAssembly SIMD kernels.
+//
+//   import { init, tensor, F, nn, optim } from 'simdgrad';
+//   await init();
+//   const model = new nn.Sequential(new nn.Conv2d(1, 8, 3), new nn.ReLU(), new nn.Flatten(),
+//     new nn.Linear(8 * 26 * 26, 10));
+
+import './autograd/tape.js';
+import { createRuntime, type BuildName, type InitOptions, type Runtime } from './runtime/load.js';
+import { getRuntime, setRuntime } from './tensor/tensor.js';
+
+export { Tensor, tensor, zeros, ones, full, tidy } from './tensor/tensor.js';
+export { randn, rand } from './tensor/factories.js';
+export { manualSeed } from './tensor/random.js';
+export { noGrad } from './autograd/tape.js';
+export * as F from './nn/functional.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export type { InitOptions, BuildName, Runtime };
+
+/**
+ * Loads the Wasm kernels (the relaxed-SIMD build where the engine validates it) and makes them
+ * the runtime for every tensor. Returns which build loaded. Calling it again is a no-op unless
+ * options are given.
+ */
+export async function init(opts?: InitOptions): Promise<{ build: BuildName }> {
+  let rt: Runtime | null = null;
+  try {
+    rt = getRuntime();
+  } catch {
+    rt = null;
+  }
+  if (!rt || opts) {
+    rt = await createRuntime(opts);
+    setRuntime(rt);
+  }
+  return { build: rt.build };
+}
+
+/** The loaded runtime (kernels, heap, build name). */
+export function runtime(): Runtime {
+  return getRuntime();
+}

@@ -1,0 +1,7 @@
+// F: the functional API, PyTorch's names (torch.nn.functional) in camelCase.
+
+export { conv2d } from '../ops/conv2d.js';
+export { linear } from '../ops/linear.js';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from '../ops/pool.js';
+export { relu, add, mul, sum, mean, flatten, dropout } from '../ops/elementwise.js';
+export { crossEntropy } from '../ops/loss.js';

@@ -1,0 +1,147 @@
+// The layers: parameters plus one call of the functional op. Initialisation follows PyTorch's
+// defaults (kaiming_uniform with a = sqrt(5): U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights
+// and biases), drawn from the global seeded generator.
+
+import * as F from './functional.js';
+import { Module } from './module.js';
+import type { Conv2dOptions } from '../ops/conv2d.js';
+import { fillUniform } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+
+type Pair = number | readonly [number, number];
+
+function uniformParam(shape: number[], bound: number): Tensor {
+  const t = Tensor.empty(shape);
+  fillUniform(t.data(), -bound, bound);
+  return t;
+}
+
+function checkPositiveInt(layer: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${layer}: ${name} must be a positive integer, got ${v}`);
+}
+
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly opts: Conv2dOptions;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair,
+    opts: Conv2dOptions & { bias?: boolean } = {}) {
+    super();
+    checkPositiveInt('nn.Conv2d', 'inChannels', inChannels);
+    checkPositiveInt('nn.Conv2d', 'outChannels', outChannels);
+    const groups = opts.groups ?? 1;
+    checkPositiveInt('nn.Conv2d', 'groups', groups);
+    if (inChannels % groups || outChannels % groups) {
+      throw new RangeError(`nn.Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
+    }
+    const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    checkPositiveInt('nn.Conv2d', 'kernelSize', kh);
+    checkPositiveInt('nn.Conv2d', 'kernelSize', kw);
+    const fanIn = (inChannels / groups) * kh * kw;
+    const bound = 1 / Math.sqrt(fanIn);
+    this.weight = this.registerParameter('weight', uniformParam([outChannels, inChannels / groups, kh, kw], bound));
+    this.bias = opts.bias === false ? null : this.registerParameter('bias', uniformParam([outChannels], bound));
+    this.opts = { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups };
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.conv2d(x, this.weight, this.bias, this.opts);
+  }
+}
+
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+    super();
+    checkPositiveInt('nn.Linear', 'inFeatures', inFeatures);
+    checkPositiveInt('nn.Linear', 'outFeatures', outFeatures);
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.registerParameter('weight', uniformParam([outFeatures, inFeatures], bound));
+    this.bias = opts.bias === false ? null : this.registerParameter('bias', uniformParam([outFeatures], bound));
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.linear(x, this.weight, this.bias);
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return F.relu(x);
+  }
+}
+
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: { stride?: Pair; padding?: Pair } = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, { kernelSize: this.kernelSize, ...this.opts });
+  }
+}
+
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Pair,
+    readonly opts: { stride?: Pair; padding?: Pair; countIncludePad?: boolean } = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, { kernelSize: this.kernelSize, ...this.opts });
+  }
+}
+
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
+
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.flatten(x, this.startDim, this.endDim);
+  }
+}
+
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`nn.Dropout: p must be in [0, 1], got ${p}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.dropout(x, this.p, this.training);
+  }
+}
+
+/** Runs its children in order; children are named "0", "1", ... as in PyTorch. */
+export class Sequential extends Module {
+  readonly layers: Module[];
+
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new TypeError(`nn.Sequential: argument ${i} is not a Module`);
+      this.registerModule(String(i), m);
+    });
+    this.layers = layers;
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (const m of this.layers) h = m.forward(h);
+    return h;
+  }
+}

@@ -1,0 +1,121 @@
+// Element-wise ops and reductions: F.relu, F.add, F.mul, sum, mean, F.flatten, F.dropout.
+
+import { record } from '../autograd/tape.js';
+import { add as addKernel, fill, reluBackward, reluForward, sum as sumKernel } from '../runtime/kernels/elementwise.js';
+import { nextFloat } from '../tensor/random.js';
+import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
+import { checkSameShape, checkTensor } from './check.js';
+
+export function relu(x: Tensor): Tensor {
+  checkTensor('relu', 'input', x);
+  const rt = getRuntime();
+  const y = Tensor.empty(x.shape);
+  reluForward(rt, x.buf, y.buf, x.size);
+  return record(y, 'relu', [x], (gy) => {
+    const gx = Tensor.empty(x.shape);
+    reluBackward(rt, x.buf, gy.buf, gx.buf, x.size);
+    return [gx];
+  });
+}
+
+/** a + b, same shapes. */
+export function add(a: Tensor, b: Tensor): Tensor {
+  checkTensor('add', 'a', a);
+  checkTensor('add', 'b', b);
+  checkSameShape('add', a, b);
+  const y = Tensor.empty(a.shape);
+  addKernel(getRuntime(), a.buf, b.buf, y.buf, a.size);
+  return record(y, 'add', [a, b], (gy, needs) => [needs[0] ? gy.view(a.shape) : null, needs[1] ? gy.view(b.shape) : null]);
+}
+
+function mulInto(a: Tensor, b: Tensor, out: Tensor): void {
+  const x = a.data();
+  const z = b.data();
+  const y = out.data();
+  for (let i = 0; i < y.length; i++) y[i] = x[i] * z[i];
+}
+
+/** a * b element-wise, same shapes. */
+export function mul(a: Tensor, b: Tensor): Tensor {
+  checkTensor('mul', 'a', a);
+  checkTensor('mul', 'b', b);
+  checkSameShape('mul', a, b);
+  const y = Tensor.empty(a.shape);
+  mulInto(a, b, y);
+  return record(y, 'mul', [a, b], (gy, needs) => {
+    let ga: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (needs[0]) {
+      ga = Tensor.empty(a.shape);
+      mulInto(gy, b, ga);
+    }
+    if (needs[1]) {
+      gb = Tensor.empty(b.shape);
+      mulInto(gy, a, gb);
+    }
+    return [ga, gb];
+  });
+}
+
+/** Sum of all elements, a scalar tensor (shape []). */
+export function sum(x: Tensor): Tensor {
+  checkTensor('sum', 'input', x);
+  const rt = getRuntime();
+  const y = Tensor.empty([]);
+  y.data()[0] = sumKernel(rt, x.buf, x.size);
+  return record(y, 'sum', [x], (gy) => {
+    const gx = Tensor.empty(x.shape);
+    fill(rt, gx.buf, gy.item(), x.size);
+    return [gx];
+  });
+}
+
+/** Mean of all elements, a scalar tensor (shape []). */
+export function mean(x: Tensor): Tensor {
+  checkTensor('mean', 'input', x);
+  if (x.size === 0) throw new RangeError(`mean: input ${fmtShape(x.shape)} is empty`);
+  const rt = getRuntime();
+  const y = Tensor.empty([]);
+  y.data()[0] = sumKernel(rt, x.buf, x.size) / x.size;
+  return record(y, 'mean', [x], (gy) => {
+    const gx = Tensor.empty(x.shape);
+    fill(rt, gx.buf, gy.item() / x.size, x.size);
+    return [gx];
+  });
+}
+
+/** Flattens dimensions startDim..endDim into one (a view). */
+export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
+  checkTensor('flatten', 'input', x);
+  const nd = x.ndim;
+  const s = startDim < 0 ? startDim + nd : startDim;
+  const e = endDim < 0 ? endDim + nd : endDim;
+  if (nd === 0) return x.reshape([1]);
+  if (s < 0 || e >= nd || s > e) {
+    throw new RangeError(`flatten: startDim ${startDim} / endDim ${endDim} out of range for ${fmtShape(x.shape)}`);
+  }
+  const mid = x.shape.slice(s, e + 1).reduce((a, d) => a * d, 1);
+  return x.reshape([...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
+}
+
+/**
+ * Zeroes each element with probability p and scales the rest by 1/(1-p) when training; the
+ * identity otherwise. Masks come from the global seeded generator (manualSeed).
+ */
+export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  checkTensor('dropout', 'input', x);
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return x.reshape(x.shape);
+  const mask = Tensor.empty(x.shape);
+  const m = mask.data();
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < m.length; i++) m[i] = nextFloat() >= p ? keep : 0;
+  if (p === 1) m.fill(0);
+  const y = Tensor.empty(x.shape);
+  mulInto(x, mask, y);
+  return record(y, 'dropout', [x], (gy) => {
+    const gx = Tensor.empty(x.shape);
+    mulInto(gy, mask, gx);
+    return [gx];
+  }, () => mask.dispose());
+}

@@ -1,0 +1,63 @@
+// F.maxPool2d, F.avgPool2d, F.adaptiveAvgPool2d(x, 1): NCHW pooling and its gradients.
+
+import { record } from '../autograd/tape.js';
+import {
+  avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward,
+  maxPool2dBackward, maxPool2dForward, pool2dShape, type Pool2dOptions,
+} from '../runtime/kernels/pool.js';
+import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
+import { checkTensor } from './check.js';
+
+export type { Pool2dOptions };
+
+/** Max pooling; the backward routes each gradient to its window's arg-max (first max wins). */
+export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  checkTensor('maxPool2d', 'input', x);
+  const g = pool2dShape(x.shape, opts, 'maxPool2d');
+  const rt = getRuntime();
+  const y = Tensor.empty([g.n, g.c, g.oh, g.ow]);
+  const argmax = rt.heap.allocF32(y.size);
+  maxPool2dForward(rt, g, x.buf, y.buf, argmax);
+  let released = false;
+  const release = (): void => {
+    if (!released) rt.heap.free(argmax);
+    released = true;
+  };
+  return record(y, 'maxPool2d', [x], (gy) => {
+    const gx = Tensor.empty(x.shape);
+    maxPool2dBackward(rt, g, gy.buf, argmax, gx.buf);
+    return [gx];
+  }, release);
+}
+
+/** Average pooling (countIncludePad defaults to true, as in PyTorch). */
+export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  checkTensor('avgPool2d', 'input', x);
+  const g = pool2dShape(x.shape, opts, 'avgPool2d');
+  const rt = getRuntime();
+  const y = Tensor.empty([g.n, g.c, g.oh, g.ow]);
+  avgPool2dForward(rt, g, x.buf, y.buf);
+  return record(y, 'avgPool2d', [x], (gy) => {
+    const gx = Tensor.empty(x.shape);
+    avgPool2dBackward(rt, g, gy.buf, gx.buf);
+    return [gx];
+  });
+}
+
+/** Adaptive average pooling; output size 1 (global average pooling) is what is supported. */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [number, number]): Tensor {
+  checkTensor('adaptiveAvgPool2d', 'input', x);
+  const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+  if (oh !== 1 || ow !== 1) {
+    throw new RangeError(`adaptiveAvgPool2d: only outputSize 1 is supported, got ${String(outputSize)}; input ${fmtShape(x.shape)}`);
+  }
+  const rt = getRuntime();
+  if (x.ndim !== 4) throw new RangeError(`adaptiveAvgPool2d: input must be 4-D [N,C,H,W], got ${fmtShape(x.shape)}`);
+  const y = Tensor.empty([x.shape[0], x.shape[1], 1, 1]);
+  globalAvgPoolForward(rt, x.shape, x.buf, y.buf);
+  return record(y, 'adaptiveAvgPool2d', [x], (gy) => {
+    const gx = Tensor.empty(x.shape);
+    globalAvgPoolBackward(rt, x.shape, gy.buf, gx.buf);
+    return [gx];
+  });
+}

@@ -1,0 +1,18 @@
+// Random tensors from the global seeded generator (manualSeed).
+
+import { fillNormal, fillUniform } from './random.js';
+import { Tensor } from './tensor.js';
+
+/** Standard normal values. */
+export function randn(shape: readonly number[], opts: { requiresGrad?: boolean } = {}): Tensor {
+  const t = Tensor.empty(shape, opts.requiresGrad ?? false);
+  fillNormal(t.data());
+  return t;
+}
+
+/** Uniform values in [0, 1). */
+export function rand(shape: readonly number[], opts: { requiresGrad?: boolean } = {}): Tensor {
+  const t = Tensor.empty(shape, opts.requiresGrad ?? false);
+  fillUniform(t.data(), 0, 1);
+  return t;
+}
