@@ -90,6 +90,11 @@ export class WasmHeap {
     return this.f32All.subarray(buf.ptr >>> 2, (buf.ptr >>> 2) + buf.length);
   }
 
+  /** buf's bytes read as i32 (max-pool arg-max indices, class labels: F32Bufs holding i32). */
+  viewI32(buf: F32Buf): Int32Array {
+    return new Int32Array(this.memory.buffer, buf.ptr, buf.length);
+  }
+
   /** Allocates and fills a buffer with a copy of data. */
   fromArray(data: ArrayLike<number>): F32Buf {
     const buf = this.allocF32(data.length);
