@@ -14,6 +14,7 @@ export { Tensor, tensor, zeros, ones, full, tidy } from './tensor/tensor.js';
 export { randn, rand } from './tensor/factories.js';
 export { manualSeed } from './tensor/random.js';
 export { noGrad } from './autograd/tape.js';
+export { gradcheck } from './autograd/gradcheck.js';
 export * as F from './nn/functional.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

@@ -1,0 +1,56 @@
+// The model zoo users can name (`simdgrad train --model NAME`): each entry builds an
+// nn.Sequential for [N, 1, 28, 28] digit images and 10 classes.
+
+import {
+  Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential,
+} from '../nn/layers.js';
+
+/** Multinomial logistic regression: one linear layer over the 784 pixels (7,850 parameters). */
+export function logistic(): Sequential {
+  return new Sequential(new Flatten(), new Linear(784, 10));
+}
+
+/** Two-layer perceptron 784-800-10 (636,010 parameters), as in the classic MNIST table. */
+export function mlp(): Sequential {
+  return new Sequential(new Flatten(), new Linear(784, 800), new ReLU(), new Linear(800, 10));
+}
+
+/**
+ * conv 3x3x32 -> ReLU -> conv 3x3x64 -> ReLU -> max pool 2 -> dropout 0.25 -> dense 128 -> ReLU
+ * -> dropout 0.5 -> dense 10 (1,199,882 parameters): the Keras/PyTorch MNIST example network.
+ */
+export function smallCnn(): Sequential {
+  return new Sequential(
+    new Conv2d(1, 32, 3), new ReLU(),
+    new Conv2d(32, 64, 3), new ReLU(),
+    new MaxPool2d(2), new Dropout(0.25), new Flatten(),
+    new Linear(9216, 128), new ReLU(), new Dropout(0.5),
+    new Linear(128, 10),
+  );
+}
+
+/**
+ * LeNet-5 with ReLU and max pooling (61,706 parameters): conv 5x5x6 (padding 2, so 28x28 plays
+ * the 32x32 input) -> pool -> conv 5x5x16 -> pool -> 120 -> 84 -> 10.
+ */
+export function lenet5(): Sequential {
+  return new Sequential(
+    new Conv2d(1, 6, 5, { padding: 2 }), new ReLU(), new MaxPool2d(2),
+    new Conv2d(6, 16, 5), new ReLU(), new MaxPool2d(2), new Flatten(),
+    new Linear(400, 120), new ReLU(), new Linear(120, 84), new ReLU(), new Linear(84, 10),
+  );
+}
+
+export const models: Record<string, () => Sequential> = {
+  logistic,
+  mlp,
+  'small-cnn': smallCnn,
+  lenet5,
+};
+
+/** Builds a zoo model by name; an unknown name lists the known ones. */
+export function createModel(name: string): Sequential {
+  const make = models[name];
+  if (!make) throw new Error(`unknown model '${name}'; known models: ${Object.keys(models).join(', ')}`);
+  return make();
+}
