@@ -86,6 +86,36 @@ export function add(a: usize, b: usize, y: usize, n: i32): void {
   for (; i < n; i++) store<f32>(at(y, i), load<f32>(at(a, i)) + load<f32>(at(b, i)));
 }
 
+/** y = a * b element-wise. */
+export function mul(a: usize, b: usize, y: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128.store(at(y, i), f32x4.mul(v128.load(at(a, i)), v128.load(at(b, i))));
+  }
+  for (; i < n; i++) store<f32>(at(y, i), load<f32>(at(a, i)) * load<f32>(at(b, i)));
+}
+
+/**
+ * Dropout forward: mask[i] = 1/(1-p) if u_i >= p else 0, y = x * mask, where u_i in [0, 1) is a
+ * counter-based hash of (seed, i) (the lowbias32 mixer), so a mask depends only on the seed
+ * the caller drew and not on how the work is split.
+ */
+export function dropout_fwd(x: usize, y: usize, mask: usize, n: i32, p: f32, seed: u32): void {
+  const keep: f32 = p < 1 ? 1 / (1 - p) : 0;
+  for (let i = 0; i < n; i++) {
+    let h = <u32>i * 0x9e3779b9 + seed;
+    h ^= h >> 16;
+    h *= 0x7feb352d;
+    h ^= h >> 15;
+    h *= 0x846ca68b;
+    h ^= h >> 16;
+    const u = <f32>(h >> 8) * (1.0 / 16777216.0);
+    const m: f32 = u >= p ? keep : 0;
+    store<f32>(at(mask, i), m);
+    store<f32>(at(y, i), load<f32>(at(x, i)) * m);
+  }
+}
+
 /** y = alpha * x. */
 export function scale(x: usize, alpha: f32, y: usize, n: i32): void {
   const va = f32x4.splat(alpha);

@@ -6,6 +6,6 @@ export { simd_peak_loop, simd_peak_tile } from "./peak";
 export { gemm_nn, gemm_nt, gemm_tn, gemm_tt, gemm_workspace_bytes } from "./gemm";
 export { conv2d_fwd_nchw, conv2d_bwd_input_nchw, conv2d_bwd_weight_nchw, conv2d_bwd_bias_nchw, conv2d_workspace_bytes } from "./conv";
 export { maxpool2d_fwd_nchw, maxpool2d_bwd_nchw, avgpool2d_fwd_nchw, avgpool2d_bwd_nchw, global_avgpool_fwd_nchw, global_avgpool_bwd_nchw } from "./pool";
-export { relu_fwd, relu_bwd, add, scale, axpy, bias_add_nchw, bias_add_rows, bias_grad_nchw, bias_grad_rows, fill, sum } from "./elementwise";
+export { relu_fwd, relu_bwd, add, mul, dropout_fwd, scale, axpy, bias_add_nchw, bias_add_rows, bias_grad_nchw, bias_grad_rows, fill, sum } from "./elementwise";
 export { softmax_xent_fwd, softmax_xent_bwd } from "./loss";
 export { sgd_step, adam_step } from "./optim";

@@ -1,8 +1,10 @@
 // Element-wise ops and reductions: F.relu, F.add, F.mul, sum, mean, F.flatten, F.dropout.
 
 import { record } from '../autograd/tape.js';
-import { add as addKernel, fill, reluBackward, reluForward, sum as sumKernel } from '../runtime/kernels/elementwise.js';
-import { nextFloat } from '../tensor/random.js';
+import {
+  add as addKernel, dropoutForward, fill, mul as mulKernel, reluBackward, reluForward, sum as sumKernel,
+} from '../runtime/kernels/elementwise.js';
+import { nextU32 } from '../tensor/random.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkSameShape, checkTensor } from './check.js';
 
@@ -29,10 +31,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
 }
 
 function mulInto(a: Tensor, b: Tensor, out: Tensor): void {
-  const x = a.data();
-  const z = b.data();
-  const y = out.data();
-  for (let i = 0; i < y.length; i++) y[i] = x[i] * z[i];
+  mulKernel(getRuntime(), a.buf, b.buf, out.buf, out.size);
 }
 
 /** a * b element-wise, same shapes. */
@@ -100,19 +99,16 @@ export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
 
 /**
  * Zeroes each element with probability p and scales the rest by 1/(1-p) when training; the
- * identity otherwise. Masks come from the global seeded generator (manualSeed).
+ * identity otherwise. Each mask is a hash of one draw from the global seeded generator
+ * (manualSeed) and the element index.
  */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   checkTensor('dropout', 'input', x);
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout: p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x.reshape(x.shape);
   const mask = Tensor.empty(x.shape);
-  const m = mask.data();
-  const keep = 1 / (1 - p);
-  for (let i = 0; i < m.length; i++) m[i] = nextFloat() >= p ? keep : 0;
-  if (p === 1) m.fill(0);
   const y = Tensor.empty(x.shape);
-  mulInto(x, mask, y);
+  dropoutForward(getRuntime(), x.buf, y.buf, mask.buf, p, nextU32(), x.size);
   return record(y, 'dropout', [x], (gy) => {
     const gx = Tensor.empty(x.shape);
     mulInto(gy, mask, gx);

@@ -49,6 +49,29 @@ export function add(rt: Runtime, a: F32Buf, b: F32Buf, y: F32Buf, n?: number): v
   rt.fn<Fn>('add')(a.ptr, b.ptr, y.ptr, len);
 }
 
+/** y = a * b element-wise. */
+export function mul(rt: Runtime, a: F32Buf, b: F32Buf, y: F32Buf, n?: number): void {
+  const op = 'mul';
+  const len = count(op, n, a, 'a');
+  checkBuf(op, 'a', a, len, `n = ${len}`);
+  checkBuf(op, 'b', b, len, `n = ${len}`);
+  checkBuf(op, 'output', y, len, `n = ${len}`);
+  rt.fn<Fn>('mul')(a.ptr, b.ptr, y.ptr, len);
+}
+
+/** Dropout: mask = (hash(seed, i) >= p) / (1 - p), y = x * mask; seed is a u32. */
+export function dropoutForward(rt: Runtime, x: F32Buf, y: F32Buf, mask: F32Buf, p: number,
+  seed: number, n?: number): void {
+  const op = 'dropout';
+  const len = count(op, n, x, 'input');
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: p must be in [0, 1], got ${p}`);
+  checkInt(op, 'seed', seed, 0);
+  checkBuf(op, 'input', x, len, `n = ${len}`);
+  checkBuf(op, 'output', y, len, `n = ${len}`);
+  checkBuf(op, 'mask', mask, len, `n = ${len}`);
+  rt.fn<Fn>('dropout_fwd')(x.ptr, y.ptr, mask.ptr, len, p, seed >>> 0);
+}
+
 /** y = alpha * x. */
 export function scale(rt: Runtime, x: F32Buf, alpha: number, y: F32Buf, n?: number): void {
   const op = 'scale';
