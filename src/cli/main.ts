@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// The simdgrad command line: `simdgrad train` (the README's main job: small-cnn on MNIST with
+// good defaults), `simdgrad eval`. Every option is documented in --help; an unknown option or
+// a bad value is an error that names it.
+
+import { parseArgs, UsageError, type ArgSpec } from './args.js';
+import { trainCommand, evalCommand, TRAIN_SPEC, EVAL_SPEC } from './commands.js';
+
+const USAGE = `simdgrad: train and run convolutional networks on the CPU (WebAssembly SIMD)
+
+usage:
+  simdgrad train [options]     train a zoo model (default: small-cnn on MNIST)
+  simdgrad eval  [options]     evaluate saved weights on the test set
+  simdgrad <command> --help    options of a command
+`;
+
+function help(name: string, spec: Record<string, ArgSpec>): string {
+  const lines = Object.entries(spec).map(([k, s]) => {
+    const flag = `--${k}${s.type === 'boolean' ? '' : ` <${s.type}>`}`;
+    const dflt = s.default !== undefined ? ` (default: ${String(s.default)})` : '';
+    return `  ${flag.padEnd(26)} ${s.help}${dflt}`;
+  });
+  return `usage: simdgrad ${name} [options]\n\n${lines.join('\n')}\n  --help                     this text\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd === undefined ? 1 : 0;
+  }
+  const commands: Record<string, [Record<string, ArgSpec>, (o: Record<string, unknown>) => Promise<void>]> = {
+    train: [TRAIN_SPEC, trainCommand],
+    eval: [EVAL_SPEC, evalCommand],
+  };
+  const entry = commands[cmd];
+  if (!entry) {
+    process.stderr.write(`simdgrad: unknown command '${cmd}'\n\n${USAGE}`);
+    return 2;
+  }
+  const [spec, run] = entry;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(help(cmd, spec));
+    return 0;
+  }
+  const opts = parseArgs(rest, spec, `simdgrad ${cmd}`);
+  await run(opts);
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, (e: Error) => {
+  process.stderr.write(`\n${e instanceof UsageError ? '' : 'simdgrad: '}${e.message}\n`);
+  if (process.env.SIMDGRAD_DEBUG) process.stderr.write(`${e.stack}\n`);
+  process.exitCode = 1;
+});
