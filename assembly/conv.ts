@@ -46,15 +46,24 @@ function setGeometry(H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32
 function pad_planes(src: usize, dst: usize, Cg: i32, H: i32, W: i32, PH: i32, PW: i32): void {
   const Hp = H + 2 * PH;
   const Wp = W + 2 * PW;
-  memory.fill(dst, 0, (<usize>Cg * <usize>(Hp * Wp) + PAD_SLACK) << 2);
+  const zero = f32x4.splat(0);
+  const total = Cg * Hp * Wp + <i32>PAD_SLACK;
+  // Rows are short (tens of floats): inline vector loops beat memory.fill/copy, which V8
+  // turns into calls.
+  let i = 0;
+  for (; i + 4 <= total; i += 4) v128.store(dst + (<usize>i << 2), zero);
+  for (; i < total; i++) store<f32>(dst + (<usize>i << 2), 0);
   const lo = max(0, PW);
   const hi = min(Wp, W + PW);
   if (hi <= lo) return;
+  const len = hi - lo;
   for (let c = 0; c < Cg; c++) {
     for (let ihp = max(0, PH); ihp < min(Hp, H + PH); ihp++) {
       const from = src + (<usize>((c * H + ihp - PH) * W + lo - PW) << 2);
       const to = dst + (<usize>((c * Hp + ihp) * Wp + lo) << 2);
-      memory.copy(to, from, <usize>(hi - lo) << 2);
+      let j = 0;
+      for (; j + 4 <= len; j += 4) v128.store(to + (<usize>j << 2), v128.load(from + (<usize>j << 2)));
+      for (; j < len; j++) store<f32>(to + (<usize>j << 2), load<f32>(from + (<usize>j << 2)));
     }
   }
 }
@@ -440,6 +449,10 @@ function dwconv2d_fwd(x: usize, w: usize, bias: usize, y: usize, N: i32, C: i32,
     const wc = w + (<usize>(c * KK) << 2);
     const b: f32 = bias ? load<f32>(bias + (<usize>c << 2)) : 0;
     const bv = f32x4.splat(b);
+    if (KH == 3 && KW == 3 && SH == 1 && SW == 1 && DH == 1 && DW == 1) {
+      dw3x3s1_plane(ws, Wp, wc, bv, yp, OH, OW, relu);
+      continue;
+    }
     for (let oh = 0; oh < OH; oh++) {
       const xrow = ws + (<usize>(oh * SH * Wp) << 2);
       const yrow = yp + (<usize>(oh * OW) << 2);
@@ -482,6 +495,93 @@ function dwconv2d_fwd(x: usize, w: usize, bias: usize, y: usize, N: i32, C: i32,
         store<f32>(yrow + (<usize>ow << 2), relu && !(v > 0) ? 0 : v);
       }
     }
+  }
+}
+
+/**
+ * The common depthwise case, 3x3 stride 1 over a padded plane (row pitch Wp). The nine taps sit
+ * in registers for the whole plane. A step makes 2 output rows x 8 columns as four independent
+ * accumulator chains (one chain of 9 dependent multiply-adds would wait on FMA latency), the
+ * two rows sharing their middle input rows; leftover rows and columns take narrower steps.
+ */
+function dw3x3s1_plane(xp: usize, Wp: i32, wc: usize, bv: v128, yp: usize, OH: i32, OW: i32,
+  relu: bool): void {
+  const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
+  const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
+  const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
+  const zero = f32x4.splat(0);
+  const pitch = <usize>Wp << 2;
+  const ypitch = <usize>OW << 2;
+  let oh = 0;
+  for (; oh + 2 <= OH; oh += 2) {
+    const r0 = xp + <usize>oh * pitch;
+    const r1 = r0 + pitch;
+    const r2 = r1 + pitch;
+    const r3 = r2 + pitch;
+    const ya = yp + <usize>oh * ypitch;
+    const yb = ya + ypitch;
+    let ow = 0;
+    for (; ow + 8 <= OW; ow += 8) {
+      const o = <usize>ow << 2;
+      let a0 = bv; let a4 = bv; let b0 = bv; let b4 = bv;
+      a0 = madd(w0, v128.load(r0 + o), a0); a4 = madd(w0, v128.load(r0 + o, 16), a4);
+      a0 = madd(w1, v128.load(r0 + o, 4), a0); a4 = madd(w1, v128.load(r0 + o, 20), a4);
+      a0 = madd(w2, v128.load(r0 + o, 8), a0); a4 = madd(w2, v128.load(r0 + o, 24), a4);
+      let x0 = v128.load(r1 + o); let x4 = v128.load(r1 + o, 16);
+      a0 = madd(w3, x0, a0); a4 = madd(w3, x4, a4); b0 = madd(w0, x0, b0); b4 = madd(w0, x4, b4);
+      x0 = v128.load(r1 + o, 4); x4 = v128.load(r1 + o, 20);
+      a0 = madd(w4, x0, a0); a4 = madd(w4, x4, a4); b0 = madd(w1, x0, b0); b4 = madd(w1, x4, b4);
+      x0 = v128.load(r1 + o, 8); x4 = v128.load(r1 + o, 24);
+      a0 = madd(w5, x0, a0); a4 = madd(w5, x4, a4); b0 = madd(w2, x0, b0); b4 = madd(w2, x4, b4);
+      x0 = v128.load(r2 + o); x4 = v128.load(r2 + o, 16);
+      a0 = madd(w6, x0, a0); a4 = madd(w6, x4, a4); b0 = madd(w3, x0, b0); b4 = madd(w3, x4, b4);
+      x0 = v128.load(r2 + o, 4); x4 = v128.load(r2 + o, 20);
+      a0 = madd(w7, x0, a0); a4 = madd(w7, x4, a4); b0 = madd(w4, x0, b0); b4 = madd(w4, x4, b4);
+      x0 = v128.load(r2 + o, 8); x4 = v128.load(r2 + o, 24);
+      a0 = madd(w8, x0, a0); a4 = madd(w8, x4, a4); b0 = madd(w5, x0, b0); b4 = madd(w5, x4, b4);
+      b0 = madd(w6, v128.load(r3 + o), b0); b4 = madd(w6, v128.load(r3 + o, 16), b4);
+      b0 = madd(w7, v128.load(r3 + o, 4), b0); b4 = madd(w7, v128.load(r3 + o, 20), b4);
+      b0 = madd(w8, v128.load(r3 + o, 8), b0); b4 = madd(w8, v128.load(r3 + o, 24), b4);
+      if (relu) {
+        a0 = f32x4.max(a0, zero); a4 = f32x4.max(a4, zero);
+        b0 = f32x4.max(b0, zero); b4 = f32x4.max(b4, zero);
+      }
+      v128.store(ya + o, a0); v128.store(ya + o, a4, 16);
+      v128.store(yb + o, b0); v128.store(yb + o, b4, 16);
+    }
+    dw3x3s1_row_tail(r0, pitch, wc, bv, ya, ow, OW, relu);
+    dw3x3s1_row_tail(r1, pitch, wc, bv, yb, ow, OW, relu);
+  }
+  if (oh < OH) dw3x3s1_row_tail(xp + <usize>oh * pitch, pitch, wc, bv, yp + <usize>oh * ypitch, 0, OW, relu);
+}
+
+/** Output columns ow0..OW of one 3x3 stride-1 depthwise row: 4 at a time, then one by one. */
+function dw3x3s1_row_tail(r0: usize, pitch: usize, wc: usize, bv: v128, yrow: usize, ow0: i32,
+  OW: i32, relu: bool): void {
+  let ow = ow0;
+  for (; ow + 4 <= OW; ow += 4) {
+    const o = <usize>ow << 2;
+    let acc = bv;
+    let acc2 = f32x4.splat(0);
+    for (let kh = 0; kh < 3; kh++) {
+      const r = r0 + <usize>kh * pitch + o;
+      const wr = wc + <usize>(kh * 12);
+      acc = madd(v128.load32_splat(wr), v128.load(r), acc);
+      acc2 = madd(v128.load32_splat(wr, 4), v128.load(r, 4), acc2);
+      acc = madd(v128.load32_splat(wr, 8), v128.load(r, 8), acc);
+    }
+    acc = f32x4.add(acc, acc2);
+    if (relu) acc = f32x4.max(acc, f32x4.splat(0));
+    v128.store(yrow + o, acc);
+  }
+  const b = f32x4.extract_lane(bv, 0);
+  for (; ow < OW; ow++) {
+    let v = b;
+    for (let kh = 0; kh < 3; kh++) {
+      const r = r0 + <usize>kh * pitch + (<usize>ow << 2);
+      for (let kw = 0; kw < 3; kw++) v += load<f32>(wc + (<usize>(kh * 3 + kw) << 2)) * load<f32>(r + (<usize>kw << 2));
+    }
+    store<f32>(yrow + (<usize>ow << 2), relu && !(v > 0) ? 0 : v);
   }
 }
 
