@@ -97,13 +97,14 @@ export function mul(a: usize, b: usize, y: usize, n: i32): void {
 
 /**
  * Dropout forward: mask[i] = 1/(1-p) if u_i >= p else 0, y = x * mask, where u_i in [0, 1) is a
- * counter-based hash of (seed, i) (the lowbias32 mixer), so a mask depends only on the seed
- * the caller drew and not on how the work is split.
+ * counter-based hash of (seed, offset + i) (the lowbias32 mixer): a shard of a batch passes its
+ * first element's index as offset and gets exactly its part of the whole batch's mask.
  */
-export function dropout_fwd(x: usize, y: usize, mask: usize, n: i32, p: f32, seed: u32): void {
+export function dropout_fwd(x: usize, y: usize, mask: usize, n: i32, p: f32, seed: u32,
+  offset: u32): void {
   const keep: f32 = p < 1 ? 1 / (1 - p) : 0;
   for (let i = 0; i < n; i++) {
-    let h = <u32>i * 0x9e3779b9 + seed;
+    let h = (<u32>i + offset) * 0x9e3779b9 + seed;
     h ^= h >> 16;
     h *= 0x7feb352d;
     h ^= h >> 15;

@@ -3,7 +3,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import type { ImageDataset } from '../data/dataset.js';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_MEAN, MNIST_STD, normalize } from '../data/dataset.js';
 import { fashionMnist } from '../data/fashion-mnist.js';
@@ -48,6 +48,9 @@ export const TRAIN_SPEC: Record<string, ArgSpec> = {
   limit: { type: 'integer', help: 'train on the first N training images only', min: 1 },
   save: { type: 'string', help: 'write the trained weights here (safetensors, atomic)' },
   log: { type: 'string', help: 'JSON log of the run (default runs/<model>-<dataset>-seed<seed>.json)' },
+  workers: { type: 'integer', help: 'worker threads sharing each minibatch', default: availableParallelism(), min: 1 },
+  checkpoint: { type: 'string', help: 'checkpoint written after every epoch and on Ctrl-C (default runs/<model>-<dataset>-seed<seed>.ckpt.safetensors)' },
+  resume: { type: 'boolean', help: 'continue from the checkpoint where it stopped' },
 };
 
 export const EVAL_SPEC: Record<string, ArgSpec> = {
@@ -80,8 +83,10 @@ export async function trainCommand(o: Record<string, unknown>): Promise<void> {
   const dataset = o.dataset as string;
   const build = await useRuntime(o.build as string);
   const err = process.stderr;
+  const workers = o.workers as number;
   err.write(`simdgrad train: ${modelName} on ${dataset}, ${epochs} epochs, batch ${batch}, ${optName} ` +
-    `lr ${lr} (x${lrDecay}/epoch), seed ${seed}, ${build} kernels, 1 thread, ${cpus()[0]?.model ?? 'cpu'}\n`);
+    `lr ${lr} (x${lrDecay}/epoch), seed ${seed}, ${build} kernels, ${workers} worker${workers > 1 ? 's' : ''}, ` +
+    `${cpus()[0]?.model ?? 'cpu'}\n`);
   const train = await loadData(dataset, 'train', o.limit as number | undefined);
   const test = await loadData(dataset, 'test', o['test-limit'] as number | undefined);
   manualSeed(seed);
@@ -93,15 +98,32 @@ export async function trainCommand(o: Record<string, unknown>): Promise<void> {
     : optName === 'adamw' ? new AdamW(params, { lr, weightDecay: wd }) : new Adam(params, { lr, weightDecay: wd });
   err.write(`${model.numParameters().toLocaleString('en-US')} parameters, ${train.n} training and ${test.n} test images\n`);
   const t0 = performance.now();
-  const trainer = new Trainer({ model, optimizer, train, test, epochs, batchSize: batch, seed, lrDecay });
-  const history = await trainer.fit();
+  const base = `runs/${modelName}-${dataset}-seed${seed}`;
+  const checkpoint = (o.checkpoint as string | undefined) ?? `${base}.ckpt.safetensors`;
+  await mkdir(dirname(checkpoint), { recursive: true });
+  const trainer = new Trainer({
+    model, optimizer, train, test, epochs, batchSize: batch, seed, lrDecay, workers, checkpoint,
+    resume: o.resume === true,
+  });
+  // Ctrl-C: finish the step, write the checkpoint, exit; a second Ctrl-C exits at once.
+  const onSigint = (): void => {
+    if (trainer.stopping) process.exit(130);
+    err.write('\nstopping after this step (Ctrl-C again to quit now)...\n');
+    trainer.stop();
+  };
+  process.on('SIGINT', onSigint);
+  const history = await trainer.fit().finally(() => process.off('SIGINT', onSigint));
+  if (trainer.stopped) {
+    process.exitCode = 130;
+    return;
+  }
   const seconds = (performance.now() - t0) / 1000;
   const last = history[history.length - 1];
-  const logPath = (o.log as string | undefined) ?? `runs/${modelName}-${dataset}-seed${seed}.json`;
+  const logPath = (o.log as string | undefined) ?? `${base}.json`;
   const log = {
     command: `simdgrad train ${process.argv.slice(3).join(' ')}`.trim(),
     model: modelName, dataset, epochs, batch, optimizer: optName, lr, lrDecay, seed, build,
-    parameters: model.numParameters(), cpu: cpus()[0]?.model, threads: 1, node: process.version,
+    parameters: model.numParameters(), cpu: cpus()[0]?.model, workers, node: process.version,
     seconds, testAccuracy: last.testAccuracy, testError: last.testAccuracy === null ? null : 1 - last.testAccuracy,
     history,
   };

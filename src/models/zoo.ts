@@ -52,5 +52,7 @@ export const models: Record<string, () => Sequential> = {
 export function createModel(name: string): Sequential {
   const make = models[name];
   if (!make) throw new Error(`unknown model '${name}'; known models: ${Object.keys(models).join(', ')}`);
-  return make();
+  const model = make();
+  model.zooName = name;
+  return model;
 }

@@ -97,6 +97,13 @@ export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
   return x.reshape([...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
 }
 
+let batchRowOffset = 0;
+
+/** Index of this process's first row within the whole minibatch (data-parallel shards). */
+export function setBatchRowOffset(rows: number): void {
+  batchRowOffset = rows;
+}
+
 /**
  * Zeroes each element with probability p and scales the rest by 1/(1-p) when training; the
  * identity otherwise. Each mask is a hash of one draw from the global seeded generator
@@ -108,7 +115,10 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (!training || p === 0) return x.reshape(x.shape);
   const mask = Tensor.empty(x.shape);
   const y = Tensor.empty(x.shape);
-  dropoutForward(getRuntime(), x.buf, y.buf, mask.buf, p, nextU32(), x.size);
+  // A data-parallel shard sees rows [first, first + n) of the batch: its elements are numbered
+  // from there, so its mask is that part of the whole batch's mask (same gradients as 1 thread).
+  const offset = x.ndim > 0 ? batchRowOffset * (x.size / x.shape[0]) : 0;
+  dropoutForward(getRuntime(), x.buf, y.buf, mask.buf, p, nextU32(), x.size, offset);
   return record(y, 'dropout', [x], (gy) => {
     const gx = Tensor.empty(x.shape);
     mulInto(gy, mask, gx);

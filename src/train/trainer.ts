@@ -2,13 +2,18 @@
 // per epoch, seeded everything, a JSON log of the run and optional per-epoch checkpoints.
 // Each step runs in a tidy scope, so the same buffers are recycled step after step.
 
+import { availableParallelism } from 'node:os';
 import { noGrad } from '../autograd/tape.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import * as F from '../nn/functional.js';
 import type { Optimizer } from '../optim/index.js';
+import { setBatchRowOffset } from '../ops/elementwise.js';
+import { DataParallel } from '../parallel/data-parallel.js';
+import { countCorrect, stepSeed } from '../parallel/shared.js';
 import { manualSeed } from '../tensor/random.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Tensor, tensor, tidy } from '../tensor/tensor.js';
 
 export interface EpochRecord {
@@ -34,8 +39,17 @@ export interface TrainerOptions {
   lrDecay?: number;
   /** Where progress goes (a TTY gets a live line, anything else plain lines). */
   out?: { write(s: string): unknown; isTTY?: boolean };
-  /** Called after every epoch (checkpointing, logging). */
+  /** Called after every epoch (logging). */
   onEpoch?: (rec: EpochRecord, trainer: Trainer) => void | Promise<void>;
+  /**
+   * Worker threads sharing each minibatch (data parallel). Default: the machine's available
+   * parallelism when the model came from the zoo (workers rebuild it by name), else 1.
+   */
+  workers?: number;
+  /** Written atomically after every epoch and on stop(); fit() resumes from it if it exists
+   * and resume is set. */
+  checkpoint?: string;
+  resume?: boolean;
 }
 
 /** Accuracy and mean loss of model on a dataset, in eval mode, without recording a graph. */
@@ -63,18 +77,6 @@ function sampleSize(d: ImageDataset): number {
   return d.sampleShape[0] * d.sampleShape[1] * d.sampleShape[2];
 }
 
-function countCorrect(logits: Tensor, labels: Int32Array, n: number): number {
-  const v = logits.data();
-  const k = logits.shape[1];
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (v[i * k + j] > v[i * k + best]) best = j;
-    if (best === labels[i]) correct++;
-  }
-  return correct;
-}
-
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '?';
   const m = Math.floor(s / 60);
@@ -86,6 +88,11 @@ export class Trainer {
   readonly history: EpochRecord[] = [];
   /** Epochs already done (a resumed run starts after them). */
   startEpoch = 0;
+  /** Steps already done in startEpoch (a run stopped mid-epoch resumes after them). */
+  startStep = 0;
+  /** True once fit() returned because stop() was called. */
+  stopped = false;
+  private stopRequested = false;
 
   constructor(opts: TrainerOptions) {
     if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new RangeError(`Trainer: epochs must be a positive integer, got ${opts.epochs}`);
@@ -93,9 +100,32 @@ export class Trainer {
     this.opts = opts;
   }
 
-  /** One optimizer step on a batch; returns the loss and the number of correct predictions. */
-  step(x: Float32Array, y: Int32Array, size: number, where: string): { loss: number; correct: number } {
+  /** Asks fit() to finish the current step, save the checkpoint and return. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  /** Worker threads fit() will use. */
+  get workers(): number {
+    const w = this.opts.workers;
+    if (w !== undefined) return w;
+    return this.opts.model.zooName ? availableParallelism() : 1;
+  }
+
+  /**
+   * One optimizer step on a batch in this thread; returns the loss and the number of correct
+   * predictions. seed, when given, seeds the generator first (what a data-parallel step does).
+   */
+  step(x: Float32Array, y: Int32Array, size: number, where: string, seed?: number): { loss: number; correct: number } {
     const { model, optimizer, train } = this.opts;
+    if (seed !== undefined) {
+      manualSeed(seed);
+      setBatchRowOffset(0);
+    }
     return tidy(() => {
       optimizer.zeroGrad();
       const input = tensor(x.subarray(0, size * sampleSize(train)), [size, ...train.sampleShape]);
@@ -113,14 +143,56 @@ export class Trainer {
     });
   }
 
+  private async parallelStep(dp: DataParallel, x: Float32Array, y: Int32Array, size: number,
+    where: string, seed: number): Promise<{ loss: number; correct: number }> {
+    const r = await dp.step(x, y, size, seed, where);
+    if (!Number.isFinite(r.loss)) {
+      throw new Error(`Trainer: loss is ${r.loss} at ${where} (lr ${this.opts.optimizer.lr}); training ` +
+        'diverged, try a smaller --lr');
+    }
+    this.opts.optimizer.step();
+    return r;
+  }
+
+  private async save(epoch: number, step: number): Promise<void> {
+    const o = this.opts;
+    if (!o.checkpoint) return;
+    await saveCheckpoint(o.checkpoint, { model: o.model, optimizer: o.optimizer, epoch, step, history: this.history });
+  }
+
   /** Runs the remaining epochs; returns the history. */
   async fit(): Promise<EpochRecord[]> {
+    const o = this.opts;
+    if (o.resume && o.checkpoint) {
+      const c = await loadCheckpoint(o.checkpoint, o.model, o.optimizer);
+      if (c) {
+        this.startEpoch = c.epoch;
+        this.startStep = c.step;
+        this.history.splice(0, this.history.length, ...c.history);
+      }
+    }
+    const workers = this.workers;
+    const modelName = o.model.zooName;
+    if (workers > 1 && !modelName) {
+      throw new Error(`Trainer: workers ${workers} needs a zoo model (workers rebuild it by name); ` +
+        'use createModel(name) or workers: 1');
+    }
+    const dp = workers > 1 ? new DataParallel({
+      model: o.model, modelName: modelName!, workers, maxBatch: o.batchSize, sampleShape: [...o.train.sampleShape],
+    }) : null;
+    try {
+      return await this.epochs(dp);
+    } finally {
+      await dp?.close();
+    }
+  }
+
+  private async epochs(dp: DataParallel | null): Promise<EpochRecord[]> {
     const o = this.opts;
     const out = o.out ?? process.stderr;
     const seed = o.seed ?? 0;
     const loader = new DataLoader(o.train, { batchSize: o.batchSize, shuffle: true, seed });
     for (let epoch = this.startEpoch; epoch < o.epochs; epoch++) {
-      manualSeed(seed * 1000003 + epoch);
       o.model.train();
       const t0 = performance.now();
       let seen = 0;
@@ -128,9 +200,26 @@ export class Trainer {
       let correct = 0;
       let lastPrint = 0;
       let step = 0;
+      const skip = epoch === this.startEpoch ? this.startStep : 0;
       for (const batch of loader.epoch(epoch)) {
-        const r = this.step(batch.x, batch.y, batch.size, `epoch ${epoch + 1} step ${step + 1}`);
+        if (step < skip) {
+          step++;
+          continue;
+        }
+        const where = `epoch ${epoch + 1} step ${step + 1}`;
+        const sd = stepSeed(seed, epoch, step);
+        const r = dp ? await this.parallelStep(dp, batch.x, batch.y, batch.size, where, sd)
+          : this.step(batch.x, batch.y, batch.size, where, sd);
         step++;
+        if (this.stopRequested) {
+          await this.save(epoch, step);
+          this.startEpoch = epoch;
+          this.startStep = step;
+          this.stopped = true;
+          out.write(`${out.isTTY ? '\r\x1b[K' : ''}stopped at epoch ${epoch + 1} step ${step}` +
+            (o.checkpoint ? `; checkpoint ${o.checkpoint} (resume with --resume)` : '') + '\n');
+          return this.history;
+        }
         seen += batch.size;
         lossSum += r.loss * batch.size;
         correct += r.correct;
@@ -144,6 +233,7 @@ export class Trainer {
           out.write(out.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
         }
       }
+      if (seen === 0) seen = 1;
       const seconds = (performance.now() - t0) / 1000;
       const test = o.test ? evaluate(o.model, o.test) : null;
       const rec: EpochRecord = {
@@ -158,6 +248,8 @@ export class Trainer {
         ` | ${seconds.toFixed(1)}s, ${rec.imagesPerSecond.toFixed(0)} img/s\n`);
       if (o.lrDecay !== undefined && o.lrDecay !== 1) o.optimizer.lr *= o.lrDecay;
       this.startEpoch = epoch + 1;
+      this.startStep = 0;
+      await this.save(epoch + 1, 0);
       await o.onEpoch?.(rec, this);
     }
     return this.history;

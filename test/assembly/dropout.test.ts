@@ -36,6 +36,11 @@ for (const rt of rts) {
       expectClose(Y, X.map((v, i) => v * M[i]), 'y = x * mask', 1e-6);
       dropoutForward(rt, x, y, m, p, 12345);
       expectClose(get(rt, m), M, 'same seed, same mask', 0);
+      // a shard starting at element 7001 reproduces that part of the whole mask
+      const part = put(rt, X.subarray(7001, 9000)), py = put(rt, new Float32Array(1999)), pm = put(rt, new Float32Array(1999));
+      dropoutForward(rt, part, py, pm, p, 12345, 1999, 7001);
+      expectClose(get(rt, pm), M.subarray(7001, 9000), 'shard mask', 0);
+      freeAll(rt, part, py, pm);
       if (p > 0 && p < 1) {
         dropoutForward(rt, x, y, m, p, 54321);
         const M2 = get(rt, m);

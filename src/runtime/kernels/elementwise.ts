@@ -59,9 +59,9 @@ export function mul(rt: Runtime, a: F32Buf, b: F32Buf, y: F32Buf, n?: number): v
   rt.fn<Fn>('mul')(a.ptr, b.ptr, y.ptr, len);
 }
 
-/** Dropout: mask = (hash(seed, i) >= p) / (1 - p), y = x * mask; seed is a u32. */
+/** Dropout: mask = (hash(seed, offset + i) >= p) / (1 - p), y = x * mask; seed is a u32. */
 export function dropoutForward(rt: Runtime, x: F32Buf, y: F32Buf, mask: F32Buf, p: number,
-  seed: number, n?: number): void {
+  seed: number, n?: number, offset = 0): void {
   const op = 'dropout';
   const len = count(op, n, x, 'input');
   if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: p must be in [0, 1], got ${p}`);
@@ -69,7 +69,8 @@ export function dropoutForward(rt: Runtime, x: F32Buf, y: F32Buf, mask: F32Buf, 
   checkBuf(op, 'input', x, len, `n = ${len}`);
   checkBuf(op, 'output', y, len, `n = ${len}`);
   checkBuf(op, 'mask', mask, len, `n = ${len}`);
-  rt.fn<Fn>('dropout_fwd')(x.ptr, y.ptr, mask.ptr, len, p, seed >>> 0);
+  checkInt(op, 'offset', offset, 0);
+  rt.fn<Fn>('dropout_fwd')(x.ptr, y.ptr, mask.ptr, len, p, seed >>> 0, offset >>> 0);
 }
 
 /** y = alpha * x. */

@@ -1,0 +1,155 @@
+// Data-parallel training against one thread: the minibatch gradient with 1, 2 and 3 workers
+// (dropout included), ten Adam steps with 2 workers, a failing or dying worker (an error naming
+// the shard, no hang, a working pool afterwards), and stop + resume from a checkpoint.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MNIST_MEAN, MNIST_STD, normalize } from '../../src/data/dataset.js';
+import { mnist } from '../../src/data/mnist.js';
+import { init, manualSeed, optim, type Tensor } from '../../src/index.js';
+import { createModel } from '../../src/models/zoo.js';
+import { DataParallel } from '../../src/parallel/data-parallel.js';
+import { stepSeed } from '../../src/parallel/shared.js';
+import { Trainer } from '../../src/train/trainer.js';
+
+const t = suite('data-parallel');
+await init();
+const data = await mnist({ split: 'train', limit: 256 });
+normalize(data.images, MNIST_MEAN, MNIST_STD, data.images);
+const quiet = { write: (): boolean => true, isTTY: false };
+const head = (n: number): typeof data => ({
+  ...data, n, images: data.images.subarray(0, n * 784), labels: data.labels.subarray(0, n), shape: [n, 1, 28, 28],
+});
+
+/** Largest |a - b| over a parameter, relative to the largest |b| of that parameter. */
+function maxRelDiff(a: Float32Array[], b: Float32Array[]): number {
+  let worst = 0;
+  a.forEach((x, i) => {
+    let scale = 1e-12;
+    for (const v of b[i]) scale = Math.max(scale, Math.abs(v));
+    for (let j = 0; j < x.length; j++) worst = Math.max(worst, Math.abs(x[j] - b[i][j]) / scale);
+  });
+  return worst;
+}
+
+const grads = (ps: Tensor[]): Float32Array[] => ps.map((p) => p.grad!.toFloat32Array());
+const values = (ps: Tensor[]): Float32Array[] => ps.map((p) => p.toFloat32Array());
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: hung for ${ms} ms`)), ms);
+    })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+t('small-cnn minibatch gradient with 1, 2, 3 workers equals one thread (relative 1e-5)', async () => {
+  manualSeed(1);
+  const model = createModel('small-cnn');
+  const opt = new optim.SGD(model.parameters(), { lr: 0 });
+  const trainer = new Trainer({ model, optimizer: opt, train: data, epochs: 1, batchSize: 50, workers: 1, out: quiet });
+  const seed = stepSeed(1, 0, 0);
+  const ref = trainer.step(data.images, data.labels, 50, 'ref', seed); // lr 0: parameters unchanged
+  const refGrads = grads(model.parameters());
+  for (const workers of [1, 2, 3]) {
+    const dp = new DataParallel({ model, modelName: 'small-cnn', workers, maxBatch: 50, sampleShape: [1, 28, 28] });
+    try {
+      const r = await dp.step(data.images, data.labels, 50, seed, 'test');
+      const d = maxRelDiff(grads(model.parameters()), refGrads);
+      assert.ok(d <= 1e-5, `workers=${workers}: gradient differs by ${d.toExponential(2)} (relative)`);
+      assert.ok(Math.abs(r.loss - ref.loss) <= 1e-5 * Math.abs(ref.loss), `workers=${workers}: loss ${r.loss} vs ${ref.loss}`);
+      assert.is(r.correct, ref.correct);
+    } finally {
+      await dp.close();
+    }
+  }
+});
+
+t('batch smaller than the worker count and an uneven split', async () => {
+  manualSeed(2);
+  const model = createModel('lenet5');
+  const opt = new optim.SGD(model.parameters(), { lr: 0 });
+  const trainer = new Trainer({ model, optimizer: opt, train: data, epochs: 1, batchSize: 64, workers: 1, out: quiet });
+  for (const size of [2, 7]) {
+    trainer.step(data.images, data.labels, size, 'ref', 9);
+    const refGrads = grads(model.parameters());
+    const dp = new DataParallel({ model, modelName: 'lenet5', workers: 3, maxBatch: 64, sampleShape: [1, 28, 28] });
+    try {
+      await dp.step(data.images, data.labels, size, 9, 'test');
+      const d = maxRelDiff(grads(model.parameters()), refGrads);
+      assert.ok(d <= 1e-5, `size=${size}: gradient differs by ${d.toExponential(2)}`);
+    } finally {
+      await dp.close();
+    }
+  }
+});
+
+t('ten Adam steps with 2 workers give the parameters of 1 thread (within 1e-5)', async () => {
+  const run = async (workers: number): Promise<Float32Array[]> => {
+    manualSeed(3);
+    const model = createModel('lenet5');
+    const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+    const trainer = new Trainer({ model, optimizer: opt, train: head(160), epochs: 1, batchSize: 16, seed: 5, workers, out: quiet });
+    await trainer.fit();
+    return values(model.parameters());
+  };
+  const one = await run(1);
+  const two = await run(2);
+  const d = maxRelDiff(two, one);
+  assert.ok(d <= 1e-5, `parameters differ by ${d.toExponential(2)} after 10 steps`);
+});
+
+for (const kind of ['throw', 'exit'] as const) {
+  t(`a worker that ${kind === 'throw' ? 'throws' : 'dies'} mid-step fails the step with a clear error, no hang`, async () => {
+    manualSeed(4);
+    const model = createModel('lenet5');
+    const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, maxBatch: 32, sampleShape: [1, 28, 28] });
+    try {
+      let message = '';
+      try {
+        await withTimeout(dp.step(data.images, data.labels, 32, 1, 'epoch 1 step 3', { shard: 1, kind }), 30000, 'faulty step');
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      assert.ok(/worker for shard 2\/2 \(rows 16\.\.31\) failed at epoch 1 step 3/.test(message), message);
+      if (kind === 'throw') assert.ok(message.includes('injected fault'), message);
+      // the pool was rebuilt: the next step works
+      const r = await withTimeout(dp.step(data.images, data.labels, 32, 1, 'next'), 30000, 'step after fault');
+      assert.ok(Number.isFinite(r.loss));
+    } finally {
+      await dp.close();
+    }
+  });
+}
+
+for (const workers of [1, 2]) {
+  t(`stop and resume from the checkpoint continues where it stopped (workers=${workers})`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'simdgrad-ckpt-'));
+    const ckpt = join(dir, 'run.ckpt.safetensors');
+    const make = (resume: boolean, checkpoint?: string): Trainer => {
+      manualSeed(6);
+      const model = createModel('lenet5');
+      const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+      return new Trainer({ model, optimizer: opt, train: head(192), epochs: 2, batchSize: 64, seed: 8, workers, checkpoint, resume, out: quiet });
+    };
+    const straight = make(false);
+    await straight.fit();
+    const first = make(false, ckpt);
+    first.stop(); // stops after its first step
+    await first.fit();
+    assert.ok(first.stopped);
+    const second = make(true, ckpt);
+    await second.fit();
+    assert.is(second.history.length, 2);
+    const d = maxRelDiff(values(second.opts.model.parameters()), values(straight.opts.model.parameters()));
+    assert.ok(d <= 1e-6, `resumed run differs from the uninterrupted one by ${d.toExponential(2)}`);
+    await rm(dir, { recursive: true });
+  });
+}
+
+t.run();
