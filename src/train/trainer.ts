@@ -12,6 +12,7 @@ import type { Optimizer } from '../optim/index.js';
 import { setBatchRowOffset } from '../ops/elementwise.js';
 import { DataParallel } from '../parallel/data-parallel.js';
 import { countCorrect, stepSeed } from '../parallel/shared.js';
+import { lrAt, type Schedule } from '../optim/schedule.js';
 import { manualSeed } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Tensor, tensor, tidy } from '../tensor/tensor.js';
@@ -23,7 +24,9 @@ export interface EpochRecord {
   testLoss: number | null;
   testAccuracy: number | null;
   lr: number;
+  /** Training time of the epoch (evaluation excluded). */
   seconds: number;
+  evalSeconds: number;
   imagesPerSecond: number;
 }
 
@@ -35,8 +38,8 @@ export interface TrainerOptions {
   epochs: number;
   batchSize: number;
   seed?: number;
-  /** Multiplies the learning rate after every epoch (ExponentialLR); 1 keeps it. */
-  lrDecay?: number;
+  /** Learning-rate schedule, applied before every step (default: the optimizer's lr, constant). */
+  schedule?: Schedule;
   /** Where progress goes (a TTY gets a live line, anything else plain lines). */
   out?: { write(s: string): unknown; isTTY?: boolean };
   /** Called after every epoch (logging). */
@@ -207,6 +210,7 @@ export class Trainer {
           continue;
         }
         const where = `epoch ${epoch + 1} step ${step + 1}`;
+        if (o.schedule) o.optimizer.lr = lrAt(o.schedule, epoch * loader.length + step, o.epochs * loader.length, loader.length);
         const sd = stepSeed(seed, epoch, step);
         const r = dp ? await this.parallelStep(dp, batch.x, batch.y, batch.size, where, sd)
           : this.step(batch.x, batch.y, batch.size, where, sd);
@@ -235,18 +239,19 @@ export class Trainer {
       }
       if (seen === 0) seen = 1;
       const seconds = (performance.now() - t0) / 1000;
+      const te = performance.now();
       const test = o.test ? evaluate(o.model, o.test) : null;
+      const evalSeconds = (performance.now() - te) / 1000;
       const rec: EpochRecord = {
         epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: correct / seen,
         testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null, lr: o.optimizer.lr,
-        seconds, imagesPerSecond: seen / seconds,
+        seconds, evalSeconds, imagesPerSecond: seen / seconds,
       };
       this.history.push(rec);
       out.write(`${out.isTTY ? '\r\x1b[K' : ''}epoch ${epoch + 1}/${o.epochs} train loss ${rec.trainLoss.toFixed(4)} ` +
         `acc ${(100 * rec.trainAccuracy).toFixed(2)}%` +
         (test ? ` | test loss ${test.loss.toFixed(4)} acc ${(100 * test.accuracy).toFixed(2)}%` : '') +
         ` | ${seconds.toFixed(1)}s, ${rec.imagesPerSecond.toFixed(0)} img/s\n`);
-      if (o.lrDecay !== undefined && o.lrDecay !== 1) o.optimizer.lr *= o.lrDecay;
       this.startEpoch = epoch + 1;
       this.startStep = 0;
       await this.save(epoch + 1, 0);
