@@ -54,7 +54,8 @@ export function summarize(samplesMs: readonly number[]): Timing {
 }
 
 /** Times fn (synchronous, does all its work before returning) under budget. */
-export async function measure(name: string, fn: () => void, budget: Budget): Promise<Timing> {
+export async function measure(name: string, fn: () => void | Promise<void>, budget: Budget,
+  isAsync = false): Promise<Timing> {
   collectGarbage();
   const bench = new Bench({
     name,
@@ -65,7 +66,7 @@ export async function measure(name: string, fn: () => void, budget: Budget): Pro
     retainSamples: true,
     throws: true,
   });
-  bench.add(name, fn, { async: false });
+  bench.add(name, fn, { async: isAsync });
   await bench.run();
   const result = bench.tasks[0].result;
   if (result.state !== 'completed') {

@@ -1,0 +1,617 @@
+// `npm run bench:train [-- --quick] [--models=small-cnn,lenet5] [--batches=64,128] [--no-cpu]
+// [--workers 1]`: training throughput (images/s, one thread) of small-cnn and lenet5 on real
+// MNIST batches, ours beside TensorFlow.js wasm and cpu training the same architecture (NHWC,
+// tf.layers, Adam lr 1e-3, softmax cross-entropy, dropout on) in the same run. One step =
+// forward + backward + Adam, one tinybench iteration; img/s = batch / median step time.
+// TF.js wasm 4.22 cannot train a conv net as shipped: it has no Conv2DBackpropFilter kernel
+// (tensorflow/tfjs#8474). bench/peers/tfjs-fill.ts fills it with tf.registerKernel (plain JS
+// over the wasm heap: im2col per image + a 2x4 register-blocked product, checked against
+// tfjs-cpu's kernel before timing); its time counts against tfjs-wasm, so tfjs-wasm's img/s is
+// what a user gets only after writing such a kernel (the table also shows it with that time
+// taken out). Results: bench/results/train.json (train.quick.json with --quick).
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { MNIST_MEAN, MNIST_STD, mnist, normalize } from '../src/data/mnist.js';
+import { init, manualSeed, optim } from '../src/index.js';
+import { createModel } from '../src/models/zoo.js';
+import { chooseBuild, type BuildName } from '../src/runtime/load.js';
+import { Trainer } from '../src/train/trainer.js';
+import { DataParallel } from '../src/parallel/data-parallel.js';
+import { collectGarbage, measure, summarize, type Budget, type Timing } from './harness.js';
+import {
+  FILL_DESCRIPTION, checkFilledKernels, fillWasmKernels, filled, type FillCheck,
+} from './peers/tfjs-fill.js';
+import { initTfjs, useBackend, type TfBackend, type TfjsInfo } from './peers/tfjs.js';
+
+type ModelName = 'small-cnn' | 'lenet5';
+type Impl = 'ours' | 'tfjs-wasm' | 'tfjs-cpu';
+
+interface ImplResult {
+  impl: Impl;
+  /** ours: worker threads sharing each minibatch (1: the calling thread alone). */
+  workers?: number;
+  /** ours: which kernel build. */
+  build?: BuildName;
+  status: 'ok' | 'error' | 'skipped' | 'unavailable';
+  note?: string;
+  timing?: Timing;
+  imagesPerSecond?: number;
+  /** The batch the steps were timed at (tfjs-cpu may use fewer images than the case). */
+  timedBatch?: number;
+  params?: number;
+  /** tfjs-wasm: median ms per step inside the filled Conv2DBackpropFilter, and img/s with it
+   * taken out of each step (an upper bound: as if that kernel cost nothing). */
+  filledKernelMs?: number;
+  filledKernelGflops?: number;
+  imagesPerSecondExclFilled?: number;
+}
+
+interface CaseResult {
+  model: ModelName;
+  batch: number;
+  results: ImplResult[];
+  oursBuild?: BuildName;
+  oursOverTfjsWasm?: number;
+  oursOverTfjsWasmExclFilled?: number;
+  oursOverTfjsCpu?: number;
+}
+
+interface Batch {
+  x: Float32Array;
+  y: Int32Array;
+}
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const NO_CPU = args.includes('--no-cpu');
+
+function listArg(name: string): string[] | undefined {
+  const eq = args.find((a) => a.startsWith(`--${name}=`));
+  if (eq) return eq.slice(name.length + 3).split(',').filter(Boolean);
+  const i = args.indexOf(`--${name}`);
+  if (i >= 0 && i + 1 < args.length) return args[i + 1].split(',').filter(Boolean);
+  return undefined;
+}
+
+const KNOWN_MODELS: ModelName[] = ['small-cnn', 'lenet5'];
+const MODELS = (listArg('models') ?? KNOWN_MODELS).map((m) => {
+  if (!KNOWN_MODELS.includes(m as ModelName)) {
+    throw new Error(`bench:train: --models: unknown model '${m}'; known: ${KNOWN_MODELS}`);
+  }
+  return m as ModelName;
+});
+const BATCHES = (listArg('batches') ?? (QUICK ? ['64'] : ['64', '128'])).map((b) => {
+  const v = Number(b);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`bench:train: --batches: bad batch '${b}'`);
+  return v;
+});
+const WORKERS_ASKED = (listArg('workers') ?? ['1']).map(Number);
+if (WORKERS_ASKED.some((w) => !Number.isInteger(w) || w < 1)) {
+  throw new Error(`bench:train: --workers must list positive integers, got ${listArg('workers')}`);
+}
+const OUT_ARG = args.find((a) => a.startsWith('--out='))?.slice(6);
+
+/** Distinct batches cycled through the steps (real MNIST train images, normalized). */
+const N_BATCHES = 8;
+
+const BASE: Budget = QUICK
+  ? { timeMs: 300, iterations: 3, warmupMs: 0, warmupIterations: 1 }
+  : { timeMs: 2000, iterations: 10, warmupMs: 500, warmupIterations: 3 };
+/** A step slower than this (tfjs-wasm small-cnn: 1.5-3 s) gets a few timed steps only. */
+const SLOW_MS = 1000;
+const SLOW: Budget = QUICK
+  ? { timeMs: 0, iterations: 2, warmupMs: 0, warmupIterations: 0 }
+  : { timeMs: 0, iterations: 5, warmupMs: 0, warmupIterations: 1 };
+/** tfjs-cpu: all its steps of one case (warm-up included) fit in about this. */
+const CPU_CAP_MS = QUICK ? 15_000 : 60_000;
+
+function progress(msg: string): void {
+  process.stderr.write(`  .. ${msg}\n`);
+}
+
+function errMsg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function median(v: readonly number[]): number {
+  return summarize(v).medianMs;
+}
+
+/** Two probe steps (also warm-up; the first one is cold), then tinybench with warm-up under
+ * the fast or slow budget. */
+async function timeSteps(name: string, run: () => void | Promise<void>, isAsync = false): Promise<Timing> {
+  collectGarbage();
+  let probe = Infinity;
+  for (let i = 0; i < 2; i++) {
+    const t0 = performance.now();
+    await run();
+    probe = Math.min(probe, performance.now() - t0);
+  }
+  return measure(name, run, probe > SLOW_MS ? SLOW : BASE, isAsync);
+}
+
+// ---- ours ----
+
+async function runOurs(build: BuildName, model: ModelName, batch: number,
+  data: Batch[], workers = 1): Promise<ImplResult> {
+  const r: ImplResult = { impl: 'ours', build, status: 'ok', workers };
+  let dp: DataParallel | null = null;
+  try {
+    manualSeed(1);
+    const net = createModel(model);
+    net.train();
+    const optimizer = new optim.Adam(net.parameters(), { lr: 1e-3 });
+    const train = { images: data[0].x, labels: data[0].y, n: batch,
+      shape: [batch, 1, 28, 28] as [number, number, number, number],
+      sampleShape: [1, 28, 28] as [number, number, number], classes: 10 };
+    const trainer = new Trainer({ model: net, optimizer, train, epochs: 1, batchSize: batch, workers: 1 });
+    let i = 0;
+    const run = (): void => {
+      const b = data[i++ % data.length];
+      trainer.step(b.x, b.y, batch, `bench step ${i}`);
+    };
+    // workers > 1: the trainer's data-parallel step (shards on piscina threads, reduction and
+    // the Adam step on this thread).
+    dp = workers > 1 ? new DataParallel({ model: net, modelName: model, workers, maxBatch: batch,
+      sampleShape: [1, 28, 28] }) : null;
+    const parallel = dp;
+    const runParallel = async (): Promise<void> => {
+      const b = data[i++ % data.length];
+      await parallel!.step(b.x, b.y, batch, i, `bench step ${i}`);
+      optimizer.step();
+    };
+    const name = `ours ${build} ${model} b${batch} w${workers}`;
+    const timing = parallel ? await timeSteps(name, runParallel, true) : await timeSteps(name, run);
+    r.timing = timing;
+    r.timedBatch = batch;
+    r.imagesPerSecond = batch / (timing.medianMs / 1000);
+    r.params = net.numParameters();
+    progress(`${name}: ${timing.medianMs.toFixed(1)} ms/step, ` +
+      `${r.imagesPerSecond.toFixed(0)} img/s`);
+  } catch (e) {
+    return { ...r, status: 'error', note: errMsg(e) };
+  } finally {
+    await dp?.close();
+  }
+  return r;
+}
+
+// ---- TF.js ----
+
+function tfModel(model: ModelName): tf.Sequential {
+  const m = tf.sequential();
+  if (model === 'small-cnn') {
+    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3,
+      activation: 'relu' }));
+    m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.dropout({ rate: 0.25 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 128, activation: 'relu' }));
+    m.add(tf.layers.dropout({ rate: 0.5 }));
+    m.add(tf.layers.dense({ units: 10 }));
+  } else {
+    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5,
+      padding: 'same', activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 120, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 84, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 10 }));
+  }
+  return m;
+}
+
+/** A model, its Adam and the fixed batches (first `batch` images each) on the active backend;
+ * step() is one optimizer.minimize with the loss read back (dataSync). */
+function tfTrainer(model: ModelName, batch: number, data: Batch[]): {
+  step: () => void; params: number; dispose: () => void;
+} {
+  const net = tfModel(model);
+  const opt = tf.train.adam(1e-3);
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const tensors = data.map((b) => ({
+    // MNIST has one channel, so NCHW and NHWC are the same bytes.
+    x: tf.tensor4d(b.x.subarray(0, batch * 784), [batch, 28, 28, 1]),
+    y: tf.tidy(() => tf.oneHot(tf.tensor1d(b.y.subarray(0, batch), 'int32'), 10).toFloat()),
+  }));
+  let i = 0;
+  const step = (): void => {
+    const b = tensors[i++ % tensors.length];
+    tf.tidy(() => {
+      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(b.y,
+        net.apply(b.x, { training: true }) as tf.Tensor) as tf.Scalar, true, vars);
+      loss!.dataSync();
+    });
+  };
+  const dispose = (): void => {
+    tensors.forEach((t) => { t.x.dispose(); t.y.dispose(); });
+    opt.dispose();
+    net.dispose();
+  };
+  return { step, params: net.countParams(), dispose };
+}
+
+async function runTfjsWasm(model: ModelName, batch: number, data: Batch[],
+  info: TfjsInfo): Promise<ImplResult> {
+  const r: ImplResult = { impl: 'tfjs-wasm', status: 'ok' };
+  if (!info.wasm.ok) return { ...r, status: 'unavailable', note: info.wasm.error };
+  let t;
+  try {
+    await useBackend('wasm');
+    t = tfTrainer(model, batch, data);
+    r.params = t.params;
+    const totals: number[] = [];
+    const inFilled: number[] = [];
+    let flops = 0;
+    let fillMs = 0;
+    const step = t.step;
+    // Counted after the first step, which makes Adam's moment variables.
+    let after1 = -1;
+    const run = (): void => {
+      const k0 = filled.ms;
+      const f0 = filled.flops;
+      const t0 = performance.now();
+      step();
+      totals.push(performance.now() - t0);
+      inFilled.push(filled.ms - k0);
+      flops += filled.flops - f0;
+      fillMs += filled.ms - k0;
+      if (after1 < 0) after1 = tf.memory().numTensors;
+    };
+    const timing = await timeSteps(`tfjs-wasm ${model} b${batch}`, run);
+    const leaked = tf.memory().numTensors - after1;
+    // The last `samples` steps are tinybench's timed ones (probes and warm-up come first).
+    const n = timing.samples;
+    const net = totals.slice(-n).map((v, j) => v - inFilled.slice(-n)[j]);
+    r.timing = timing;
+    r.timedBatch = batch;
+    r.imagesPerSecond = batch / (timing.medianMs / 1000);
+    r.filledKernelMs = median(inFilled.slice(-n));
+    r.filledKernelGflops = fillMs > 0 ? flops / (fillMs * 1e6) : undefined;
+    r.imagesPerSecondExclFilled = batch / (median(net) / 1000);
+    if (leaked !== 0) r.note = `${leaked} tensors left after timing`;
+    progress(`tfjs-wasm ${model} b${batch}: ${timing.medianMs.toFixed(1)} ms/step ` +
+      `(${r.filledKernelMs.toFixed(1)} in the filled kernel), ` +
+      `${r.imagesPerSecond.toFixed(1)} img/s`);
+  } catch (e) {
+    return { ...r, status: 'error', note: errMsg(e) };
+  } finally {
+    t?.dispose();
+  }
+  return r;
+}
+
+/** tfjs-cpu takes seconds per image on small-cnn (its Conv2DBackpropFilter runs ~0.01
+ * GFLOP/s): one warm-up and one probe step at batch 1 set the batch that lets two or three
+ * timed steps fit in CPU_CAP_MS (the case's batch where it fits, fewer images otherwise). */
+async function runTfjsCpu(model: ModelName, batch: number, data: Batch[]): Promise<ImplResult> {
+  const r: ImplResult = { impl: 'tfjs-cpu', status: 'ok' };
+  if (NO_CPU) return { ...r, status: 'skipped', note: '--no-cpu' };
+  const start = performance.now();
+  let t;
+  try {
+    await useBackend('cpu');
+    collectGarbage();
+    t = tfTrainer(model, 1, data);
+    r.params = t.params;
+    t.step();
+    const p0 = performance.now();
+    t.step();
+    const perImage = performance.now() - p0;
+    t.dispose();
+    t = undefined;
+    const left = CPU_CAP_MS - (performance.now() - start);
+    const fit = Math.floor(left / (2 * 1.15 * perImage));
+    const b = Math.max(1, Math.min(batch, fit));
+    t = tfTrainer(model, b, data);
+    const samples: number[] = [];
+    collectGarbage();
+    while (samples.length < 3) {
+      const t0 = performance.now();
+      t.step();
+      samples.push(performance.now() - t0);
+      const elapsed = performance.now() - start;
+      if (samples.length >= 2 && elapsed + median(samples) > CPU_CAP_MS) break;
+    }
+    r.timing = summarize(samples);
+    r.timedBatch = b;
+    r.imagesPerSecond = b / (r.timing.medianMs / 1000);
+    r.note = `${samples.length} timed steps at batch ${b}` +
+      (b < batch ? ` of ${batch} (per-image cost ~constant; fewer images to fit ~` +
+        `${CPU_CAP_MS / 1000} s)` : '') + ' after 2 steps at batch 1';
+    progress(`tfjs-cpu ${model} b${batch}: ${r.imagesPerSecond.toFixed(2)} img/s (${r.note})`);
+  } catch (e) {
+    return { ...r, status: 'error', note: errMsg(e) };
+  } finally {
+    t?.dispose();
+  }
+  return r;
+}
+
+// ---- printing ----
+
+function ok(r: ImplResult | undefined): r is ImplResult & { timing: Timing;
+  imagesPerSecond: number } {
+  return r !== undefined && r.status === 'ok' && r.imagesPerSecond !== undefined;
+}
+
+function ips(v: number | undefined): string {
+  if (v === undefined) return '';
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function ms(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function ratio(v: number | undefined): string {
+  if (v === undefined) return 'n/a';
+  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)}x`;
+}
+
+function label(r: ImplResult): string {
+  return r.impl === 'ours' ? `ours ${r.build}${(r.workers ?? 1) > 1 ? ` ${r.workers} workers` : ''}` : r.impl;
+}
+
+function table(rows: string[][], leftCols = 1): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  for (const row of rows) {
+    const cells = row.map((c, i) => (i < leftCols || i === row.length - 1
+      ? c.padEnd(widths[i]) : c.padStart(widths[i])));
+    console.log(`  ${cells.join('  ').trimEnd()}`);
+  }
+}
+
+function printCase(cr: CaseResult): void {
+  console.log(`\n${cr.model}, batch ${cr.batch}`);
+  const rows: string[][] = [['impl', 'img/s', 'ms/step', 'p25..p75', 'n', 'params', 'note']];
+  for (const r of cr.results) {
+    if (!ok(r)) {
+      rows.push([label(r), r.status.toUpperCase(), '', '', '', '', r.note ?? '']);
+      continue;
+    }
+    const t = r.timing;
+    const notes = [r.note ?? ''];
+    if (r.filledKernelMs !== undefined) {
+      notes.push(`incl. ${ms(r.filledKernelMs)} ms/step in the filled JS Conv2DBackpropFilter ` +
+        `(${(r.filledKernelGflops ?? 0).toFixed(2)} GFLOP/s); ` +
+        `${ips(r.imagesPerSecondExclFilled)} img/s without it`);
+    }
+    rows.push([label(r), ips(r.imagesPerSecond), ms(t.medianMs), `${ms(t.p25Ms)}..${ms(t.p75Ms)}`,
+      String(t.samples), String(r.params ?? ''), notes.filter(Boolean).join('; ')]);
+  }
+  table(rows);
+  console.log(`  ours (${cr.oursBuild ?? 'none'}) / tfjs-wasm: ${ratio(cr.oursOverTfjsWasm)} ` +
+    `(${ratio(cr.oursOverTfjsWasmExclFilled)} if its filled kernel cost nothing)   ` +
+    `ours / tfjs-cpu: ${ratio(cr.oursOverTfjsCpu)}`);
+}
+
+function printSummary(crs: CaseResult[]): void {
+  console.log('\nsummary (images/s, one thread; ratio = our img/s / theirs):');
+  const rows: string[][] = [['model', 'batch', 'ours', 'build', 'tfjs-wasm', 'wasm-no-fill',
+    'tfjs-cpu', 'ours/wasm', 'ours/wasm-no-fill', 'ours/cpu']];
+  for (const cr of crs) {
+    const o = cr.results.find((r) => r.impl === 'ours' && r.build === cr.oursBuild);
+    const w = cr.results.find((r) => r.impl === 'tfjs-wasm');
+    const c = cr.results.find((r) => r.impl === 'tfjs-cpu');
+    const cell = (r: ImplResult | undefined, v?: number): string =>
+      (ok(r) ? ips(v ?? r.imagesPerSecond) : r?.status ?? '');
+    rows.push([cr.model, String(cr.batch), cell(o), cr.oursBuild ?? '', cell(w),
+      cell(w, w?.imagesPerSecondExclFilled), ok(c) && c.timedBatch !== cr.batch
+        ? `${cell(c)} (b${c.timedBatch})` : cell(c),
+      ratio(cr.oursOverTfjsWasm), ratio(cr.oursOverTfjsWasmExclFilled),
+      ratio(cr.oursOverTfjsCpu)]);
+  }
+  table(rows, 2);
+  for (const cr of crs) {
+    const one = cr.results.find((r) => r.impl === 'ours' && r.build === cr.oursBuild && (r.workers ?? 1) === 1);
+    for (const r of cr.results.filter((x) => x.impl === 'ours' && (x.workers ?? 1) > 1)) {
+      console.log(`  ${cr.model} batch ${cr.batch}: ${r.workers} workers ${ok(r) ? ips(r.imagesPerSecond) : r.status} img/s` +
+        (ok(r) && ok(one) ? ` = ${ratio(r.imagesPerSecond / one.imagesPerSecond)} one worker` : ''));
+    }
+  }
+}
+
+// ---- main ----
+
+function repoRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+async function loadBatches(maxBatch: number): Promise<Batch[]> {
+  const train = await mnist({ split: 'train', limit: N_BATCHES * maxBatch });
+  const x = normalize(train.images, MNIST_MEAN, MNIST_STD, train.images);
+  const per = maxBatch * 784;
+  return Array.from({ length: N_BATCHES }, (_, i) => ({
+    x: x.subarray(i * per, (i + 1) * per),
+    y: train.labels.subarray(i * maxBatch, (i + 1) * maxBatch),
+  }));
+}
+
+/** x86 family/model/stepping from /proc/cpuinfo (os.cpus() may give only "AMD EPYC"). */
+function cpuId(): string | undefined {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const field = (k: string): string | undefined =>
+      new RegExp(`^${k}\\s*: (.*)$`, 'm').exec(info)?.[1];
+    const fam = field('cpu family');
+    return fam === undefined ? undefined
+      : `family ${fam} model ${field('model')} stepping ${field('stepping')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const cpus = os.cpus();
+  const machine = {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cpuId: cpuId(),
+    logicalCores: cpus.length,
+    totalMemGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    loadAvgAtStart: os.loadavg().map((v) => +v.toFixed(2)),
+    platform: `${process.platform} ${process.arch}`,
+    node: process.version,
+    v8: process.versions.v8,
+  };
+  console.log(`simdgrad training benchmark ${QUICK ? '(--quick) ' : ''}${started.toISOString()}`);
+  console.log(`machine: ${machine.cpu}${machine.cpuId ? ` (${machine.cpuId})` : ''}, ` +
+    `${machine.logicalCores} logical cores, ` +
+    `${machine.totalMemGiB} GiB, load ${machine.loadAvgAtStart.join(' ')}; ${machine.platform}; ` +
+    `Node ${machine.node} (V8 ${machine.v8})`);
+  const workers = [...new Set(WORKERS_ASKED)].sort((a, b) => a - b);
+  console.log(`workers: ${workers.join(', ')} (1 = the main thread alone, N > 1 = N piscina ` +
+    'threads sharing each minibatch); TF.js runs single-threaded (its wasm backend has no threads in Node)');
+  console.log('step = forward + backward + Adam(lr 1e-3) ' +
+    'on softmax cross-entropy, dropout on; img/s = batch / median step time (tinybench, ' +
+    'warm-up first)');
+
+  const defaultBuild = await chooseBuild('auto');
+  const builds: BuildName[] = defaultBuild === 'relaxed' ? ['relaxed', 'simd128'] : ['simd128'];
+  console.log(`ours: kernel builds ${builds.join(', ')}; init() picks ${defaultBuild} here ` +
+    '(ratios use it)');
+
+  const data = await loadBatches(Math.max(...BATCHES));
+  console.log(`data: ${N_BATCHES} fixed batches of real MNIST train images (first ` +
+    `${N_BATCHES * Math.max(...BATCHES)}), normalized (${MNIST_MEAN}, ${MNIST_STD}), cycled`);
+
+  const cases: CaseResult[] = [];
+  for (const model of MODELS) {
+    for (const batch of BATCHES) cases.push({ model, batch, results: [] });
+  }
+
+  for (const build of builds) {
+    // Each build gets its own runtime; models made under one are left alone after the switch.
+    await init({ build });
+    for (const cr of cases) cr.results.push(await runOurs(build, cr.model, cr.batch, data));
+  }
+  await init({ build: defaultBuild });
+  for (const w of workers.filter((n) => n > 1)) {
+    for (const cr of cases) cr.results.push(await runOurs(defaultBuild, cr.model, cr.batch, data, w));
+  }
+
+  const tfInfo = await initTfjs();
+  let fill: string[] = [];
+  let fillChecks: FillCheck[] = [];
+  if (tfInfo.wasm.ok) {
+    fill = fillWasmKernels();
+    fillChecks = fill.length > 0 ? await checkFilledKernels() : [];
+    console.log(`tfjs ${tfInfo.version}: wasm backend loaded ${tfInfo.wasm.binary} ` +
+      `(SIMD ${tfInfo.wasm.simdSupported}, XNNPACK threads ${tfInfo.wasm.threads}); cpu ` +
+      `backend ${NO_CPU ? 'skipped (--no-cpu)' : 'plain JS'}; models built with tf.layers, ` +
+      'optimizer.minimize(loss) + dataSync() per step');
+    if (fill.length > 0) {
+      console.log(`filled kernel: ${FILL_DESCRIPTION}`);
+      for (const c of fillChecks) {
+        console.log(`  check ${c.kernel} ${c.label} vs tfjs-cpu: max |diff| ` +
+          `${c.maxAbsDiff.toExponential(2)} (max |ref| ${c.maxAbsRef.toFixed(2)}) ` +
+          `${c.pass ? 'ok' : 'MISMATCH'}`);
+      }
+    } else {
+      console.log('filled kernel: none needed (this tfjs-wasm has Conv2DBackpropFilter)');
+    }
+  } else {
+    console.log(`tfjs ${tfInfo.version}: wasm backend UNAVAILABLE - ${tfInfo.wasm.error}`);
+  }
+  const fillOk = fillChecks.every((c) => c.pass);
+  for (const cr of cases) {
+    cr.results.push(fillOk ? await runTfjsWasm(cr.model, cr.batch, data, tfInfo)
+      : { impl: 'tfjs-wasm', status: 'error', note: 'filled kernel failed its check' });
+  }
+  // tfjs-cpu last: its garbage must not be collected inside the other timings.
+  for (const cr of cases) cr.results.push(await runTfjsCpu(cr.model, cr.batch, data));
+
+  for (const cr of cases) {
+    const o = cr.results.find((r) => r.impl === 'ours' && r.build === defaultBuild && (r.workers ?? 1) === 1);
+    const w = cr.results.find((r) => r.impl === 'tfjs-wasm');
+    const c = cr.results.find((r) => r.impl === 'tfjs-cpu');
+    if (ok(o)) {
+      cr.oursBuild = defaultBuild;
+      if (ok(w)) {
+        cr.oursOverTfjsWasm = o.imagesPerSecond / w.imagesPerSecond;
+        if (w.imagesPerSecondExclFilled) {
+          cr.oursOverTfjsWasmExclFilled = o.imagesPerSecond / w.imagesPerSecondExclFilled;
+        }
+      }
+      if (ok(c)) cr.oursOverTfjsCpu = o.imagesPerSecond / c.imagesPerSecond;
+    }
+    printCase(cr);
+  }
+  printSummary(cases);
+
+  const targets = cases.filter((cr) => cr.model === 'small-cnn').map((cr) => {
+    const v = cr.oursOverTfjsWasm;
+    const o = cr.results.find((r) => r.impl === 'ours' && r.build === cr.oursBuild && (r.workers ?? 1) === 1);
+    const w = cr.results.find((r) => r.impl === 'tfjs-wasm');
+    return {
+      name: `small-cnn batch ${cr.batch} single-threaded ours >= 5x tfjs-wasm`,
+      pass: v === undefined ? null : v >= 5,
+      detail: v === undefined ? 'n/a' : `${ratio(v)} (ours ${ips(o?.imagesPerSecond)} img/s ` +
+        `${cr.oursBuild}, tfjs-wasm ${ips(w?.imagesPerSecond)} img/s with the filled JS kernel; ` +
+        `${ratio(cr.oursOverTfjsWasmExclFilled)} vs ` +
+        `${ips(w?.imagesPerSecondExclFilled)} img/s if that kernel cost nothing)`,
+    };
+  });
+  for (const cr of cases) {
+    const one = cr.results.find((r) => r.impl === 'ours' && r.build === cr.oursBuild && (r.workers ?? 1) === 1);
+    const w = cr.results.find((r) => r.impl === 'tfjs-wasm');
+    for (const r of cr.results.filter((x) => x.impl === 'ours' && (x.workers ?? 1) > 1)) {
+      if (!ok(r) || !ok(one)) continue;
+      const scale = r.imagesPerSecond / one.imagesPerSecond;
+      targets.push({
+        name: `${cr.model} batch ${cr.batch} ${r.workers} workers >= ${(0.9 * r.workers!).toFixed(1)}x one worker`,
+        pass: scale >= 0.9 * r.workers!,
+        detail: `${ratio(scale)} (${ips(r.imagesPerSecond)} vs ${ips(one.imagesPerSecond)} img/s)`,
+      });
+      if (cr.model === 'small-cnn' && ok(w)) {
+        const v = r.imagesPerSecond / w.imagesPerSecond;
+        targets.push({
+          name: `small-cnn batch ${cr.batch} ${r.workers} workers >= 10x tfjs-wasm single-threaded`,
+          pass: v >= 10,
+          detail: `${ratio(v)} (${ips(r.imagesPerSecond)} vs ${ips(w.imagesPerSecond)} img/s; ` +
+            `${ratio(w.imagesPerSecondExclFilled ? r.imagesPerSecond / w.imagesPerSecondExclFilled : undefined)} ` +
+            'if its filled kernel cost nothing)',
+        });
+      }
+    }
+  }
+  console.log('\ntarget check (issue):');
+  if (targets.length === 0) console.log('  N/A   small-cnn not run (--models)');
+  for (const t of targets) {
+    console.log(`  ${t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.detail}`);
+  }
+
+  const outPath = OUT_ARG ? path.resolve(OUT_ARG)
+    : path.join(repoRoot(), 'bench', 'results', QUICK ? 'train.quick.json' : 'train.json');
+  const json = {
+    benchmark: 'bench/train.ts',
+    startedAt: started.toISOString(),
+    seconds: +((Date.now() - started.getTime()) / 1000).toFixed(1),
+    args,
+    machine,
+    workers,
+    ours: { builds, defaultBuild },
+    tfjs: { ...tfInfo, filledKernels: fill, fillDescription: fill.length ? FILL_DESCRIPTION : '',
+      fillChecks },
+    data: { batches: N_BATCHES, source: 'mnist train, normalized' },
+    budget: { base: BASE, slow: SLOW, slowAboveMs: SLOW_MS, cpuCapMs: CPU_CAP_MS },
+    cases,
+    targets,
+  };
+  mkdirSync(path.dirname(outPath), { recursive: true });
+  writeFileSync(outPath, JSON.stringify(json, null, 2) + '\n');
+  console.log(`\nwrote ${outPath} (${json.seconds} s)`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
