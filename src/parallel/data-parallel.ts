@@ -78,6 +78,16 @@ export class DataParallel {
    */
   async step(x: Float32Array, y: Int32Array, size: number, stepSeed: number, where: string,
     fault?: { shard: number; kind: 'throw' | 'exit' }): Promise<{ loss: number; correct: number }> {
+    return this.run(x, y, size, stepSeed, where, 'train', fault);
+  }
+
+  /** Mean loss and correct predictions of the model in eval mode on x[0..size) (no gradient). */
+  async evaluate(x: Float32Array, y: Int32Array, size: number): Promise<{ loss: number; correct: number }> {
+    return this.run(x, y, size, 0, 'evaluation', 'eval');
+  }
+
+  private async run(x: Float32Array, y: Int32Array, size: number, stepSeed: number, where: string,
+    mode: 'train' | 'eval', fault?: { shard: number; kind: 'throw' | 'exit' }): Promise<{ loss: number; correct: number }> {
     if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
     const pool = await this.ensurePool();
     this.params.forEach((p, i) => this.paramView.set(p.data(), this.layout.offsets[i]));
@@ -88,7 +98,7 @@ export class DataParallel {
     let start = 0;
     for (let k = 0; k < shards; k++) {
       const count = Math.floor(size / shards) + (k < size % shards ? 1 : 0);
-      tasks.push({ shard: k, start, count, stepSeed, fault: fault?.shard === k ? fault.kind : undefined });
+      tasks.push({ shard: k, start, count, stepSeed, mode, fault: fault?.shard === k ? fault.kind : undefined });
       start += count;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -109,7 +119,7 @@ export class DataParallel {
     } finally {
       clearTimeout(timer);
     }
-    this.reduce(tasks, size);
+    if (mode === 'train') this.reduce(tasks, size);
     let loss = 0;
     let correct = 0;
     tasks.forEach((t, k) => {

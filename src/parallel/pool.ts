@@ -34,6 +34,8 @@ export interface ShardTask {
   count: number;
   /** Seeds the replica's generator, so dropout draws what one thread would. */
   stepSeed: number;
+  /** 'eval': forward only in eval mode (no dropout, no gradient). */
+  mode?: 'train' | 'eval';
   /** Tests only: make the worker fail in the middle of the step. */
   fault?: 'throw' | 'exit';
 }

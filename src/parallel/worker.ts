@@ -6,6 +6,7 @@ import { threadId, workerData } from 'node:worker_threads';
 import '../autograd/tape.js';
 import { createModel } from '../models/zoo.js';
 import * as F from '../nn/functional.js';
+import { noGrad } from '../autograd/tape.js';
 import { setBatchRowOffset } from '../ops/elementwise.js';
 import { createRuntime, type BuildName } from '../runtime/load.js';
 import { manualSeed } from '../tensor/random.js';
@@ -30,6 +31,7 @@ export default function step(task: ShardTask): ShardResult {
   params.forEach((p, i) => p.data().set(paramView.subarray(layout.offsets[i], layout.offsets[i] + p.size)));
   manualSeed(task.stepSeed);
   setBatchRowOffset(task.start);
+  if (task.mode === 'eval') return evaluateShard(task);
   model.train();
   return tidy(() => {
     for (const p of params) {
@@ -52,4 +54,16 @@ export default function step(task: ShardTask): ShardResult {
     });
     return { loss: loss.item(), correct: countCorrect(logits, labels, task.count), threadId };
   });
+}
+
+function evaluateShard(task: ShardTask): ShardResult {
+  model.eval();
+  return noGrad(() => tidy(() => {
+    const x = tensor(xView.subarray(task.start * sample, (task.start + task.count) * sample),
+      [task.count, ...init.sampleShape]);
+    const labels = yView.subarray(task.start, task.start + task.count);
+    const logits = model.forward(x);
+    const loss = F.crossEntropy(logits, labels);
+    return { loss: loss.item(), correct: countCorrect(logits, labels, task.count), threadId };
+  }));
 }

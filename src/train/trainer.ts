@@ -76,6 +76,20 @@ export function evaluate(model: Module, data: ImageDataset, batchSize = 500): { 
   return { loss: lossSum / data.n, accuracy: correct / data.n };
 }
 
+/** evaluate() with every batch shared by the data-parallel workers. */
+export async function evaluateParallel(dp: DataParallel, data: ImageDataset, batchSize: number):
+  Promise<{ loss: number; accuracy: number }> {
+  const loader = new DataLoader(data, { batchSize, shuffle: false });
+  let correct = 0;
+  let lossSum = 0;
+  for (const batch of loader.epoch(0)) {
+    const r = await dp.evaluate(batch.x, batch.y, batch.size);
+    lossSum += r.loss * batch.size;
+    correct += r.correct;
+  }
+  return { loss: lossSum / data.n, accuracy: correct / data.n };
+}
+
 function sampleSize(d: ImageDataset): number {
   return d.sampleShape[0] * d.sampleShape[1] * d.sampleShape[2];
 }
@@ -240,7 +254,7 @@ export class Trainer {
       if (seen === 0) seen = 1;
       const seconds = (performance.now() - t0) / 1000;
       const te = performance.now();
-      const test = o.test ? evaluate(o.model, o.test) : null;
+      const test = o.test ? (dp ? await evaluateParallel(dp, o.test, o.batchSize) : evaluate(o.model, o.test)) : null;
       const evalSeconds = (performance.now() - te) / 1000;
       const rec: EpochRecord = {
         epoch: epoch + 1, trainLoss: lossSum / seen, trainAccuracy: correct / seen,

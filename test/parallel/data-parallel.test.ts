@@ -12,7 +12,7 @@ import { init, manualSeed, optim, type Tensor } from '../../src/index.js';
 import { createModel } from '../../src/models/zoo.js';
 import { DataParallel } from '../../src/parallel/data-parallel.js';
 import { stepSeed } from '../../src/parallel/shared.js';
-import { Trainer } from '../../src/train/trainer.js';
+import { evaluate, evaluateParallel, Trainer } from '../../src/train/trainer.js';
 
 const t = suite('data-parallel');
 await init();
@@ -86,6 +86,21 @@ t('batch smaller than the worker count and an uneven split', async () => {
     } finally {
       await dp.close();
     }
+  }
+});
+
+t('evaluation shared by 2 workers equals one thread', async () => {
+  manualSeed(11);
+  const model = createModel('small-cnn');
+  const test = head(100);
+  const ref = evaluate(model, test, 32);
+  const dp = new DataParallel({ model, modelName: 'small-cnn', workers: 2, maxBatch: 32, sampleShape: [1, 28, 28] });
+  try {
+    const r = await evaluateParallel(dp, test, 32);
+    assert.is(r.accuracy, ref.accuracy);
+    assert.ok(Math.abs(r.loss - ref.loss) <= 1e-5 * ref.loss, `loss ${r.loss} vs ${ref.loss}`);
+  } finally {
+    await dp.close();
   }
 });
 
