@@ -268,7 +268,7 @@ export function conv2d_workspace_bytes(kind: i32, N: i32, C: i32, H: i32, W: i32
     }
     return alignUp(Cg * KK * <usize>(OH * OW) * 4) + <usize>gemm_workspace_bytes();
   }
-  if (is_depthwise(C, O, G)) return 64;
+  if (is_depthwise(C, O, G)) return fwd_ws_bytes(C, H, W, O, KH, KW, PH, PW, G);
   return alignUp(Cg * KK * Og * 4) + <usize>gemm_workspace_bytes();
 }
 
@@ -383,7 +383,11 @@ export function conv2d_bwd_weight_nchw(x: usize, gy: usize, gw: usize, N: i32, C
   ws: usize): void {
   setGeometry(H, W, KH, KW, SH, SW, PH, PW, DH, DW);
   if (is_depthwise(C, O, G)) {
-    dwconv2d_bwd_weight(x, gy, gw, N, C);
+    if (KH == 3 && KW == 3 && SH == 1 && SW == 1 && DH == 1 && DW == 1) {
+      dw3x3s1_bwd_weight(x, gy, gw, N, C, ws);
+    } else {
+      dwconv2d_bwd_weight(x, gy, gw, N, C);
+    }
     return;
   }
   const Cg = C / G;
@@ -626,6 +630,58 @@ function dwconv2d_bwd_input(gy: usize, w: usize, gx: usize, N: i32, C: i32, ws: 
       }
     }
   }
+}
+
+/**
+ * Depthwise 3x3 stride-1 weight gradient over padded planes: for each channel, nine
+ * accumulators (one per tap, independent chains) stay in registers across all N images; each
+ * 4-wide step loads one gradient vector and the nine shifted input vectors it meets.
+ */
+function dw3x3s1_bwd_weight(x: usize, gy: usize, gw: usize, N: i32, C: i32, ws: usize): void {
+  const H = gH, W = gW, PH = gPH, PW = gPW, OH = gOH, OW = gOW;
+  const Wp = W + 2 * PW;
+  const pitch = <usize>Wp << 2;
+  for (let c = 0; c < C; c++) {
+    let a0 = f32x4.splat(0); let a1 = f32x4.splat(0); let a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0); let a4 = f32x4.splat(0); let a5 = f32x4.splat(0);
+    let a6 = f32x4.splat(0); let a7 = f32x4.splat(0); let a8 = f32x4.splat(0);
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, s4: f32 = 0, s5: f32 = 0, s6: f32 = 0, s7: f32 = 0, s8: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const pi = n * C + c;
+      pad_planes(x + (<usize>pi * <usize>(H * W) << 2), ws, 1, H, W, PH, PW);
+      const gyp = gy + (<usize>pi * <usize>(OH * OW) << 2);
+      for (let oh = 0; oh < OH; oh++) {
+        const r0 = ws + <usize>oh * pitch;
+        const r1 = r0 + pitch;
+        const r2 = r1 + pitch;
+        const yr = gyp + (<usize>(oh * OW) << 2);
+        let ow = 0;
+        for (; ow + 4 <= OW; ow += 4) {
+          const o = <usize>ow << 2;
+          const g = v128.load(yr + o);
+          a0 = madd(g, v128.load(r0 + o), a0); a1 = madd(g, v128.load(r0 + o, 4), a1); a2 = madd(g, v128.load(r0 + o, 8), a2);
+          a3 = madd(g, v128.load(r1 + o), a3); a4 = madd(g, v128.load(r1 + o, 4), a4); a5 = madd(g, v128.load(r1 + o, 8), a5);
+          a6 = madd(g, v128.load(r2 + o), a6); a7 = madd(g, v128.load(r2 + o, 4), a7); a8 = madd(g, v128.load(r2 + o, 8), a8);
+        }
+        for (; ow < OW; ow++) {
+          const o = <usize>ow << 2;
+          const g = load<f32>(yr + o);
+          s0 += g * load<f32>(r0 + o); s1 += g * load<f32>(r0 + o, 4); s2 += g * load<f32>(r0 + o, 8);
+          s3 += g * load<f32>(r1 + o); s4 += g * load<f32>(r1 + o, 4); s5 += g * load<f32>(r1 + o, 8);
+          s6 += g * load<f32>(r2 + o); s7 += g * load<f32>(r2 + o, 4); s8 += g * load<f32>(r2 + o, 8);
+        }
+      }
+    }
+    const d = gw + (<usize>(c * 9) << 2);
+    store<f32>(d, s0 + hsum(a0)); store<f32>(d, s1 + hsum(a1), 4); store<f32>(d, s2 + hsum(a2), 8);
+    store<f32>(d, s3 + hsum(a3), 12); store<f32>(d, s4 + hsum(a4), 16); store<f32>(d, s5 + hsum(a5), 20);
+    store<f32>(d, s6 + hsum(a6), 24); store<f32>(d, s7 + hsum(a7), 28); store<f32>(d, s8 + hsum(a8), 32);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 /** Depthwise weight gradient: gw[c, kh, kw] = sum over n, oh, ow of gy * x at the tap. */

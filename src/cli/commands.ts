@@ -25,7 +25,7 @@ interface ModelDefaults { epochs: number; batch: number; opt: string; lr: number
 const MODEL_DEFAULTS: Record<string, ModelDefaults> = {
   logistic: { epochs: 5, batch: 128, opt: 'adam', lr: 1e-3, schedule: 'exp', lrDecay: 1 },
   mlp: { epochs: 10, batch: 128, opt: 'adam', lr: 1e-3, schedule: 'exp', lrDecay: 0.8 },
-  'small-cnn': { epochs: 6, batch: 128, opt: 'adam', lr: 1e-3, schedule: 'exp', lrDecay: 0.7 },
+  'small-cnn': { epochs: 6, batch: 128, opt: 'adam', lr: 2e-3, schedule: 'onecycle', lrDecay: 1 },
   lenet5: { epochs: 10, batch: 128, opt: 'adam', lr: 2e-3, schedule: 'exp', lrDecay: 0.8 },
 };
 
@@ -41,7 +41,7 @@ export const TRAIN_SPEC: Record<string, ArgSpec> = {
   epochs: { type: 'integer', help: 'epochs (default per model: small-cnn 6, lenet5 10, mlp 10, logistic 5)', min: 1 },
   batch: { type: 'integer', help: 'minibatch size (default 128)', min: 1 },
   opt: { type: 'string', help: 'optimizer (default adam)', choices: ['sgd', 'adam', 'adamw'] },
-  lr: { type: 'number', help: 'learning rate (default per model, 1e-3 for small-cnn)', min: 0 },
+  lr: { type: 'number', help: 'learning rate, the peak for onecycle (default per model: small-cnn 2e-3 onecycle)', min: 0 },
   schedule: { type: 'string', help: 'learning-rate schedule: exp (x lr-decay per epoch), cosine, onecycle (lr is the peak), constant', choices: SCHEDULES },
   'lr-decay': { type: 'number', help: 'exp schedule: multiply the learning rate by this after each epoch (default per model)', min: 0 },
   momentum: { type: 'number', help: 'SGD momentum', default: 0.9, min: 0 },
