@@ -5,7 +5,7 @@ import {
   add as addKernel, dropoutForward, fill, mul as mulKernel, reluBackward, reluForward, sum as sumKernel,
 } from '../runtime/kernels/elementwise.js';
 import { nextU32 } from '../tensor/random.js';
-import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
+import { Tensor, fmtShape, getRuntime, installReductions } from '../tensor/tensor.js';
 import { checkSameShape, checkTensor } from './check.js';
 
 export function relu(x: Tensor): Tensor {
@@ -125,3 +125,5 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
     return [gx];
   }, () => mask.dispose());
 }
+
+installReductions(sum, mean);

@@ -62,6 +62,8 @@ t('add, mul, sum, mean, flatten, reshape gradcheck', () => {
   gradcheck((a, b) => F.mul(a, b), [leaf([3, 4], 16), leaf([3, 4], 17)]);
   gradcheck((a) => F.sum(a), [leaf([2, 5], 18)]);
   gradcheck((a) => F.mean(a), [leaf([2, 5], 19)]);
+  gradcheck((a) => F.mul(a, a).sum(), [leaf([2, 5], 28)]);
+  gradcheck((a) => a.mean(), [leaf([3, 2], 29)]);
   gradcheck((a) => F.flatten(F.mul(a, a)), [leaf([2, 3, 2], 20)]);
   gradcheck((a) => F.mul(a, a).reshape([6, -1]), [leaf([2, 3, 2], 21)]);
 });
