@@ -9,3 +9,4 @@ export { maxpool2d_fwd_nchw, maxpool2d_bwd_nchw, avgpool2d_fwd_nchw, avgpool2d_b
 export { relu_fwd, relu_bwd, add, mul, dropout_fwd, scale, axpy, bias_add_nchw, bias_add_rows, bias_grad_nchw, bias_grad_rows, fill, sum } from "./elementwise";
 export { softmax_xent_fwd, softmax_xent_bwd } from "./loss";
 export { sgd_step, adam_step } from "./optim";
+export { batchnorm2d_fwd_train, batchnorm2d_fwd_eval, batchnorm2d_bwd, layernorm2d_fwd, layernorm2d_bwd, gelu_fwd, gelu_bwd, silu_fwd, silu_bwd } from "./norm";

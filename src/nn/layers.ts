@@ -6,7 +6,7 @@ import * as F from './functional.js';
 import { Module } from './module.js';
 import type { Conv2dOptions } from '../ops/conv2d.js';
 import { fillUniform } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, full } from '../tensor/tensor.js';
 
 type Pair = number | readonly [number, number];
 
@@ -143,5 +143,88 @@ export class Sequential extends Module {
     let h = x;
     for (const m of this.layers) h = m.forward(h);
     return h;
+  }
+}
+
+/** Batch normalisation over [N, C, H, W] (as torch.nn.BatchNorm2d): batch statistics in train
+ * mode, running statistics in eval mode. In data-parallel training each worker normalises its
+ * own shard (PyTorch DDP without SyncBatchNorm). */
+export class BatchNorm2d extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly runningMean: Tensor | null;
+  readonly runningVar: Tensor | null;
+
+  constructor(readonly numFeatures: number,
+    readonly opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
+    super();
+    checkPositiveInt('nn.BatchNorm2d', 'numFeatures', numFeatures);
+    const affine = opts.affine ?? true;
+    this.weight = affine ? this.registerParameter('weight', full([numFeatures], 1)) : null;
+    this.bias = affine ? this.registerParameter('bias', full([numFeatures], 0)) : null;
+    const track = opts.trackRunningStats ?? true;
+    this.runningMean = track ? this.registerBuffer('running_mean', full([numFeatures], 0)) : null;
+    this.runningVar = track ? this.registerBuffer('running_var', full([numFeatures], 1)) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+      training: this.training || !this.runningMean, momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
+    });
+  }
+}
+
+/** LayerNorm over the channels of [N, C, H, W] at each pixel (ConvNeXt's channels-first
+ * LayerNorm; torch.nn.LayerNorm would need the channels last). */
+export class LayerNorm2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(readonly numChannels: number, readonly eps = 1e-6) {
+    super();
+    checkPositiveInt('nn.LayerNorm2d', 'numChannels', numChannels);
+    this.weight = this.registerParameter('weight', full([numChannels], 1));
+    this.bias = this.registerParameter('bias', full([numChannels], 0));
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.layerNorm2d(x, this.weight, this.bias, this.eps);
+  }
+}
+
+export class GELU extends Module {
+  forward(x: Tensor): Tensor {
+    return F.gelu(x);
+  }
+}
+
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return F.silu(x);
+  }
+}
+
+/** Zeroes whole channels with probability p in training (as torch.nn.Dropout2d). */
+export class Dropout2d extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`nn.Dropout2d: p must be in [0, 1], got ${p}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.dropout2d(x, this.p, this.training);
+  }
+}
+
+/** y = body(x) + shortcut(x) (identity shortcut by default): the skip connection of ResNets. */
+export class Residual extends Module {
+  constructor(readonly body: Module, readonly shortcut: Module | null = null) {
+    super();
+    this.registerModule('body', body);
+    if (shortcut) this.registerModule('shortcut', shortcut);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.add(this.body.forward(x), this.shortcut ? this.shortcut.forward(x) : x);
   }
 }

@@ -8,6 +8,7 @@ export abstract class Module {
   /** The model zoo name this model was built from, if any (worker threads rebuild it by it). */
   zooName?: string;
   private readonly params = new Map<string, Tensor>();
+  private readonly buffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
 
   abstract forward(x: Tensor): Tensor;
@@ -18,6 +19,21 @@ export abstract class Module {
     t.keep();
     this.params.set(name, t);
     return t;
+  }
+
+  /** Registers non-trainable state saved in the state dict (batch norm's running statistics). */
+  protected registerBuffer(name: string, t: Tensor): Tensor {
+    t.keep();
+    this.buffers.set(name, t);
+    return t;
+  }
+
+  /** Every buffer, depth first, with PyTorch-style dotted names. */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, t] of this.buffers) out.push([prefix + n, t]);
+    for (const [n, m] of this.children) out.push(...m.namedBuffers(`${prefix}${n}.`));
+    return out;
   }
 
   protected registerModule(name: string, m: Module): void {
@@ -47,16 +63,25 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Parameter name -> a copy of its values and shape. */
+  /** Parameter and buffer name -> a copy of its values and shape. */
   stateDict(): Record<string, { shape: number[]; data: Float32Array }> {
     const out: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const [n, t] of this.namedParameters()) out[n] = { shape: [...t.shape], data: t.toFloat32Array() };
+    for (const [n, t] of this.namedState()) out[n] = { shape: [...t.shape], data: t.toFloat32Array() };
+    return out;
+  }
+
+  /** Parameters then buffers, in PyTorch's state-dict order per module. */
+  private namedState(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, t] of this.params) out.push([prefix + n, t]);
+    for (const [n, t] of this.buffers) out.push([prefix + n, t]);
+    for (const [n, m] of this.children) out.push(...m.namedState(`${prefix}${n}.`));
     return out;
   }
 
   /** Copies values in; every parameter must be present with its shape (strict, as PyTorch). */
   loadStateDict(sd: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>): void {
-    const named = this.namedParameters();
+    const named = this.namedState();
     const missing = named.filter(([n]) => !(n in sd)).map(([n]) => n);
     const known = new Set(named.map(([n]) => n));
     const unexpected = Object.keys(sd).filter((n) => !known.has(n) && n !== '__metadata__');

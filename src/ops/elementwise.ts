@@ -126,4 +126,28 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   }, () => mask.dispose());
 }
 
+/**
+ * Zeroes whole channels of [N, C, ...] with probability p and scales the rest by 1/(1-p) when
+ * training (as F.dropout2d); one draw per (n, c) from the global seeded generator.
+ */
+export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
+  checkTensor('dropout2d', 'input', x);
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout2d: p must be in [0, 1], got ${p}`);
+  if (x.ndim < 2) throw new RangeError(`dropout2d: input must be [N, C, ...], got ${fmtShape(x.shape)}`);
+  if (!training || p === 0) return x.reshape(x.shape);
+  const planes = x.shape[0] * x.shape[1];
+  const hw = x.size / planes;
+  const mask = Tensor.empty(x.shape);
+  const m = mask.data();
+  const keep = p < 1 ? 1 / (1 - p) : 0;
+  for (let i = 0; i < planes; i++) m.fill(nextU32() / 4294967296 >= p ? keep : 0, i * hw, (i + 1) * hw);
+  const y = Tensor.empty(x.shape);
+  mulInto(x, mask, y);
+  return record(y, 'dropout2d', [x], (gy) => {
+    const gx = Tensor.empty(x.shape);
+    mulInto(gy, mask, gx);
+    return [gx];
+  }, () => mask.dispose());
+}
+
 installReductions(sum, mean);

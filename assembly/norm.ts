@@ -1,0 +1,313 @@
+// Normalisation layers over NCHW activations, and the smooth activations of modern CNNs:
+//   batchnorm2d   statistics per channel over (N, H, W); train (batch statistics, running
+//                 averages updated) and eval (running statistics) forward, one backward
+//   layernorm2d   statistics per pixel over C (ConvNeXt's channels-first LayerNorm)
+//   gelu (erf form, as torch.nn.GELU()) and silu, forward and backward
+// Tests: test/assembly/norm.test.ts against test/ref/norm.ts.
+
+import { madd } from "./simd";
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) +
+    f32x4.extract_lane(v, 3);
+}
+
+/** Sum of n floats at p (4 lanes, pairwise at the end), in f64 for the tail. */
+function rowSum(p: usize, n: i32): f64 {
+  let v = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v = f32x4.add(v, v128.load(at(p, i)));
+  let s: f64 = <f64>hsum(v);
+  for (; i < n; i++) s += <f64>load<f32>(at(p, i));
+  return s;
+}
+
+/** Sum of (x - m)^2 over n floats at p. */
+function rowSqDev(p: usize, n: i32, m: f32): f64 {
+  const mv = f32x4.splat(m);
+  let v = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const d = f32x4.sub(v128.load(at(p, i)), mv);
+    v = madd(d, d, v);
+  }
+  let s: f64 = <f64>hsum(v);
+  for (; i < n; i++) {
+    const d = <f64>(load<f32>(at(p, i)) - m);
+    s += d * d;
+  }
+  return s;
+}
+
+/** y = (x - mean[c]) * invstd[c] * gamma[c] + beta[c] over one plane of n values. */
+function affinePlane(x: usize, y: usize, n: i32, mean: f32, scale: f32, shift: f32): void {
+  // y = x * scale + (shift - mean * scale)
+  const a = f32x4.splat(scale);
+  const b = f32x4.splat(shift - mean * scale);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(y, i), madd(v128.load(at(x, i)), a, b));
+  const bs = shift - mean * scale;
+  for (; i < n; i++) store<f32>(at(y, i), load<f32>(at(x, i)) * scale + bs);
+}
+
+/**
+ * Training-mode batch norm: per channel, the batch mean and biased variance over N*HW values
+ * normalise x; saveMean/saveInvstd keep them for the backward; runningMean/runningVar (if not
+ * 0) move by momentum toward the batch mean and the unbiased variance, as in PyTorch.
+ * gamma/beta 0: no affine.
+ */
+export function batchnorm2d_fwd_train(x: usize, y: usize, gamma: usize, beta: usize,
+  saveMean: usize, saveInvstd: usize, runningMean: usize, runningVar: usize,
+  N: i32, C: i32, HW: i32, eps: f32, momentum: f32): void {
+  const M = <f64>N * <f64>HW;
+  for (let c = 0; c < C; c++) {
+    let s: f64 = 0;
+    for (let n = 0; n < N; n++) s += rowSum(at(x, (n * C + c) * HW), HW);
+    const mean = <f32>(s / M);
+    let q: f64 = 0;
+    for (let n = 0; n < N; n++) q += rowSqDev(at(x, (n * C + c) * HW), HW, mean);
+    const varB = q / M;
+    const invstd = <f32>(1.0 / Math.sqrt(varB + <f64>eps));
+    store<f32>(at(saveMean, c), mean);
+    store<f32>(at(saveInvstd, c), invstd);
+    if (runningMean) {
+      const unbiased = M > 1 ? q / (M - 1) : varB;
+      store<f32>(at(runningMean, c), (1 - momentum) * load<f32>(at(runningMean, c)) + momentum * mean);
+      store<f32>(at(runningVar, c), (1 - momentum) * load<f32>(at(runningVar, c)) + momentum * <f32>unbiased);
+    }
+    const g: f32 = gamma ? load<f32>(at(gamma, c)) : 1;
+    const b: f32 = beta ? load<f32>(at(beta, c)) : 0;
+    for (let n = 0; n < N; n++) {
+      const o = (n * C + c) * HW;
+      affinePlane(at(x, o), at(y, o), HW, mean, invstd * g, b);
+    }
+  }
+}
+
+/** Eval-mode batch norm with the running statistics. */
+export function batchnorm2d_fwd_eval(x: usize, y: usize, gamma: usize, beta: usize,
+  runningMean: usize, runningVar: usize, N: i32, C: i32, HW: i32, eps: f32): void {
+  for (let c = 0; c < C; c++) {
+    const mean = load<f32>(at(runningMean, c));
+    const invstd = <f32>(1.0 / Math.sqrt(<f64>load<f32>(at(runningVar, c)) + <f64>eps));
+    const g: f32 = gamma ? load<f32>(at(gamma, c)) : 1;
+    const b: f32 = beta ? load<f32>(at(beta, c)) : 0;
+    for (let n = 0; n < N; n++) {
+      const o = (n * C + c) * HW;
+      affinePlane(at(x, o), at(y, o), HW, mean, invstd * g, b);
+    }
+  }
+}
+
+/**
+ * Backward of training-mode batch norm. With xhat = (x - mean) * invstd and M = N*HW:
+ * dbeta = sum dy, dgamma = sum dy*xhat, dx = gamma*invstd/M * (M*dy - dbeta - xhat*dgamma).
+ * gx, gGamma, gBeta may be 0 (not needed).
+ */
+export function batchnorm2d_bwd(x: usize, gy: usize, gamma: usize, saveMean: usize,
+  saveInvstd: usize, gx: usize, gGamma: usize, gBeta: usize, N: i32, C: i32, HW: i32): void {
+  const M = <f32>(<f64>N * <f64>HW);
+  for (let c = 0; c < C; c++) {
+    const mean = load<f32>(at(saveMean, c));
+    const invstd = load<f32>(at(saveInvstd, c));
+    let sdy: f64 = 0;
+    let sdyx: f64 = 0;
+    const mv = f32x4.splat(mean);
+    for (let n = 0; n < N; n++) {
+      const o = (n * C + c) * HW;
+      const xp = at(x, o);
+      const gp = at(gy, o);
+      let a = f32x4.splat(0);
+      let b = f32x4.splat(0);
+      let i = 0;
+      for (; i + 4 <= HW; i += 4) {
+        const g = v128.load(at(gp, i));
+        a = f32x4.add(a, g);
+        b = madd(g, f32x4.sub(v128.load(at(xp, i)), mv), b);
+      }
+      sdy += <f64>hsum(a);
+      sdyx += <f64>hsum(b);
+      for (; i < HW; i++) {
+        const g = load<f32>(at(gp, i));
+        sdy += <f64>g;
+        sdyx += <f64>(g * (load<f32>(at(xp, i)) - mean));
+      }
+    }
+    const dbeta = <f32>sdy;
+    const dgamma = <f32>(sdyx * <f64>invstd);
+    if (gBeta) store<f32>(at(gBeta, c), dbeta);
+    if (gGamma) store<f32>(at(gGamma, c), dgamma);
+    if (!gx) continue;
+    const gm: f32 = gamma ? load<f32>(at(gamma, c)) : 1;
+    // dx = k * (dy - dbeta/M - (x - mean) * invstd^2 * dgamma / invstd / M)
+    const k = gm * invstd;
+    const cB = dbeta / M;
+    const cX = dgamma * invstd / M;
+    const kv = f32x4.splat(k);
+    const bv = f32x4.splat(cB);
+    const xv = f32x4.splat(cX);
+    for (let n = 0; n < N; n++) {
+      const o = (n * C + c) * HW;
+      const xp = at(x, o);
+      const gp = at(gy, o);
+      const dp = at(gx, o);
+      let i = 0;
+      for (; i + 4 <= HW; i += 4) {
+        const xh = f32x4.sub(v128.load(at(xp, i)), mv);
+        const t = f32x4.sub(f32x4.sub(v128.load(at(gp, i)), bv), f32x4.mul(xh, xv));
+        v128.store(at(dp, i), f32x4.mul(t, kv));
+      }
+      for (; i < HW; i++) {
+        const xh = load<f32>(at(xp, i)) - mean;
+        store<f32>(at(dp, i), k * (load<f32>(at(gp, i)) - cB - xh * cX));
+      }
+    }
+  }
+}
+
+/**
+ * Channels-first layer norm: for each image n and pixel p, x[n, :, p] is normalised over its
+ * C channels, then y = xhat * gamma[c] + beta[c]. Pixels go 4 at a time (they are contiguous in
+ * NCHW); mean and invstd per (n, p) are saved for the backward.
+ */
+export function layernorm2d_fwd(x: usize, y: usize, gamma: usize, beta: usize, saveMean: usize,
+  saveInvstd: usize, N: i32, C: i32, HW: i32, eps: f32): void {
+  const invC = f32x4.splat(1 / <f32>C);
+  const ev = f32x4.splat(eps);
+  const one = f32x4.splat(1);
+  for (let n = 0; n < N; n++) {
+    const xn = at(x, n * C * HW);
+    const yn = at(y, n * C * HW);
+    let p = 0;
+    for (; p + 4 <= HW; p += 4) {
+      let s = f32x4.splat(0);
+      for (let c = 0; c < C; c++) s = f32x4.add(s, v128.load(at(xn, c * HW + p)));
+      const m = f32x4.mul(s, invC);
+      let q = f32x4.splat(0);
+      for (let c = 0; c < C; c++) {
+        const d = f32x4.sub(v128.load(at(xn, c * HW + p)), m);
+        q = madd(d, d, q);
+      }
+      const inv = f32x4.div(one, f32x4.sqrt(f32x4.add(f32x4.mul(q, invC), ev)));
+      v128.store(at(saveMean, n * HW + p), m);
+      v128.store(at(saveInvstd, n * HW + p), inv);
+      for (let c = 0; c < C; c++) {
+        const xh = f32x4.mul(f32x4.sub(v128.load(at(xn, c * HW + p)), m), inv);
+        const g = gamma ? v128.load32_splat(at(gamma, c)) : one;
+        const b = beta ? v128.load32_splat(at(beta, c)) : f32x4.splat(0);
+        v128.store(at(yn, c * HW + p), madd(xh, g, b));
+      }
+    }
+    for (; p < HW; p++) {
+      let s: f32 = 0;
+      for (let c = 0; c < C; c++) s += load<f32>(at(xn, c * HW + p));
+      const m = s / <f32>C;
+      let q: f32 = 0;
+      for (let c = 0; c < C; c++) {
+        const d = load<f32>(at(xn, c * HW + p)) - m;
+        q += d * d;
+      }
+      const inv = <f32>1 / Mathf.sqrt(q / <f32>C + eps);
+      store<f32>(at(saveMean, n * HW + p), m);
+      store<f32>(at(saveInvstd, n * HW + p), inv);
+      for (let c = 0; c < C; c++) {
+        const xh = (load<f32>(at(xn, c * HW + p)) - m) * inv;
+        const g: f32 = gamma ? load<f32>(at(gamma, c)) : 1;
+        const b: f32 = beta ? load<f32>(at(beta, c)) : 0;
+        store<f32>(at(yn, c * HW + p), xh * g + b);
+      }
+    }
+  }
+}
+
+/**
+ * Backward of layernorm2d_fwd. Per pixel, with dxh = dy * gamma:
+ * dx = invstd * (dxh - mean_c(dxh) - xhat * mean_c(dxh * xhat)); gGamma[c] = sum dy*xhat,
+ * gBeta[c] = sum dy (overwritten). Scalar over pixels: the statistics are per pixel.
+ */
+export function layernorm2d_bwd(x: usize, gy: usize, gamma: usize, saveMean: usize,
+  saveInvstd: usize, gx: usize, gGamma: usize, gBeta: usize, N: i32, C: i32, HW: i32): void {
+  if (gGamma) memory.fill(gGamma, 0, <usize>C << 2);
+  if (gBeta) memory.fill(gBeta, 0, <usize>C << 2);
+  for (let n = 0; n < N; n++) {
+    for (let p = 0; p < HW; p++) {
+      const m = load<f32>(at(saveMean, n * HW + p));
+      const inv = load<f32>(at(saveInvstd, n * HW + p));
+      let a: f32 = 0;
+      let b: f32 = 0;
+      for (let c = 0; c < C; c++) {
+        const i = (n * C + c) * HW + p;
+        const xh = (load<f32>(at(x, i)) - m) * inv;
+        const dy = load<f32>(at(gy, i));
+        const dxh = dy * (gamma ? load<f32>(at(gamma, c)) : 1);
+        a += dxh;
+        b += dxh * xh;
+        if (gGamma) store<f32>(at(gGamma, c), load<f32>(at(gGamma, c)) + dy * xh);
+        if (gBeta) store<f32>(at(gBeta, c), load<f32>(at(gBeta, c)) + dy);
+      }
+      if (!gx) continue;
+      a /= <f32>C;
+      b /= <f32>C;
+      for (let c = 0; c < C; c++) {
+        const i = (n * C + c) * HW + p;
+        const xh = (load<f32>(at(x, i)) - m) * inv;
+        const dxh = load<f32>(at(gy, i)) * (gamma ? load<f32>(at(gamma, c)) : 1);
+        store<f32>(at(gx, i), inv * (dxh - a - xh * b));
+      }
+    }
+  }
+}
+
+// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), enough for f32.
+// @ts-ignore: decorator
+@inline function erf(x: f32): f32 {
+  const s: f32 = x < 0 ? -1 : 1;
+  const a = Mathf.abs(x);
+  const t: f32 = 1 / (1 + 0.3275911 * a);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return s * (1 - poly * Mathf.exp(-a * a));
+}
+
+const INV_SQRT2: f32 = 0.7071067811865476;
+const INV_SQRT_2PI: f32 = 0.3989422804014327;
+
+/** y = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)). */
+export function gelu_fwd(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(at(x, i));
+    store<f32>(at(y, i), 0.5 * v * (1 + erf(v * INV_SQRT2)));
+  }
+}
+
+/** gx = gy * (Phi(x) + x phi(x)). */
+export function gelu_bwd(x: usize, gy: usize, gx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(at(x, i));
+    const cdf: f32 = 0.5 * (1 + erf(v * INV_SQRT2));
+    const pdf = INV_SQRT_2PI * Mathf.exp(-0.5 * v * v);
+    store<f32>(at(gx, i), load<f32>(at(gy, i)) * (cdf + v * pdf));
+  }
+}
+
+/** y = x * sigmoid(x). */
+export function silu_fwd(x: usize, y: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(at(x, i));
+    store<f32>(at(y, i), v / (1 + Mathf.exp(-v)));
+  }
+}
+
+/** gx = gy * s * (1 + x (1 - s)), s = sigmoid(x). */
+export function silu_bwd(x: usize, gy: usize, gx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(at(x, i));
+    const s: f32 = 1 / (1 + Mathf.exp(-v));
+    store<f32>(at(gx, i), load<f32>(at(gy, i)) * s * (1 + v * (1 - s)));
+  }
+}

@@ -1,0 +1,157 @@
+// F.batchNorm, F.layerNorm2d (LayerNorm over channels, ConvNeXt style), F.gelu, F.silu.
+
+import { record } from '../autograd/tape.js';
+import {
+  activationBackward, activationForward, batchNorm2dBackward, batchNorm2dForward,
+  layerNorm2dBackward, layerNorm2dForward, nchwDims,
+} from '../runtime/kernels/norm.js';
+import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
+import { checkTensor } from './check.js';
+
+export interface BatchNormOptions {
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+function checkPerChannel(op: string, name: string, t: Tensor | null, c: number, x: Tensor): void {
+  if (!t) return;
+  checkTensor(op, name, t);
+  if (t.size !== c) throw new RangeError(`${op}: ${name} must have ${c} values (channels of input ${fmtShape(x.shape)}), got ${fmtShape(t.shape)}`);
+}
+
+/**
+ * Batch normalisation over [N, C, ...] with statistics per channel (as F.batch_norm): in
+ * training mode the batch's, and runningMean/runningVar (if given) move by momentum; in eval
+ * mode the running ones.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null,
+  weight: Tensor | null = null, bias: Tensor | null = null, opts: BatchNormOptions = {}): Tensor {
+  const op = 'batchNorm';
+  checkTensor(op, 'input', x);
+  const [, c] = nchwDims(op, x.shape);
+  checkPerChannel(op, 'runningMean', runningMean, c, x);
+  checkPerChannel(op, 'runningVar', runningVar, c, x);
+  checkPerChannel(op, 'weight', weight, c, x);
+  checkPerChannel(op, 'bias', bias, c, x);
+  const training = opts.training ?? false;
+  const rt = getRuntime();
+  const y = Tensor.empty(x.shape);
+  const saveMean = rt.heap.allocF32(c);
+  const saveInvstd = rt.heap.allocF32(c);
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    rt.heap.free(saveMean);
+    rt.heap.free(saveInvstd);
+  };
+  try {
+    batchNorm2dForward(rt, x.shape, {
+      x: x.buf, y: y.buf, gamma: weight?.buf ?? null, beta: bias?.buf ?? null, saveMean, saveInvstd,
+      runningMean: runningMean?.buf ?? null, runningVar: runningVar?.buf ?? null,
+      eps: opts.eps ?? 1e-5, momentum: opts.momentum ?? 0.1, training,
+    });
+  } catch (e) {
+    release();
+    throw e;
+  }
+  if (!training) {
+    // eval: y = x * s + t per channel, s = weight / sqrt(rv + eps); a per-channel scale
+    release();
+    const eps = opts.eps ?? 1e-5;
+    return record(y, 'batchNorm(eval)', [x, weight, bias], (gy, needs) => {
+      const rv = runningVar!.data();
+      const rm = runningMean!.data();
+      const w = weight?.data();
+      const [n, ch, hw] = nchwDims(op, x.shape);
+      const g = gy.data();
+      const xs = x.data();
+      let gx: Tensor | null = null;
+      let gw: Tensor | null = null;
+      let gb: Tensor | null = null;
+      if (needs[0]) gx = Tensor.empty(x.shape);
+      if (needs[1]) gw = Tensor.empty([ch]);
+      if (needs[2]) gb = Tensor.empty([ch]);
+      const gxd = gx?.data();
+      for (let cc = 0; cc < ch; cc++) {
+        const inv = 1 / Math.sqrt(rv[cc] + eps);
+        const s = (w ? w[cc] : 1) * inv;
+        let sw = 0;
+        let sb = 0;
+        for (let nn = 0; nn < n; nn++) {
+          const o = (nn * ch + cc) * hw;
+          for (let i = 0; i < hw; i++) {
+            sb += g[o + i];
+            sw += g[o + i] * (xs[o + i] - rm[cc]) * inv;
+            if (gxd) gxd[o + i] = g[o + i] * s;
+          }
+        }
+        if (gw) gw.data()[cc] = sw;
+        if (gb) gb.data()[cc] = sb;
+      }
+      return [gx, gw, gb];
+    });
+  }
+  return record(y, 'batchNorm', [x, weight, bias], (gy, needs) => {
+    const gx = needs[0] ? Tensor.empty(x.shape) : null;
+    const gw = needs[1] ? Tensor.empty(weight!.shape) : null;
+    const gb = needs[2] ? Tensor.empty(bias!.shape) : null;
+    batchNorm2dBackward(rt, x.shape, x.buf, gy.buf, weight?.buf ?? null, saveMean, saveInvstd,
+      gx?.buf ?? null, gw?.buf ?? null, gb?.buf ?? null);
+    return [gx, gw, gb];
+  }, release);
+}
+
+/** LayerNorm over the channel dimension of [N, C, ...] at every pixel (ConvNeXt's channels-first
+ * LayerNorm), with per-channel weight and bias. */
+export function layerNorm2d(x: Tensor, weight: Tensor | null = null, bias: Tensor | null = null,
+  eps = 1e-6): Tensor {
+  const op = 'layerNorm2d';
+  checkTensor(op, 'input', x);
+  const [n, c, hw] = nchwDims(op, x.shape);
+  checkPerChannel(op, 'weight', weight, c, x);
+  checkPerChannel(op, 'bias', bias, c, x);
+  const rt = getRuntime();
+  const y = Tensor.empty(x.shape);
+  const saveMean = rt.heap.allocF32(n * hw);
+  const saveInvstd = rt.heap.allocF32(n * hw);
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    rt.heap.free(saveMean);
+    rt.heap.free(saveInvstd);
+  };
+  layerNorm2dForward(rt, x.shape, x.buf, y.buf, weight?.buf ?? null, bias?.buf ?? null, saveMean, saveInvstd, eps);
+  return record(y, 'layerNorm2d', [x, weight, bias], (gy, needs) => {
+    const gx = needs[0] ? Tensor.empty(x.shape) : null;
+    const gw = needs[1] ? Tensor.empty(weight!.shape) : null;
+    const gb = needs[2] ? Tensor.empty(bias!.shape) : null;
+    layerNorm2dBackward(rt, x.shape, x.buf, gy.buf, weight?.buf ?? null, saveMean, saveInvstd,
+      gx?.buf ?? null, gw?.buf ?? null, gb?.buf ?? null);
+    return [gx, gw, gb];
+  }, release);
+}
+
+function activation(kind: 'gelu' | 'silu', x: Tensor): Tensor {
+  checkTensor(kind, 'input', x);
+  const rt = getRuntime();
+  const y = Tensor.empty(x.shape);
+  activationForward(rt, kind, x.buf, y.buf, x.size);
+  return record(y, kind, [x], (gy) => {
+    const gx = Tensor.empty(x.shape);
+    activationBackward(rt, kind, x.buf, gy.buf, gx.buf, x.size);
+    return [gx];
+  });
+}
+
+/** GELU, exact (erf) form as torch.nn.GELU(). */
+export function gelu(x: Tensor): Tensor {
+  return activation('gelu', x);
+}
+
+/** SiLU (swish): x * sigmoid(x). */
+export function silu(x: Tensor): Tensor {
+  return activation('silu', x);
+}

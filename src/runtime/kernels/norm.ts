@@ -1,0 +1,103 @@
+// Typed binding of assembly/norm.ts: batch norm and channels-first layer norm over NCHW, GELU
+// and SiLU. Buffers are F32Bufs; optional ones (affine, running statistics) may be null.
+
+import { checkBuf, checkFinite, checkInt } from '../check.js';
+import type { F32Buf } from '../heap.js';
+import type { Runtime } from '../load.js';
+
+type Fn = (...a: number[]) => unknown;
+
+/** [N, C, HW] of a 2-D-or-more NCHW shape. */
+export function nchwDims(op: string, shape: readonly number[]): [number, number, number] {
+  if (shape.length < 2) throw new RangeError(`${op}: input must be [N, C, ...], got [${shape.join(',')}]`);
+  shape.forEach((d, i) => checkInt(op, `input.shape[${i}] of [${shape.join(',')}]`, d, 1));
+  return [shape[0], shape[1], shape.slice(2).reduce((a, b) => a * b, 1)];
+}
+
+function opt(b: F32Buf | null): number {
+  return b ? b.ptr : 0;
+}
+
+export interface BatchNormArgs {
+  x: F32Buf; y: F32Buf; gamma: F32Buf | null; beta: F32Buf | null;
+  /** [C] each: written in training mode, read by the backward. */
+  saveMean: F32Buf; saveInvstd: F32Buf;
+  runningMean: F32Buf | null; runningVar: F32Buf | null;
+  eps: number; momentum: number; training: boolean;
+}
+
+export function batchNorm2dForward(rt: Runtime, shape: readonly number[], a: BatchNormArgs): void {
+  const op = 'batchNorm2d';
+  const [n, c, hw] = nchwDims(op, shape);
+  const total = n * c * hw;
+  checkBuf(op, 'input', a.x, total, `input [${shape.join(',')}]`);
+  checkBuf(op, 'output', a.y, total, `input [${shape.join(',')}]`);
+  for (const [name, b] of [['weight', a.gamma], ['bias', a.beta], ['runningMean', a.runningMean], ['runningVar', a.runningVar]] as const) {
+    if (b) checkBuf(op, name, b, c, `${c} channels`);
+  }
+  checkFinite(op, 'eps', a.eps);
+  checkFinite(op, 'momentum', a.momentum);
+  if (a.training) {
+    if (n * hw < 2) {
+      throw new RangeError(`${op}: expected more than 1 value per channel when training, got input [${shape.join(',')}]`);
+    }
+    checkBuf(op, 'saveMean', a.saveMean, c, `${c} channels`);
+    checkBuf(op, 'saveInvstd', a.saveInvstd, c, `${c} channels`);
+    if (!!a.runningMean !== !!a.runningVar) throw new Error(`${op}: runningMean and runningVar go together`);
+    rt.fn<Fn>('batchnorm2d_fwd_train')(a.x.ptr, a.y.ptr, opt(a.gamma), opt(a.beta), a.saveMean.ptr,
+      a.saveInvstd.ptr, opt(a.runningMean), opt(a.runningVar), n, c, hw, a.eps, a.momentum);
+  } else {
+    if (!a.runningMean || !a.runningVar) throw new Error(`${op}: eval mode needs running statistics (trackRunningStats)`);
+    rt.fn<Fn>('batchnorm2d_fwd_eval')(a.x.ptr, a.y.ptr, opt(a.gamma), opt(a.beta), a.runningMean.ptr,
+      a.runningVar.ptr, n, c, hw, a.eps);
+  }
+}
+
+export function batchNorm2dBackward(rt: Runtime, shape: readonly number[], x: F32Buf, gy: F32Buf,
+  gamma: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, gx: F32Buf | null,
+  gGamma: F32Buf | null, gBeta: F32Buf | null): void {
+  const op = 'batchNorm2d_backward';
+  const [n, c, hw] = nchwDims(op, shape);
+  checkBuf(op, 'input', x, n * c * hw, `input [${shape.join(',')}]`);
+  checkBuf(op, 'gradOut', gy, n * c * hw, `input [${shape.join(',')}]`);
+  if (gx) checkBuf(op, 'gradIn', gx, n * c * hw, `input [${shape.join(',')}]`);
+  rt.fn<Fn>('batchnorm2d_bwd')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr, opt(gx),
+    opt(gGamma), opt(gBeta), n, c, hw);
+}
+
+export function layerNorm2dForward(rt: Runtime, shape: readonly number[], x: F32Buf, y: F32Buf,
+  gamma: F32Buf | null, beta: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, eps: number): void {
+  const op = 'layerNorm2d';
+  const [n, c, hw] = nchwDims(op, shape);
+  checkBuf(op, 'input', x, n * c * hw, `input [${shape.join(',')}]`);
+  checkBuf(op, 'output', y, n * c * hw, `input [${shape.join(',')}]`);
+  checkBuf(op, 'saveMean', saveMean, n * hw, `${n * hw} pixels`);
+  checkBuf(op, 'saveInvstd', saveInvstd, n * hw, `${n * hw} pixels`);
+  if (gamma) checkBuf(op, 'weight', gamma, c, `${c} channels`);
+  if (beta) checkBuf(op, 'bias', beta, c, `${c} channels`);
+  checkFinite(op, 'eps', eps);
+  rt.fn<Fn>('layernorm2d_fwd')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr, saveInvstd.ptr, n, c, hw, eps);
+}
+
+export function layerNorm2dBackward(rt: Runtime, shape: readonly number[], x: F32Buf, gy: F32Buf,
+  gamma: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, gx: F32Buf | null,
+  gGamma: F32Buf | null, gBeta: F32Buf | null): void {
+  const op = 'layerNorm2d_backward';
+  const [n, c, hw] = nchwDims(op, shape);
+  checkBuf(op, 'gradOut', gy, n * c * hw, `input [${shape.join(',')}]`);
+  rt.fn<Fn>('layernorm2d_bwd')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr, opt(gx),
+    opt(gGamma), opt(gBeta), n, c, hw);
+}
+
+/** kind: 'gelu' | 'silu'; forward y = f(x). */
+export function activationForward(rt: Runtime, kind: 'gelu' | 'silu', x: F32Buf, y: F32Buf, n: number): void {
+  checkBuf(kind, 'input', x, n, `n = ${n}`);
+  checkBuf(kind, 'output', y, n, `n = ${n}`);
+  rt.fn<Fn>(`${kind}_fwd`)(x.ptr, y.ptr, n);
+}
+
+export function activationBackward(rt: Runtime, kind: 'gelu' | 'silu', x: F32Buf, gy: F32Buf, gx: F32Buf, n: number): void {
+  checkBuf(`${kind}_backward`, 'gradOut', gy, n, `n = ${n}`);
+  checkBuf(`${kind}_backward`, 'gradIn', gx, n, `n = ${n}`);
+  rt.fn<Fn>(`${kind}_bwd`)(x.ptr, gy.ptr, gx.ptr, n);
+}
