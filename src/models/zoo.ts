@@ -4,6 +4,7 @@
 import {
   Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential,
 } from '../nn/layers.js';
+import { alexnet, convnextMini, resnet18, resnetMini, vgg } from './classic.js';
 
 /** Multinomial logistic regression: one linear layer over the 784 pixels (7,850 parameters). */
 export function logistic(): Sequential {
@@ -46,7 +47,18 @@ export const models: Record<string, () => Sequential> = {
   mlp,
   'small-cnn': smallCnn,
   lenet5,
+  'resnet-mini': () => resnetMini(),
+  'convnext-mini': () => convnextMini(),
+  alexnet: () => alexnet(),
+  vgg11: () => vgg('vgg11'),
+  vgg16: () => vgg('vgg16'),
+  resnet18: () => resnet18(),
 };
+
+/** Input [C, H, W] each zoo model expects. */
+export function inputShape(name: string): [number, number, number] {
+  return ['alexnet', 'vgg11', 'vgg16', 'resnet18'].includes(name) ? [3, 224, 224] : [1, 28, 28];
+}
 
 /** Builds a zoo model by name; an unknown name lists the known ones. */
 export function createModel(name: string): Sequential {

@@ -102,6 +102,15 @@ export abstract class Module {
     return this.forward(x);
   }
 
+  /** Frees every parameter, gradient and buffer (the module is unusable afterwards). */
+  dispose(): void {
+    for (const [, t] of this.namedState()) {
+      t.grad?.dispose();
+      t.grad = null;
+      t.dispose();
+    }
+  }
+
   numParameters(): number {
     return this.parameters().reduce((a, t) => a + t.size, 0);
   }

@@ -44,20 +44,30 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   });
 }
 
-/** Adaptive average pooling; output size 1 (global average pooling) is what is supported. */
+/**
+ * Adaptive average pooling to outputSize. Supported: 1 (global average pooling), the input size
+ * itself (identity, as torchvision's AlexNet/VGG heads at 224x224), and any size that divides
+ * the input (an average pool with kernel = stride = input / output).
+ */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [number, number]): Tensor {
   checkTensor('adaptiveAvgPool2d', 'input', x);
   const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
-  if (oh !== 1 || ow !== 1) {
-    throw new RangeError(`adaptiveAvgPool2d: only outputSize 1 is supported, got ${String(outputSize)}; input ${fmtShape(x.shape)}`);
-  }
-  const rt = getRuntime();
   if (x.ndim !== 4) throw new RangeError(`adaptiveAvgPool2d: input must be 4-D [N,C,H,W], got ${fmtShape(x.shape)}`);
-  const y = Tensor.empty([x.shape[0], x.shape[1], 1, 1]);
-  globalAvgPoolForward(rt, x.shape, x.buf, y.buf);
-  return record(y, 'adaptiveAvgPool2d', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    globalAvgPoolBackward(rt, x.shape, gy.buf, gx.buf);
-    return [gx];
-  });
+  const [n, c, h, w] = x.shape;
+  if (oh === h && ow === w) return x.reshape(x.shape);
+  if (oh === 1 && ow === 1) {
+    const rt = getRuntime();
+    const y = Tensor.empty([n, c, 1, 1]);
+    globalAvgPoolForward(rt, x.shape, x.buf, y.buf);
+    return record(y, 'adaptiveAvgPool2d', [x], (gy) => {
+      const gx = Tensor.empty(x.shape);
+      globalAvgPoolBackward(rt, x.shape, gy.buf, gx.buf);
+      return [gx];
+    });
+  }
+  if (!(oh >= 1 && ow >= 1 && h % oh === 0 && w % ow === 0)) {
+    throw new RangeError(`adaptiveAvgPool2d: output size ${String(outputSize)} must be 1, the input size or divide ` +
+      `it; input ${fmtShape(x.shape)}`);
+  }
+  return avgPool2d(x, { kernelSize: [h / oh, w / ow] });
 }
