@@ -178,3 +178,27 @@ export class AdamW extends Adam {
     super(params, opts, 0.01, 'optim.AdamW');
   }
 }
+
+/**
+ * Scales every gradient so their global L2 norm is at most maxNorm (torch.nn.utils.
+ * clip_grad_norm_); returns the norm before clipping.
+ */
+export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number {
+  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
+  let sq = 0;
+  for (const p of params) {
+    if (!p.grad) continue;
+    const g = p.grad.data();
+    for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
+  }
+  const norm = Math.sqrt(sq);
+  const k = maxNorm / (norm + 1e-6);
+  if (k < 1) {
+    for (const p of params) {
+      if (!p.grad) continue;
+      const g = p.grad.data();
+      for (let i = 0; i < g.length; i++) g[i] *= k;
+    }
+  }
+  return norm;
+}
