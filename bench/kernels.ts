@@ -1,41 +1,21 @@
 // `npm run bench:kernels [-- --quick] [--no-cpu] [--only=gemm.512,conv.mnist2]`: our kernels in
-// both builds beside TensorFlow.js wasm and cpu on bench/shapes.ts, in one process and one run.
+// both builds beside TensorFlow.js wasm and cpu on src/bench/shapes.ts, in one process and run.
 // Prints the machine, the measured SIMD peak, a table per shape and the issue's target checks;
 // writes the same to bench/results/kernels.json (kernels.quick.json with --quick).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, type BuildName, type Runtime } from '../src/runtime/load.js';
 import {
-  collectGarbage, gbps, gflops, measure, summarize, type Budget, type Timing,
-} from './harness.js';
-import { measurePeak, ourTask, type Peak } from './ours.js';
-import {
-  initTfjs, readbackTiming, tfjsTask, timed, useBackend, type TfBackend, type TfjsInfo,
-} from './peers/tfjs.js';
-import { CASES, flopsOf, poolBytes, type BenchCase } from './shapes.js';
-
-type Impl = BuildName | 'tfjs-wasm' | 'tfjs-cpu';
-type Status = 'ok' | 'not built' | 'missing' | 'unavailable' | 'skipped' | 'error';
-
-interface ImplResult {
-  impl: Impl;
-  status: Status;
-  kernel?: string;
-  note?: string;
-  timing?: Timing;
-  gflops?: number;
-  gbps?: number;
-  bytes?: number;
-  /** Of this build's measured peak; ours only. */
-  fractionOfPeak?: number;
-  /** tfjs-cpu: timed at this batch instead of the case's N, times scaled by N / batch. */
-  scaledFromBatch?: number;
-  /** tfjs-wasm: median of dataSync() alone on the result, included in timing. */
-  readbackMs?: number;
-}
+  runOurKernel, runTfjsKernel, type KernelImpl as Impl, type KernelImplResult as ImplResult,
+  type KernelPlan,
+} from '../src/bench/kernels.js';
+import { budget, errorMessage as errMsg, type Budget, type Timing } from '../src/bench/measure.js';
+import { describeMachine, machineInfo } from '../src/bench/machine.js';
+import { measurePeak, type Peak } from '../src/bench/ours.js';
+import { loadTfjs, type TfBackend, type TfjsInfo } from '../src/bench/peers/tfjs.js';
+import { CASES, flopsOf, poolBytes, type BenchCase } from '../src/bench/shapes.js';
 
 interface CaseResult {
   id: string;
@@ -64,145 +44,36 @@ const ONLY = args.find((a) => a.startsWith('--only='))?.slice(7).split(',').filt
 const OUT_ARG = args.find((a) => a.startsWith('--out='))?.slice(6);
 
 const BASE: Budget = QUICK
-  ? { timeMs: 150, iterations: 3, warmupMs: 50, warmupIterations: 2 }
-  : { timeMs: 1000, iterations: 10, warmupMs: 250, warmupIterations: 5 };
-/** A call slower than this (tfjs-cpu, tfjs-wasm's scalar backprop) gets a few samples only. */
-const SLOW_MS = 250;
-const SLOW: Budget = QUICK
-  ? { timeMs: 0, iterations: 1, warmupMs: 0, warmupIterations: 0 }
-  : { timeMs: 0, iterations: 3, warmupMs: 0, warmupIterations: 0 };
-/** A call slower than this (tfjs-wasm's Conv2DBackpropInput at batch 64: ~2 s) is timed once. */
-const ONE_SHOT_MS = 2000;
-const CPU_FULL_MAX_MS = 3000;
-const CPU_TARGET_MS = 1000;
-const READBACK: Budget = { timeMs: 100, iterations: 5, warmupMs: 20, warmupIterations: 2 };
+  ? budget(150, 3, 50, 2)
+  : budget(1000, 10, 250, 5);
+/** A call slower than slowAboveMs (tfjs-cpu, tfjs-wasm's scalar backprop) gets a few samples
+ * only; one slower than oneShotAboveMs (tfjs-wasm's Conv2DBackpropInput at batch 64: ~2 s) is
+ * timed once after its probe. tfjs-cpu conv/pool cases are scaled down past cpuFullMaxMs. */
+const PLAN: KernelPlan = {
+  base: BASE,
+  slow: QUICK ? budget(0, 1, 0, 0)
+    : budget(0, 3, 0, 0),
+  slowAboveMs: 250,
+  oneShotAboveMs: 2000,
+  probes: 1,
+  cpuFullMaxMs: 3000,
+  cpuTargetMs: 1000,
+};
+const READBACK: Budget = budget(100, 5, 20, 2);
 
 function progress(msg: string): void {
   process.stderr.write(`  .. ${msg}\n`);
 }
 
-function errMsg(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Probe call (also the warm-up of slow calls), then the timed samples. */
-async function timeIt(name: string, run: () => void): Promise<{ timing: Timing; note?: string }> {
-  const t0 = performance.now();
-  run();
-  const probe = performance.now() - t0;
-  if (probe > ONE_SHOT_MS) {
-    // The probe was the warm-up: a long first call of a Wasm function may stay in Liftoff.
-    collectGarbage();
-    const t1 = performance.now();
-    run();
-    return { timing: summarize([performance.now() - t1]),
-      note: `one timed call after one warm-up (> ${ONE_SHOT_MS / 1000} s a call)` };
-  }
-  return { timing: await measure(name, run, probe > SLOW_MS ? SLOW : BASE) };
-}
-
-function fill(r: ImplResult, c: BenchCase, timing: Timing, bytes: number | undefined,
-  peak?: Peak): void {
-  r.timing = timing;
-  if (c.kind === 'pool') {
-    r.bytes = bytes;
-    if (bytes) r.gbps = gbps(bytes, timing.medianMs);
-    return;
-  }
-  r.gflops = gflops(flopsOf(c), timing.medianMs);
-  if (peak) r.fractionOfPeak = r.gflops / peak.gflops;
-}
-
 async function runOurs(rt: Runtime, c: BenchCase, peak: Peak): Promise<ImplResult> {
-  const r: ImplResult = { impl: rt.build, status: 'ok' };
-  let task;
-  try {
-    task = ourTask(rt, c);
-  } catch (e) {
-    return { ...r, status: 'error', note: errMsg(e) };
-  }
-  r.kernel = task.kernel;
-  if (task.status !== 'ok') return { ...r, status: task.status, note: task.note };
-  try {
-    const { timing, note } = await timeIt(`${rt.build} ${c.id}`, task.run);
-    fill(r, c, timing, task.bytes, peak);
-    if (note) r.note = note;
-    progress(`${rt.build.padEnd(9)} ${c.id}: ${timing.medianMs.toFixed(3)} ms`);
-  } catch (e) {
-    return { ...r, status: 'error', note: errMsg(e) };
-  } finally {
-    task.dispose();
-  }
-  return r;
+  return runOurKernel(rt, c, peak.gflops, PLAN, progress);
 }
 
 async function runTfjs(b: TfBackend, c: BenchCase, info: TfjsInfo): Promise<ImplResult> {
   const impl: Impl = `tfjs-${b}`;
   if (b === 'cpu' && NO_CPU) return { impl, status: 'skipped', note: '--no-cpu' };
   if (b === 'wasm' && !info.wasm.ok) return { impl, status: 'unavailable', note: info.wasm.error };
-  const r: ImplResult = { impl, status: 'ok' };
-  let task;
-  try {
-    await useBackend(b);
-    task = tfjsTask(b, c);
-  } catch (e) {
-    return { ...r, status: 'error', note: errMsg(e) };
-  }
-  r.kernel = task.kernel;
-  if (task.status !== 'ok') return { ...r, status: task.status, note: task.note };
-  let scale = 1;
-  try {
-    const batch = b === 'cpu' ? cpuBatch(c) : undefined;
-    if (batch !== undefined) {
-      task.dispose();
-      task = tfjsTask(b, c, batch);
-      if (task.status !== 'ok') throw new Error(`${c.id} at batch ${batch}: ${task.note}`);
-      scale = (c as { x: number[] }).x[0] / batch;
-      r.scaledFromBatch = batch;
-    }
-    const { timing, note } = await timeIt(`${impl} ${c.id}`, timed(task.op));
-    fill(r, c, scaleTiming(timing, scale), task.bytes);
-    const notes = [batch === undefined ? '' : `timed at batch ${batch} of ` +
-      `${(c as { x: number[] }).x[0]}, times x${scale.toFixed(1)}`, note ?? ''];
-    if (notes.some(Boolean)) r.note = notes.filter(Boolean).join('; ');
-    // The cpu backend hands back its own array; wasm copies the result out of its heap.
-    if (b === 'wasm') r.readbackMs = (await readbackTiming(task.op, READBACK)).medianMs;
-    progress(`${impl.padEnd(9)} ${c.id}: ${timing.medianMs.toFixed(3)} ms`);
-  } catch (e) {
-    return { ...r, status: 'error', note: errMsg(e) };
-  } finally {
-    if (task.status === 'ok') task.dispose();
-  }
-  return r;
-}
-
-/** tfjs-cpu's conv backprop-filter runs ~10 MFLOP/s (minutes at batch 64): a conv or pool
- * case whose full batch would take over CPU_FULL_MAX_MS is timed at a smaller batch instead
- * (all three are linear in N) and its times scaled; undefined keeps the full batch. */
-function cpuBatch(c: BenchCase): number | undefined {
-  if (c.kind === 'gemm') return undefined;
-  const task = tfjsTask('cpu', c, 1);
-  if (task.status !== 'ok') return undefined;
-  const run = timed(task.op);
-  let perImage = Infinity;
-  try {
-    for (let i = 0; i < 2; i++) {
-      const t0 = performance.now();
-      run();
-      perImage = Math.min(perImage, performance.now() - t0);
-    }
-  } finally {
-    task.dispose();
-  }
-  const n = c.x[0];
-  if (perImage * n <= CPU_FULL_MAX_MS) return undefined;
-  return Math.max(1, Math.min(n, Math.floor(CPU_TARGET_MS / perImage)));
-}
-
-function scaleTiming(t: Timing, s: number): Timing {
-  if (s === 1) return t;
-  return { ...t, medianMs: t.medianMs * s, p25Ms: t.p25Ms * s, p75Ms: t.p75Ms * s,
-    madMs: t.madMs * s, minMs: t.minMs * s };
+  return runTfjsKernel(b, c, PLAN, progress, READBACK);
 }
 
 function ok(r: ImplResult | undefined): r is ImplResult & { timing: Timing } {
@@ -377,20 +248,10 @@ function repoRoot(): string {
 
 async function main(): Promise<void> {
   const started = new Date();
-  const cpus = os.cpus();
-  const machine = {
-    cpu: cpus[0]?.model ?? 'unknown',
-    logicalCores: cpus.length,
-    totalMemGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-    loadAvgAtStart: os.loadavg().map((v) => +v.toFixed(2)),
-    platform: `${process.platform} ${process.arch}`,
-    node: process.version,
-    v8: process.versions.v8,
-  };
+  const machine = await machineInfo();
   console.log(`simdgrad kernel benchmark ${QUICK ? '(--quick) ' : ''}${started.toISOString()}`);
-  console.log(`machine: ${machine.cpu}, ${machine.logicalCores} logical cores, ` +
-    `${machine.totalMemGiB} GiB, load ${machine.loadAvgAtStart.join(' ')}; ${machine.platform}; ` +
-    `Node ${machine.node} (V8 ${machine.v8}); single thread throughout`);
+  console.log(`machine: ${describeMachine(machine)}; ${machine.platform}; ${machine.engine}; ` +
+    'single thread throughout');
 
   const runtimes: Runtime[] = [];
   const builds: Record<string, unknown> = {};
@@ -424,7 +285,7 @@ async function main(): Promise<void> {
       `   -> peak ${p.gflops.toFixed(2)}`);
   }
 
-  const tfInfo = await initTfjs();
+  const tfInfo = await loadTfjs({ wasm: true });
   if (tfInfo.wasm.ok) {
     console.log(`tfjs ${tfInfo.version}: wasm backend loaded ${tfInfo.wasm.binary} ` +
       `(SIMD supported: ${tfInfo.wasm.simdSupported}, multithread supported: ` +
@@ -480,7 +341,7 @@ async function main(): Promise<void> {
     machine,
     builds,
     tfjs: tfInfo,
-    budget: { base: BASE, slow: SLOW, slowAboveMs: SLOW_MS },
+    budget: PLAN,
     cases: caseResults,
     targets: targetChecks,
   };

@@ -4,28 +4,30 @@
 // tf.layers, Adam lr 1e-3, softmax cross-entropy, dropout on) in the same run. One step =
 // forward + backward + Adam, one tinybench iteration; img/s = batch / median step time.
 // TF.js wasm 4.22 cannot train a conv net as shipped: it has no Conv2DBackpropFilter kernel
-// (tensorflow/tfjs#8474). bench/peers/tfjs-fill.ts fills it with tf.registerKernel (plain JS
+// (tensorflow/tfjs#8474). src/bench/peers/tfjs-fill.ts fills it with tf.registerKernel (plain JS
 // over the wasm heap: im2col per image + a 2x4 register-blocked product, checked against
 // tfjs-cpu's kernel before timing); its time counts against tfjs-wasm, so tfjs-wasm's img/s is
 // what a user gets only after writing such a kernel (the table also shows it with that time
 // taken out). Results: bench/results/train.json (train.quick.json with --quick).
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
-import { MNIST_MEAN, MNIST_STD, mnist, normalize } from '../src/data/mnist.js';
-import { init, manualSeed, optim } from '../src/index.js';
-import { createModel } from '../src/models/zoo.js';
+import { MNIST_MEAN, MNIST_STD } from '../src/data/mnist.js';
+import { init } from '../src/index.js';
 import { chooseBuild, type BuildName } from '../src/runtime/load.js';
-import { Trainer } from '../src/train/trainer.js';
-import { DataParallel } from '../src/parallel/data-parallel.js';
-import { collectGarbage, measure, summarize, type Budget, type Timing } from './harness.js';
+import { describeMachine, machineInfo } from '../src/bench/machine.js';
 import {
-  FILL_DESCRIPTION, checkFilledKernels, fillWasmKernels, filled, type FillCheck,
-} from './peers/tfjs-fill.js';
-import { initTfjs, useBackend, type TfBackend, type TfjsInfo } from './peers/tfjs.js';
+  budget, errorMessage as errMsg, type TimePlan, type Timing,
+} from '../src/bench/measure.js';
+import {
+  mnistBatches, timeOursModel, timePeerModel, type Batch, type ModelTiming,
+} from '../src/bench/models.js';
+import {
+  FILL_DESCRIPTION, checkFilledKernels, fillWasmKernels, type FillCheck,
+} from '../src/bench/peers/tfjs-fill.js';
+import { tfTrainer, withFillStats } from '../src/bench/peers/tfjs-models.js';
+import { loadTfjs, useBackend, type TfjsInfo } from '../src/bench/peers/tfjs.js';
 
 type ModelName = 'small-cnn' | 'lenet5';
 type Impl = 'ours' | 'tfjs-wasm' | 'tfjs-cpu';
@@ -58,11 +60,6 @@ interface CaseResult {
   oursOverTfjsWasm?: number;
   oursOverTfjsWasmExclFilled?: number;
   oursOverTfjsCpu?: number;
-}
-
-interface Batch {
-  x: Float32Array;
-  y: Int32Array;
 }
 
 const args = process.argv.slice(2);
@@ -98,40 +95,23 @@ const OUT_ARG = args.find((a) => a.startsWith('--out='))?.slice(6);
 /** Distinct batches cycled through the steps (real MNIST train images, normalized). */
 const N_BATCHES = 8;
 
-const BASE: Budget = QUICK
-  ? { timeMs: 300, iterations: 3, warmupMs: 0, warmupIterations: 1 }
-  : { timeMs: 2000, iterations: 10, warmupMs: 500, warmupIterations: 3 };
-/** A step slower than this (tfjs-wasm small-cnn: 1.5-3 s) gets a few timed steps only. */
-const SLOW_MS = 1000;
-const SLOW: Budget = QUICK
-  ? { timeMs: 0, iterations: 2, warmupMs: 0, warmupIterations: 0 }
-  : { timeMs: 0, iterations: 5, warmupMs: 0, warmupIterations: 1 };
-/** tfjs-cpu: all its steps of one case (warm-up included) fit in about this. */
+/** Two probe steps (the first one is cold), then the base budget; a step slower than
+ * slowAboveMs (tfjs-wasm small-cnn: 1.5-3 s) gets a few timed steps only. */
+const PLAN: TimePlan = QUICK
+  ? { base: budget(300, 3, 0, 1), slow: budget(0, 2, 0, 0), slowAboveMs: 1000, probes: 2 }
+  : { base: budget(2000, 10, 500, 3), slow: budget(0, 5, 0, 1), slowAboveMs: 1000, probes: 2 };
+/** A peer's steps of one case (warm-up included) fit in about this; tfjs-cpu small-cnn runs
+ * ~0.6 img/s, so it is timed at fewer images than the case's batch. */
 const CPU_CAP_MS = QUICK ? 15_000 : 60_000;
+const WASM_CAP_MS = QUICK ? 15_000 : 60_000;
 
 function progress(msg: string): void {
   process.stderr.write(`  .. ${msg}\n`);
 }
 
-function errMsg(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function median(v: readonly number[]): number {
-  return summarize(v).medianMs;
-}
-
-/** Two probe steps (also warm-up; the first one is cold), then tinybench with warm-up under
- * the fast or slow budget. */
-async function timeSteps(name: string, run: () => void | Promise<void>, isAsync = false): Promise<Timing> {
-  collectGarbage();
-  let probe = Infinity;
-  for (let i = 0; i < 2; i++) {
-    const t0 = performance.now();
-    await run();
-    probe = Math.min(probe, performance.now() - t0);
-  }
-  return measure(name, run, probe > SLOW_MS ? SLOW : BASE, isAsync);
+function fromTiming(r: ImplResult, m: ModelTiming): ImplResult {
+  return { ...r, timing: m.timing, timedBatch: m.timedBatch, imagesPerSecond: m.imagesPerSecond,
+    params: m.params, note: m.note };
 }
 
 // ---- ours ----
@@ -139,200 +119,56 @@ async function timeSteps(name: string, run: () => void | Promise<void>, isAsync 
 async function runOurs(build: BuildName, model: ModelName, batch: number,
   data: Batch[], workers = 1): Promise<ImplResult> {
   const r: ImplResult = { impl: 'ours', build, status: 'ok', workers };
-  let dp: DataParallel | null = null;
   try {
-    manualSeed(1);
-    const net = createModel(model);
-    net.train();
-    const optimizer = new optim.Adam(net.parameters(), { lr: 1e-3 });
-    const train = { images: data[0].x, labels: data[0].y, n: batch,
-      shape: [batch, 1, 28, 28] as [number, number, number, number],
-      sampleShape: [1, 28, 28] as [number, number, number], classes: 10 };
-    const trainer = new Trainer({ model: net, optimizer, train, epochs: 1, batchSize: batch, workers: 1 });
-    let i = 0;
-    const run = (): void => {
-      const b = data[i++ % data.length];
-      trainer.step(b.x, b.y, batch, `bench step ${i}`);
-    };
-    // workers > 1: the trainer's data-parallel step (shards on piscina threads, reduction and
-    // the Adam step on this thread).
-    dp = workers > 1 ? new DataParallel({ model: net, modelName: model, workers, maxBatch: batch,
-      sampleShape: [1, 28, 28] }) : null;
-    const parallel = dp;
-    const runParallel = async (): Promise<void> => {
-      const b = data[i++ % data.length];
-      await parallel!.step(b.x, b.y, batch, i, `bench step ${i}`);
-      optimizer.step();
-    };
-    const name = `ours ${build} ${model} b${batch} w${workers}`;
-    const timing = parallel ? await timeSteps(name, runParallel, true) : await timeSteps(name, run);
-    r.timing = timing;
-    r.timedBatch = batch;
-    r.imagesPerSecond = batch / (timing.medianMs / 1000);
-    r.params = net.numParameters();
-    progress(`${name}: ${timing.medianMs.toFixed(1)} ms/step, ` +
-      `${r.imagesPerSecond.toFixed(0)} img/s`);
+    const m = await timeOursModel(model, 'train', batch, workers, data, PLAN);
+    progress(`ours ${build} ${model} b${batch} w${workers}: ${m.timing.medianMs.toFixed(1)} ` +
+      `ms/step, ${m.imagesPerSecond.toFixed(0)} img/s`);
+    return fromTiming(r, m);
   } catch (e) {
     return { ...r, status: 'error', note: errMsg(e) };
-  } finally {
-    await dp?.close();
   }
-  return r;
 }
 
 // ---- TF.js ----
-
-function tfModel(model: ModelName): tf.Sequential {
-  const m = tf.sequential();
-  if (model === 'small-cnn') {
-    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3,
-      activation: 'relu' }));
-    m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
-    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    m.add(tf.layers.dropout({ rate: 0.25 }));
-    m.add(tf.layers.flatten());
-    m.add(tf.layers.dense({ units: 128, activation: 'relu' }));
-    m.add(tf.layers.dropout({ rate: 0.5 }));
-    m.add(tf.layers.dense({ units: 10 }));
-  } else {
-    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5,
-      padding: 'same', activation: 'relu' }));
-    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }));
-    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    m.add(tf.layers.flatten());
-    m.add(tf.layers.dense({ units: 120, activation: 'relu' }));
-    m.add(tf.layers.dense({ units: 84, activation: 'relu' }));
-    m.add(tf.layers.dense({ units: 10 }));
-  }
-  return m;
-}
-
-/** A model, its Adam and the fixed batches (first `batch` images each) on the active backend;
- * step() is one optimizer.minimize with the loss read back (dataSync). */
-function tfTrainer(model: ModelName, batch: number, data: Batch[]): {
-  step: () => void; params: number; dispose: () => void;
-} {
-  const net = tfModel(model);
-  const opt = tf.train.adam(1e-3);
-  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
-  const tensors = data.map((b) => ({
-    // MNIST has one channel, so NCHW and NHWC are the same bytes.
-    x: tf.tensor4d(b.x.subarray(0, batch * 784), [batch, 28, 28, 1]),
-    y: tf.tidy(() => tf.oneHot(tf.tensor1d(b.y.subarray(0, batch), 'int32'), 10).toFloat()),
-  }));
-  let i = 0;
-  const step = (): void => {
-    const b = tensors[i++ % tensors.length];
-    tf.tidy(() => {
-      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(b.y,
-        net.apply(b.x, { training: true }) as tf.Tensor) as tf.Scalar, true, vars);
-      loss!.dataSync();
-    });
-  };
-  const dispose = (): void => {
-    tensors.forEach((t) => { t.x.dispose(); t.y.dispose(); });
-    opt.dispose();
-    net.dispose();
-  };
-  return { step, params: net.countParams(), dispose };
-}
 
 async function runTfjsWasm(model: ModelName, batch: number, data: Batch[],
   info: TfjsInfo): Promise<ImplResult> {
   const r: ImplResult = { impl: 'tfjs-wasm', status: 'ok' };
   if (!info.wasm.ok) return { ...r, status: 'unavailable', note: info.wasm.error };
-  let t;
   try {
     await useBackend('wasm');
-    t = tfTrainer(model, batch, data);
-    r.params = t.params;
-    const totals: number[] = [];
-    const inFilled: number[] = [];
-    let flops = 0;
-    let fillMs = 0;
-    const step = t.step;
-    // Counted after the first step, which makes Adam's moment variables.
-    let after1 = -1;
-    const run = (): void => {
-      const k0 = filled.ms;
-      const f0 = filled.flops;
-      const t0 = performance.now();
-      step();
-      totals.push(performance.now() - t0);
-      inFilled.push(filled.ms - k0);
-      flops += filled.flops - f0;
-      fillMs += filled.ms - k0;
-      if (after1 < 0) after1 = tf.memory().numTensors;
-    };
-    const timing = await timeSteps(`tfjs-wasm ${model} b${batch}`, run);
-    const leaked = tf.memory().numTensors - after1;
-    // The last `samples` steps are tinybench's timed ones (probes and warm-up come first).
-    const n = timing.samples;
-    const net = totals.slice(-n).map((v, j) => v - inFilled.slice(-n)[j]);
-    r.timing = timing;
-    r.timedBatch = batch;
-    r.imagesPerSecond = batch / (timing.medianMs / 1000);
-    r.filledKernelMs = median(inFilled.slice(-n));
-    r.filledKernelGflops = fillMs > 0 ? flops / (fillMs * 1e6) : undefined;
-    r.imagesPerSecondExclFilled = batch / (median(net) / 1000);
-    if (leaked !== 0) r.note = `${leaked} tensors left after timing`;
-    progress(`tfjs-wasm ${model} b${batch}: ${timing.medianMs.toFixed(1)} ms/step ` +
-      `(${r.filledKernelMs.toFixed(1)} in the filled kernel), ` +
-      `${r.imagesPerSecond.toFixed(1)} img/s`);
+    let stepper: ReturnType<typeof withFillStats> | undefined;
+    const m = await timePeerModel(`tfjs-wasm ${model} b${batch}`, (b) => {
+      stepper = withFillStats(tfTrainer(model, b, data));
+      return stepper;
+    }, batch, PLAN, WASM_CAP_MS);
+    const st = stepper!.stats(m.timing.samples);
+    const out = fromTiming(r, m);
+    out.filledKernelMs = st.filledMs;
+    out.filledKernelGflops = st.filledGflops;
+    out.imagesPerSecondExclFilled = m.timedBatch / (st.medianExclFilledMs / 1000);
+    progress(`tfjs-wasm ${model} b${batch}: ${m.timing.medianMs.toFixed(1)} ms/step ` +
+      `(${st.filledMs.toFixed(1)} in the filled kernel), ${m.imagesPerSecond.toFixed(1)} img/s`);
+    return out;
   } catch (e) {
     return { ...r, status: 'error', note: errMsg(e) };
-  } finally {
-    t?.dispose();
   }
-  return r;
 }
 
 /** tfjs-cpu takes seconds per image on small-cnn (its Conv2DBackpropFilter runs ~0.01
- * GFLOP/s): one warm-up and one probe step at batch 1 set the batch that lets two or three
- * timed steps fit in CPU_CAP_MS (the case's batch where it fits, fewer images otherwise). */
+ * GFLOP/s): timed at the batch that lets two or three steps fit in CPU_CAP_MS. */
 async function runTfjsCpu(model: ModelName, batch: number, data: Batch[]): Promise<ImplResult> {
   const r: ImplResult = { impl: 'tfjs-cpu', status: 'ok' };
   if (NO_CPU) return { ...r, status: 'skipped', note: '--no-cpu' };
-  const start = performance.now();
-  let t;
   try {
     await useBackend('cpu');
-    collectGarbage();
-    t = tfTrainer(model, 1, data);
-    r.params = t.params;
-    t.step();
-    const p0 = performance.now();
-    t.step();
-    const perImage = performance.now() - p0;
-    t.dispose();
-    t = undefined;
-    const left = CPU_CAP_MS - (performance.now() - start);
-    const fit = Math.floor(left / (2 * 1.15 * perImage));
-    const b = Math.max(1, Math.min(batch, fit));
-    t = tfTrainer(model, b, data);
-    const samples: number[] = [];
-    collectGarbage();
-    while (samples.length < 3) {
-      const t0 = performance.now();
-      t.step();
-      samples.push(performance.now() - t0);
-      const elapsed = performance.now() - start;
-      if (samples.length >= 2 && elapsed + median(samples) > CPU_CAP_MS) break;
-    }
-    r.timing = summarize(samples);
-    r.timedBatch = b;
-    r.imagesPerSecond = b / (r.timing.medianMs / 1000);
-    r.note = `${samples.length} timed steps at batch ${b}` +
-      (b < batch ? ` of ${batch} (per-image cost ~constant; fewer images to fit ~` +
-        `${CPU_CAP_MS / 1000} s)` : '') + ' after 2 steps at batch 1';
-    progress(`tfjs-cpu ${model} b${batch}: ${r.imagesPerSecond.toFixed(2)} img/s (${r.note})`);
+    const m = await timePeerModel(`tfjs-cpu ${model} b${batch}`, (b) => tfTrainer(model, b, data),
+      batch, PLAN, CPU_CAP_MS);
+    progress(`tfjs-cpu ${model} b${batch}: ${m.imagesPerSecond.toFixed(2)} img/s (${m.note})`);
+    return fromTiming(r, m);
   } catch (e) {
     return { ...r, status: 'error', note: errMsg(e) };
-  } finally {
-    t?.dispose();
   }
-  return r;
 }
 
 // ---- printing ----
@@ -425,48 +261,11 @@ function repoRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-async function loadBatches(maxBatch: number): Promise<Batch[]> {
-  const train = await mnist({ split: 'train', limit: N_BATCHES * maxBatch });
-  const x = normalize(train.images, MNIST_MEAN, MNIST_STD, train.images);
-  const per = maxBatch * 784;
-  return Array.from({ length: N_BATCHES }, (_, i) => ({
-    x: x.subarray(i * per, (i + 1) * per),
-    y: train.labels.subarray(i * maxBatch, (i + 1) * maxBatch),
-  }));
-}
-
-/** x86 family/model/stepping from /proc/cpuinfo (os.cpus() may give only "AMD EPYC"). */
-function cpuId(): string | undefined {
-  try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8');
-    const field = (k: string): string | undefined =>
-      new RegExp(`^${k}\\s*: (.*)$`, 'm').exec(info)?.[1];
-    const fam = field('cpu family');
-    return fam === undefined ? undefined
-      : `family ${fam} model ${field('model')} stepping ${field('stepping')}`;
-  } catch {
-    return undefined;
-  }
-}
-
 async function main(): Promise<void> {
   const started = new Date();
-  const cpus = os.cpus();
-  const machine = {
-    cpu: cpus[0]?.model ?? 'unknown',
-    cpuId: cpuId(),
-    logicalCores: cpus.length,
-    totalMemGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-    loadAvgAtStart: os.loadavg().map((v) => +v.toFixed(2)),
-    platform: `${process.platform} ${process.arch}`,
-    node: process.version,
-    v8: process.versions.v8,
-  };
+  const machine = await machineInfo();
   console.log(`simdgrad training benchmark ${QUICK ? '(--quick) ' : ''}${started.toISOString()}`);
-  console.log(`machine: ${machine.cpu}${machine.cpuId ? ` (${machine.cpuId})` : ''}, ` +
-    `${machine.logicalCores} logical cores, ` +
-    `${machine.totalMemGiB} GiB, load ${machine.loadAvgAtStart.join(' ')}; ${machine.platform}; ` +
-    `Node ${machine.node} (V8 ${machine.v8})`);
+  console.log(`machine: ${describeMachine(machine)}; ${machine.platform}; ${machine.engine}`);
   const workers = [...new Set(WORKERS_ASKED)].sort((a, b) => a - b);
   console.log(`workers: ${workers.join(', ')} (1 = the main thread alone, N > 1 = N piscina ` +
     'threads sharing each minibatch); TF.js runs single-threaded (its wasm backend has no threads in Node)');
@@ -479,7 +278,7 @@ async function main(): Promise<void> {
   console.log(`ours: kernel builds ${builds.join(', ')}; init() picks ${defaultBuild} here ` +
     '(ratios use it)');
 
-  const data = await loadBatches(Math.max(...BATCHES));
+  const data = await mnistBatches(Math.max(...BATCHES), N_BATCHES);
   console.log(`data: ${N_BATCHES} fixed batches of real MNIST train images (first ` +
     `${N_BATCHES * Math.max(...BATCHES)}), normalized (${MNIST_MEAN}, ${MNIST_STD}), cycled`);
 
@@ -498,7 +297,7 @@ async function main(): Promise<void> {
     for (const cr of cases) cr.results.push(await runOurs(defaultBuild, cr.model, cr.batch, data, w));
   }
 
-  const tfInfo = await initTfjs();
+  const tfInfo = await loadTfjs({ wasm: true });
   let fill: string[] = [];
   let fillChecks: FillCheck[] = [];
   if (tfInfo.wasm.ok) {
@@ -602,7 +401,7 @@ async function main(): Promise<void> {
     tfjs: { ...tfInfo, filledKernels: fill, fillDescription: fill.length ? FILL_DESCRIPTION : '',
       fillChecks },
     data: { batches: N_BATCHES, source: 'mnist train, normalized' },
-    budget: { base: BASE, slow: SLOW, slowAboveMs: SLOW_MS, cpuCapMs: CPU_CAP_MS },
+    budget: { plan: PLAN, cpuCapMs: CPU_CAP_MS, wasmCapMs: WASM_CAP_MS },
     cases,
     targets,
   };

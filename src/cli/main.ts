@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The simdgrad command line: `simdgrad train` (the README's main job: small-cnn on MNIST with
-// good defaults), `simdgrad eval`. Every option is documented in --help; an unknown option or
-// a bad value is an error that names it.
+// good defaults), `simdgrad eval`, `simdgrad bench` (this CPU's throughput report). Every
+// option is documented in --help; an unknown option or a bad value is an error that names it.
 
 import { parseArgs, UsageError, type ArgSpec } from './args.js';
+import { benchCommand, BENCH_SPEC } from './bench.js';
 import { trainCommand, evalCommand, TRAIN_SPEC, EVAL_SPEC } from './commands.js';
 
 const USAGE = `simdgrad: train and run convolutional networks on the CPU (WebAssembly SIMD)
@@ -11,6 +12,7 @@ const USAGE = `simdgrad: train and run convolutional networks on the CPU (WebAss
 usage:
   simdgrad train [options]     train a zoo model (default: small-cnn on MNIST)
   simdgrad eval  [options]     evaluate saved weights on the test set
+  simdgrad bench [options]     measure this CPU: SIMD peak, kernels, training/inference images/s
   simdgrad <command> --help    options of a command
 `;
 
@@ -32,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const commands: Record<string, [Record<string, ArgSpec>, (o: Record<string, unknown>) => Promise<void>]> = {
     train: [TRAIN_SPEC, trainCommand],
     eval: [EVAL_SPEC, evalCommand],
+    bench: [BENCH_SPEC, benchCommand],
   };
   const entry = commands[cmd];
   if (!entry) {

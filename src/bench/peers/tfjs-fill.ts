@@ -1,11 +1,12 @@
-// Kernels bench/train.ts registers into TensorFlow.js wasm 4.22 so that it can train a conv net
-// at all: Conv2DBackpropFilter (NHWC x and dy, HWIO dW) is missing there (tensorflow/tfjs#8474).
-// Plain JavaScript over the wasm heap (im2col per image + a register-blocked matrix product);
-// its time counts against tfjs-wasm. Checked against tfjs-cpu's own kernel by checkFilledKernels.
+// Kernels the training benchmarks register into TensorFlow.js wasm 4.22 so that it can train a
+// conv net at all: Conv2DBackpropFilter (NHWC x and dy, HWIO dW) is missing there
+// (tensorflow/tfjs#8474). Plain JavaScript over the wasm heap (im2col per image + a
+// register-blocked matrix product); its time counts against tfjs-wasm. Checked against
+// tfjs-cpu's own kernel by checkFilledKernels. Call loadTfjs({ wasm: true }) first.
 
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { useBackend } from './tfjs.js';
+import { tfjs, useBackend } from './tfjs.js';
 
 /** What was filled, how, and how much time it took (reset by the caller between steps). */
 export interface FillStats {
@@ -18,7 +19,7 @@ export interface FillStats {
 export const filled: FillStats = { kernel: 'Conv2DBackpropFilter', calls: 0, ms: 0, flops: 0 };
 
 export const FILL_DESCRIPTION =
-  'tfjs-wasm 4.22 has no Conv2DBackpropFilter kernel (tensorflow/tfjs#8474); bench/peers/' +
+  'tfjs-wasm 4.22 has no Conv2DBackpropFilter kernel (tensorflow/tfjs#8474); src/bench/peers/' +
   'tfjs-fill.ts registers one with tf.registerKernel({kernelName: "Conv2DBackpropFilter", ' +
   'backendName: "wasm"}) written in plain JavaScript: x and dy are read in place from the ' +
   'wasm heap (backend.typedArrayFromHeap), per image an im2col^T [fh*fw*inC, OH*OW] and ' +
@@ -137,12 +138,13 @@ export function conv2dBwdWeightNhwcJs(x: Float32Array, dy: Float32Array, g: Geom
 }
 
 function conv2dBackpropFilterWasm(args: {
-  inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+  inputs: TF.NamedTensorInfoMap; backend: TF.KernelBackend; attrs?: TF.NamedAttrMap;
+}): TF.TensorInfo {
   const t0 = performance.now();
+  const tf = tfjs();
   const backend = args.backend as BackendWasm;
-  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { x, dy } = args.inputs as { x: TF.TensorInfo; dy: TF.TensorInfo };
+  const attrs = args.attrs as unknown as TF.Conv2DBackpropFilterAttrs;
   const format = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1,
@@ -176,11 +178,12 @@ function conv2dBackpropFilterWasm(args: {
 /** Registers the filled kernels into the wasm backend; returns the names it filled (none when
  * the backend already has them, e.g. a later tfjs release). */
 export function fillWasmKernels(): string[] {
+  const tf = tfjs();
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) return [];
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',
     backendName: 'wasm',
-    kernelFunc: conv2dBackpropFilterWasm as unknown as tf.KernelFunc,
+    kernelFunc: conv2dBackpropFilterWasm as unknown as TF.KernelFunc,
   });
   return ['Conv2DBackpropFilter'];
 }
@@ -221,12 +224,13 @@ const CHECKS: { label: string; x: [number, number, number, number];
 
 function backpropFilter(b: 'wasm' | 'cpu', c: (typeof CHECKS)[number], xs: Float32Array,
   dys: Float32Array, dyShape: number[]): Float32Array {
+  const tf = tfjs();
   return tf.tidy(() => {
     const x = tf.tensor(xs, c.x);
     const dy = tf.tensor(dys, dyShape);
     const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC',
-      filterShape: c.f } as unknown as tf.NamedAttrMap;
-    const y = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor;
+      filterShape: c.f } as unknown as TF.NamedAttrMap;
+    const y = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as TF.Tensor;
     if (tf.getBackend() !== b) throw new Error(`expected backend ${b}, got ${tf.getBackend()}`);
     return y.dataSync() as Float32Array;
   });
@@ -234,6 +238,7 @@ function backpropFilter(b: 'wasm' | 'cpu', c: (typeof CHECKS)[number], xs: Float
 
 /** The filled wasm kernel against tfjs-cpu's Conv2DBackpropFilter on small shapes. */
 export async function checkFilledKernels(): Promise<FillCheck[]> {
+  const tf = tfjs();
   const before = tf.getBackend();
   const out: FillCheck[] = [];
   for (const [i, c] of CHECKS.entries()) {

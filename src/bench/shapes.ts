@@ -1,6 +1,7 @@
-// The shapes the kernel benchmarks run: GEMM squares, the GEMMs and convs of the small MNIST CNN
-// at batch 128 (conv3x3x32 -> relu -> conv3x3x64 -> relu -> maxpool2 -> dropout -> dense
-// 9216->128 -> relu -> dense 128->10), a stride-2 conv, a depthwise conv and a max pool.
+// The shapes the kernel benchmarks run. CASES (bench/kernels.ts): GEMM squares, the GEMMs and
+// convs of the small MNIST CNN at batch 128 (conv3x3x32 -> relu -> conv3x3x64 -> relu -> maxpool2
+// -> dropout -> dense 9216->128 -> relu -> dense 128->10), a stride-2 conv, a depthwise conv and a
+// max pool; `simdgrad bench` (src/bench/report.ts) picks its own few with the same constructors.
 // Layouts are ours: NCHW activations, OIHW weights; peers transpose to their own.
 
 export interface GemmCase {
@@ -44,13 +45,13 @@ export interface PoolCase {
 
 export type BenchCase = GemmCase | ConvCase | PoolCase;
 
-function gemmCase(id: string, label: string, m: number, n: number, k: number,
+export function gemmCase(id: string, label: string, m: number, n: number, k: number,
   layout: string): GemmCase {
   return { kind: 'gemm', id, label, m, n, k, transA: layout[0] === 't', transB: layout[1] === 't' };
 }
 
-function convCases(id: string, label: string, x: ConvCase['x'], w: ConvCase['w'], stride: number,
-  padding: number, groups: number): ConvCase[] {
+export function convCases(id: string, label: string, x: ConvCase['x'], w: ConvCase['w'],
+  stride: number, padding: number, groups: number): ConvCase[] {
   const dirs: ConvDirection[] = ['fwd', 'bwd_input', 'bwd_weight'];
   return dirs.map((direction) => ({
     kind: 'conv', id: `${id}.${direction}`, label: `${label} ${direction}`, direction, x, w, stride,

@@ -1,15 +1,15 @@
-// Our side of bench/kernels.ts: the single-core SIMD peak of a build (assembly/peak.ts) and one
-// timed closure per case in bench/shapes.ts, through the same bindings the library calls
+// Our side of the kernel benchmarks: the single-core SIMD peak of a build (assembly/peak.ts) and
+// one timed closure per case of src/bench/shapes.ts, through the same bindings the library calls
 // (src/runtime/kernels/*). A kernel the build does not export yet is reported as "not built".
 
-import type { F32Buf } from '../src/runtime/heap.js';
-import type { Runtime } from '../src/runtime/load.js';
-import { gemm } from '../src/runtime/kernels/gemm.js';
+import type { F32Buf } from '../runtime/heap.js';
+import type { Runtime } from '../runtime/load.js';
+import { gemm } from '../runtime/kernels/gemm.js';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry,
-} from '../src/runtime/kernels/conv.js';
-import { maxPool2dForward, pool2dShape } from '../src/runtime/kernels/pool.js';
-import { gflops, measure, type Budget, type Timing } from './harness.js';
+} from '../runtime/kernels/conv.js';
+import { maxPool2dForward, pool2dShape } from '../runtime/kernels/pool.js';
+import { gflops, measure, type Budget, type Timing } from './measure.js';
 import {
   poolBytes, type BenchCase, type ConvCase, type GemmCase, type PoolCase,
 } from './shapes.js';
@@ -35,7 +35,7 @@ export interface Peak {
 }
 
 /** xorshift32 in [-1, 1): the same inputs every run, no denormals. */
-function fillRandom(v: Float32Array, seed: number): void {
+export function fillRandom(v: Float32Array, seed: number): void {
   let s = seed >>> 0 || 1;
   for (let i = 0; i < v.length; i++) {
     s ^= s << 13;

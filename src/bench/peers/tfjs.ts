@@ -1,21 +1,28 @@
-// TensorFlow.js peers for bench/kernels.ts: the `cpu` backend (@tensorflow/tfjs) and the `wasm`
-// backend (@tensorflow/tfjs-backend-wasm, one thread), on bench/shapes.ts transposed to their
-// NHWC activations and HWIO filters. A kernel a backend lacks is reported as missing, not skipped.
+// TensorFlow.js peers of the kernel and model benchmarks: the `cpu` backend (@tensorflow/tfjs)
+// and the `wasm` backend (@tensorflow/tfjs-backend-wasm, one thread), on src/bench/shapes.ts
+// transposed to their NHWC activations and HWIO filters. Both packages are imported only when a
+// peer is asked for (they are dev dependencies): loadTfjs() before anything else here; a package
+// that is not installed is reported, not thrown at the user. A kernel a backend lacks is missing.
 
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
-import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
-import { measure, type Budget, type Timing } from '../harness.js';
+import type * as TF from '@tensorflow/tfjs';
+import type * as TFWasm from '@tensorflow/tfjs-backend-wasm';
+import { errorMessage, measure, type Budget, type Timing } from '../measure.js';
 import { convOutHW, poolBytes, type BenchCase, type ConvCase } from '../shapes.js';
 
 export type TfBackend = 'wasm' | 'cpu';
+
+/** Imports a module by name; the default is import(); tests pass one that fails. */
+export type ImportFn = (specifier: string) => Promise<unknown>;
+
+export const TFJS_PACKAGE = '@tensorflow/tfjs';
+export const TFJS_WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
 
 export interface TfjsInfo {
   version: string;
   wasm: {
     ok: boolean;
+    /** The package is not installed (as opposed to installed and failing). */
+    notInstalled?: boolean;
     error?: string;
     /** The .wasm file the backend read at init (seen on the fs calls Emscripten makes). */
     binary?: string;
@@ -27,19 +34,70 @@ export interface TfjsInfo {
 
 /** A timed closure over tensors made outside the timed region, or why there is none. */
 export type TfTask =
-  | { status: 'ok'; kernel: string; op: () => tf.Tensor; dispose: () => void; bytes?: number }
+  | { status: 'ok'; kernel: string; op: () => TF.Tensor; dispose: () => void; bytes?: number }
   | { status: 'missing'; kernel: string; note: string };
 
-const require = createRequire(import.meta.url);
+/** Thrown by loadTfjs() when @tensorflow/tfjs itself cannot be imported. */
+export class NotInstalledError extends Error {
+  constructor(readonly pkg: string, cause: unknown) {
+    super(`${pkg} is not installed (npm install ${pkg}): ${errorMessage(cause)}`, { cause });
+  }
+}
 
-/** Loads the wasm backend single-threaded and records which of its three binaries it read. */
-export async function initTfjs(): Promise<TfjsInfo> {
-  tf.enableProdMode();
-  const info: TfjsInfo = { version: tf.version.tfjs, wasm: { ok: false } };
-  const pkg = '@tensorflow/tfjs-backend-wasm';
-  const simdFile = require.resolve(`${pkg}/dist/tfjs-backend-wasm-simd.wasm`);
-  tfwasm.setWasmPaths(pathToFileURL(path.dirname(simdFile)).href + '/');
-  tfwasm.setThreadsCount(1);
+/** True for the error import() gives when the package (or a file it needs) is not there. */
+export function isNotInstalled(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ||
+    /Cannot find (module|package)/.test(errorMessage(e));
+}
+
+const defaultImport: ImportFn = (s) => import(/* @vite-ignore */ s);
+
+// The loaded module: every function below this point reads it.
+let tf: typeof TF;
+let tfwasm: typeof TFWasm | undefined;
+let wasmInfo: TfjsInfo['wasm'] | undefined;
+
+async function importPackage<T>(pkg: string, importModule: ImportFn): Promise<T> {
+  try {
+    return await importModule(pkg) as T;
+  } catch (e) {
+    if (isNotInstalled(e)) throw new NotInstalledError(pkg, e);
+    throw e;
+  }
+}
+
+/** Imports @tensorflow/tfjs (once; NotInstalledError when it is not there) and, with wasm,
+ * its wasm backend, single-threaded, recording which of its three binaries it read. */
+export async function loadTfjs(opts: { wasm?: boolean; importModule?: ImportFn } = {}):
+  Promise<TfjsInfo> {
+  const importModule = opts.importModule ?? defaultImport;
+  // A caller's own import function is always asked (a test's may say "not installed").
+  if (!tf || opts.importModule) {
+    tf = await importPackage<typeof TF>(TFJS_PACKAGE, importModule);
+    tf.enableProdMode();
+  }
+  if (opts.wasm && !wasmInfo) {
+    try {
+      tfwasm = await importPackage<typeof TFWasm>(TFJS_WASM_PACKAGE, importModule);
+      wasmInfo = await initWasmBackend(tfwasm);
+    } catch (e) {
+      // Not cached: a later call with another importModule may find it.
+      return { version: tf.version.tfjs, wasm: { ok: false, error: errorMessage(e),
+        notInstalled: e instanceof NotInstalledError } };
+    }
+  }
+  return { version: tf.version.tfjs, wasm: wasmInfo ?? { ok: false, error: 'not loaded' } };
+}
+
+async function initWasmBackend(w: typeof TFWasm): Promise<TfjsInfo['wasm']> {
+  const { createRequire } = (await import(/* @vite-ignore */ 'node:module')).default;
+  const path = await import(/* @vite-ignore */ 'node:path');
+  const { pathToFileURL } = await import(/* @vite-ignore */ 'node:url');
+  const require = createRequire(import.meta.url);
+  const simdFile = require.resolve(`${TFJS_WASM_PACKAGE}/dist/tfjs-backend-wasm-simd.wasm`);
+  w.setWasmPaths(pathToFileURL(path.dirname(simdFile)).href + '/');
+  w.setThreadsCount(1);
   const fs = require('node:fs') as typeof import('node:fs');
   const readSync = fs.readFileSync;
   const readAsync = fs.readFile;
@@ -59,20 +117,23 @@ export async function initTfjs(): Promise<TfjsInfo> {
   try {
     const ok = await tf.setBackend('wasm');
     if (!ok) throw new Error('tf.setBackend("wasm") returned false');
-    info.wasm = {
+    return {
       ok: true,
       binary: seen.join(', ') || 'unknown',
       simdSupported: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
       multithreadSupported: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
-      threads: tfwasm.getThreadsCount(),
+      threads: w.getThreadsCount(),
     };
-  } catch (e) {
-    info.wasm = { ok: false, error: (e as Error).message ?? String(e) };
   } finally {
     (fs as { readFileSync: unknown }).readFileSync = readSync;
     (fs as { readFile: unknown }).readFile = readAsync;
   }
-  return info;
+}
+
+/** The loaded @tensorflow/tfjs module (after loadTfjs()). */
+export function tfjs(): typeof TF {
+  if (!tf) throw new Error('tfjs peer: call loadTfjs() first');
+  return tf;
 }
 
 export async function useBackend(b: TfBackend): Promise<void> {
@@ -81,7 +142,7 @@ export async function useBackend(b: TfBackend): Promise<void> {
   if (!ok) throw new Error(`tf.setBackend("${b}") failed`);
 }
 
-function rand(shape: number[]): tf.Tensor {
+function rand(shape: number[]): TF.Tensor {
   return tf.randomUniform(shape, -1, 1, 'float32');
 }
 
@@ -100,7 +161,7 @@ function kernelOf(c: BenchCase): string {
 }
 
 /** One timed call: run, read the result back (dataSync) and free everything it made. */
-export function timed(op: () => tf.Tensor): () => void {
+export function timed(op: () => TF.Tensor): () => void {
   return () => {
     tf.tidy(() => {
       op().dataSync();
@@ -109,7 +170,7 @@ export function timed(op: () => tf.Tensor): () => void {
 }
 
 /** The part of a timed call that is only dataSync() copying the result out (wasm heap -> JS). */
-export async function readbackTiming(op: () => tf.Tensor, budget: Budget): Promise<Timing> {
+export async function readbackTiming(op: () => TF.Tensor, budget: Budget): Promise<Timing> {
   const y = op();
   try {
     return await measure('readback', () => { y.dataSync(); }, budget);
@@ -132,30 +193,30 @@ function convTask(c: ConvCase, kernel: string, n: number): TfTask {
   const filterShape = dw ? [kh, kw, ch, o / ch] : [kh, kw, cg, o];
   const xShape = [n, h, w, ch];
   const dyShape = [n, oh, ow, o];
-  const keep: tf.Tensor[] = [];
-  const t = (shape: number[]): tf.Tensor => {
+  const keep: TF.Tensor[] = [];
+  const t = (shape: number[]): TF.Tensor => {
     const v = rand(shape);
     keep.push(v);
     return v;
   };
   const dispose = (): void => keep.forEach((v) => v.dispose());
   const engine = tf.engine();
-  let op: () => tf.Tensor;
+  let op: () => TF.Tensor;
   if (c.direction === 'fwd') {
-    const x = t(xShape) as tf.Tensor4D;
-    const f = t(filterShape) as tf.Tensor4D;
+    const x = t(xShape) as TF.Tensor4D;
+    const f = t(filterShape) as TF.Tensor4D;
     op = dw ? () => tf.depthwiseConv2d(x, f, strides, pad, 'NHWC')
       : () => tf.conv2d(x, f, strides, pad, 'NHWC');
   } else if (c.direction === 'bwd_input') {
     const dy = t(dyShape);
     const f = t(filterShape);
-    const attrs: tf.NamedAttrMap = dw ? { strides, pad, dilations: [1, 1], inputShape: xShape }
+    const attrs: TF.NamedAttrMap = dw ? { strides, pad, dilations: [1, 1], inputShape: xShape }
       : { strides, pad, dataFormat: 'NHWC', inputShape: xShape };
     op = () => engine.runKernel(kernel, { dy, filter: f }, attrs);
   } else {
     const x = t(xShape);
     const dy = t(dyShape);
-    const attrs: tf.NamedAttrMap = dw ? { strides, pad, dilations: [1, 1], filterShape }
+    const attrs: TF.NamedAttrMap = dw ? { strides, pad, dilations: [1, 1], filterShape }
       : { strides, pad, dataFormat: 'NHWC', filterShape };
     op = () => engine.runKernel(kernel, { x, dy }, attrs);
   }
@@ -174,8 +235,8 @@ export function tfjsTask(b: TfBackend, c: BenchCase, batch?: number): TfTask {
     // B (and A) already laid out for a plain matMul: tfjs-wasm's transposeB path skips XNNPACK.
     // tfjs-wasm keeps the XNNPACK operator (B packed) per B tensor id across calls
     // (tfjs-backend-wasm/src/cc/batch_mat_mul_impl.cc), so B's packing is outside its timings.
-    const a = rand([c.m, c.k]) as tf.Tensor2D;
-    const bm = rand([c.k, c.n]) as tf.Tensor2D;
+    const a = rand([c.m, c.k]) as TF.Tensor2D;
+    const bm = rand([c.k, c.n]) as TF.Tensor2D;
     return {
       status: 'ok', kernel, op: () => tf.matMul(a, bm),
       dispose: () => { a.dispose(); bm.dispose(); },
@@ -183,7 +244,7 @@ export function tfjsTask(b: TfBackend, c: BenchCase, batch?: number): TfTask {
   }
   if (c.kind === 'pool') {
     const [, ch, h, w] = c.x;
-    const x = rand([batch ?? c.x[0], h, w, ch]) as tf.Tensor4D;
+    const x = rand([batch ?? c.x[0], h, w, ch]) as TF.Tensor4D;
     return {
       status: 'ok', kernel, op: () => tf.maxPool(x, c.k, c.stride, 'valid'),
       dispose: () => x.dispose(), bytes: poolBytes(c, false),

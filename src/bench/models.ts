@@ -1,0 +1,175 @@
+// Model throughput: images/s of a zoo model's training step (forward + backward + Adam) or
+// inference pass (eval mode, no graph) on ours, one thread or DataParallel workers, and of a
+// peer's Stepper (src/bench/peers/tfjs-models.ts), whose slow steps are timed at a smaller batch
+// within a time cap. Used by `simdgrad bench` and bench/train.ts.
+
+import { noGrad } from '../autograd/tape.js';
+import * as F from '../nn/functional.js';
+import { createModel } from '../models/zoo.js';
+import { Adam } from '../optim/index.js';
+import { DataParallel } from '../parallel/data-parallel.js';
+import { countCorrect } from '../parallel/shared.js';
+import { manualSeed } from '../tensor/random.js';
+import { tensor, tidy } from '../tensor/tensor.js';
+import { Trainer } from '../train/trainer.js';
+import { collectGarbage, summarize, timeCall, type TimePlan, type Timing } from './measure.js';
+import { fillRandom } from './ours.js';
+import type { Batch, Stepper } from './peers/tfjs-models.js';
+
+export type { Batch, Stepper };
+
+export type ModelMode = 'train' | 'infer';
+
+/** A timing of steps at timedBatch images each. */
+export interface ModelTiming {
+  timing: Timing;
+  timedBatch: number;
+  imagesPerSecond: number;
+  params: number;
+  note?: string;
+}
+
+const SAMPLE: [number, number, number] = [1, 28, 28];
+
+/** Our step for `model` on the current runtime: train = forward + backward + Adam(lr 1e-3),
+ * infer = eval-mode forward under noGrad plus the argmax. workers > 1 shares each batch over
+ * DataParallel threads (the reduction and Adam on this thread; close() ends them). */
+export function oursStepper(model: string, mode: ModelMode, batch: number, workers: number,
+  data: Batch[]): Stepper {
+  manualSeed(1);
+  const net = createModel(model);
+  const optimizer = new Adam(net.parameters(), { lr: 1e-3 });
+  if (mode === 'infer') net.eval();
+  else net.train();
+  const dp = workers > 1 ? new DataParallel({ model: net, modelName: model, workers,
+    maxBatch: batch, sampleShape: [...SAMPLE] }) : null;
+  const params = net.numParameters();
+  let i = 0;
+  const next = (): Batch => data[i++ % data.length];
+  const dispose = async (): Promise<void> => {
+    await dp?.close();
+  };
+  if (dp && mode === 'train') {
+    return { params, dispose, step: async () => {
+      const b = next();
+      await dp.step(b.x, b.y, batch, i, `bench step ${i}`);
+      optimizer.step();
+    } };
+  }
+  if (dp) {
+    return { params, dispose, step: async () => {
+      const b = next();
+      await dp.evaluate(b.x, b.y, batch);
+    } };
+  }
+  if (mode === 'train') {
+    const train = { images: data[0].x, labels: data[0].y, n: batch,
+      shape: [batch, ...SAMPLE] as [number, number, number, number], sampleShape: SAMPLE,
+      classes: 10 };
+    const trainer = new Trainer({ model: net, optimizer, train, epochs: 1, batchSize: batch,
+      workers: 1 });
+    return { params, dispose, step: () => {
+      const b = next();
+      trainer.step(b.x, b.y, batch, `bench step ${i}`);
+    } };
+  }
+  return { params, dispose, step: () => {
+    const b = next();
+    noGrad(() => tidy(() => {
+      const logits = net.forward(tensor(b.x.subarray(0, batch * 784), [batch, ...SAMPLE]));
+      F.crossEntropy(logits, b.y.subarray(0, batch));
+      countCorrect(logits, b.y, batch);
+    }));
+  } };
+}
+
+/** Times oursStepper(...) under plan. */
+export async function timeOursModel(model: string, mode: ModelMode, batch: number,
+  workers: number, data: Batch[], plan: TimePlan): Promise<ModelTiming> {
+  const s = oursStepper(model, mode, batch, workers, data);
+  try {
+    const { timing, note } = await timeCall(`ours ${model} ${mode} b${batch} w${workers}`, s.step,
+      plan, workers > 1);
+    return { timing, timedBatch: batch, imagesPerSecond: batch / (timing.medianMs / 1000),
+      params: s.params, note };
+  } finally {
+    await s.dispose();
+  }
+}
+
+/**
+ * A peer's step at `batch` images, made by make(batch). Two steps at batch 1 (warm-up, probe)
+ * estimate the per-image cost, which sets the largest batch (up to `batch`) that lets two or
+ * three steps fit in what is left of capMs (per-image cost is about constant for these models).
+ * A first step at that batch follows; if it is the full batch and took at most
+ * plan.slowAboveMs, the steps are timed as ours are, else as many as fit in the cap (two at
+ * least, plan.slow.iterations at most).
+ */
+export async function timePeerModel(name: string, make: (batch: number) => Stepper,
+  batch: number, plan: TimePlan, capMs: number): Promise<ModelTiming> {
+  const start = performance.now();
+  const elapsed = (): number => performance.now() - start;
+  collectGarbage();
+  let s: Stepper | undefined = make(1);
+  try {
+    const params = s.params;
+    await s.step();
+    const p0 = performance.now();
+    await s.step();
+    const perImage = performance.now() - p0;
+    await s.dispose();
+    s = undefined;
+    const b = Math.max(1, Math.min(batch, Math.floor((capMs - elapsed()) / (2 * 1.15 * perImage))));
+    s = make(b);
+    let stepMs = perImage * b;
+    let warm = false;
+    if (elapsed() + 3 * stepMs < capMs) {
+      const t0 = performance.now();
+      await s.step();
+      stepMs = performance.now() - t0;
+      warm = true;
+    }
+    if (warm && b === batch && stepMs <= plan.slowAboveMs) {
+      const { timing, note } = await timeCall(name, s.step, { ...plan, probes: 0 }, true);
+      return { timing, timedBatch: b, imagesPerSecond: b / (timing.medianMs / 1000), params,
+        note };
+    }
+    const maxSamples = Math.max(2, plan.slow.iterations);
+    const samples: number[] = [];
+    collectGarbage();
+    while (samples.length < maxSamples) {
+      const t0 = performance.now();
+      await s.step();
+      samples.push(performance.now() - t0);
+      if (samples.length >= 2 && elapsed() + summarize(samples).medianMs > capMs) break;
+    }
+    const timing = summarize(samples);
+    const note = `${samples.length} timed steps at batch ${b}` +
+      (b < batch ? ` of ${batch} (fewer images to fit ~${Math.round(capMs / 1000)} s)` : '') +
+      ` after ${warm ? 'one warm-up step and ' : ''}2 steps at batch 1`;
+    return { timing, timedBatch: b, imagesPerSecond: b / (timing.medianMs / 1000), params,
+      note };
+  } finally {
+    await s?.dispose();
+  }
+}
+
+/** count batches of xorshift32 noise in [-1, 1) labelled 0..9 in turn: the same every run. */
+export function syntheticBatches(batch: number, count: number): Batch[] {
+  return Array.from({ length: count }, (_, k) => {
+    const x = new Float32Array(batch * 784);
+    fillRandom(x, 12345 + k);
+    return { x, y: Int32Array.from({ length: batch }, (_, i) => i % 10) };
+  });
+}
+
+/** count batches of the first batch*count MNIST training images, normalized (Node). */
+export async function mnistBatches(batch: number, count: number): Promise<Batch[]> {
+  const { mnist, normalize, MNIST_MEAN, MNIST_STD } = await import('../data/mnist.js');
+  const d = await mnist({ split: 'train', limit: batch * count });
+  normalize(d.images, MNIST_MEAN, MNIST_STD, d.images);
+  return Array.from({ length: count }, (_, i) => ({
+    x: d.images.subarray(i * batch * 784, (i + 1) * batch * 784),
+    y: d.labels.subarray(i * batch, (i + 1) * batch),
+  }));
+}

@@ -1,0 +1,344 @@
+// `simdgrad bench`: what this machine's CPU does for neural-network work, in one report object
+// (BenchReport, documented field by field; the README lists them): the single-core SIMD peak of
+// both builds, GEMM / conv / pooling kernels, and small-cnn / lenet5 images/s for each worker
+// count, with TF.js peers on the same work as ratios (peer-rows.ts). Text: format.ts; chart:
+// svg.ts; test: test/bench/report.test.ts.
+
+import { enableRelaxedSimdFlag, hasRelaxedSimd } from '../runtime/features.js';
+import { chooseBuild, createRuntime, type BuildName, type Runtime } from '../runtime/load.js';
+import { getRuntime, setRuntime } from '../tensor/tensor.js';
+import { runOurKernel, type KernelImplResult, type KernelPlan } from './kernels.js';
+import {
+  budget, errorMessage, spread, type Budget, type TimePlan, type Timing,
+} from './measure.js';
+import { mnistBatches, syntheticBatches, timeOursModel, type ModelMode } from './models.js';
+import { measurePeak } from './ours.js';
+import { runPeer } from './peer-rows.js';
+import type { ImportFn } from './peers/tfjs.js';
+import { convCases, flopsOf, gemmCase, poolBytes, type BenchCase } from './shapes.js';
+import { machineInfo, type MachineInfo } from './machine.js';
+
+export const PEERS = ['tfjs-wasm', 'tfjs-cpu'] as const;
+export type PeerName = (typeof PEERS)[number];
+export const BENCH_MODELS = ['small-cnn', 'lenet5'] as const;
+
+export interface BenchOptions {
+  /** Fewer samples and smaller conv/pool batches: under a minute on 2 cores without peers. */
+  quick?: boolean;
+  /** Tiny shapes and two samples each: for tests only (the numbers mean nothing). */
+  tiny?: boolean;
+  /** Worker counts for the model rows (default: 1 and the available parallelism). */
+  workers?: number[];
+  /** Peers to run on the same work (default: none). */
+  peers?: PeerName[];
+  /** Models (default: small-cnn, lenet5). */
+  models?: string[];
+  /** Kernel build the kernel and model rows run on (the peak is measured for every build). */
+  build?: 'auto' | BuildName;
+  /** Real MNIST batches (default) or synthetic ones (default with tiny). */
+  data?: 'mnist' | 'synthetic';
+  /** Progress lines (the CLI writes them to stderr). */
+  progress?: (msg: string) => void;
+  /** How peers' packages are imported (default import()); tests pass one that fails. */
+  importModule?: ImportFn;
+}
+
+/** A median with the spread of its samples. */
+export interface Measured {
+  /** Median throughput: GFLOP/s, GB/s or images/s (see the row's unit). */
+  value: number;
+  /** (p75 - p25) / median of the per-call times: how noisy the machine was for this item. */
+  spread: number;
+  /** Milliseconds per call: median, p25, p75, MAD, min, sample count. */
+  timing: Timing;
+}
+
+export type PeerStatus = 'ok' | 'not installed' | 'unavailable' | 'missing' | 'error';
+
+/** One peer on one row. */
+export interface PeerMeasured extends Partial<Measured> {
+  peer: PeerName;
+  /** ok; not installed (its package is absent); unavailable (installed, failed to start);
+   * missing (it has no kernel for this); error (it threw: see note). */
+  status: PeerStatus;
+  /** Ours / theirs: peer time / our time for the same work. Above 1: simdgrad is faster. */
+  ratio?: number;
+  /** Images per step the peer was timed at, when fewer than the row's batch (slow peers). */
+  timedBatch?: number;
+  note?: string;
+}
+
+/** Ours on one row: value, spread and timing when status is ok. */
+export interface OursMeasured extends Partial<Measured> {
+  /** ok; not built (this build lacks the kernel); error (it threw: see note). */
+  status: 'ok' | 'not built' | 'error';
+  note?: string;
+}
+
+/** One kernel case: ours on the report's build, each peer beside it. */
+export interface KernelRow {
+  id: string;
+  label: string;
+  kind: 'gemm' | 'conv' | 'pool';
+  /** Operand shapes, ours (NCHW, OIHW): "[M,K]x[K,N]", "x[N,C,H,W] w[O,C,KH,KW]", "x[N,C,H,W]". */
+  shape: string;
+  unit: 'GFLOP/s' | 'GB/s';
+  /** Floating-point operations per call (multiply-add = 2); 0 for pooling. */
+  flops: number;
+  /** Pooling: bytes read and written per call (ours also writes the argmax). */
+  bytes?: number;
+  ours: OursMeasured & { kernel?: string; fractionOfPeak?: number };
+  peers: PeerMeasured[];
+}
+
+/** One model, mode and worker count. */
+export interface ModelRow {
+  model: string;
+  /** train: forward + backward + Adam step; infer: eval-mode forward without a graph. */
+  mode: ModelMode;
+  batch: number;
+  workers: number;
+  params: number;
+  /** value in images/s. */
+  ours: OursMeasured;
+  /** Peers run one thread: at workers > 1 the ratio compares N of our threads with one. */
+  peers: PeerMeasured[];
+}
+
+export interface PeakRow {
+  build: BuildName;
+  /** GFLOP/s of the better of the register-only loop and the L1 GEMM tile, fastest sample. */
+  gflops: number;
+  loopGflops: number;
+  tileGflops: number;
+  /** Spread of the better part's samples. */
+  spread: number;
+}
+
+export interface PeerInfo {
+  name: PeerName;
+  status: 'ok' | 'not installed' | 'unavailable' | 'error';
+  version?: string;
+  /** How it ran (binary, threads) or why it did not. */
+  detail?: string;
+}
+
+/** What `simdgrad bench` measured; `--json` writes exactly this. */
+export interface BenchReport {
+  schema: 'simdgrad-bench/1';
+  startedAt: string;
+  seconds: number;
+  config: {
+    size: 'full' | 'quick' | 'tiny';
+    workers: number[];
+    peers: PeerName[];
+    models: string[];
+    /** Images per step of the model rows. */
+    batch: number;
+    data: 'mnist' | 'synthetic';
+    kernelPlan: TimePlan;
+    modelPlan: TimePlan;
+    /** Longest a slow peer spends on one model row, ms. */
+    peerCapMs: number;
+  };
+  machine: MachineInfo;
+  /** The build the kernel and model rows ran on, and which builds this engine runs. */
+  build: { used: BuildName; file: string; available: BuildName[] };
+  peak: PeakRow[];
+  kernels: KernelRow[];
+  models: ModelRow[];
+  peers: PeerInfo[];
+  notes: string[];
+}
+
+type Size = BenchReport['config']['size'];
+
+export interface SizeConfig {
+  kernelPlan: KernelPlan;
+  modelPlan: TimePlan;
+  peakBudget: Budget;
+  cases: BenchCase[];
+  batch: number;
+  peerCapMs: number;
+}
+
+function kernelCases(size: Size): BenchCase[] {
+  if (size === 'tiny') {
+    return [gemmCase('gemm.32', 'GEMM 32³', 32, 32, 32, 'nn'),
+      ...convCases('conv.tiny', 'conv', [2, 4, 10, 10], [8, 4, 3, 3], 1, 0, 1),
+      { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [2, 8, 8, 8], k: 2, stride: 2 }];
+  }
+  const n = size === 'quick' ? 16 : 64;
+  const squares = size === 'quick' ? [256, 512] : [256, 512, 1024];
+  return [
+    ...squares.map((s) => gemmCase(`gemm.${s}`, `GEMM ${s}³`, s, s, s, 'nn')),
+    ...convCases('conv2', 'conv2', [n, 32, 26, 26], [64, 32, 3, 3], 1, 0, 1),
+    { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [n, 64, 24, 24], k: 2, stride: 2 },
+  ];
+}
+
+function sizeConfig(size: Size): SizeConfig {
+  const cpu = { cpuFullMaxMs: 3000, cpuTargetMs: 1000 };
+  if (size === 'tiny') {
+    const b = budget(0, 2, 0, 0);
+    return { kernelPlan: { base: b, slow: b, slowAboveMs: 1000, probes: 1, ...cpu },
+      modelPlan: { base: b, slow: b, slowAboveMs: 1000, probes: 1 }, peakBudget: b,
+      cases: kernelCases(size), batch: 8, peerCapMs: 3000 };
+  }
+  if (size === 'quick') {
+    return {
+      kernelPlan: { base: budget(150, 5, 50, 2), slow: budget(0, 1, 0, 0), slowAboveMs: 250,
+        oneShotAboveMs: 2000, probes: 1, cpuFullMaxMs: 1500, cpuTargetMs: 500 },
+      modelPlan: { base: budget(300, 4, 0, 1), slow: budget(0, 2, 0, 0), slowAboveMs: 1000,
+        probes: 1 },
+      peakBudget: budget(150, 5, 50, 2), cases: kernelCases(size), batch: 128, peerCapMs: 6000,
+    };
+  }
+  return {
+    kernelPlan: { base: budget(1000, 10, 250, 5), slow: budget(0, 3, 0, 0), slowAboveMs: 250,
+      oneShotAboveMs: 2000, probes: 1, ...cpu },
+    modelPlan: { base: budget(2000, 10, 500, 3), slow: budget(0, 5, 0, 1), slowAboveMs: 1000,
+      probes: 2 },
+    peakBudget: budget(1000, 10, 250, 5), cases: kernelCases(size), batch: 128, peerCapMs: 20000,
+  };
+}
+
+export function measured(value: number, timing: Timing): Measured {
+  return { value, spread: spread(timing), timing };
+}
+
+export function kernelValue(r: KernelImplResult): number | undefined {
+  return r.gflops ?? r.gbps;
+}
+
+function oursKernelRow(c: BenchCase, r: KernelImplResult): KernelRow {
+  const pool = c.kind === 'pool';
+  const v = kernelValue(r);
+  const ok = r.status === 'ok' && r.timing && v !== undefined;
+  const ours: KernelRow['ours'] = ok
+    ? { status: 'ok', ...measured(v!, r.timing!), kernel: r.kernel,
+      fractionOfPeak: r.fractionOfPeak, note: r.note }
+    : { status: r.status === 'not built' ? 'not built' : 'error', kernel: r.kernel, note: r.note };
+  const shape = c.kind === 'gemm' ? `[${c.m},${c.k}]x[${c.k},${c.n}]`
+    : c.kind === 'conv' ? `x[${c.x}] w[${c.w}]` : `x[${c.x}]`;
+  return { id: c.id, label: c.label, kind: c.kind, shape, unit: pool ? 'GB/s' : 'GFLOP/s',
+    flops: flopsOf(c), bytes: pool ? poolBytes(c, true) : undefined, ours, peers: [] };
+}
+
+/** Fills the ratio of every ok peer entry: peer time per image / our time per image. */
+function ratios(report: BenchReport): void {
+  for (const row of report.kernels) {
+    const t = row.ours.timing;
+    for (const p of row.peers) {
+      if (t && p.status === 'ok' && p.timing) p.ratio = p.timing.medianMs / t.medianMs;
+    }
+  }
+  for (const row of report.models) {
+    const v = row.ours.value;
+    for (const p of row.peers) {
+      if (v !== undefined && p.status === 'ok' && p.value) p.ratio = v / p.value;
+    }
+  }
+}
+
+function defaultWorkers(machine: MachineInfo): number[] {
+  const n = machine.availableParallelism;
+  return n > 1 ? [1, n] : [1];
+}
+
+/**
+ * Runs everything the options ask for and returns the report (progress through opts); the
+ * runtime that was current before is current again afterwards.
+ *
+ *   const report = await runBench({ quick: true, workers: [1, 2], peers: ['tfjs-wasm'] });
+ *   console.log(formatReport(report));          // src/bench/format.ts
+ */
+export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
+  const started = new Date();
+  const t0 = performance.now();
+  const size: Size = opts.tiny ? 'tiny' : opts.quick ? 'quick' : 'full';
+  const cfg = sizeConfig(size);
+  const progress = opts.progress ?? ((): void => undefined);
+  const machine = await machineInfo();
+  const workers = [...new Set(opts.workers ?? defaultWorkers(machine))].sort((a, b) => a - b);
+  if (workers.length === 0 || workers.some((w) => !Number.isInteger(w) || w < 1)) {
+    throw new RangeError(`bench: workers must be positive integers, got ${workers.join(',')}`);
+  }
+  const peers = [...new Set(opts.peers ?? [])];
+  for (const p of peers) {
+    if (!PEERS.includes(p)) {
+      throw new RangeError(`bench: unknown peer '${p}'; known: ${PEERS.join(', ')}`);
+    }
+  }
+  const models = opts.models ?? [...BENCH_MODELS];
+  const data = opts.data ?? (size === 'tiny' ? 'synthetic' : 'mnist');
+  const used = await chooseBuild(opts.build ?? 'auto');
+  await enableRelaxedSimdFlag();
+  const available: BuildName[] = hasRelaxedSimd() ? ['simd128', 'relaxed'] : ['simd128'];
+  const report: BenchReport = {
+    schema: 'simdgrad-bench/1', startedAt: started.toISOString(), seconds: 0,
+    config: { size, workers, peers, models, batch: cfg.batch, data, kernelPlan: cfg.kernelPlan,
+      modelPlan: cfg.modelPlan, peerCapMs: cfg.peerCapMs },
+    machine, build: { used, file: `simdgrad.${used}.wasm`, available },
+    peak: [], kernels: [], models: [], peers: [], notes: [],
+  };
+
+  let rt: Runtime | undefined;
+  for (const build of available) {
+    const r = await createRuntime({ build });
+    if (build === used) rt = r;
+    progress(`peak ${build}`);
+    const p = await measurePeak(r, cfg.peakBudget);
+    const best = p.tile.gflops >= p.loop.gflops ? p.tile : p.loop;
+    report.peak.push({ build, gflops: p.gflops, loopGflops: p.loop.gflops,
+      tileGflops: p.tile.gflops, spread: spread(best.timing) });
+  }
+  if (!rt) rt = await createRuntime({ build: used });
+  const peakOfUsed = report.peak.find((p) => p.build === used)?.gflops;
+  for (const c of cfg.cases) {
+    report.kernels.push(oursKernelRow(c, await runOurKernel(rt, c, peakOfUsed, cfg.kernelPlan,
+      progress)));
+  }
+
+  const batches = data === 'mnist' ? await mnistBatches(cfg.batch, 4)
+    : syntheticBatches(cfg.batch, 4);
+  let previous: Runtime | undefined;
+  try {
+    previous = getRuntime();
+  } catch {
+    previous = undefined;
+  }
+  setRuntime(rt);
+  try {
+    for (const model of models) {
+      for (const mode of ['train', 'infer'] as const) {
+        for (const w of workers) {
+          progress(`ours ${model} ${mode} batch ${cfg.batch}, ${w} worker${w > 1 ? 's' : ''}`);
+          const row: ModelRow = { model, mode, batch: cfg.batch, workers: w, params: 0,
+            ours: { status: 'error' }, peers: [] };
+          try {
+            const m = await timeOursModel(model, mode, cfg.batch, w, batches, cfg.modelPlan);
+            row.params = m.params;
+            row.ours = { status: 'ok', ...measured(m.imagesPerSecond, m.timing), note: m.note };
+          } catch (e) {
+            row.ours = { status: 'error', note: errorMessage(e) };
+          }
+          report.models.push(row);
+        }
+      }
+    }
+  } finally {
+    if (previous) setRuntime(previous);
+  }
+
+  // tfjs-cpu last: its garbage (hundreds of MB of JS arrays) must not land in other timings.
+  for (const peer of PEERS.filter((p) => peers.includes(p))) {
+    report.peers.push(await runPeer(peer, report, cfg, batches, opts, progress));
+  }
+  ratios(report);
+  report.notes.push('ratio = peer time / our time for the same work (for models: our images/s ' +
+    '/ theirs); above 1 means simdgrad is faster',
+  'spread = (p75 - p25) / median of the per-call times');
+  report.seconds = +((performance.now() - t0) / 1000).toFixed(1);
+  return report;
+}

@@ -1,0 +1,122 @@
+// runBench (src/bench/report.ts) on its tiny configuration: the documented fields are there with
+// positive, finite values and fractions of peak in (0, 2); an installed peer (tfjs-cpu) gets
+// ratios; a peer whose package cannot be imported is "not installed", not a crash. The text
+// and SVG forms of the same report are checked for what a reader needs.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { formatReport } from '../../src/bench/format.js';
+import { runBench, type BenchReport, type PeerMeasured } from '../../src/bench/report.js';
+import { renderSvg } from '../../src/bench/svg.js';
+
+const t = suite('bench report');
+
+/** An import function for which `pkg` is not installed; everything else imports normally. */
+function without(pkg: string): (s: string) => Promise<unknown> {
+  return async (s) => {
+    if (s === pkg) {
+      throw Object.assign(new Error(`Cannot find package '${s}' imported from test`),
+        { code: 'ERR_MODULE_NOT_FOUND' });
+    }
+    return import(s);
+  };
+}
+
+function positive(v: unknown, what: string): void {
+  assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0,
+    `${what}: ${String(v)} is not a positive finite number`);
+}
+
+function checkMeasured(m: { value?: number; spread?: number; timing?: { samples: number } },
+  what: string): void {
+  positive(m.value, `${what} value`);
+  assert.ok(typeof m.spread === 'number' && Number.isFinite(m.spread) && m.spread >= 0,
+    `${what} spread ${m.spread}`);
+  assert.ok((m.timing?.samples ?? 0) >= 1, `${what}: no samples`);
+}
+
+/** The fields the README documents, with sane values. */
+function checkReport(r: BenchReport, workers: number[], models: string[]): void {
+  assert.is(r.schema, 'simdgrad-bench/1');
+  assert.ok(!Number.isNaN(Date.parse(r.startedAt)), `startedAt ${r.startedAt}`);
+  positive(r.seconds, 'seconds');
+  assert.is(r.config.size, 'tiny');
+  assert.equal(r.config.workers, workers);
+  assert.ok(r.machine.cpu.length > 0 && r.machine.logicalCores >= 1, 'machine facts');
+  assert.match(r.machine.engine, /Node v\d+/);
+  assert.ok(r.build.available.includes(r.build.used), `build ${r.build.used}`);
+  assert.is(r.peak.length, r.build.available.length, 'one peak per build');
+  for (const p of r.peak) {
+    for (const v of [p.gflops, p.loopGflops, p.tileGflops]) positive(v, `peak ${p.build}`);
+  }
+  assert.equal(r.kernels.map((k) => k.kind), ['gemm', 'conv', 'conv', 'conv', 'pool']);
+  for (const k of r.kernels) {
+    assert.is(k.ours.status, 'ok', `${k.id}: ${k.ours.note}`);
+    checkMeasured(k.ours, k.id);
+    if (k.unit === 'GFLOP/s') {
+      positive(k.flops, `${k.id} flops`);
+      const f = k.ours.fractionOfPeak!;
+      assert.ok(f > 0 && f < 2, `${k.id} fraction of peak ${f} not in (0, 2)`);
+    } else {
+      positive(k.bytes, `${k.id} bytes`);
+    }
+  }
+  assert.is(r.models.length, models.length * 2 * workers.length);
+  for (const m of r.models) {
+    const what = `${m.model} ${m.mode} w${m.workers}`;
+    assert.is(m.ours.status, 'ok', `${what}: ${m.ours.note}`);
+    checkMeasured(m.ours, what);
+    positive(m.params, `${what} params`);
+  }
+  assert.not.ok(JSON.stringify(r).includes('null'), 'NaN or Infinity in the JSON');
+}
+
+function peerOf(entries: PeerMeasured[], name: string): PeerMeasured {
+  const p = entries.find((e) => e.peer === name);
+  assert.ok(p, `no ${name} entry`);
+  return p!;
+}
+
+t('peers whose packages are missing are "not installed"; ours still measured', async () => {
+  const r = await runBench({ tiny: true, workers: [1], peers: ['tfjs-wasm', 'tfjs-cpu'],
+    importModule: without('@tensorflow/tfjs') });
+  checkReport(r, [1], ['small-cnn', 'lenet5']);
+  assert.equal(r.peers.map((p) => [p.name, p.status]), [['tfjs-wasm', 'not installed'],
+    ['tfjs-cpu', 'not installed']]);
+  for (const row of [...r.kernels, ...r.models]) {
+    for (const name of ['tfjs-wasm', 'tfjs-cpu']) {
+      const p = peerOf(row.peers, name);
+      assert.is(p.status, 'not installed');
+      assert.is(p.ratio, undefined);
+    }
+  }
+  const text = formatReport(r);
+  assert.match(text, 'not installed');
+  assert.match(text, 'GEMM 32³');
+});
+
+t('workers 1,2 with tfjs-cpu beside ours: ratios; tfjs-wasm not installed', async () => {
+  const r = await runBench({ tiny: true, workers: [2, 1], models: ['lenet5'],
+    peers: ['tfjs-wasm', 'tfjs-cpu'], importModule: without('@tensorflow/tfjs-backend-wasm') });
+  checkReport(r, [1, 2], ['lenet5']);
+  assert.equal(r.peers.map((p) => [p.name, p.status]), [['tfjs-wasm', 'not installed'],
+    ['tfjs-cpu', 'ok']]);
+  for (const row of [...r.kernels, ...r.models]) {
+    assert.is(peerOf(row.peers, 'tfjs-wasm').status, 'not installed');
+    const cpu = peerOf(row.peers, 'tfjs-cpu');
+    const what = 'label' in row ? row.label : `${row.model} ${row.mode} w${row.workers}`;
+    assert.is(cpu.status, 'ok', `tfjs-cpu ${what}: ${cpu.note}`);
+    checkMeasured(cpu, `tfjs-cpu ${what}`);
+    positive(cpu.ratio, `tfjs-cpu ${what} ratio`);
+  }
+  const svg = renderSvg(r);
+  assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"') && svg.endsWith('</svg>\n'));
+  assert.not.match(svg, /NaN|undefined|Infinity/);
+  const opened = (svg.match(/<(rect|text|line|svg|style|title)\b/g) ?? []).length;
+  const closed = (svg.match(/<\/(rect|text|line|svg|style|title)>|\/>/g) ?? []).length;
+  assert.is(opened, closed, 'every element is closed');
+  for (const s of ['ours, 1 thread', 'ours, 2 workers', 'tfjs-cpu', 'SIMD peak']) {
+    assert.match(svg, s);
+  }
+});
+
+t.run();
