@@ -1,5 +1,6 @@
 // simdgrad's public API: PyTorch's names and conventions (NCHW, OIHW, F.conv2d, nn.Sequential,
-// optim.Adam, loss.backward()) over WebAssembly SIMD kernels.
+// optim.Adam, loss.backward()) over WebAssembly SIMD kernels. Nothing on this module's import
+// graph needs Node: a page imports dist/src/index.js as it is (the demo in web/ does).
 //
 //   import { init, tensor, F, nn, optim } from 'simdgrad';
 //   await init();
@@ -18,6 +19,19 @@ export { gradcheck } from './autograd/gradcheck.js';
 export * as F from './nn/functional.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export { createModel, models } from './models/zoo.js';
+export { loadModel, predict, type PredictOptions, type WeightsSource } from './models/inference.js';
+export {
+  Trainer, evaluate, type TrainerOptions, type EpochRecord, type StepRecord,
+} from './train/trainer.js';
+export { DataLoader } from './data/loader.js';
+export {
+  datasetFromIdx, normalize, MNIST_MEAN, MNIST_STD, type ImageDataset,
+} from './data/dataset.js';
+export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
+export { DataParallel } from './parallel/data-parallel.js';
+export { WebWorkerPool } from './parallel/web-pool.js';
+export { availableThreads, canShareMemory, sharedMemoryProblem } from './runtime/features.js';
 export type { InitOptions, BuildName, Runtime };
 
 /**

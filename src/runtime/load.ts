@@ -1,8 +1,8 @@
-// Loads one of the two kernel builds (simdgrad.simd128.wasm, simdgrad.relaxed.wasm) with
-// @assemblyscript/loader into a memory the runtime owns. Works in Node 20+ and in pages: the
-// only Node API (reading the file, the V8 flag) is reached through dynamic imports.
+// Loads one of the two kernel builds (simdgrad.simd128.wasm, simdgrad.relaxed.wasm) into a memory
+// the runtime owns. Works in Node 20+, pages and module Web Workers: the only Node API (reading
+// the file, the V8 flag) is reached through dynamic imports, and nothing is imported by a bare
+// specifier (import maps do not reach module workers: Chromium 156 cannot resolve one there).
 
-import { instantiate } from '@assemblyscript/loader';
 import { enableRelaxedSimdFlag, hasRelaxedSimd, hasSimd } from './features.js';
 import { WasmHeap } from './heap.js';
 
@@ -93,7 +93,14 @@ export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
   const build = await chooseBuild(opts.build);
   const module = opts.module ?? await WebAssembly.compile(await readWasm(build, opts.wasmBaseUrl));
   const memory = opts.memory ?? new WebAssembly.Memory({ initial: 256, maximum: 65536 });
-  const { exports } = await instantiate<Record<string, unknown>>(module, { env: { memory } });
+  // Plain WebAssembly.instantiate: the stub-runtime build imports only env.memory and exports
+  // plain functions of numbers, all @assemblyscript/loader would wrap. abort is there for a
+  // build made with assertions on.
+  const abort = (_msg: number, _file: number, line: number, col: number): never => {
+    throw new Error(`simdgrad: the ${build} kernels aborted (assembly line ${line}:${col})`);
+  };
+  const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
+  const exports = instance.exports as Record<string, unknown>;
   const heapBase = (exports.heap_base as () => number)() >>> 0;
   return new Runtime(build, module, exports, new WasmHeap(memory, heapBase));
 }

