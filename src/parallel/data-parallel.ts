@@ -5,20 +5,36 @@
 
 import type { Module } from '../nn/module.js';
 import { axpy, scale } from '../runtime/kernels/elementwise.js';
+import { isNode, sharedMemoryProblem } from '../runtime/features.js';
 import type { Runtime } from '../runtime/load.js';
 import { Tensor, getRuntime } from '../tensor/tensor.js';
 import type { ShardResult, ShardTask, WorkerInit, WorkerPool } from './pool.js';
 import { paramLayout } from './shared.js';
 
+export type CreatePool = (size: number, init: WorkerInit) => WorkerPool | Promise<WorkerPool>;
+
+/** piscina where this is Node, module Web Workers elsewhere; loaded on first use, so a page never
+ * fetches piscina and Node never fetches the Web Worker code. */
+export const defaultPool: CreatePool = async (size, init) => {
+  if (isNode) {
+    const { PiscinaPool } = await import('./piscina-pool.js');
+    return new PiscinaPool(size, init);
+  }
+  const { WebWorkerPool } = await import('./web-pool.js');
+  return new WebWorkerPool(size, init);
+};
+
 export interface DataParallelOptions {
   model: Module;
   /** The zoo name each worker builds its replica from. */
   modelName: string;
+  /** Label smoothing of the workers' cross-entropy. */
+  labelSmoothing?: number;
   workers: number;
   maxBatch: number;
   sampleShape: number[];
-  /** Makes the pool (default: piscina); tests and the browser pass their own. */
-  createPool?: (size: number, init: WorkerInit) => WorkerPool;
+  /** Makes the pool (default: piscina in Node, module Web Workers in a page); tests pass theirs. */
+  createPool?: CreatePool;
   /** A step that takes longer fails instead of hanging (default 10 minutes). */
   stepTimeoutMs?: number;
 }
@@ -28,6 +44,9 @@ export class DataParallel {
   private pool: WorkerPool | null = null;
   private readonly init: WorkerInit;
   private readonly params: Tensor[];
+  /** Batch-norm running statistics and other buffers: sent with the parameters, and each
+   * worker's updated values come back in its slot and are averaged by shard size. */
+  private readonly buffers: Tensor[];
   private readonly layout: { offsets: number[]; total: number };
   private readonly paramView: Float32Array;
   private readonly gradView: Float32Array;
@@ -41,10 +60,13 @@ export class DataParallel {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) {
       throw new RangeError(`DataParallel: workers must be a positive integer, got ${opts.workers}`);
     }
+    const problem = sharedMemoryProblem();
+    if (problem) throw new Error(`DataParallel: ${problem}; train with workers: 1`);
     this.workers = opts.workers;
     this.rt = getRuntime();
     this.params = opts.model.parameters();
-    this.layout = paramLayout(this.params.map((p) => p.size));
+    this.buffers = opts.model.namedBuffers().map(([, t]) => t);
+    this.layout = paramLayout([...this.params, ...this.buffers].map((p) => p.size));
     this.sample = opts.sampleShape.reduce((a, b) => a * b, 1);
     const params = new SharedArrayBuffer(this.layout.total * 4);
     const grads = new SharedArrayBuffer(this.layout.total * 4 * opts.workers);
@@ -57,17 +79,14 @@ export class DataParallel {
     this.staging = this.rt.heap.allocF32(this.layout.total);
     this.init = {
       module: this.rt.module, build: this.rt.build, model: opts.modelName, params, grads, x, y,
+      labelSmoothing: opts.labelSmoothing,
       sampleShape: opts.sampleShape,
     };
   }
 
   private async ensurePool(): Promise<WorkerPool> {
     if (!this.pool) {
-      const make = this.opts.createPool ?? (async (size: number, init: WorkerInit) => {
-        const { PiscinaPool } = await import('./piscina-pool.js');
-        return new PiscinaPool(size, init);
-      });
-      this.pool = await make(this.workers, this.init);
+      this.pool = await (this.opts.createPool ?? defaultPool)(this.workers, this.init);
     }
     return this.pool;
   }
@@ -90,7 +109,7 @@ export class DataParallel {
     mode: 'train' | 'eval', fault?: { shard: number; kind: 'throw' | 'exit' }): Promise<{ loss: number; correct: number }> {
     if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
     const pool = await this.ensurePool();
-    this.params.forEach((p, i) => this.paramView.set(p.data(), this.layout.offsets[i]));
+    [...this.params, ...this.buffers].forEach((p, i) => this.paramView.set(p.data(), this.layout.offsets[i]));
     this.xView.set(x.subarray(0, size * this.sample));
     this.yView.set(y.subarray(0, size));
     const shards = Math.min(this.workers, size);
@@ -143,6 +162,11 @@ export class DataParallel {
         const src = { ptr: this.staging.ptr + this.layout.offsets[i] * 4, length: p.size };
         if (k === 0) scale(rt, src, w, p.grad!.buf, p.size);
         else axpy(rt, w, src, p.grad!.buf, p.size);
+      });
+      this.buffers.forEach((b, j) => {
+        const src = { ptr: this.staging.ptr + this.layout.offsets[this.params.length + j] * 4, length: b.size };
+        if (k === 0) scale(rt, src, w, b.buf, b.size);
+        else axpy(rt, w, src, b.buf, b.size);
       });
     });
   }

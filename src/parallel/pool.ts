@@ -17,7 +17,8 @@ export interface WorkerInit {
   build: string;
   /** How a worker builds its model replica: a zoo model name. */
   model: string;
-  /** Parameters, written by the main thread before every step. */
+  /** Parameters then buffers (batch-norm statistics), written by the main thread before every
+   * step; slots in grads hold gradients, then the worker's updated buffers. */
   params: SharedArrayBuffer;
   /** One slot of gradients per shard, written by the workers. */
   grads: SharedArrayBuffer;
@@ -25,6 +26,7 @@ export interface WorkerInit {
   x: SharedArrayBuffer;
   y: SharedArrayBuffer;
   sampleShape: number[];
+  labelSmoothing?: number;
 }
 
 /** One shard of one step. */

@@ -1,8 +1,8 @@
 // Trainer: epochs of minibatch steps with a progress line (images/s, loss, ETA), test accuracy
 // per epoch, seeded everything, a JSON log of the run and optional per-epoch checkpoints.
-// Each step runs in a tidy scope, so the same buffers are recycled step after step.
+// Each step runs in a tidy scope, so the same buffers are recycled step after step. Loads in a
+// page too: checkpoints (Node files) are imported only when a checkpoint path is given.
 
-import { availableParallelism } from 'node:os';
 import { noGrad } from '../autograd/tape.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
@@ -10,12 +10,16 @@ import type { Module } from '../nn/module.js';
 import * as F from '../nn/functional.js';
 import type { Optimizer } from '../optim/index.js';
 import { setBatchRowOffset } from '../ops/elementwise.js';
-import { DataParallel } from '../parallel/data-parallel.js';
+import { DataParallel, type CreatePool } from '../parallel/data-parallel.js';
 import { countCorrect, stepSeed } from '../parallel/shared.js';
 import { lrAt, type Schedule } from '../optim/schedule.js';
+import { clipGradNorm } from '../optim/index.js';
+import { randomAffine, type AffineAugmentOptions } from '../data/augment.js';
+import { availableThreads, sharedMemoryProblem } from '../runtime/features.js';
 import { manualSeed } from '../tensor/random.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Tensor, tensor, tidy } from '../tensor/tensor.js';
+
+type Out = { write(s: string): unknown; isTTY?: boolean };
 
 export interface EpochRecord {
   epoch: number;
@@ -40,19 +44,46 @@ export interface TrainerOptions {
   seed?: number;
   /** Learning-rate schedule, applied before every step (default: the optimizer's lr, constant). */
   schedule?: Schedule;
+  /** Random affine augmentation of training batches (seeded per step, before sharding). */
+  augment?: AffineAugmentOptions;
+  /** Clip the global gradient norm to this before each optimizer step. */
+  clipGradNorm?: number;
+  /** Label smoothing of the cross-entropy loss (single-thread steps and workers alike). */
+  labelSmoothing?: number;
   /** Where progress goes (a TTY gets a live line, anything else plain lines). */
-  out?: { write(s: string): unknown; isTTY?: boolean };
+  out?: Out;
   /** Called after every epoch (logging). */
   onEpoch?: (rec: EpochRecord, trainer: Trainer) => void | Promise<void>;
+  /** Called after every step (live plots; a page can await a frame here to repaint). */
+  onStep?: (rec: StepRecord, trainer: Trainer) => void | Promise<void>;
   /**
    * Worker threads sharing each minibatch (data parallel). Default: the machine's available
-   * parallelism when the model came from the zoo (workers rebuild it by name), else 1.
+   * parallelism when the model came from the zoo (workers rebuild it by name), else 1. Where
+   * memory cannot be shared with workers (a page that is not cross-origin isolated), training
+   * runs on one thread and says so on `out`.
    */
   workers?: number;
+  /** Makes the worker pool (default: piscina in Node, module Web Workers in a page). */
+  createPool?: CreatePool;
   /** Written atomically after every epoch and on stop(); fit() resumes from it if it exists
    * and resume is set. */
   checkpoint?: string;
   resume?: boolean;
+}
+
+export interface StepRecord {
+  /** 0-based epoch and step within it; steps is the number of steps in an epoch. */
+  epoch: number;
+  step: number;
+  steps: number;
+  /** Mean loss and correct predictions of this step's batch, of size `size`. */
+  loss: number;
+  correct: number;
+  size: number;
+  /** Images trained on so far in this epoch and the rate since the epoch began. */
+  seen: number;
+  imagesPerSecond: number;
+  lr: number;
 }
 
 /** Accuracy and mean loss of model on a dataset, in eval mode, without recording a graph. */
@@ -126,11 +157,18 @@ export class Trainer {
     return this.stopRequested;
   }
 
+  /** Where progress goes: opts.out, else stderr in Node, else the console. */
+  get out(): Out {
+    if (this.opts.out) return this.opts.out;
+    const proc = (globalThis as { process?: { stderr?: Out } }).process;
+    return proc?.stderr ?? { write: (s: string) => console.log(s.trimEnd()) };
+  }
+
   /** Worker threads fit() will use. */
   get workers(): number {
     const w = this.opts.workers;
     if (w !== undefined) return w;
-    return this.opts.model.zooName ? availableParallelism() : 1;
+    return this.opts.model.zooName ? availableThreads() : 1;
   }
 
   /**
@@ -147,7 +185,7 @@ export class Trainer {
       optimizer.zeroGrad();
       const input = tensor(x.subarray(0, size * sampleSize(train)), [size, ...train.sampleShape]);
       const logits = model.forward(input);
-      const loss = F.crossEntropy(logits, y.subarray(0, size));
+      const loss = F.crossEntropy(logits, y.subarray(0, size), { labelSmoothing: this.opts.labelSmoothing });
       const value = loss.item();
       if (!Number.isFinite(value)) {
         throw new Error(`Trainer: loss is ${value} at ${where} (lr ${optimizer.lr}); training diverged, ` +
@@ -155,6 +193,7 @@ export class Trainer {
       }
       const correct = countCorrect(logits, y, size);
       loss.backward();
+      if (this.opts.clipGradNorm) clipGradNorm(optimizer.params, this.opts.clipGradNorm);
       optimizer.step();
       return { loss: value, correct };
     });
@@ -167,6 +206,7 @@ export class Trainer {
       throw new Error(`Trainer: loss is ${r.loss} at ${where} (lr ${this.opts.optimizer.lr}); training ` +
         'diverged, try a smaller --lr');
     }
+    if (this.opts.clipGradNorm) clipGradNorm(this.opts.optimizer.params, this.opts.clipGradNorm);
     this.opts.optimizer.step();
     return r;
   }
@@ -174,6 +214,7 @@ export class Trainer {
   private async save(epoch: number, step: number): Promise<void> {
     const o = this.opts;
     if (!o.checkpoint) return;
+    const { saveCheckpoint } = await import('./checkpoint.js');
     await saveCheckpoint(o.checkpoint, { model: o.model, optimizer: o.optimizer, epoch, step, history: this.history });
   }
 
@@ -181,6 +222,7 @@ export class Trainer {
   async fit(): Promise<EpochRecord[]> {
     const o = this.opts;
     if (o.resume && o.checkpoint) {
+      const { loadCheckpoint } = await import('./checkpoint.js');
       const c = await loadCheckpoint(o.checkpoint, o.model, o.optimizer);
       if (c) {
         this.startEpoch = c.epoch;
@@ -188,14 +230,21 @@ export class Trainer {
         this.history.splice(0, this.history.length, ...c.history);
       }
     }
-    const workers = this.workers;
+    let workers = this.workers;
     const modelName = o.model.zooName;
+    const problem = workers > 1 ? sharedMemoryProblem() : null;
+    if (problem) {
+      this.out.write(`simdgrad: ${problem}; training on one thread instead of ${workers} ` +
+        'workers\n');
+      workers = 1;
+    }
     if (workers > 1 && !modelName) {
       throw new Error(`Trainer: workers ${workers} needs a zoo model (workers rebuild it by name); ` +
         'use createModel(name) or workers: 1');
     }
     const dp = workers > 1 ? new DataParallel({
-      model: o.model, modelName: modelName!, workers, maxBatch: o.batchSize, sampleShape: [...o.train.sampleShape],
+      model: o.model, modelName: modelName!, workers, labelSmoothing: o.labelSmoothing, maxBatch: o.batchSize, sampleShape: [...o.train.sampleShape],
+      createPool: o.createPool,
     }) : null;
     try {
       return await this.epochs(dp);
@@ -206,7 +255,7 @@ export class Trainer {
 
   private async epochs(dp: DataParallel | null): Promise<EpochRecord[]> {
     const o = this.opts;
-    const out = o.out ?? process.stderr;
+    const out = this.out;
     const seed = o.seed ?? 0;
     const loader = new DataLoader(o.train, { batchSize: o.batchSize, shuffle: true, seed });
     for (let epoch = this.startEpoch; epoch < o.epochs; epoch++) {
@@ -226,6 +275,7 @@ export class Trainer {
         const where = `epoch ${epoch + 1} step ${step + 1}`;
         if (o.schedule) o.optimizer.lr = lrAt(o.schedule, epoch * loader.length + step, o.epochs * loader.length, loader.length);
         const sd = stepSeed(seed, epoch, step);
+        if (o.augment) randomAffine(batch.x, batch.size, o.train.sampleShape, o.augment, sd);
         const r = dp ? await this.parallelStep(dp, batch.x, batch.y, batch.size, where, sd)
           : this.step(batch.x, batch.y, batch.size, where, sd);
         step++;
@@ -242,6 +292,10 @@ export class Trainer {
         lossSum += r.loss * batch.size;
         correct += r.correct;
         const now = performance.now();
+        await o.onStep?.({
+          epoch, step: step - 1, steps: loader.length, loss: r.loss, correct: r.correct,
+          size: batch.size, seen, imagesPerSecond: seen / ((now - t0) / 1000), lr: o.optimizer.lr,
+        }, this);
         if (now - lastPrint > (out.isTTY ? 250 : 10000) || seen === o.train.n) {
           lastPrint = now;
           const secs = (now - t0) / 1000;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MNIST_MEAN, MNIST_STD, normalize } from '../../src/data/dataset.js';
 import { mnist } from '../../src/data/mnist.js';
-import { init, manualSeed, optim, type Tensor } from '../../src/index.js';
+import { init, manualSeed, noGrad, optim, tensor, type Tensor } from '../../src/index.js';
 import { createModel } from '../../src/models/zoo.js';
 import { DataParallel } from '../../src/parallel/data-parallel.js';
 import { stepSeed } from '../../src/parallel/shared.js';
@@ -99,6 +99,32 @@ t('evaluation shared by 2 workers equals one thread', async () => {
     const r = await evaluateParallel(dp, test, 32);
     assert.is(r.accuracy, ref.accuracy);
     assert.ok(Math.abs(r.loss - ref.loss) <= 1e-5 * ref.loss, `loss ${r.loss} vs ${ref.loss}`);
+  } finally {
+    await dp.close();
+  }
+});
+
+t('batch norm: each shard normalises itself and the running statistics come back averaged', async () => {
+  manualSeed(12);
+  const model = createModel('resnet-mini');
+  const init0 = model.namedBuffers().map(([, b]) => b.toFloat32Array());
+  // one thread, each half of the batch on its own, from the same starting statistics
+  const perShard: Float32Array[][] = [];
+  for (const [start, count] of [[0, 16], [16, 16]]) {
+    model.namedBuffers().forEach(([, b], i) => b.data().set(init0[i]));
+    model.train();
+    noGrad(() => model.forward(tensor(data.images.subarray(start * 784, (start + count) * 784), [count, 1, 28, 28])));
+    perShard.push(model.namedBuffers().map(([, b]) => b.toFloat32Array()));
+  }
+  model.namedBuffers().forEach(([, b], i) => b.data().set(init0[i]));
+  const dp = new DataParallel({ model, modelName: 'resnet-mini', workers: 2, maxBatch: 32, sampleShape: [1, 28, 28] });
+  try {
+    await dp.step(data.images, data.labels, 32, 1, 'bn step');
+    const got = model.namedBuffers().map(([, b]) => b.toFloat32Array());
+    const want = perShard[0].map((a, i) => a.map((v, j) => 0.5 * v + 0.5 * perShard[1][i][j]));
+    const d = maxRelDiff(got, want);
+    assert.ok(d <= 1e-5, `running statistics differ by ${d.toExponential(2)}`);
+    assert.ok(maxRelDiff(got, init0) > 1e-3, 'running statistics did not move');
   } finally {
     await dp.close();
   }

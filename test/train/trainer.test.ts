@@ -86,4 +86,36 @@ t('a diverging run stops with an error naming the step', () => {
   expectThrows(() => trainer.step(bad, y, 16, 'step 1'), ['loss is NaN at step 1'], 'NaN input');
 });
 
+t('onStep sees every step in order, its batch and the running count; createPool is used', async () => {
+  manualSeed(8);
+  const model = createModel('logistic');
+  const opt = new optim.SGD(model.parameters(), { lr: 0.1 });
+  const seen: [number, number, number, number][] = [];
+  const data = { ...train, n: 100, images: train.images.subarray(0, 100 * 784), labels: train.labels.subarray(0, 100) };
+  const h = await new Trainer({
+    model, optimizer: opt, train: data, epochs: 2, batchSize: 32, workers: 1, out: quiet,
+    onStep: (r) => {
+      seen.push([r.epoch, r.step, r.size, r.seen]);
+      assert.is(r.steps, 4);
+      assert.ok(Number.isFinite(r.loss) && r.correct >= 0 && r.correct <= r.size && r.imagesPerSecond > 0);
+    },
+  }).fit();
+  const epoch = (e: number): [number, number, number, number][] =>
+    [[e, 0, 32, 32], [e, 1, 32, 64], [e, 2, 32, 96], [e, 3, 4, 100]];
+  assert.equal(seen, [...epoch(0), ...epoch(1)]);
+  assert.is(h.length, 2);
+  let made = 0;
+  const failing = new Trainer({
+    model: createModel('logistic'), optimizer: opt, train: data, epochs: 1, batchSize: 32, workers: 2, out: quiet,
+    createPool: () => {
+      made++;
+      throw new Error('no pool here (test)');
+    },
+  });
+  let message = '';
+  await failing.fit().catch((e: Error) => { message = e.message; });
+  assert.is(made, 1);
+  assert.match(message, /no pool here \(test\)/);
+});
+
 t.run();
