@@ -1,9 +1,10 @@
 // Loads one of the two kernel builds (simdgrad.simd128.wasm, simdgrad.relaxed.wasm) into a memory
-// the runtime owns. Works in Node 20+, pages and module Web Workers: the only Node API (reading
-// the file, the V8 flag) is reached through dynamic imports, and nothing is imported by a bare
+// the runtime owns. In Node through @assemblyscript/loader; in pages and module Web Workers with
+// WebAssembly.instantiate itself, since nothing on a page's path may be imported by a bare
 // specifier (import maps do not reach module workers: Chromium 156 cannot resolve one there).
+// Node-only modules (the loader, reading the file, the V8 flag) are reached by dynamic imports.
 
-import { enableRelaxedSimdFlag, hasRelaxedSimd, hasSimd } from './features.js';
+import { enableRelaxedSimdFlag, hasRelaxedSimd, hasSimd, isNode } from './features.js';
 import { WasmHeap } from './heap.js';
 
 export type BuildName = 'simd128' | 'relaxed';
@@ -88,19 +89,30 @@ async function readWasm(build: BuildName, base?: string | URL): Promise<BufferSo
   return res.arrayBuffer();
 }
 
+/**
+ * The kernels' exports. The stub-runtime build imports only env.memory (and abort, for a build
+ * with assertions on) and exports functions of numbers, so both paths give the same functions.
+ */
+async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory,
+  build: BuildName): Promise<Record<string, unknown>> {
+  if (isNode) {
+    const loader = await import(/* @vite-ignore */ '@assemblyscript/loader');
+    const { exports } = await loader.instantiate<Record<string, unknown>>(module, { env: { memory } });
+    return exports;
+  }
+  const abort = (_msg: number, _file: number, line: number, col: number): never => {
+    throw new Error(`simdgrad: the ${build} kernels aborted (assembly line ${line}:${col})`);
+  };
+  const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
+  return instance.exports as Record<string, unknown>;
+}
+
 /** Compiles (or reuses) the chosen build and instantiates it over a fresh or given memory. */
 export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
   const build = await chooseBuild(opts.build);
   const module = opts.module ?? await WebAssembly.compile(await readWasm(build, opts.wasmBaseUrl));
   const memory = opts.memory ?? new WebAssembly.Memory({ initial: 256, maximum: 65536 });
-  // Plain WebAssembly.instantiate: the stub-runtime build imports only env.memory and exports
-  // plain functions of numbers, all @assemblyscript/loader would wrap. abort is there for a
-  // build made with assertions on.
-  const abort = (_msg: number, _file: number, line: number, col: number): never => {
-    throw new Error(`simdgrad: the ${build} kernels aborted (assembly line ${line}:${col})`);
-  };
-  const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
-  const exports = instance.exports as Record<string, unknown>;
+  const exports = await instantiate(module, memory, build);
   const heapBase = (exports.heap_base as () => number)() >>> 0;
   return new Runtime(build, module, exports, new WasmHeap(memory, heapBase));
 }
