@@ -5,8 +5,25 @@ import {
   activationBackward, activationForward, batchNorm2dBackward, batchNorm2dForward,
   layerNorm2dBackward, layerNorm2dForward, nchwDims,
 } from '../runtime/kernels/norm.js';
+import type { F32Buf } from '../runtime/heap.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
+
+/** Two heap buffers of n floats that forward saves for backward, and their one-time release. */
+function savedStats(n: number): { mean: F32Buf; invstd: F32Buf; release: () => void } {
+  const rt = getRuntime();
+  const mean = rt.heap.allocF32(n);
+  const invstd = rt.heap.allocF32(n);
+  let released = false;
+  return {
+    mean, invstd, release: () => {
+      if (released) return;
+      released = true;
+      rt.heap.free(mean);
+      rt.heap.free(invstd);
+    },
+  };
+}
 
 export interface BatchNormOptions {
   training?: boolean;
@@ -37,15 +54,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   const training = opts.training ?? false;
   const rt = getRuntime();
   const y = Tensor.empty(x.shape);
-  const saveMean = rt.heap.allocF32(c);
-  const saveInvstd = rt.heap.allocF32(c);
-  let released = false;
-  const release = (): void => {
-    if (released) return;
-    released = true;
-    rt.heap.free(saveMean);
-    rt.heap.free(saveInvstd);
-  };
+  const { mean: saveMean, invstd: saveInvstd, release } = savedStats(c);
   try {
     batchNorm2dForward(rt, x.shape, {
       x: x.buf, y: y.buf, gamma: weight?.buf ?? null, beta: bias?.buf ?? null, saveMean, saveInvstd,
@@ -114,15 +123,7 @@ export function layerNorm2d(x: Tensor, weight: Tensor | null = null, bias: Tenso
   checkPerChannel(op, 'bias', bias, c, x);
   const rt = getRuntime();
   const y = Tensor.empty(x.shape);
-  const saveMean = rt.heap.allocF32(n * hw);
-  const saveInvstd = rt.heap.allocF32(n * hw);
-  let released = false;
-  const release = (): void => {
-    if (released) return;
-    released = true;
-    rt.heap.free(saveMean);
-    rt.heap.free(saveInvstd);
-  };
+  const { mean: saveMean, invstd: saveInvstd, release } = savedStats(n * hw);
   layerNorm2dForward(rt, x.shape, x.buf, y.buf, weight?.buf ?? null, bias?.buf ?? null, saveMean, saveInvstd, eps);
   return record(y, 'layerNorm2d', [x, weight, bias], (gy, needs) => {
     const gx = needs[0] ? Tensor.empty(x.shape) : null;
