@@ -19,6 +19,7 @@ export { gradcheck } from './autograd/gradcheck.js';
 export * as F from './nn/functional.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export * as data from './data/index.js';
 export { createModel, models } from './models/zoo.js';
 export { loadModel, predict, type PredictOptions, type WeightsSource } from './models/inference.js';
 export {

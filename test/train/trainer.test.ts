@@ -118,4 +118,14 @@ t('onStep sees every step in order, its batch and the running count; createPool 
   assert.match(message, /no pool here \(test\)/);
 });
 
+t('the public data namespace loads MNIST and batches it, as the issue spells it', async () => {
+  const sg = await import('../../src/index.js');
+  const d = await sg.data.mnist({ split: 'test', limit: 10 });
+  assert.is(d.n, 10);
+  assert.equal([...d.labels.subarray(0, 3)], [7, 2, 1]);
+  const loader = new sg.data.DataLoader(d, { batchSize: 4 });
+  assert.is(loader.length, 3);
+  assert.is(typeof sg.Trainer, 'function');
+});
+
 t.run();

