@@ -1,7 +1,8 @@
 // The demo page: trains a zoo model on MNIST with the library as it is built (dist/src), on a
 // pool of module Web Workers when the page is cross-origin isolated, else on this thread; plots
-// loss and accuracy live, and classifies what is drawn on the pad. Served by
-// scripts/demo-server.mjs (`npm run demo`); tested by test/browser/demo.test.ts.
+// loss and accuracy live, and classifies what is drawn on the pad; "Benchmark this device" runs
+// `simdgrad bench`'s report (src/bench/report.ts, quick; `/?bench=tiny` for tests) in the tab.
+// Served by scripts/demo-server.mjs (`npm run demo`); tested by test/browser/demo.test.ts.
 
 import * as sg from '/dist/src/index.js';
 
@@ -17,6 +18,10 @@ const state = {
   test: null,
   run: null,
   lastPredict: 0,
+  /** Why workers are off in this page (sharedMemoryProblem()), or null. */
+  problem: null,
+  benchmarking: false,
+  benchUrls: [],
 };
 
 function setStatus(text) {
@@ -154,7 +159,8 @@ function setTraining(on) {
   const b = $('train');
   b.textContent = on ? 'Stop' : 'Train';
   b.classList.toggle('stop', on);
-  for (const id of ['model', 'workers', 'epochs', 'limit', 'load']) $(id).disabled = on;
+  for (const id of ['model', 'epochs', 'limit', 'load', 'bench']) $(id).disabled = on;
+  $('workers').disabled = on || Boolean(state.problem);
   $('load-label').classList.toggle('disabled', on);
   document.body.dataset.state = on ? 'training' : 'ready';
 }
@@ -396,6 +402,8 @@ for (let d = 0; d < 10; d++) {
 }
 
 function predictNow() {
+  // The benchmark swaps the library's runtime while it times the models: the pad waits.
+  if (state.benchmarking) return;
   state.lastPredict = performance.now();
   const x = hasInk ? padTo28() : null;
   showInput(x);
@@ -466,6 +474,119 @@ $('controls').addEventListener('submit', (e) => {
   }
 });
 
+// ---- benchmark ------------------------------------------------------------------------------
+
+/** Resolves after the next frame is drawn (or 100 ms in a hidden tab, which draws none). */
+function nextFrame() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 100);
+    requestAnimationFrame(() => {
+      clearTimeout(timer);
+      setTimeout(resolve, 0);
+    });
+  });
+}
+
+function setBenchmarking(on) {
+  state.benchmarking = on;
+  for (const id of ['train', 'model', 'epochs', 'limit', 'load', 'save', 'bench']) {
+    $(id).disabled = on;
+  }
+  $('workers').disabled = on || Boolean(state.problem);
+  $('load-label').classList.toggle('disabled', on);
+  $('bench').textContent = on ? 'Benchmarking…' : 'Benchmark this device';
+  document.body.dataset.state = on ? 'benchmarking' : 'ready';
+}
+
+async function benchmark() {
+  const size = new URLSearchParams(location.search).get('bench') === 'tiny' ? 'tiny' : 'quick';
+  const workers = state.problem ? [1] : [1, 2];
+  setBenchmarking(true);
+  delete document.body.dataset.bench;
+  $('bench-progress').hidden = false;
+  $('bench-bar').style.width = '0';
+  $('bench-status').textContent = 'loading the benchmark…';
+  try {
+    const [{ runBench }, { renderSvg }, format] = await Promise.all([
+      import('/dist/src/bench/report.js'), import('/dist/src/bench/svg.js'),
+      import('/dist/src/bench/format.js')]);
+    const report = await runBench({
+      quick: size === 'quick', tiny: size === 'tiny', workers, models: ['small-cnn'],
+      data: 'mnist',
+      mnist: (n) => datasetOf(state.raw.trainImages, state.raw.trainLabels, 'train', n),
+      progress: (msg) => {
+        $('bench-status').textContent = `measuring: ${msg.replace(/\s+/g, ' ')}`;
+      },
+      beforeMeasure: async (done, total) => {
+        $('bench-bar').style.width = `${(100 * done) / total}%`;
+        await nextFrame();
+      },
+    });
+    $('bench-bar').style.width = '100%';
+    showBench(report, renderSvg(report), format);
+    $('bench-status').textContent = `done in ${report.seconds} s`;
+    document.body.dataset.bench = 'done';
+  } catch (e) {
+    showNotice(`The benchmark failed: ${e.message}`, 'error');
+    console.error(e);
+    $('bench-status').textContent = 'failed';
+    document.body.dataset.bench = 'failed';
+  } finally {
+    setBenchmarking(false);
+    $('save').disabled = !state.model;
+    predictNow();
+  }
+}
+
+/** The compact table (peak, largest GEMM, conv rows, model rows), the chart and the JSON. */
+function showBench(report, svg, { fmtValue, fmtPercent }) {
+  const rows = [];
+  const peak = report.peak.find((p) => p.build === report.build.used);
+  if (peak) {
+    rows.push({ label: `SIMD peak (${peak.build})`, status: 'ok', value: peak.gflops,
+      unit: 'GFLOP/s' });
+  }
+  const gemms = report.kernels.filter((k) => k.kind === 'gemm');
+  for (const k of [...gemms.slice(-1), ...report.kernels.filter((k) => k.kind === 'conv')]) {
+    rows.push({ label: k.label, ...k.ours, unit: k.unit, fraction: k.ours.fractionOfPeak });
+  }
+  for (const m of report.models) {
+    rows.push({ label: `${m.model} ${m.mode}, ${m.workers} worker${m.workers > 1 ? 's' : ''}`,
+      ...m.ours, unit: 'img/s' });
+  }
+  $('bench-table').tBodies[0].replaceChildren(...rows.map((r) => {
+    const tr = document.createElement('tr');
+    const cells = [[r.label, ''], [r.status === 'ok' ? fmtValue(r.value) : r.status, 'value'],
+      [r.unit, 'unit'], [fmtPercent(r.fraction), 'percent']];
+    for (const [text, cls] of cells) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      if (cls) td.className = cls;
+      tr.append(td);
+    }
+    if (r.note) tr.title = r.note;
+    return tr;
+  }));
+  const m = report.machine;
+  $('bench-meta').textContent = `${m.engine} · ${m.logicalCores} hardware thread` +
+    `${m.logicalCores > 1 ? 's' : ''} · ${report.build.used} kernels · ` +
+    `${report.config.data === 'mnist' ? 'MNIST' : 'synthetic'} batches of ${report.config.batch}` +
+    ` · ${report.config.size} run, ${report.seconds} s`;
+  $('bench-meta').title = m.userAgent ?? '';
+  for (const url of state.benchUrls) URL.revokeObjectURL(url);
+  const chart = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+  const json = URL.createObjectURL(new Blob([`${JSON.stringify(report, null, 2)}\n`],
+    { type: 'application/json' }));
+  state.benchUrls = [chart, json];
+  $('bench-chart').src = chart;
+  $('bench-json').href = json;
+  $('bench-result').hidden = false;
+}
+
+$('bench').addEventListener('click', () => {
+  if (!state.benchmarking && !state.trainer) benchmark();
+});
+
 // ---- start ----------------------------------------------------------------------------------
 
 async function start() {
@@ -473,6 +594,7 @@ async function start() {
   const { build } = await sg.init();
   const threads = navigator.hardwareConcurrency || 1;
   const problem = sg.sharedMemoryProblem();
+  state.problem = problem;
   const slider = $('workers');
   slider.max = String(problem ? 1 : threads);
   slider.value = slider.max;
@@ -495,6 +617,7 @@ async function start() {
   const trainCount = state.raw.trainLabels.length - 8;
   setStatus(`ready: ${fmt(trainCount)} training and ${fmt(state.test.n)} test images`);
   $('train').disabled = false;
+  $('bench').disabled = false;
   document.body.dataset.state = 'ready';
 }
 

@@ -14,8 +14,10 @@ export interface MachineInfo {
   /** 1, 5 and 15 minute load averages when the run started (busy machines read high). */
   loadAvg?: number[];
   platform: string;
-  /** e.g. "Node v20.20.2 (V8 11.3.244.8)". */
+  /** e.g. "Node v20.20.2 (V8 11.3.244.8)"; in a page the browser, e.g. "Chrome 142.0.7444.59". */
   engine: string;
+  /** In a page: navigator.userAgent. */
+  userAgent?: string;
   node?: string;
   v8?: string;
 }
@@ -34,13 +36,25 @@ async function cpuId(): Promise<string | undefined> {
   }
 }
 
+/** "Firefox 146.0", "Chrome 142.0.7444.59", ... from a user agent string; else the string. */
+function browserName(ua: string): string {
+  const known: [string, RegExp][] = [['Edge', /Edg\/([\d.]+)/], ['Firefox', /Firefox\/([\d.]+)/],
+    ['Chrome', /Chrom(?:e|ium)\/([\d.]+)/], ['Safari', /Version\/([\d.]+).*Safari\//]];
+  for (const [name, re] of known) {
+    const m = re.exec(ua);
+    if (m) return `${name} ${m[1]}`;
+  }
+  return ua;
+}
+
 export async function machineInfo(): Promise<MachineInfo> {
   const proc = (globalThis as { process?: { versions?: Record<string, string> } }).process;
   if (!proc?.versions?.node) {
     const nav = globalThis.navigator as { hardwareConcurrency?: number; userAgent?: string };
     const n = nav?.hardwareConcurrency ?? 1;
+    const ua = nav?.userAgent;
     return { cpu: 'unknown (browser)', logicalCores: n, availableParallelism: n,
-      platform: 'browser', engine: nav?.userAgent ?? 'unknown' };
+      platform: 'browser', engine: ua ? browserName(ua) : 'unknown', userAgent: ua };
   }
   const os = await import(/* @vite-ignore */ 'node:os');
   const cpus = os.cpus();

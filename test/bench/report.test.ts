@@ -1,7 +1,8 @@
 // runBench (src/bench/report.ts) on its tiny configuration: the documented fields are there with
 // positive, finite values and fractions of peak in (0, 2); an installed peer (tfjs-cpu) gets
-// ratios; a peer whose package cannot be imported is "not installed", not a crash. The text
-// and SVG forms of the same report are checked for what a reader needs.
+// ratios; a peer whose package cannot be imported is "not installed", not a crash; the options a
+// page passes (its own MNIST images, a hook before each measurement) are used. The text and SVG
+// forms of the same report are checked for what a reader needs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatReport } from '../../src/bench/format.js';
@@ -77,9 +78,24 @@ function peerOf(entries: PeerMeasured[], name: string): PeerMeasured {
 }
 
 t('peers whose packages are missing are "not installed"; ours still measured', async () => {
+  const asked: number[] = [];
+  const steps: string[] = [];
   const r = await runBench({ tiny: true, workers: [1], peers: ['tfjs-wasm', 'tfjs-cpu'],
-    importModule: without('@tensorflow/tfjs') });
+    importModule: without('@tensorflow/tfjs'), data: 'mnist',
+    mnist: (n) => {
+      asked.push(n);
+      const images = new Float32Array(n * 784).map((_, i) => Math.sin(i));
+      return { images, labels: new Int32Array(n).map((_, i) => i % 10), n,
+        shape: [n, 1, 28, 28], sampleShape: [1, 28, 28], classes: 10 };
+    },
+    beforeMeasure: (done, total) => {
+      steps.push(`${done}/${total}`);
+    } });
   checkReport(r, [1], ['small-cnn', 'lenet5']);
+  assert.is(r.config.data, 'mnist');
+  assert.equal(asked, [4 * r.config.batch], 'images asked of the mnist option');
+  const total = r.peak.length + r.kernels.length + r.models.length;
+  assert.equal(steps, Array.from({ length: total }, (_, i) => `${i}/${total}`));
   assert.equal(r.peers.map((p) => [p.name, p.status]), [['tfjs-wasm', 'not installed'],
     ['tfjs-cpu', 'not installed']]);
   for (const row of [...r.kernels, ...r.models]) {

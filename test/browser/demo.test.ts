@@ -3,7 +3,8 @@
 // and GEMM kernels (forward and backward) equal Node's on fixed inputs; training steps on 2 Web
 // Workers lower the loss and equal 1 worker and Node; a worker that throws or dies fails the step
 // naming it; the demo trains and classifies a digit drawn with the mouse; weights saved in Node
-// load and predict the same in the page; without COOP/COEP the page trains on one thread.
+// load and predict the same in the page; without COOP/COEP the page trains on one thread;
+// "Benchmark this device" (tiny) shows progress, a table of positive numbers and the chart.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -282,6 +283,68 @@ t('without COOP/COEP the page says why and trains on one thread', async () => {
     assert.match(got.notice ?? '', /not cross-origin isolated/);
     assert.is(got.sliderMax, '1');
     assert.match(got.lines[0], /not cross-origin isolated.*training on one thread instead of 2 workers/);
+    assert.equal(page.errors, [], 'console errors');
+  } finally {
+    await page.close();
+  }
+});
+
+t('Benchmark this device (tiny): progress, controls off, positive numbers, chart', async () => {
+  const page = await (await env()).open('/?bench=tiny');
+  type Watch = { statusTexts: string[]; runtimeBefore: unknown };
+  try {
+    const during = await page.evaluate(async (lib) => {
+      const sg = await import(lib);
+      const status = document.getElementById('bench-status')!;
+      const w = window as unknown as Watch;
+      w.statusTexts = [];
+      w.runtimeBefore = sg.runtime();
+      new MutationObserver(() => w.statusTexts.push(status.textContent ?? ''))
+        .observe(status, { childList: true, characterData: true, subtree: true });
+      document.getElementById('bench')!.click();
+      const enabled = ['bench', 'train', 'model', 'epochs', 'limit', 'save', 'load']
+        .filter((id) => !(document.getElementById(id) as HTMLInputElement).disabled);
+      return { state: document.body.dataset.state, enabled };
+    }, PAGE_LIB);
+    assert.is(during.state, 'benchmarking');
+    assert.equal(during.enabled, [], 'controls enabled while benchmarking');
+    await page.waitForFunction(() => document.body.dataset.bench !== undefined, null,
+      { timeout: 120_000 });
+    await page.waitForFunction(() => (document.getElementById('bench-chart') as HTMLImageElement)
+      .naturalWidth > 0, null, { timeout: 5000 }).catch(() => undefined);
+    const got = await page.evaluate(async (lib) => {
+      const sg = await import(lib);
+      const w = window as unknown as Watch;
+      return {
+        bench: document.body.dataset.bench, state: document.body.dataset.state,
+        notice: document.getElementById('notice')!.textContent,
+        rows: Array.from(document.querySelectorAll<HTMLTableRowElement>('#bench-table tbody tr'),
+          (tr) => Array.from(tr.cells, (c) => c.textContent ?? '')),
+        chartWidth: (document.getElementById('bench-chart') as HTMLImageElement).naturalWidth,
+        statusTexts: w.statusTexts,
+        trainEnabled: !(document.getElementById('train') as HTMLButtonElement).disabled,
+        sameRuntime: sg.runtime() === w.runtimeBefore,
+      };
+    }, PAGE_LIB);
+    assert.is(got.bench, 'done', `the benchmark ended ${got.bench}: ${got.notice}`);
+    assert.equal(got.rows.map((r) => r[0]), [`SIMD peak (${build})`, 'GEMM 32³', 'conv fwd',
+      'conv bwd_input', 'conv bwd_weight', 'small-cnn train, 1 worker',
+      'small-cnn train, 2 workers', 'small-cnn infer, 1 worker', 'small-cnn infer, 2 workers']);
+    for (const [label, value, unit, percent] of got.rows) {
+      const v = Number(value.replace(/,/g, ''));
+      assert.ok(Number.isFinite(v) && v > 0, `${label}: value '${value}' is not a positive number`);
+      assert.is(unit, label.startsWith('small-cnn') ? 'img/s' : 'GFLOP/s', `${label} unit`);
+      if (/^(GEMM|conv)/.test(label)) assert.match(percent, /^\d+%$/, `${label} % of peak`);
+    }
+    assert.ok(got.chartWidth >= 400, `the chart image is ${got.chartWidth} px wide`);
+    assert.ok(got.statusTexts.some((s) => /^measuring: peak/.test(s)) &&
+      got.statusTexts.some((s) => /small-cnn infer/.test(s)), `progress: ${got.statusTexts}`);
+    assert.is(got.state, 'ready');
+    assert.ok(got.trainEnabled, 'Train is enabled again');
+    assert.ok(got.sameRuntime, "the demo's runtime is current again");
+    await harness.drawOnPad(page, [[[140, 40], [142, 120], [144, 240]]]);
+    await page.waitForFunction(() => document.body.dataset.prediction !== undefined, null,
+      { timeout: 5000 });
     assert.equal(page.errors, [], 'console errors');
   } finally {
     await page.close();
