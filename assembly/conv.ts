@@ -41,29 +41,37 @@ function setGeometry(H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32
 /**
  * Copies the Cg planes at src [Cg, H, W] into dst [Cg, Hp, Wp], Hp = H + 2PH, Wp = W + 2PW, with
  * zeros around (negative padding crops). The packers and depthwise kernels then read any tap
- * without bounds checks. dst needs Cg*Hp*Wp floats plus PAD_SLACK floats of read slack.
+ * without bounds checks. dst needs Cg*Hp*Wp floats plus PAD_SLACK floats of read slack (which
+ * only feeds vector lanes that are never used).
  */
 function pad_planes(src: usize, dst: usize, Cg: i32, H: i32, W: i32, PH: i32, PW: i32): void {
   const Hp = H + 2 * PH;
   const Wp = W + 2 * PW;
   const zero = f32x4.splat(0);
-  const total = Cg * Hp * Wp + <i32>PAD_SLACK;
-  // Rows are short (tens of floats): inline vector loops beat memory.fill/copy, which V8
-  // turns into calls.
-  let i = 0;
-  for (; i + 4 <= total; i += 4) v128.store(dst + (<usize>i << 2), zero);
-  for (; i < total; i++) store<f32>(dst + (<usize>i << 2), 0);
+  // Only the border is zeroed (a 28x28 plane padded by 1 has 116 border cells of 900), and rows
+  // are short: inline vector loops beat memory.fill/copy, which V8 turns into calls.
   const lo = max(0, PW);
   const hi = min(Wp, W + PW);
-  if (hi <= lo) return;
-  const len = hi - lo;
+  const len = max(0, hi - lo);
+  const top = max(0, PH);
+  const bottom = min(Hp, H + PH);
   for (let c = 0; c < Cg; c++) {
-    for (let ihp = max(0, PH); ihp < min(Hp, H + PH); ihp++) {
+    const plane = dst + (<usize>(c * Hp * Wp) << 2);
+    for (let ihp = 0; ihp < Hp; ihp++) {
+      const to = plane + (<usize>(ihp * Wp) << 2);
+      if (ihp < top || ihp >= bottom || len == 0) {
+        let j = 0;
+        for (; j + 4 <= Wp; j += 4) v128.store(to + (<usize>j << 2), zero);
+        for (; j < Wp; j++) store<f32>(to + (<usize>j << 2), 0);
+        continue;
+      }
+      for (let j = 0; j < lo; j++) store<f32>(to + (<usize>j << 2), 0);
+      for (let j = hi; j < Wp; j++) store<f32>(to + (<usize>j << 2), 0);
       const from = src + (<usize>((c * H + ihp - PH) * W + lo - PW) << 2);
-      const to = dst + (<usize>((c * Hp + ihp) * Wp + lo) << 2);
+      const row = to + (<usize>lo << 2);
       let j = 0;
-      for (; j + 4 <= len; j += 4) v128.store(to + (<usize>j << 2), v128.load(from + (<usize>j << 2)));
-      for (; j < len; j++) store<f32>(to + (<usize>j << 2), load<f32>(from + (<usize>j << 2)));
+      for (; j + 4 <= len; j += 4) v128.store(row + (<usize>j << 2), v128.load(from + (<usize>j << 2)));
+      for (; j < len; j++) store<f32>(row + (<usize>j << 2), load<f32>(from + (<usize>j << 2)));
     }
   }
 }
