@@ -5,7 +5,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resultsPath } from './results-path.js';
 import type * as TF from '@tensorflow/tfjs';
 import { init, manualSeed, noGrad, randn, tensor, tidy } from '../src/index.js';
 import { budget, errorMessage, timeCall, type TimePlan } from '../src/bench/measure.js';
@@ -86,8 +86,7 @@ async function main(): Promise<void> {
   console.log(textTable([['model', 'input', 'batch', 'ours img/s', 'tfjs-wasm img/s', 'ours / tfjs-wasm'],
     ...rows.map((r) => [r.model, inputShape(r.model).join('x'), String(r.batch), fmtValue(r.ours), fmtValue(r.tfjs),
       r.ours && r.tfjs ? fmtRatio(r.ours / r.tfjs) : (r.note ?? '')])], 3));
-  const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results',
-    QUICK ? 'infer.quick.json' : 'infer.json');
+  const out = resultsPath('infer', QUICK);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify({ benchmark: 'bench/infer.ts', startedAt: new Date(started).toISOString(),
     seconds: (Date.now() - started) / 1000, machine, build, tfjs: info, rows }, null, 2)}\n`);

@@ -5,7 +5,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resultsPath } from './results-path.js';
 import { createRuntime, type BuildName, type Runtime } from '../src/runtime/load.js';
 import {
   runOurKernel, runTfjsKernel, type KernelImpl as Impl, type KernelImplResult as ImplResult,
@@ -242,10 +242,6 @@ function checks(byId: Map<string, CaseResult>): Check[] {
 
 // ---- main ----
 
-function repoRoot(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
-
 async function main(): Promise<void> {
   const started = new Date();
   const machine = await machineInfo();
@@ -332,7 +328,7 @@ async function main(): Promise<void> {
   }
 
   const outPath = OUT_ARG ? path.resolve(OUT_ARG)
-    : path.join(repoRoot(), 'bench', 'results', QUICK ? 'kernels.quick.json' : 'kernels.json');
+    : resultsPath('kernels', QUICK);
   const json = {
     benchmark: 'bench/kernels.ts',
     startedAt: started.toISOString(),

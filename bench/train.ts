@@ -12,7 +12,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resultsPath } from './results-path.js';
 import { MNIST_MEAN, MNIST_STD } from '../src/data/mnist.js';
 import { init } from '../src/index.js';
 import { chooseBuild, type BuildName } from '../src/runtime/load.js';
@@ -257,10 +257,6 @@ function printSummary(crs: CaseResult[]): void {
 
 // ---- main ----
 
-function repoRoot(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
-
 async function main(): Promise<void> {
   const started = new Date();
   const machine = await machineInfo();
@@ -389,7 +385,7 @@ async function main(): Promise<void> {
   }
 
   const outPath = OUT_ARG ? path.resolve(OUT_ARG)
-    : path.join(repoRoot(), 'bench', 'results', QUICK ? 'train.quick.json' : 'train.json');
+    : resultsPath('train', QUICK);
   const json = {
     benchmark: 'bench/train.ts',
     startedAt: started.toISOString(),
