@@ -6,7 +6,7 @@
 // Depthwise convs (one input and one output channel per group) have direct kernels below.
 // Tests: test/assembly/conv.test.ts against test/ref/conv.ts. Bench: bench/kernels.ts.
 
-import { madd } from "./simd";
+import { hsum, madd } from "./simd";
 import { gemm_blocked, gemm_workspace_bytes, pack_a_n, pack_a_t, pack_b_n, pack_b_t, MR, NR } from "./gemm";
 
 // Geometry of the image the im2col packers read, set by the drivers before each GEMM
@@ -685,11 +685,6 @@ function dw3x3s1_bwd_weight(x: usize, gy: usize, gw: usize, N: i32, C: i32, ws: 
     store<f32>(d, s3 + hsum(a3), 12); store<f32>(d, s4 + hsum(a4), 16); store<f32>(d, s5 + hsum(a5), 20);
     store<f32>(d, s6 + hsum(a6), 24); store<f32>(d, s7 + hsum(a7), 28); store<f32>(d, s8 + hsum(a8), 32);
   }
-}
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 /** Depthwise weight gradient: gw[c, kh, kw] = sum over n, oh, ow of gy * x at the tap. */

@@ -5,17 +5,11 @@
 //   gelu (erf form, as torch.nn.GELU()) and silu, forward and backward
 // Tests: test/assembly/norm.test.ts against test/ref/norm.ts.
 
-import { madd } from "./simd";
+import { hsum, madd } from "./simd";
 
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
-}
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) +
-    f32x4.extract_lane(v, 3);
 }
 
 /** Sum of n floats at p (4 lanes, pairwise at the end), in f64 for the tail. */

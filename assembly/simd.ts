@@ -18,6 +18,13 @@
   return a * b + c;
 }
 
+/** Sum of the four lanes. */
+// @ts-ignore: decorator
+@inline export function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) +
+    f32x4.extract_lane(v, 3);
+}
+
 /** 1 when this binary was compiled with relaxed SIMD; the runtime reports it. */
 export function build_is_relaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;

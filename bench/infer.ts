@@ -3,9 +3,7 @@
 // (XNNPACK, one thread) on the same architectures in the same run. Writes
 // bench/results/infer.json. Flags: --quick (fewer samples, resnet18 batch 1 only).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { resultsPath } from './results-path.js';
+import { writeResults } from './results-path.js';
 import type * as TF from '@tensorflow/tfjs';
 import { init, manualSeed, noGrad, randn, tensor, tidy } from '../src/index.js';
 import { budget, errorMessage, timeCall, type TimePlan } from '../src/bench/measure.js';
@@ -86,10 +84,8 @@ async function main(): Promise<void> {
   console.log(textTable([['model', 'input', 'batch', 'ours img/s', 'tfjs-wasm img/s', 'ours / tfjs-wasm'],
     ...rows.map((r) => [r.model, inputShape(r.model).join('x'), String(r.batch), fmtValue(r.ours), fmtValue(r.tfjs),
       r.ours && r.tfjs ? fmtRatio(r.ours / r.tfjs) : (r.note ?? '')])], 3));
-  const out = resultsPath('infer', QUICK);
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ benchmark: 'bench/infer.ts', startedAt: new Date(started).toISOString(),
-    seconds: (Date.now() - started) / 1000, machine, build, tfjs: info, rows }, null, 2)}\n`);
+  const out = writeResults(undefined, 'infer', QUICK, { benchmark: 'bench/infer.ts', startedAt: new Date(started).toISOString(),
+    seconds: (Date.now() - started) / 1000, machine, build, tfjs: info, rows });
   console.log(`wrote ${out}`);
 }
 

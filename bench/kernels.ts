@@ -3,9 +3,7 @@
 // Prints the machine, the measured SIMD peak, a table per shape and the issue's target checks;
 // writes the same to bench/results/kernels.json (kernels.quick.json with --quick).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { resultsPath } from './results-path.js';
+import { writeResults } from './results-path.js';
 import { createRuntime, type BuildName, type Runtime } from '../src/runtime/load.js';
 import {
   runOurKernel, runTfjsKernel, type KernelImpl as Impl, type KernelImplResult as ImplResult,
@@ -327,8 +325,6 @@ async function main(): Promise<void> {
     console.log(`  ${mark}  ${ch.name}: ${ch.detail}`);
   }
 
-  const outPath = OUT_ARG ? path.resolve(OUT_ARG)
-    : resultsPath('kernels', QUICK);
   const json = {
     benchmark: 'bench/kernels.ts',
     startedAt: started.toISOString(),
@@ -341,8 +337,7 @@ async function main(): Promise<void> {
     cases: caseResults,
     targets: targetChecks,
   };
-  mkdirSync(path.dirname(outPath), { recursive: true });
-  writeFileSync(outPath, JSON.stringify(json, null, 2) + '\n');
+  const outPath = writeResults(OUT_ARG, 'kernels', QUICK, json);
   console.log(`\nwrote ${outPath} (${json.seconds} s)`);
 }
 

@@ -10,9 +10,7 @@
 // what a user gets only after writing such a kernel (the table also shows it with that time
 // taken out). Results: bench/results/train.json (train.quick.json with --quick).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { resultsPath } from './results-path.js';
+import { writeResults } from './results-path.js';
 import { MNIST_MEAN, MNIST_STD } from '../src/data/mnist.js';
 import { init } from '../src/index.js';
 import { chooseBuild, type BuildName } from '../src/runtime/load.js';
@@ -384,8 +382,6 @@ async function main(): Promise<void> {
     console.log(`  ${t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.detail}`);
   }
 
-  const outPath = OUT_ARG ? path.resolve(OUT_ARG)
-    : resultsPath('train', QUICK);
   const json = {
     benchmark: 'bench/train.ts',
     startedAt: started.toISOString(),
@@ -401,8 +397,7 @@ async function main(): Promise<void> {
     cases,
     targets,
   };
-  mkdirSync(path.dirname(outPath), { recursive: true });
-  writeFileSync(outPath, JSON.stringify(json, null, 2) + '\n');
+  const outPath = writeResults(OUT_ARG, 'train', QUICK, json);
   console.log(`\nwrote ${outPath} (${json.seconds} s)`);
 }
 
