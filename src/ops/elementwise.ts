@@ -5,7 +5,7 @@ import {
   add as addKernel, dropoutForward, fill, mul as mulKernel, reluBackward, reluForward, sum as sumKernel,
 } from '../runtime/kernels/elementwise.js';
 import { nextU32 } from '../tensor/random.js';
-import { Tensor, fmtShape, getRuntime, installReductions } from '../tensor/tensor.js';
+import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkSameShape, checkTensor } from './check.js';
 
 export function relu(x: Tensor): Tensor {
@@ -150,4 +150,20 @@ export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
   }, () => mask.dispose());
 }
 
-installReductions(sum, mean);
+// Tensor methods live with their ops: each op file declares the methods it adds (TypeScript
+// declaration merging) and installs them on Tensor.prototype, so the tensor layer names no op.
+declare module '../tensor/tensor.js' {
+  interface Tensor {
+    /** Sum of all elements, a scalar tensor (as F.sum). */
+    sum(): Tensor;
+    /** Mean of all elements, a scalar tensor (as F.mean). */
+    mean(): Tensor;
+  }
+}
+
+Tensor.prototype.sum = function sumMethod(this: Tensor): Tensor {
+  return sum(this);
+};
+Tensor.prototype.mean = function meanMethod(this: Tensor): Tensor {
+  return mean(this);
+};

@@ -117,16 +117,6 @@ export class Tensor {
     return reshapeHook(this, shape);
   }
 
-  /** Sum of all elements, a scalar tensor (as F.sum). */
-  sum(): Tensor {
-    return reduceHooks.sum(this);
-  }
-
-  /** Mean of all elements, a scalar tensor (as F.mean). */
-  mean(): Tensor {
-    return reduceHooks.mean(this);
-  }
-
   /** Backpropagates from this tensor (a scalar, or any shape with gradient given). */
   backward(gradient?: Tensor): void {
     backwardHook(this, gradient);
@@ -177,21 +167,6 @@ let reshapeHook: (t: Tensor, shape: readonly number[]) => Tensor = () => {
 let backwardHook: (t: Tensor, gradient?: Tensor) => void = () => {
   throw new Error('autograd not loaded');
 };
-
-const reduceHooks: { sum: (t: Tensor) => Tensor; mean: (t: Tensor) => Tensor } = {
-  sum: () => {
-    throw new Error('ops not loaded');
-  },
-  mean: () => {
-    throw new Error('ops not loaded');
-  },
-};
-
-/** The reductions behind t.sum() / t.mean() (installed by ops/elementwise.ts). */
-export function installReductions(sum: (t: Tensor) => Tensor, mean: (t: Tensor) => Tensor): void {
-  reduceHooks.sum = sum;
-  reduceHooks.mean = mean;
-}
 
 export function installHooks(reshape: typeof reshapeHook, backward: typeof backwardHook): void {
   reshapeHook = reshape;
