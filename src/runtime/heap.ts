@@ -30,6 +30,51 @@ const WORDS = CLASSES / 32;
  * block of a larger class (which always fits). */
 const SCAN = 8;
 
+const GONE = -2;
+
+/**
+ * Offset -> value (any number but GONE) with V8's Map underneath, deleting by
+ * overwriting with a tombstone. A heap reuses the same offsets over and over, and a Map that
+ * deletes and re-adds one key keeps every deleted entry in that key's hash chain until it
+ * rehashes: measured 2026-12-01 (Node 20), 100,000 set+delete of 3 keys beside 100,000 others
+ * took 2.9 s, 29 us each. Tombstones keep one entry per key; the map is rebuilt when they
+ * outnumber the live keys.
+ */
+class OffsetMap {
+  private map = new Map<number, number>();
+  private dead = 0;
+  size = 0;
+
+  get(k: number): number | undefined {
+    const v = this.map.get(k);
+    return v === GONE ? undefined : v;
+  }
+
+  set(k: number, v: number): void {
+    const old = this.map.get(k);
+    if (old === undefined || old === GONE) {
+      this.size++;
+      if (old === GONE) this.dead--;
+    }
+    this.map.set(k, v);
+  }
+
+  delete(k: number): void {
+    const old = this.map.get(k);
+    if (old === undefined || old === GONE) return;
+    this.map.set(k, GONE);
+    this.size--;
+    if (++this.dead > 1024 && this.dead > 2 * this.size) this.compact();
+  }
+
+  private compact(): void {
+    const fresh = new Map<number, number>();
+    for (const [k, v] of this.map) if (v !== GONE) fresh.set(k, v);
+    this.map = fresh;
+    this.dead = 0;
+  }
+}
+
 function classOf(bytes: number): number {
   const units = bytes / ALIGN;
   if (units < SL) return units;
@@ -52,11 +97,16 @@ export class WasmHeap {
   private top: number;
   private high: number;
   private live = 0;
-  private readonly sizeOf = new Map<number, number>();
-  private readonly freeStart = new Map<number, number>();
+  private readonly sizeOf = new OffsetMap();
+  private readonly freeStart = new OffsetMap();
   /** End offset of each free block -> its start, for merging with the block after it. */
-  private readonly freeEnd = new Map<number, number>();
-  private readonly bins: Set<number>[] = Array.from({ length: CLASSES }, () => new Set<number>());
+  private readonly freeEnd = new OffsetMap();
+  // Each class's free blocks form a doubly linked list (head per class, links by start offset),
+  // newest first: O(1) insert and removal, and a scan from the head meets only free blocks (a
+  // Set would do, but iterating a Set from the front after many deletions walks their holes).
+  private readonly binHead = new Float64Array(CLASSES).fill(-1);
+  private readonly nextFree = new OffsetMap();
+  private readonly prevFree = new OffsetMap();
   /** Bit c set when bins[c] is not empty. */
   private readonly nonEmpty = new Int32Array(WORDS);
   private f32Cache: Float32Array;
@@ -190,23 +240,20 @@ export class WasmHeap {
     const c = classOf(size);
     let ptr = -1;
     let got = 0;
-    const own = this.bins[c];
-    if (own.size > 0) {
-      let seen = 0;
-      for (const p of own) {
-        const s = this.freeStart.get(p)!;
-        if (s >= size && (ptr < 0 || s < got)) {
-          ptr = p;
-          got = s;
-          if (s === size) break;
-        }
-        if (++seen === SCAN) break;
+    let p = this.binHead[c];
+    for (let seen = 0; p >= 0 && seen < SCAN; seen++) {
+      const s = this.freeStart.get(p)!;
+      if (s >= size && (ptr < 0 || s < got)) {
+        ptr = p;
+        got = s;
+        if (s === size) break;
       }
+      p = this.nextFree.get(p)!;
     }
     if (ptr < 0) {
       const k = this.firstClassFrom(c + 1);
       if (k < 0) return -1;
-      ptr = this.bins[k].values().next().value as number;
+      ptr = this.binHead[k];
       got = this.freeStart.get(ptr)!;
     }
     this.unlinkFree(ptr);
@@ -231,7 +278,11 @@ export class WasmHeap {
     this.freeStart.set(ptr, size);
     this.freeEnd.set(ptr + size, ptr);
     const c = classOf(size);
-    this.bins[c].add(ptr);
+    const head = this.binHead[c];
+    this.nextFree.set(ptr, head);
+    this.prevFree.set(ptr, -1);
+    if (head >= 0) this.prevFree.set(head, ptr);
+    this.binHead[c] = ptr;
     this.nonEmpty[c >>> 5] |= 1 << (c & 31);
   }
 
@@ -240,9 +291,14 @@ export class WasmHeap {
     this.freeStart.delete(ptr);
     this.freeEnd.delete(ptr + size);
     const c = classOf(size);
-    const bin = this.bins[c];
-    bin.delete(ptr);
-    if (bin.size === 0) this.nonEmpty[c >>> 5] &= ~(1 << (c & 31));
+    const prev = this.prevFree.get(ptr)!;
+    const next = this.nextFree.get(ptr)!;
+    this.prevFree.delete(ptr);
+    this.nextFree.delete(ptr);
+    if (prev >= 0) this.nextFree.set(prev, next);
+    else this.binHead[c] = next;
+    if (next >= 0) this.prevFree.set(next, prev);
+    if (this.binHead[c] < 0) this.nonEmpty[c >>> 5] &= ~(1 << (c & 31));
   }
 
   private outOfMemory(bytes: number, label: string | undefined, why: string): RangeError {
