@@ -82,7 +82,9 @@ function consumeTo(t: Tensor, shape: readonly number[]): Tensor {
 /** alpha * g summed down to shape, always in fresh storage. */
 function scaledTo(g: Tensor, shape: readonly number[], alpha: number): Tensor {
   const r = sumToShape(g, shape);
-  const out = r.buf.ptr === g.buf.ptr ? Tensor.empty(shape) : r;
+  const fresh = r.buf.ptr !== g.buf.ptr;
+  if (fresh && alpha === 1) return r;
+  const out = fresh ? r : Tensor.empty(shape);
   scale(getRuntime(), r.buf, alpha, out.buf, r.size);
   if (out !== r) r.dispose();
   return out;

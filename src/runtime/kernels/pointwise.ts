@@ -170,7 +170,7 @@ function unaryCode(op: UnaryOp, p0: number, p1: number): number {
   const entry = UNARY_OPS[op];
   if (!entry) throw new RangeError(`unary: unknown op ${String(op)}`);
   for (const [name, v] of [['p0', p0], ['p1', p1]] as const) {
-    if (typeof v !== 'number' || Number.isNaN(v)) {
+    if (typeof v !== 'number') {
       throw new TypeError(`${op}: ${name} must be a number, got ${String(v)}`);
     }
   }
