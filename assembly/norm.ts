@@ -258,5 +258,5 @@ export function layernorm2d_bwd(x: usize, gy: usize, gamma: usize, saveMean: usi
   }
 }
 
-// GELU and SiLU moved to the pointwise family (vectorised); re-exported here under their old place.
+// GELU and SiLU are vectorised pointwise kernels; exported from here as before.
 export { gelu_fwd, gelu_bwd, silu_fwd, silu_bwd } from "./pointwise";
