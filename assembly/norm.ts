@@ -2,7 +2,7 @@
 //   batchnorm2d   statistics per channel over (N, H, W); train (batch statistics, running
 //                 averages updated) and eval (running statistics) forward, one backward
 //   layernorm2d   statistics per pixel over C (ConvNeXt's channels-first LayerNorm)
-//   gelu (erf form, as torch.nn.GELU()) and silu, forward and backward
+//   gelu_* and silu_* are re-exported from pointwise.ts
 // Tests: test/assembly/norm.test.ts against test/ref/norm.ts.
 
 import { hsum, madd } from "./simd";
@@ -258,50 +258,5 @@ export function layernorm2d_bwd(x: usize, gy: usize, gamma: usize, saveMean: usi
   }
 }
 
-// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), enough for f32.
-// @ts-ignore: decorator
-@inline function erf(x: f32): f32 {
-  const s: f32 = x < 0 ? -1 : 1;
-  const a = Mathf.abs(x);
-  const t: f32 = 1 / (1 + 0.3275911 * a);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return s * (1 - poly * Mathf.exp(-a * a));
-}
-
-const INV_SQRT2: f32 = 0.7071067811865476;
-const INV_SQRT_2PI: f32 = 0.3989422804014327;
-
-/** y = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)). */
-export function gelu_fwd(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(at(x, i));
-    store<f32>(at(y, i), 0.5 * v * (1 + erf(v * INV_SQRT2)));
-  }
-}
-
-/** gx = gy * (Phi(x) + x phi(x)). */
-export function gelu_bwd(x: usize, gy: usize, gx: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(at(x, i));
-    const cdf: f32 = 0.5 * (1 + erf(v * INV_SQRT2));
-    const pdf = INV_SQRT_2PI * Mathf.exp(-0.5 * v * v);
-    store<f32>(at(gx, i), load<f32>(at(gy, i)) * (cdf + v * pdf));
-  }
-}
-
-/** y = x * sigmoid(x). */
-export function silu_fwd(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(at(x, i));
-    store<f32>(at(y, i), v / (1 + Mathf.exp(-v)));
-  }
-}
-
-/** gx = gy * s * (1 + x (1 - s)), s = sigmoid(x). */
-export function silu_bwd(x: usize, gy: usize, gx: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(at(x, i));
-    const s: f32 = 1 / (1 + Mathf.exp(-v));
-    store<f32>(at(gx, i), load<f32>(at(gy, i)) * s * (1 + v * (1 - s)));
-  }
-}
+// GELU and SiLU are vectorised pointwise kernels; exported from here as before.
+export { gelu_fwd, gelu_bwd, silu_fwd, silu_bwd } from "./pointwise";

@@ -3,6 +3,12 @@
 export { conv2d } from '../ops/conv2d.js';
 export { linear } from '../ops/linear.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from '../ops/pool.js';
-export { relu, add, mul, sum, mean, flatten, dropout, dropout2d } from '../ops/elementwise.js';
+export { sum, mean, flatten, dropout, dropout2d } from '../ops/elementwise.js';
 export { batchNorm, layerNorm2d, gelu, silu } from '../ops/norm.js';
 export { crossEntropy } from '../ops/loss.js';
+export {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, neg, exp, log, sqrt, rsqrt, abs,
+} from '../ops/pointwise.js';
+export {
+  relu, sigmoid, tanh, leakyRelu, relu6, hardtanh, hardswish, hardsigmoid, softplus,
+} from '../ops/activation.js';

@@ -4,3 +4,6 @@ export {
   Conv2d, Linear, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, Sequential,
   BatchNorm2d, LayerNorm2d, GELU, SiLU, Dropout2d, Residual,
 } from './layers.js';
+export {
+  Sigmoid, Tanh, LeakyReLU, ReLU6, Hardtanh, Hardswish, Hardsigmoid, Softplus,
+} from './activation.js';

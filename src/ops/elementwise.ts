@@ -1,59 +1,15 @@
-// Element-wise ops and reductions: F.relu, F.add, F.mul, sum, mean, F.flatten, F.dropout.
+// Reductions and masks: sum, mean, F.flatten, F.dropout, F.dropout2d.
 
 import { record } from '../autograd/tape.js';
 import {
-  add as addKernel, dropoutForward, fill, mul as mulKernel, reluBackward, reluForward, sum as sumKernel,
+  dropoutForward, fill, mul as mulKernel, sum as sumKernel,
 } from '../runtime/kernels/elementwise.js';
 import { nextU32 } from '../tensor/random.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
-import { checkSameShape, checkTensor } from './check.js';
-
-export function relu(x: Tensor): Tensor {
-  checkTensor('relu', 'input', x);
-  const rt = getRuntime();
-  const y = Tensor.empty(x.shape);
-  reluForward(rt, x.buf, y.buf, x.size);
-  return record(y, 'relu', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    reluBackward(rt, x.buf, gy.buf, gx.buf, x.size);
-    return [gx];
-  });
-}
-
-/** a + b, same shapes. */
-export function add(a: Tensor, b: Tensor): Tensor {
-  checkTensor('add', 'a', a);
-  checkTensor('add', 'b', b);
-  checkSameShape('add', a, b);
-  const y = Tensor.empty(a.shape);
-  addKernel(getRuntime(), a.buf, b.buf, y.buf, a.size);
-  return record(y, 'add', [a, b], (gy, needs) => [needs[0] ? gy.view(a.shape) : null, needs[1] ? gy.view(b.shape) : null]);
-}
+import { checkTensor } from './check.js';
 
 function mulInto(a: Tensor, b: Tensor, out: Tensor): void {
   mulKernel(getRuntime(), a.buf, b.buf, out.buf, out.size);
-}
-
-/** a * b element-wise, same shapes. */
-export function mul(a: Tensor, b: Tensor): Tensor {
-  checkTensor('mul', 'a', a);
-  checkTensor('mul', 'b', b);
-  checkSameShape('mul', a, b);
-  const y = Tensor.empty(a.shape);
-  mulInto(a, b, y);
-  return record(y, 'mul', [a, b], (gy, needs) => {
-    let ga: Tensor | null = null;
-    let gb: Tensor | null = null;
-    if (needs[0]) {
-      ga = Tensor.empty(a.shape);
-      mulInto(gy, b, ga);
-    }
-    if (needs[1]) {
-      gb = Tensor.empty(b.shape);
-      mulInto(gy, a, gb);
-    }
-    return [ga, gb];
-  });
 }
 
 /** Sum of all elements, a scalar tensor (shape []). */
