@@ -4,3 +4,4 @@ export {
   Conv2d, Linear, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, Sequential,
   BatchNorm2d, LayerNorm2d, GELU, SiLU, Dropout2d, Residual,
 } from './layers.js';
+export { Softmax, LogSoftmax } from './softmax.js';

@@ -1,8 +1,8 @@
-// Element-wise ops and reductions: F.relu, F.add, F.mul, sum, mean, F.flatten, F.dropout.
+// Element-wise ops: F.relu, F.add, F.mul, F.flatten, F.dropout (sum and mean live in reduce.ts).
 
 import { record } from '../autograd/tape.js';
 import {
-  add as addKernel, dropoutForward, fill, mul as mulKernel, reluBackward, reluForward, sum as sumKernel,
+  add as addKernel, dropoutForward, mul as mulKernel, reluBackward, reluForward,
 } from '../runtime/kernels/elementwise.js';
 import { nextU32 } from '../tensor/random.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
@@ -53,33 +53,6 @@ export function mul(a: Tensor, b: Tensor): Tensor {
       mulInto(gy, a, gb);
     }
     return [ga, gb];
-  });
-}
-
-/** Sum of all elements, a scalar tensor (shape []). */
-export function sum(x: Tensor): Tensor {
-  checkTensor('sum', 'input', x);
-  const rt = getRuntime();
-  const y = Tensor.empty([]);
-  y.data()[0] = sumKernel(rt, x.buf, x.size);
-  return record(y, 'sum', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    fill(rt, gx.buf, gy.item(), x.size);
-    return [gx];
-  });
-}
-
-/** Mean of all elements, a scalar tensor (shape []). */
-export function mean(x: Tensor): Tensor {
-  checkTensor('mean', 'input', x);
-  if (x.size === 0) throw new RangeError(`mean: input ${fmtShape(x.shape)} is empty`);
-  const rt = getRuntime();
-  const y = Tensor.empty([]);
-  y.data()[0] = sumKernel(rt, x.buf, x.size) / x.size;
-  return record(y, 'mean', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    fill(rt, gx.buf, gy.item() / x.size, x.size);
-    return [gx];
   });
 }
 
@@ -149,21 +122,3 @@ export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
     return [gx];
   }, () => mask.dispose());
 }
-
-// Tensor methods live with their ops: each op file declares the methods it adds (TypeScript
-// declaration merging) and installs them on Tensor.prototype, so the tensor layer names no op.
-declare module '../tensor/tensor.js' {
-  interface Tensor {
-    /** Sum of all elements, a scalar tensor (as F.sum). */
-    sum(): Tensor;
-    /** Mean of all elements, a scalar tensor (as F.mean). */
-    mean(): Tensor;
-  }
-}
-
-Tensor.prototype.sum = function sumMethod(this: Tensor): Tensor {
-  return sum(this);
-};
-Tensor.prototype.mean = function meanMethod(this: Tensor): Tensor {
-  return mean(this);
-};
