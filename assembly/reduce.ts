@@ -405,11 +405,14 @@ export function reduce_var_bwd(x: usize, mean: usize, scale: usize, gx: usize, o
     const total = <f64>s + <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1) +
       <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
     if (isLog) {
-      const shift = <f32>(<f64>m + Math.log(total));
+      // (x - max) - log(sum), as PyTorch: x - (max + log(sum)) would round at max's scale.
+      const shift = <f32>Math.log(total);
       const vs = f32x4.splat(shift);
       j = 0;
-      for (; j + 4 <= n; j += 4) v128.store(at(yr, j), f32x4.sub(v128.load(at(xr, j)), vs));
-      for (; j < n; j++) store<f32>(at(yr, j), load<f32>(at(xr, j)) - shift);
+      for (; j + 4 <= n; j += 4) {
+        v128.store(at(yr, j), f32x4.sub(f32x4.sub(v128.load(at(xr, j)), vm), vs));
+      }
+      for (; j < n; j++) store<f32>(at(yr, j), (load<f32>(at(xr, j)) - m) - shift);
     } else {
       const inv = <f32>(1.0 / total);
       const vi = f32x4.splat(inv);
@@ -455,9 +458,8 @@ export function reduce_var_bwd(x: usize, mean: usize, scale: usize, gx: usize, o
         const l3 = Mathf.log(f32x4.extract_lane(s, 3));
         let shift = f32x4.replace_lane(f32x4.splat(l0), 1, l1);
         shift = f32x4.replace_lane(f32x4.replace_lane(shift, 2, l2), 3, l3);
-        shift = f32x4.add(shift, m);
         for (let r = 0; r < n; r++) {
-          v128.store(q, f32x4.sub(v128.load(p), shift));
+          v128.store(q, f32x4.sub(f32x4.sub(v128.load(p), m), shift));
           p += rowb;
           q += rowb;
         }
@@ -479,9 +481,9 @@ export function reduce_var_bwd(x: usize, mean: usize, scale: usize, gx: usize, o
         s += e;
       }
       if (isLog) {
-        const shift = m + Mathf.log(s);
+        const shift = Mathf.log(s);
         for (let r = 0; r < n; r++) {
-          store<f32>(at(yo, r * inner + c), load<f32>(at(xo, r * inner + c)) - shift);
+          store<f32>(at(yo, r * inner + c), (load<f32>(at(xo, r * inner + c)) - m) - shift);
         }
       } else {
         const inv: f32 = 1 / s;
