@@ -124,8 +124,8 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
  */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor('expand', 'input', x);
-  const lead = shape.length - x.ndim;
-  if (!Array.isArray(shape) || lead < 0) {
+  const lead = Array.isArray(shape as unknown) ? shape.length - x.ndim : -1;
+  if (lead < 0) {
     throw new RangeError(`expand: shape ${fmtShape(shape ?? [])} has fewer dims than input ${fmtShape(x.shape)}`);
   }
   const to = shape.map((d, i) => {
