@@ -111,7 +111,7 @@ export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
   const planes = x.shape[0] * x.shape[1];
   const hw = x.size / planes;
   const mask = Tensor.empty(x.shape);
-  const m = mask.data();
+  const m = mask.rawData();
   const keep = p < 1 ? 1 / (1 - p) : 0;
   for (let i = 0; i < planes; i++) m.fill(nextU32() / 4294967296 >= p ? keep : 0, i * hw, (i + 1) * hw);
   const y = Tensor.empty(x.shape);

@@ -160,15 +160,15 @@ function moments(op: 'var' | 'std', x: Tensor, dim: Dims | undefined, opts: VarO
   const y = Tensor.empty(out);
   if (y.size > 0) reduceMeanVar(rt, v.t.buf, mu.buf, y.buf, v.ori, correction);
   if (op === 'std') {
-    const d = y.data();
+    const d = y.rawData();
     for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(d[i]);
   }
   const div = Math.max(0, R - correction);
   return record(y, op, [x], (gy) => {
     const s = Tensor.empty(out);
-    const sd = s.data();
-    const g = gy.data();
-    const yd = y.data();
+    const sd = s.rawData();
+    const g = gy.rawData();
+    const yd = y.rawData();
     for (let i = 0; i < sd.length; i++) sd[i] = op === 'var' ? (2 * g[i]) / div : g[i] / (div * yd[i]);
     const gx = Tensor.empty(v.t.shape);
     reduceVarBackward(rt, v.t.buf, mu.buf, s.buf, gx.buf, v.ori);

@@ -109,7 +109,7 @@ export class DataParallel {
     mode: 'train' | 'eval', fault?: { shard: number; kind: 'throw' | 'exit' }): Promise<{ loss: number; correct: number }> {
     if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
     const pool = await this.ensurePool();
-    [...this.params, ...this.buffers].forEach((p, i) => this.paramView.set(p.data(), this.layout.offsets[i]));
+    [...this.params, ...this.buffers].forEach((p, i) => this.paramView.set(p.rawData(), this.layout.offsets[i]));
     this.xView.set(x.subarray(0, size * this.sample));
     this.yView.set(y.subarray(0, size));
     const shards = Math.min(this.workers, size);

@@ -57,7 +57,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
 
   return (task: ShardTask): ShardResult => {
     state.forEach((p, i) => {
-      p.data().set(paramView.subarray(layout.offsets[i], layout.offsets[i] + p.size));
+      p.rawData().set(paramView.subarray(layout.offsets[i], layout.offsets[i] + p.size));
     });
     manualSeed(task.stepSeed);
     setBatchRowOffset(task.start);
@@ -77,10 +77,10 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
       const slot = gradView.subarray(task.shard * total, (task.shard + 1) * total);
       params.forEach((p, i) => {
         const o = layout.offsets[i];
-        if (p.grad) slot.set(p.grad.data(), o);
+        if (p.grad) slot.set(p.grad.rawData(), o);
         else slot.fill(0, o, o + p.size);
       });
-      buffers.forEach((b, j) => slot.set(b.data(), layout.offsets[params.length + j]));
+      buffers.forEach((b, j) => slot.set(b.rawData(), layout.offsets[params.length + j]));
       return { loss: loss.item(), correct: countCorrect(logits, labels, task.count), threadId };
     });
   };

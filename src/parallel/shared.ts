@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /** How many rows of logits [n, classes] have their largest value at the label. */
 export function countCorrect(logits: Tensor, labels: ArrayLike<number>, n: number): number {
-  const v = logits.data();
+  const v = logits.rawData();
   const k = logits.shape[1];
   let correct = 0;
   for (let i = 0; i < n; i++) {
