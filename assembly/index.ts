@@ -11,3 +11,5 @@ export { softmax_xent_fwd, softmax_xent_bwd } from "./loss";
 export { sgd_step, adam_step } from "./optim";
 export { batchnorm2d_fwd_train, batchnorm2d_fwd_eval, batchnorm2d_bwd, layernorm2d_fwd, layernorm2d_bwd, gelu_fwd, gelu_bwd, silu_fwd, silu_bwd } from "./norm";
 export { binary_fwd_bcast4, sum_to_bcast4, unary_fwd, unary_bwd } from "./pointwise";
+export { copy_strided } from "./shape";
+export { reduce_sum, reduce_max, reduce_min, reduce_extreme_bwd, reduce_index_bwd, reduce_mean_var, reduce_var_bwd, softmax_fwd, log_softmax_fwd, softmax_bwd, log_softmax_bwd } from "./reduce";

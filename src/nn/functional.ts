@@ -3,7 +3,11 @@
 export { conv2d } from '../ops/conv2d.js';
 export { linear } from '../ops/linear.js';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from '../ops/pool.js';
-export { sum, mean, flatten, dropout, dropout2d } from '../ops/elementwise.js';
+export { flatten, dropout, dropout2d } from '../ops/elementwise.js';
+export { sum, mean } from '../ops/reduce.js';
+export { cat, stack, pad, split, chunk } from '../ops/shape.js';
+export { matmul } from '../ops/matmul.js';
+export { softmax, logSoftmax } from '../ops/softmax.js';
 export { batchNorm, layerNorm2d, gelu, silu } from '../ops/norm.js';
 export { crossEntropy } from '../ops/loss.js';
 export {

@@ -7,3 +7,4 @@ export {
 export {
   Sigmoid, Tanh, LeakyReLU, ReLU6, Hardtanh, Hardswish, Hardsigmoid, Softplus,
 } from './activation.js';
+export { Softmax, LogSoftmax } from './softmax.js';

@@ -1,8 +1,9 @@
-// Reductions and masks: sum, mean, F.flatten, F.dropout, F.dropout2d.
+// Masks and views: F.flatten, F.dropout, F.dropout2d (arithmetic lives in pointwise.ts, sum and
+// mean in reduce.ts).
 
 import { record } from '../autograd/tape.js';
 import {
-  dropoutForward, fill, mul as mulKernel, sum as sumKernel,
+  dropoutForward, mul as mulKernel,
 } from '../runtime/kernels/elementwise.js';
 import { nextU32 } from '../tensor/random.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
@@ -10,33 +11,6 @@ import { checkTensor } from './check.js';
 
 function mulInto(a: Tensor, b: Tensor, out: Tensor): void {
   mulKernel(getRuntime(), a.buf, b.buf, out.buf, out.size);
-}
-
-/** Sum of all elements, a scalar tensor (shape []). */
-export function sum(x: Tensor): Tensor {
-  checkTensor('sum', 'input', x);
-  const rt = getRuntime();
-  const y = Tensor.empty([]);
-  y.rawData()[0] = sumKernel(rt, x.buf, x.size);
-  return record(y, 'sum', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    fill(rt, gx.buf, gy.item(), x.size);
-    return [gx];
-  });
-}
-
-/** Mean of all elements, a scalar tensor (shape []). */
-export function mean(x: Tensor): Tensor {
-  checkTensor('mean', 'input', x);
-  if (x.size === 0) throw new RangeError(`mean: input ${fmtShape(x.shape)} is empty`);
-  const rt = getRuntime();
-  const y = Tensor.empty([]);
-  y.rawData()[0] = sumKernel(rt, x.buf, x.size) / x.size;
-  return record(y, 'mean', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    fill(rt, gx.buf, gy.item() / x.size, x.size);
-    return [gx];
-  });
 }
 
 /** Flattens dimensions startDim..endDim into one (a view). */
@@ -105,21 +79,3 @@ export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
     return [gx];
   }, () => mask.dispose());
 }
-
-// Tensor methods live with their ops: each op file declares the methods it adds (TypeScript
-// declaration merging) and installs them on Tensor.prototype, so the tensor layer names no op.
-declare module '../tensor/tensor.js' {
-  interface Tensor {
-    /** Sum of all elements, a scalar tensor (as F.sum). */
-    sum(): Tensor;
-    /** Mean of all elements, a scalar tensor (as F.mean). */
-    mean(): Tensor;
-  }
-}
-
-Tensor.prototype.sum = function sumMethod(this: Tensor): Tensor {
-  return sum(this);
-};
-Tensor.prototype.mean = function meanMethod(this: Tensor): Tensor {
-  return mean(this);
-};
