@@ -10,3 +10,6 @@ export { relu_fwd, relu_bwd, add, mul, dropout_fwd, scale, axpy, bias_add_nchw, 
 export { softmax_xent_fwd, softmax_xent_bwd } from "./loss";
 export { sgd_step, adam_step } from "./optim";
 export { batchnorm2d_fwd_train, batchnorm2d_fwd_eval, batchnorm2d_bwd, layernorm2d_fwd, layernorm2d_bwd, gelu_fwd, gelu_bwd, silu_fwd, silu_bwd } from "./norm";
+export { layernorm_fwd_rows, layernorm_bwd_rows, groupnorm_fwd_nchw, groupnorm_bwd_nchw } from "./norm";
+export { adaptive_avgpool2d_fwd_nchw, adaptive_avgpool2d_bwd_nchw, adaptive_maxpool2d_fwd_nchw } from "./pool";
+export { resize_nearest_fwd_nchw, resize_nearest_bwd_nchw, resize_bilinear_fwd_nchw, resize_bilinear_bwd_nchw } from "./resize";

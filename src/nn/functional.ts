@@ -6,3 +6,13 @@ export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from '../ops/pool.js';
 export { relu, add, mul, sum, mean, flatten, dropout, dropout2d } from '../ops/elementwise.js';
 export { batchNorm, layerNorm2d, gelu, silu } from '../ops/norm.js';
 export { crossEntropy } from '../ops/loss.js';
+export { conv1d } from '../ops/conv2d.js';
+export { convTranspose2d } from '../ops/conv_transpose.js';
+export { adaptiveMaxPool2d, maxPool1d, avgPool1d } from '../ops/pool.js';
+export { interpolate } from '../ops/resize.js';
+export { layerNorm, groupNorm } from '../ops/norm.js';
+export { embedding } from '../ops/embedding.js';
+export { nllLoss } from '../ops/loss.js';
+export {
+  mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
+} from '../ops/loss_pointwise.js';
