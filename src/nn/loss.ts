@@ -1,5 +1,5 @@
 // Losses as modules (as torch.nn's): forward(input, target) calls the functional loss with the
-// options given at construction. Tests: test/nn/loss.test.ts.
+// options given at construction. Tests: test/nn/layers-more.test.ts.
 
 import * as F from './functional.js';
 import { Module } from './module.js';

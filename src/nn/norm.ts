@@ -1,7 +1,7 @@
 // Normalisation layers beyond BatchNorm2d: BatchNorm1d ([N,C] and [N,C,L] on the batch-norm
 // kernels), LayerNorm (over the last dims), GroupNorm; and Embedding. As torch.nn, with its
 // defaults (eps 1e-5, momentum 0.1, affine weight 1 and bias 0, embeddings N(0, 1)).
-// Tests: test/nn/norm.test.ts.
+// Tests: test/nn/layers-more.test.ts.
 
 import * as F from './functional.js';
 import { Module } from './module.js';

@@ -1,7 +1,7 @@
 // Layers of the other CNN families over images and sequences: ConvTranspose2d, Conv1d,
 // MaxPool1d, AvgPool1d, AdaptiveMaxPool2d, Upsample. Parameters plus one call of F; weights
 // initialised as PyTorch's (U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in from weight.shape[1]).
-// Tests: test/nn/spatial.test.ts.
+// Tests: test/nn/layers-more.test.ts.
 
 import * as F from './functional.js';
 import { Module } from './module.js';

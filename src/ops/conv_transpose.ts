@@ -1,7 +1,7 @@
 // F.convTranspose2d: the transposed convolution is the backward-input of the conv whose weight
 // it shares, so the forward runs conv2d_bwd_input_nchw, dX runs the conv forward and dW the conv
 // backward-weight (with the roles of input and gradient swapped). No kernel of its own.
-// Tests: test/ops/conv_transpose.test.ts (PyTorch fixtures, gradcheck).
+// Tests: test/ops/nnops.test.ts (PyTorch fixtures), test/ops/nnops-grad.test.ts (gradcheck).
 
 import { record } from '../autograd/tape.js';
 import { checkInt } from '../runtime/check.js';

@@ -1,6 +1,6 @@
 // F.embedding: rows of a weight table picked by integer indices; the backward scatter-adds the
 // output gradient into the picked rows (repeated indices accumulate).
-// Tests: test/ops/nnops.test.ts (PyTorch fixtures, gradcheck).
+// Tests: test/ops/nnops.test.ts (PyTorch fixtures), test/ops/nnops-grad.test.ts (gradcheck).
 
 import { record } from '../autograd/tape.js';
 import { Tensor, fmtShape } from '../tensor/tensor.js';

@@ -2,7 +2,7 @@
 // [N,C,d1,...]): F.crossEntropy (class indices or class probabilities, label smoothing, class
 // weights, ignoreIndex) and F.nllLoss. The common case (2-D logits, index labels, mean) runs the
 // fused softmax + cross-entropy kernel; the rest is O(n) TypeScript over data().
-// Tests: test/ops/loss.test.ts (PyTorch fixtures, gradcheck), test/assembly/loss.test.ts.
+// Tests: test/ops/nnops.test.ts (PyTorch fixtures), test/ops/nnops-grad.test.ts, test/assembly/loss.test.ts.
 
 import { record } from '../autograd/tape.js';
 import { softmaxXentBackward, softmaxXentForward } from '../runtime/kernels/loss.js';
@@ -61,7 +61,9 @@ function classTargets(op: string, target: Indices, input: Tensor, l: ClassLayout
   }
   const expected = l.outShape;
   const sameShape = shape.length === expected.length && shape.every((d, i) => d === expected[i]);
-  // A flat array for [N, C] input is the usual labels array.
+  if (!(target instanceof Tensor) && expected.length === 1 && values.length !== l.n) {
+    throw new RangeError(`${op}: ${values.length} labels for input ${fmtShape(input.shape)} (batch ${l.n})`);
+  }
   if (!sameShape && !(!(target instanceof Tensor) && values.length === l.n * l.s && expected.length === 1)) {
     throw new RangeError(`${op}: target ${fmtShape(shape)} does not match input ${fmtShape(input.shape)} ` +
       `(expected class indices of shape ${fmtShape(expected)})`);
@@ -70,8 +72,8 @@ function classTargets(op: string, target: Indices, input: Tensor, l: ClassLayout
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v) || ((v < 0 || v >= l.c) && v !== ignoreIndex)) {
-      throw new RangeError(`${op}: target ${v} at position ${i} is out of bounds for ${l.c} classes ` +
-        `(input ${fmtShape(input.shape)})`);
+      throw new RangeError(`${op}: labels[${i}] = ${v} is out of range [0, ${l.c}) (target out of bounds` +
+        `${ignoreIndex >= 0 ? ` and not ignoreIndex ${ignoreIndex}` : ''}); input ${fmtShape(input.shape)}`);
     }
     out[i] = v;
   }

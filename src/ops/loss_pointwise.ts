@@ -1,7 +1,7 @@
 // Element-wise losses between an input and a target: F.mseLoss, F.l1Loss, F.smoothL1Loss
 // (broadcasting the two as PyTorch does), F.binaryCrossEntropy and F.binaryCrossEntropyWithLogits
 // (same shapes; weight / posWeight broadcast). O(n) TypeScript over data(): not where time goes.
-// Tests: test/ops/loss.test.ts (PyTorch fixtures, gradcheck).
+// Tests: test/ops/nnops.test.ts (PyTorch fixtures), test/ops/nnops-grad.test.ts (gradcheck).
 
 import { record } from '../autograd/tape.js';
 import { Tensor, fmtShape } from '../tensor/tensor.js';

@@ -1,5 +1,5 @@
 // F.batchNorm, F.layerNorm (over the last dims), F.groupNorm, F.layerNorm2d (LayerNorm over
-// channels, ConvNeXt style), F.gelu, F.silu. Tests: test/ops/norm.test.ts, test/ops/nnops.test.ts.
+// channels, ConvNeXt style), F.gelu, F.silu. Tests: test/ops/norm.test.ts, test/ops/nnops*.test.ts.
 
 import { record } from '../autograd/tape.js';
 import {

@@ -1,6 +1,6 @@
 // F.maxPool2d, F.avgPool2d, F.adaptiveAvgPool2d, F.adaptiveMaxPool2d: NCHW pooling and its
 // gradients; F.maxPool1d, F.avgPool1d run the 2-D pools over [N,C,1,L].
-// Tests: test/ops/pool.test.ts (PyTorch fixtures, gradcheck), test/assembly/pool.test.ts.
+// Tests: test/ops/nnops.test.ts (PyTorch fixtures), test/ops/nnops-grad.test.ts, test/assembly/pool.test.ts.
 
 import { record } from '../autograd/tape.js';
 import {

@@ -1,6 +1,6 @@
 // F.interpolate on [N,C,H,W]: 'nearest' (PyTorch's legacy rule) and 'bilinear', forward and
 // backward on assembly/resize.ts, with PyTorch 1.13's output size and scale rules.
-// Tests: test/ops/resize.test.ts (PyTorch fixtures, gradcheck), test/assembly/resize.test.ts.
+// Tests: test/ops/nnops.test.ts (PyTorch fixtures), test/ops/nnops-grad.test.ts, test/assembly/resize.test.ts.
 
 import { record } from '../autograd/tape.js';
 import {
