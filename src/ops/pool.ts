@@ -137,8 +137,9 @@ function single(op: string, name: string, v: Single | undefined): number | undef
 }
 
 /** [N,C,L] or [C,L] as [N,C,1,L], the 2-D pool options over it, and the output shape maker. */
-function as2d(op: string, x: Tensor, opts: Pool1dOptions): { x4: Tensor; opts2: Pool2dOptions; shape: (l: number) => number[] } {
+function as2d(op: string, x: Tensor, options: Pool1dOptions | number): { x4: Tensor; opts2: Pool2dOptions; shape: (l: number) => number[] } {
   checkTensor(op, 'input', x);
+  const opts: Pool1dOptions = typeof options === 'number' ? { kernelSize: options } : options;
   if (x.ndim !== 2 && x.ndim !== 3) {
     throw new RangeError(`${op}: input must be 3-D [N,C,L] or 2-D [C,L], got ${fmtShape(x.shape)}`);
   }
@@ -157,15 +158,19 @@ function as2d(op: string, x: Tensor, opts: Pool1dOptions): { x4: Tensor; opts2: 
   return { x4: x.reshape([n, c, 1, l]), opts2, shape: (lo) => (x.ndim === 2 ? [c, lo] : [n, c, lo]) };
 }
 
-/** Max pooling over the last dim of [N,C,L] (as torch.nn.functional.max_pool1d). */
-export function maxPool1d(x: Tensor, opts: Pool1dOptions): Tensor {
+/**
+ * Max pooling over the last dim of [N,C,L] or [C,L] (as torch.nn.functional.max_pool1d); a
+ * number is the kernel size (stride = kernel size).
+ * @example F.maxPool1d(x, { kernelSize: 3, stride: 2, padding: 1 }); F.maxPool1d(x, 2)
+ */
+export function maxPool1d(x: Tensor, opts: Pool1dOptions | number): Tensor {
   const { x4, opts2, shape } = as2d('maxPool1d', x, opts);
   const y = maxPool2d(x4, opts2);
   return y.reshape(shape(y.shape[3]));
 }
 
-/** Average pooling over the last dim of [N,C,L] (as torch.nn.functional.avg_pool1d). */
-export function avgPool1d(x: Tensor, opts: Pool1dOptions): Tensor {
+/** Average pooling over the last dim of [N,C,L] or [C,L] (as torch.nn.functional.avg_pool1d). */
+export function avgPool1d(x: Tensor, opts: Pool1dOptions | number): Tensor {
   const { x4, opts2, shape } = as2d('avgPool1d', x, opts);
   const y = avgPool2d(x4, opts2);
   return y.reshape(shape(y.shape[3]));

@@ -38,6 +38,7 @@ t('Conv1d, MaxPool1d, AvgPool1d', () => {
   const x = input([2, 3, 8], 2);
   assert.equal(m.forward(x).shape, [2, 5, 8]);
   assert.equal(new nn.MaxPool1d(2).forward(x).shape, [2, 3, 4]);
+  expectClose(F.maxPool1d(x, 2).toFloat32Array(), F.maxPool1d(x, { kernelSize: 2 }).toFloat32Array(), 'number = kernelSize', 0);
   assert.equal(new nn.AvgPool1d(3, { stride: 2, padding: 1 }).forward(x).shape, [2, 3, 4]);
 });
 
