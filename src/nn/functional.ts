@@ -16,3 +16,13 @@ export {
 export {
   relu, sigmoid, tanh, leakyRelu, relu6, hardtanh, hardswish, hardsigmoid, softplus,
 } from '../ops/activation.js';
+export { conv1d } from '../ops/conv2d.js';
+export { convTranspose2d } from '../ops/conv_transpose.js';
+export { adaptiveMaxPool2d, maxPool1d, avgPool1d } from '../ops/pool.js';
+export { interpolate } from '../ops/resize.js';
+export { layerNorm, groupNorm } from '../ops/norm.js';
+export { embedding } from '../ops/embedding.js';
+export { nllLoss } from '../ops/loss.js';
+export {
+  mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
+} from '../ops/loss_pointwise.js';

@@ -8,3 +8,10 @@ export {
   Sigmoid, Tanh, LeakyReLU, ReLU6, Hardtanh, Hardswish, Hardsigmoid, Softplus,
 } from './activation.js';
 export { Softmax, LogSoftmax } from './softmax.js';
+export {
+  ConvTranspose2d, Conv1d, MaxPool1d, AvgPool1d, AdaptiveMaxPool2d, Upsample,
+} from './spatial.js';
+export { BatchNorm1d, LayerNorm, GroupNorm, Embedding } from './norm.js';
+export {
+  MSELoss, L1Loss, SmoothL1Loss, BCELoss, BCEWithLogitsLoss, NLLLoss, CrossEntropyLoss,
+} from './loss.js';

@@ -5,6 +5,7 @@
 import * as F from './functional.js';
 import { Module } from './module.js';
 import type { Conv2dOptions } from '../ops/conv2d.js';
+import type { AdaptiveSize } from '../ops/pool.js';
 import { fillUniform } from '../tensor/random.js';
 import { Tensor, full } from '../tensor/tensor.js';
 
@@ -96,7 +97,7 @@ export class AvgPool2d extends Module {
 }
 
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: Pair) {
+  constructor(readonly outputSize: AdaptiveSize) {
     super();
   }
 
