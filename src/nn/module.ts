@@ -5,8 +5,6 @@ import { Tensor, fmtShape } from '../tensor/tensor.js';
 
 export abstract class Module {
   training = true;
-  /** The model zoo name this model was built from, if any (worker threads rebuild it by it). */
-  zooName?: string;
   private readonly params = new Map<string, Tensor>();
   private readonly buffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();

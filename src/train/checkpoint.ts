@@ -1,10 +1,13 @@
 // Training checkpoints: model parameters, optimizer buffers and where the run stood (epoch,
 // step, history), in one safetensors file written atomically (a crash mid-save keeps the old).
-// Tensors: "model.<name>", "optim.<key>"; metadata: epoch, step, optimizer scalars, history.
+// Tensors: "model.<name>", "optim.<key>"; metadata: epoch, step, optimizer scalars, history,
+// and the model's zoo name ("model") or layer spec ("spec", JSON) when it has one.
 
 import { access } from 'node:fs/promises';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors-node.js';
 import type { TensorF32 } from '../io/safetensors.js';
+import { modelSpec } from '../models/spec.js';
+import { zooName } from '../models/zoo.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/index.js';
 import type { EpochRecord } from './trainer.js';
@@ -27,8 +30,10 @@ export async function saveCheckpoint(path: string, s: CheckpointState): Promise<
     if (typeof v === 'number') scalars[k] = v;
     else tensors[`optim.${k}`] = { shape: [v.length], data: v };
   }
+  const spec = modelSpec(s.model);
   await saveSafetensors(path, tensors, {
-    format: 'simdgrad-checkpoint', model: s.model.zooName ?? '', epoch: String(s.epoch),
+    format: 'simdgrad-checkpoint', model: spec && 'zoo' in spec ? spec.zoo : '',
+    ...(spec && !('zoo' in spec) ? { spec: JSON.stringify(spec) } : {}), epoch: String(s.epoch),
     step: String(s.step), optimizer: JSON.stringify(scalars), history: JSON.stringify(s.history),
   });
 }
@@ -45,8 +50,9 @@ export async function loadCheckpoint(path: string, model: Module, optimizer: Opt
   if (metadata.format !== 'simdgrad-checkpoint') {
     throw new Error(`checkpoint ${path}: not a simdgrad checkpoint (metadata format '${metadata.format ?? ''}')`);
   }
-  if (metadata.model && model.zooName && metadata.model !== model.zooName) {
-    throw new Error(`checkpoint ${path}: holds model '${metadata.model}', this run trains '${model.zooName}'`);
+  const name = zooName(model);
+  if (metadata.model && name && metadata.model !== name) {
+    throw new Error(`checkpoint ${path}: holds model '${metadata.model}', this run trains '${name}'`);
   }
   const sd: Record<string, { shape: number[]; data: Float32Array }> = {};
   const osd: Record<string, Float32Array | number> = JSON.parse(metadata.optimizer ?? '{}');

@@ -246,7 +246,7 @@ t('weights saved in Node load in the page (loadModel, Load weights) and predict 
     const sg = await import(lib);
     const m = await sg.loadModel(new Uint8Array(b));
     const probs: Float32Array = sg.predict(m, x, { normalize: [sg.MNIST_MEAN, sg.MNIST_STD] });
-    return { name: m.zooName, probs: Array.from(probs) };
+    return { name: sg.zooName(m), probs: Array.from(probs) };
   }, [PAGE_LIB, Array.from(bytes), Array.from(images)] as const);
   assert.is(got.name, 'lenet5');
   const d = maxRel(got.probs, ref);
