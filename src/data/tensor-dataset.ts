@@ -78,6 +78,10 @@ export function tensorDataset<Y extends Targets>(x: Float32Array | Tensor, y: Y 
     throw new RangeError(`tensorDataset: x holds ${xs.length} values, which is no whole number ` +
       'of samples; check sampleShape');
   }
+  if (!labels && !opts.targetShape && !(y instanceof Tensor) && ys.length % n !== 0) {
+    throw new RangeError(`tensorDataset: y holds ${ys.length} values, which is no whole number ` +
+      `per sample for ${n} samples; check targetShape`);
+  }
   const sampleShape = opts.sampleShape ? [...opts.sampleShape]
     : x instanceof Tensor ? x.shape.slice(1) : [xs.length / n];
   const targetShape = labels ? []
