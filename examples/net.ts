@@ -12,16 +12,13 @@ export class Net extends nn.Module {
 
   constructor(hidden = 64) {
     super();
+    // Modules assigned to fields register under the field names, in this order, as in PyTorch:
+    // the state dict holds conv1.weight, conv1.bias, conv2.weight, ...
     this.conv1 = new nn.Conv2d(1, 16, 3);
     this.conv2 = new nn.Conv2d(16, 32, 3);
     this.fc1 = new nn.Linear(32 * 5 * 5, hidden);
     this.dropout = new nn.Dropout(0.25);
     this.fc2 = new nn.Linear(hidden, 10);
-    this.registerModule('conv1', this.conv1);
-    this.registerModule('conv2', this.conv2);
-    this.registerModule('fc1', this.fc1);
-    this.registerModule('dropout', this.dropout);
-    this.registerModule('fc2', this.fc2);
   }
 
   forward(x: Tensor): Tensor {

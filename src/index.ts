@@ -11,7 +11,7 @@ import './autograd/tape.js';
 import { createRuntime, type BuildName, type InitOptions, type Runtime } from './runtime/load.js';
 import { getRuntime, setRuntime } from './tensor/tensor.js';
 
-export { Tensor, tensor, zeros, ones, full, tidy } from './tensor/tensor.js';
+export { Tensor, tensor, zeros, ones, full, tidy, memory, collectGarbage, type NestedArray } from './tensor/tensor.js';
 export { randn, rand } from './tensor/factories.js';
 export { manualSeed } from './tensor/random.js';
 export { noGrad } from './autograd/tape.js';

@@ -18,7 +18,7 @@ export interface GradcheckReport {
 }
 
 function weightedSum(out: Tensor, w: Float32Array): number {
-  const y = out.data();
+  const y = out.rawData();
   let s = 0;
   for (let i = 0; i < y.length; i++) s += w[i] * y[i];
   return s;
@@ -36,7 +36,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     w = new Float32Array(out.size);
     fillUniform(w, -1, 1);
     const gw = Tensor.empty(out.shape);
-    gw.data().set(w);
+    gw.rawData().set(w);
     out.backward(gw);
   });
   const errors: number[] = [];
@@ -47,12 +47,12 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     }
     const numeric = new Float64Array(t.size);
     for (let i = 0; i < t.size; i++) {
-      const old = t.data()[i];
-      t.data()[i] = old + eps;
+      const old = t.rawData()[i];
+      t.rawData()[i] = old + eps;
       const up = noGrad(() => tidy(() => weightedSum(fn(...inputs), w)));
-      t.data()[i] = old - eps;
+      t.rawData()[i] = old - eps;
       const down = noGrad(() => tidy(() => weightedSum(fn(...inputs), w)));
-      t.data()[i] = old;
+      t.rawData()[i] = old;
       numeric[i] = (up - down) / (2 * eps);
     }
     const analytic = t.grad ? t.grad.toFloat32Array() : new Float32Array(t.size);

@@ -1,6 +1,9 @@
 // Reverse-mode autograd. Ops attach a GradNode to their output (record); backward() walks the
 // graph in reverse topological order, accumulates gradients where a tensor feeds several ops,
-// stores leaf gradients in .grad and frees the graph as it goes. It never names an op.
+// stores leaf gradients in .grad and frees the graph as it goes: each node once it has run, and
+// each intermediate made inside a module's forward once nothing in the graph needs it (not
+// what the outermost forward returned, nor tensors made by user code or kept). It never names
+// an op. Tests: test/ops/autograd.test.ts, test/tensor/memory.test.ts.
 
 import { Tensor, fmtShape, installHooks, type GradNode } from '../tensor/tensor.js';
 import { axpy } from '../runtime/kernels/elementwise.js';
@@ -29,9 +32,11 @@ export function isGradEnabled(): boolean {
  */
 export function record(out: Tensor, name: string, inputs: readonly (Tensor | null)[],
   backward: GradNode['backward'], release?: () => void): Tensor {
+  out.opOutput = true;
   if (gradEnabled && inputs.some((t) => t?.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { name, inputs, backward, release };
+    out.setRelease(release ?? null);
   } else {
     release?.();
   }
@@ -68,8 +73,18 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+/** An intermediate backward() may free: made by an op inside a module, not kept. */
+function freeable(t: Tensor, root: Tensor): boolean {
+  return t !== root && t.internal && t.opOutput && !t.retained && !t.disposed;
+}
+
 /** Backpropagates gradient (ones for a scalar root) through the graph that produced root. */
-export function backward(root: Tensor, gradient?: Tensor): void {
+export function backward(root: Tensor, gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+  const retain = opts.retainGraph ?? false;
+  if (root.graphFreed) {
+    throw new Error(`backward: the graph of tensor ${fmtShape(root.shape)} was already freed by an ` +
+      'earlier backward(); pass { retainGraph: true } to the first call to backward twice');
+  }
   if (!root.requiresGrad) {
     throw new Error(`backward: tensor ${fmtShape(root.shape)} does not require grad and has no ` +
       'graph (did an input have requiresGrad set?)');
@@ -81,7 +96,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         'pass y.backward(gradient) with a tensor of the same shape');
     }
     seed = Tensor.empty(root.shape);
-    seed.data()[0] = 1;
+    seed.rawData()[0] = 1;
   } else {
     if (gradient.size !== root.size || gradient.shape.join() !== root.shape.join()) {
       throw new RangeError(`backward: gradient shape ${fmtShape(gradient.shape)} must equal the ` +
@@ -90,24 +105,30 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     seed = gradient.view(root.shape);
   }
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const constants = new Set<Tensor>();
+  const hadGraph = root.node !== null;
   for (const t of topoOrder(root)) {
     const g = grads.get(t);
-    if (!g) continue;
     grads.delete(t);
     const node = t.node;
-    if (!node) {
-      if (t.grad) {
+    if (!node || !g) {
+      if (g && t.grad) {
         accumulate(t.grad, g);
-      } else {
+      } else if (g) {
         t.grad = g.keep();
+      } else if (node && !retain) {
+        freeNode(t, root);
       }
       continue;
     }
+    if (t.retainsGrad) storeGrad(t, g);
     const needs = node.inputs.map((x) => !!x?.requiresGrad);
     const inGrads = node.backward(g, needs);
     g.dispose();
-    node.release?.();
-    t.node = null;
+    if (!retain) {
+      for (const x of node.inputs) if (x && !x.requiresGrad && freeable(x, root)) constants.add(x);
+      freeNode(t, root);
+    }
     node.inputs.forEach((x, i) => {
       const gi = inGrads[i];
       if (!x || !gi) return;
@@ -119,6 +140,33 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       if (prev) accumulate(prev, gi);
       else grads.set(x, gi);
     });
+  }
+  if (retain) return;
+  for (const x of constants) {
+    x.graphFreed = true;
+    x.dispose();
+  }
+  if (hadGraph) root.graphFreed = true;
+}
+
+/** Drops t's node and what it saved; frees t itself when it is a freeable intermediate. */
+function freeNode(t: Tensor, root: Tensor): void {
+  t.releaseSaved();
+  t.node = null;
+  if (freeable(t, root)) {
+    t.graphFreed = true;
+    t.dispose();
+  }
+}
+
+/** t.grad += g for a non-leaf that asked for its gradient (retainGrad). */
+function storeGrad(t: Tensor, g: Tensor): void {
+  if (t.grad) {
+    axpy(getRuntime(), 1, g.buf, t.grad.buf, t.size);
+  } else {
+    const copy = Tensor.empty(t.shape).keep();
+    copy.rawData().set(g.rawData());
+    t.grad = copy;
   }
 }
 

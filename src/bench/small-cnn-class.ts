@@ -15,14 +15,6 @@ export class SmallCnn extends Module {
   readonly fc1 = new Linear(9216, 128);
   readonly fc2 = new Linear(128, 10);
 
-  constructor() {
-    super();
-    this.registerModule('conv1', this.conv1);
-    this.registerModule('conv2', this.conv2);
-    this.registerModule('fc1', this.fc1);
-    this.registerModule('fc2', this.fc2);
-  }
-
   forward(x: Tensor): Tensor {
     let h = F.relu(this.conv2.forward(F.relu(this.conv1.forward(x))));
     h = F.flatten(F.dropout(F.maxPool2d(h, { kernelSize: 2 }), 0.25, this.training));

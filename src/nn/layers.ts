@@ -3,7 +3,7 @@
 // and biases), drawn from the global seeded generator.
 
 import * as F from './functional.js';
-import { Module } from './module.js';
+import { Identity, Module } from './module.js';
 import { recordArgs, registerLayer } from './spec.js';
 import type { Conv2dOptions } from '../ops/conv2d.js';
 import { fillUniform } from '../tensor/random.js';
@@ -13,7 +13,7 @@ type Pair = number | readonly [number, number];
 
 function uniformParam(shape: number[], bound: number): Tensor {
   const t = Tensor.empty(shape);
-  fillUniform(t.data(), -bound, bound);
+  fillUniform(t.rawData(), -bound, bound);
   return t;
 }
 
@@ -163,6 +163,8 @@ export class BatchNorm2d extends Module {
   readonly bias: Tensor | null;
   readonly runningMean: Tensor | null;
   readonly runningVar: Tensor | null;
+  /** Training batches seen (PyTorch's int64 num_batches_tracked, held as f32: exact to 2^24). */
+  readonly numBatchesTracked: Tensor | null;
 
   constructor(readonly numFeatures: number,
     readonly opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
@@ -175,9 +177,11 @@ export class BatchNorm2d extends Module {
     const track = opts.trackRunningStats ?? true;
     this.runningMean = track ? this.registerBuffer('running_mean', full([numFeatures], 0)) : null;
     this.runningVar = track ? this.registerBuffer('running_var', full([numFeatures], 1)) : null;
+    this.numBatchesTracked = track ? this.registerBuffer('num_batches_tracked', full([], 0)) : null;
   }
 
   forward(x: Tensor): Tensor {
+    if (this.training && this.numBatchesTracked) this.numBatchesTracked.rawData()[0] += 1;
     return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
       training: this.training || !this.runningMean, momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
     });
@@ -244,6 +248,6 @@ export class Residual extends Module {
 
 const LAYERS: Record<string, abstract new (...args: never[]) => Module> = {
   Conv2d, Linear, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, Sequential,
-  BatchNorm2d, LayerNorm2d, GELU, SiLU, Dropout2d, Residual,
+  BatchNorm2d, LayerNorm2d, GELU, SiLU, Dropout2d, Residual, Identity,
 };
 for (const [type, cls] of Object.entries(LAYERS)) registerLayer(type, cls);

@@ -61,7 +61,7 @@ export function sum(x: Tensor): Tensor {
   checkTensor('sum', 'input', x);
   const rt = getRuntime();
   const y = Tensor.empty([]);
-  y.data()[0] = sumKernel(rt, x.buf, x.size);
+  y.rawData()[0] = sumKernel(rt, x.buf, x.size);
   return record(y, 'sum', [x], (gy) => {
     const gx = Tensor.empty(x.shape);
     fill(rt, gx.buf, gy.item(), x.size);
@@ -75,7 +75,7 @@ export function mean(x: Tensor): Tensor {
   if (x.size === 0) throw new RangeError(`mean: input ${fmtShape(x.shape)} is empty`);
   const rt = getRuntime();
   const y = Tensor.empty([]);
-  y.data()[0] = sumKernel(rt, x.buf, x.size) / x.size;
+  y.rawData()[0] = sumKernel(rt, x.buf, x.size) / x.size;
   return record(y, 'mean', [x], (gy) => {
     const gx = Tensor.empty(x.shape);
     fill(rt, gx.buf, gy.item() / x.size, x.size);
@@ -138,7 +138,7 @@ export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
   const planes = x.shape[0] * x.shape[1];
   const hw = x.size / planes;
   const mask = Tensor.empty(x.shape);
-  const m = mask.data();
+  const m = mask.rawData();
   const keep = p < 1 ? 1 / (1 - p) : 0;
   for (let i = 0; i < planes; i++) m.fill(nextU32() / 4294967296 >= p ? keep : 0, i * hw, (i + 1) * hw);
   const y = Tensor.empty(x.shape);

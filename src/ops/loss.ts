@@ -50,18 +50,18 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
   if (smoothing > 0) {
     // + s * (mean over classes of -log p - (-log p_label)): -log p_k = lse - l_k, so the
     // smoothed loss adds s * (l_label - mean_k l_k) per row; gradient (probs - target) / B.
-    const l = logits.data();
+    const l = logits.rawData();
     let extra = 0;
     for (let i = 0; i < batch; i++) {
       let m = 0;
       for (let k = 0; k < classes; k++) m += l[i * classes + k];
       extra += l[i * classes + labels[i]] - m / classes;
     }
-    y.data()[0] = value + (smoothing * extra) / batch;
+    y.rawData()[0] = value + (smoothing * extra) / batch;
     return record(y, 'crossEntropy', [logits], (gy) => {
       const gx = Tensor.empty(logits.shape);
       const p = rt.heap.view(probs);
-      const g = gx.data();
+      const g = gx.rawData();
       const sc = gy.item() / batch;
       for (let i = 0; i < batch; i++) {
         for (let k = 0; k < classes; k++) {
@@ -75,7 +75,7 @@ export function crossEntropy(logits: Tensor, labels: Int32Array | readonly numbe
       released = true;
     });
   }
-  y.data()[0] = value;
+  y.rawData()[0] = value;
   return record(y, 'crossEntropy', [logits], (gy) => {
     const gx = Tensor.empty(logits.shape);
     softmaxXentBackward(rt, { batch, classes, labels: lab, probs, gradLogits: gx.buf, scale: gy.item() });

@@ -70,19 +70,19 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     release();
     const eps = opts.eps ?? 1e-5;
     return record(y, 'batchNorm(eval)', [x, weight, bias], (gy, needs) => {
-      const rv = runningVar!.data();
-      const rm = runningMean!.data();
-      const w = weight?.data();
+      const rv = runningVar!.rawData();
+      const rm = runningMean!.rawData();
+      const w = weight?.rawData();
       const [n, ch, hw] = nchwDims(op, x.shape);
-      const g = gy.data();
-      const xs = x.data();
+      const g = gy.rawData();
+      const xs = x.rawData();
       let gx: Tensor | null = null;
       let gw: Tensor | null = null;
       let gb: Tensor | null = null;
       if (needs[0]) gx = Tensor.empty(x.shape);
       if (needs[1]) gw = Tensor.empty([ch]);
       if (needs[2]) gb = Tensor.empty([ch]);
-      const gxd = gx?.data();
+      const gxd = gx?.rawData();
       for (let cc = 0; cc < ch; cc++) {
         const inv = 1 / Math.sqrt(rv[cc] + eps);
         const s = (w ? w[cc] : 1) * inv;
@@ -96,8 +96,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
             if (gxd) gxd[o + i] = g[o + i] * s;
           }
         }
-        if (gw) gw.data()[cc] = sw;
-        if (gb) gb.data()[cc] = sb;
+        if (gw) gw.rawData()[cc] = sw;
+        if (gb) gb.rawData()[cc] = sb;
       }
       return [gx, gw, gb];
     });

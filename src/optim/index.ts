@@ -46,7 +46,7 @@ export abstract class Optimizer {
 
 function stateBuffer(p: Tensor): Tensor {
   const t = Tensor.empty(p.shape).keep();
-  t.data().fill(0);
+  t.rawData().fill(0);
   return t;
 }
 
@@ -101,7 +101,7 @@ export class SGD extends Optimizer {
     this.buffers.forEach((b, i) => {
       const v = sd[`${i}.momentum_buffer`];
       if (b && v instanceof Float32Array) {
-        b.data().set(v);
+        b.rawData().set(v);
         this.started[i] = true;
       }
     });
@@ -164,8 +164,8 @@ export class Adam extends Optimizer {
       const m = sd[`${i}.exp_avg`];
       const v = sd[`${i}.exp_avg_sq`];
       if (typeof s === 'number') this.steps[i] = s;
-      if (m instanceof Float32Array) this.m[i].data().set(m);
-      if (v instanceof Float32Array) this.v[i].data().set(v);
+      if (m instanceof Float32Array) this.m[i].rawData().set(m);
+      if (v instanceof Float32Array) this.v[i].rawData().set(v);
     });
   }
 }
@@ -188,7 +188,7 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   let sq = 0;
   for (const p of params) {
     if (!p.grad) continue;
-    const g = p.grad.data();
+    const g = p.grad.rawData();
     for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
   }
   const norm = Math.sqrt(sq);
@@ -196,7 +196,7 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
   if (k < 1) {
     for (const p of params) {
       if (!p.grad) continue;
-      const g = p.grad.data();
+      const g = p.grad.rawData();
       for (let i = 0; i < g.length; i++) g[i] *= k;
     }
   }

@@ -200,7 +200,7 @@ export class DataParallel {
         `${this.yView.constructor.name} (${this.yView instanceof Int32Array ? 'class labels' : 'float targets'})`);
     }
     const pool = await this.ensurePool();
-    [...this.params, ...this.buffers].forEach((p, i) => this.paramView.set(p.data(), this.layout.offsets[i]));
+    [...this.params, ...this.buffers].forEach((p, i) => this.paramView.set(p.rawData(), this.layout.offsets[i]));
     this.xView.set(x.subarray(0, size * this.sample));
     this.yView.set(y.subarray(0, size * this.targetSize));
     const shards = Math.min(this.workers, size);

@@ -72,7 +72,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   return (task: ShardTask): ShardResult => {
     if (task.mode === 'check') return { loss: 0, metrics: {}, threadId };
     state.forEach((p, i) => {
-      p.data().set(paramView.subarray(layout.offsets[i], layout.offsets[i] + p.size));
+      p.rawData().set(paramView.subarray(layout.offsets[i], layout.offsets[i] + p.size));
     });
     manualSeed(task.stepSeed);
     setBatchRowOffset(task.start);
@@ -95,10 +95,10 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
       const slot = gradView.subarray(task.shard * total, (task.shard + 1) * total);
       params.forEach((p, i) => {
         const o = layout.offsets[i];
-        if (p.grad) slot.set(p.grad.data(), o);
+        if (p.grad) slot.set(p.grad.rawData(), o);
         else slot.fill(0, o, o + p.size);
       });
-      buffers.forEach((b, j) => slot.set(b.data(), layout.offsets[params.length + j]));
+      buffers.forEach((b, j) => slot.set(b.rawData(), layout.offsets[params.length + j]));
       return result;
     });
   };

@@ -6,6 +6,7 @@
 
 import { enableRelaxedSimdFlag, hasRelaxedSimd, hasSimd, isNode } from './features.js';
 import { WasmHeap } from './heap.js';
+import { prepareCollector } from './collector.js';
 
 export type BuildName = 'simd128' | 'relaxed';
 
@@ -109,6 +110,7 @@ async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memor
 
 /** Compiles (or reuses) the chosen build and instantiates it over a fresh or given memory. */
 export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
+  await prepareCollector();
   const build = await chooseBuild(opts.build);
   const module = opts.module ?? await WebAssembly.compile(await readWasm(build, opts.wasmBaseUrl));
   const memory = opts.memory ?? new WebAssembly.Memory({ initial: 256, maximum: 65536 });

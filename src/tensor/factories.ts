@@ -6,13 +6,13 @@ import { Tensor } from './tensor.js';
 /** Standard normal values. */
 export function randn(shape: readonly number[], opts: { requiresGrad?: boolean } = {}): Tensor {
   const t = Tensor.empty(shape, opts.requiresGrad ?? false);
-  fillNormal(t.data());
+  fillNormal(t.rawData());
   return t;
 }
 
 /** Uniform values in [0, 1). */
 export function rand(shape: readonly number[], opts: { requiresGrad?: boolean } = {}): Tensor {
   const t = Tensor.empty(shape, opts.requiresGrad ?? false);
-  fillUniform(t.data(), 0, 1);
+  fillUniform(t.rawData(), 0, 1);
   return t;
 }

@@ -1,8 +1,12 @@
 // Tensor: an f32 array in the Wasm heap with a shape (row-major, NCHW for images), an optional
 // gradient and, when an op made it, the autograd node that can push gradients to its inputs.
-// Memory is explicit: dispose() or a scope (tidy) frees it; reshape views share storage.
+// Memory manages itself: backward() frees the intermediates of the graph it walked (tape.ts), a
+// tensor nobody references is freed after the garbage collector finds it (runtime/collector.ts,
+// synchronously in Node when memory grows), and dispose(), tidy() and keep() give exact control.
+// reshape views share storage. Tests: test/tensor/memory.test.ts.
 
-import type { F32Buf } from '../runtime/heap.js';
+import { Collector, collectNow, collectsSynchronously } from '../runtime/collector.js';
+import type { F32Buf, WasmHeap } from '../runtime/heap.js';
 import type { Runtime } from '../runtime/load.js';
 
 let runtime: Runtime | null = null;
@@ -17,10 +21,136 @@ export function setRuntime(rt: Runtime): void {
   runtime = rt;
 }
 
-/** Shared storage of a tensor and its reshaped views; freed when the last user disposes. */
+/** Shared storage of a tensor and its reshaped views; freed when the last one lets go of it,
+ * or later if a data() view of it may still be in use (so a view never aliases another tensor). */
 class Storage {
   refs = 1;
-  constructor(readonly buf: F32Buf) {}
+  views = 0;
+  pendingFree = false;
+  freed = false;
+  constructor(readonly buf: F32Buf, readonly heap: WasmHeap) {
+    stats.numDataBuffers++;
+    stats.numBytes += buf.length * 4;
+  }
+
+  unref(): void {
+    if (--this.refs > 0) return;
+    if (this.views > 0) this.pendingFree = true;
+    else this.free();
+  }
+
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.heap.free(this.buf);
+    stats.numDataBuffers--;
+    stats.numBytes -= this.buf.length * 4;
+  }
+}
+
+/** What the collector keeps for a tensor: never the tensor itself, or it could not die. */
+interface Holder {
+  storage: Storage;
+  /** Frees what the tensor's autograd node saved outside tensors (raw heap buffers). */
+  release: (() => void) | null;
+}
+
+const stats = { numTensors: 0, numDataBuffers: 0, numBytes: 0 };
+/** Live bytes after the last collection: growth past it by COLLECT_SLACK triggers the next. */
+let bytesAfterCollect = 0;
+let collectMinSlack = 64 * 1024 * 1024;
+
+let tensorCollector: Collector<Holder> | null = null;
+let viewCollector: Collector<Storage> | null = null;
+
+function collectors(): [Collector<Holder>, Collector<Storage>] {
+  if (!tensorCollector || !viewCollector) {
+    tensorCollector = new Collector<Holder>((h) => {
+      stats.numTensors--;
+      const release = h.release;
+      h.release = null;
+      release?.();
+      h.storage.unref();
+    });
+    viewCollector = new Collector<Storage>((st) => {
+      if (--st.views === 0 && st.pendingFree) st.free();
+    });
+  }
+  return [tensorCollector, viewCollector];
+}
+
+/** @internal How far live memory may grow past the last collection before the next (tests). */
+export function setCollectSlack(bytes: number): void {
+  collectMinSlack = bytes;
+}
+
+/** Frees what unreachable tensors held, now where the engine allows it (see collector.ts). */
+export function collectGarbage(): void {
+  collectNow();
+  bytesAfterCollect = stats.numBytes;
+}
+
+/** Before allocating bytes: collect when live memory grew well past the last collection's. */
+function maybeCollect(bytes: number): void {
+  const slack = Math.max(collectMinSlack, bytesAfterCollect / 2);
+  if (stats.numBytes + bytes > bytesAfterCollect + slack && collectsSynchronously()) collectGarbage();
+}
+
+/** Allocates storage, collecting garbage first when memory grew, and once more before giving up. */
+function allocStorage(rt: Runtime, length: number): Storage {
+  maybeCollect(length * 4);
+  let buf: F32Buf;
+  try {
+    buf = rt.heap.allocF32(length);
+  } catch (e) {
+    if (!collectsSynchronously()) throw e;
+    collectGarbage();
+    buf = rt.heap.allocF32(length);
+  }
+  return new Storage(buf, rt.heap);
+}
+
+/**
+ * Live tensors and their memory (as tf.memory()): numTensors (Tensor objects not yet disposed
+ * or collected), numDataBuffers and numBytes (their distinct storages), wasmBytes (the Wasm
+ * memory's size, which never shrinks: its high-water mark) and heapReservedBytes (what the heap
+ * has handed out or holds for reuse).
+ */
+export function memory(): { numTensors: number; numDataBuffers: number; numBytes: number;
+  wasmBytes: number; heapReservedBytes: number } {
+  const rt = runtime;
+  return {
+    ...stats,
+    wasmBytes: rt ? rt.heap.memory.buffer.byteLength : 0,
+    heapReservedBytes: rt ? rt.heap.reservedBytes : 0,
+  };
+}
+
+// Tensors created while a module's forward runs are its intermediates (backward frees them);
+// what the outermost forward returns, and whatever user code makes, belongs to the user.
+let moduleDepth = 0;
+
+/** Runs a module's forward: its intermediates are marked as such, its results as the user's. */
+export function inModule<T>(fn: () => T): T {
+  moduleDepth++;
+  let out: T;
+  try {
+    out = fn();
+  } finally {
+    moduleDepth--;
+  }
+  if (moduleDepth === 0) forEachTensor(out, (t) => {
+    t.internal = false;
+  });
+  return out;
+}
+
+function forEachTensor(v: unknown, fn: (t: Tensor) => void): void {
+  if (v instanceof Tensor) fn(v);
+  else if (Array.isArray(v)) v.forEach((x) => forEachTensor(x, fn));
+  else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    Object.values(v).forEach((x) => forEachTensor(x, fn));
+  }
 }
 
 /** What an op leaves on its output so backward can reach the inputs (see autograd/tape.ts). */
@@ -64,7 +194,18 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The op that produced this tensor, while the graph is alive. */
   node: GradNode | null = null;
+  /** @internal Made inside a module's forward and not returned by the outermost one. */
+  internal: boolean;
+  /** @internal Made by an op (autograd's record), not by a factory such as tensor(). */
+  opOutput = false;
+  /** @internal keep() or retainGrad() was called: backward() leaves it alone. */
+  retained = false;
+  /** @internal backward() ran through this tensor's graph and freed it. */
+  graphFreed = false;
+  /** @internal retainGrad() was called: backward stores this non-leaf's gradient in .grad. */
+  retainsGrad = false;
   private storage: Storage | null;
+  private readonly holder: Holder;
 
   /** Low level: wraps storage; use tensor(), zeros(), randn() instead. */
   constructor(shape: readonly number[], storage: Storage, requiresGrad = false) {
@@ -72,6 +213,10 @@ export class Tensor {
     this.size = shapeSize(shape);
     this.storage = storage;
     this.requiresGrad = requiresGrad;
+    this.internal = moduleDepth > 0;
+    this.holder = { storage, release: null };
+    stats.numTensors++;
+    collectors()[0].register(this, this.holder);
     scopes[scopes.length - 1]?.add(this);
   }
 
@@ -79,7 +224,19 @@ export class Tensor {
   static empty(shape: readonly number[], requiresGrad = false): Tensor {
     checkShape('empty', shape);
     const rt = getRuntime();
-    return new Tensor(shape, new Storage(rt.heap.allocF32(shapeSize(shape))), requiresGrad);
+    return new Tensor(shape, allocStorage(rt, shapeSize(shape)), requiresGrad);
+  }
+
+  /** @internal Sets what frees this tensor's autograd node's saved buffers (see releaseSaved). */
+  setRelease(release: (() => void) | null): void {
+    this.holder.release = release;
+  }
+
+  /** @internal Frees what this tensor's autograd node saved outside tensors, once. */
+  releaseSaved(): void {
+    const release = this.holder.release;
+    this.holder.release = null;
+    release?.();
   }
 
   get disposed(): boolean {
@@ -88,24 +245,62 @@ export class Tensor {
 
   /** The heap buffer (for kernels); throws if disposed. */
   get buf(): F32Buf {
-    if (!this.storage) throw new Error(`tensor ${fmtShape(this.shape)} was disposed`);
-    return this.storage.buf;
+    return this.storageOf().buf;
   }
 
-  /** A live view of the data; valid until the next allocation that grows the memory. */
+  /**
+   * A live view of the data (writes change the tensor); valid until the next allocation that
+   * grows the memory. The view keeps the tensor alive, and after dispose() its memory is not
+   * reused while the view may still be in use; toFloat32Array() gives a copy.
+   */
   data(): Float32Array {
-    return getRuntime().heap.view(this.buf).subarray(0, this.size);
+    const st = this.storageOf();
+    const view = this.rawData();
+    Object.defineProperty(view, 'tensor', { value: this });
+    st.views++;
+    collectors()[1].register(view, st);
+    return view;
+  }
+
+  /** @internal A view for the library's own short-lived use (not tracked; see data()). */
+  rawData(): Float32Array {
+    return this.storageOf().heap.view(this.buf).subarray(0, this.size);
+  }
+
+  private storageOf(): Storage {
+    if (!this.storage) throw this.disposedError();
+    return this.storage;
+  }
+
+  private disposedError(): Error {
+    if (this.graphFreed && this.internal) {
+      return new Error(`tensor ${fmtShape(this.shape)} is an intermediate of a module's forward that ` +
+        'backward() freed; call .keep() (or .retainGrad()) on it before backward(), or pass ' +
+        '{ retainGraph: true } to backward()');
+    }
+    return new Error(`tensor ${fmtShape(this.shape)} was disposed`);
   }
 
   /** A copy of the data. */
   toFloat32Array(): Float32Array {
-    return Float32Array.from(this.data());
+    return Float32Array.from(this.rawData());
+  }
+
+  /** The values as nested arrays of numbers (a number for a 0-d tensor), as torch's tolist(). */
+  tolist(): number | unknown[] {
+    const d = this.rawData();
+    const build = (dim: number, offset: number): number | unknown[] => {
+      if (dim === this.shape.length) return d[offset];
+      const stride = shapeSize(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
   }
 
   /** The value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new RangeError(`item: tensor ${fmtShape(this.shape)} has ${this.size} elements, not 1`);
-    return this.data()[0];
+    return this.rawData()[0];
   }
 
   get ndim(): number {
@@ -117,9 +312,22 @@ export class Tensor {
     return reshapeHook(this, shape);
   }
 
-  /** Backpropagates from this tensor (a scalar, or any shape with gradient given). */
-  backward(gradient?: Tensor): void {
-    backwardHook(this, gradient);
+  /**
+   * Backpropagates from this tensor (a scalar, or any shape with gradient given), then frees
+   * the graph: its nodes and the intermediates made inside modules' forward (what a model's
+   * outermost forward returns and what your own code made stay usable). retainGraph keeps it all
+   * for another backward.
+   */
+  backward(gradient?: Tensor | { retainGraph?: boolean }, opts: { retainGraph?: boolean } = {}): void {
+    if (gradient !== undefined && !(gradient instanceof Tensor)) backwardHook(this, undefined, gradient);
+    else backwardHook(this, gradient, opts);
+  }
+
+  /** Makes backward() store this non-leaf tensor's gradient in .grad (as PyTorch's retain_grad). */
+  retainGrad(): this {
+    this.retainsGrad = true;
+    this.retained = true;
+    return this;
   }
 
   /** A tensor sharing this one's storage with another shape (no autograd link). */
@@ -127,8 +335,7 @@ export class Tensor {
     if (shapeSize(shape) !== this.size) {
       throw new RangeError(`view: cannot view ${fmtShape(this.shape)} (${this.size} values) as ${fmtShape(shape)}`);
     }
-    const s = this.storage;
-    if (!s) throw new Error(`tensor ${fmtShape(this.shape)} was disposed`);
+    const s = this.storageOf();
     s.refs++;
     return new Tensor(shape, s);
   }
@@ -138,19 +345,23 @@ export class Tensor {
     return this.view(this.shape);
   }
 
-  /** Frees the data (and the gradient's); further use throws. Safe to call twice. */
+  /** Frees the data; further use throws. Safe to call twice. */
   dispose(): void {
     const s = this.storage;
     if (!s) return;
     this.storage = null;
-    this.node?.release?.();
+    collectors()[0].unregister(this);
+    stats.numTensors--;
+    this.releaseSaved();
     this.node = null;
-    if (--s.refs === 0) getRuntime().heap.free(s.buf);
+    s.unref();
     for (const scope of scopes) scope.delete(this);
   }
 
-  /** Takes this tensor out of the enclosing scopes so tidy() does not free it. */
+  /** Takes this tensor out of the enclosing scopes so tidy() does not free it, and out of the
+   * intermediates backward() frees. */
   keep(): this {
+    this.retained = true;
     for (const scope of scopes) scope.delete(this);
     return this;
   }
@@ -164,7 +375,7 @@ export class Tensor {
 let reshapeHook: (t: Tensor, shape: readonly number[]) => Tensor = () => {
   throw new Error('autograd not loaded');
 };
-let backwardHook: (t: Tensor, gradient?: Tensor) => void = () => {
+let backwardHook: (t: Tensor, gradient?: Tensor, opts?: { retainGraph?: boolean }) => void = () => {
   throw new Error('autograd not loaded');
 };
 
@@ -175,7 +386,8 @@ export function installHooks(reshape: typeof reshapeHook, backward: typeof backw
 
 /**
  * Runs fn, then frees every tensor created inside it except the result (a tensor, or the
- * tensors in a returned array or object) and tensors that were kept.
+ * tensors in a returned array or object) and tensors that were kept. If fn throws, everything
+ * it created is freed and the error goes on.
  */
 export function tidy<T>(fn: () => T): T {
   const scope = new Set<Tensor>();
@@ -183,18 +395,14 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
     scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
   }
+  scopes.pop();
   const keep = new Set<Tensor>();
-  const collect = (v: unknown): void => {
-    if (v instanceof Tensor) keep.add(v);
-    else if (Array.isArray(v)) v.forEach(collect);
-    else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-      Object.values(v).forEach(collect);
-    }
-  };
-  collect(result);
+  forEachTensor(result, (t) => keep.add(t));
   for (const t of scope) {
     if (keep.has(t)) {
       scopes[scopes.length - 1]?.add(t);
@@ -205,22 +413,70 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** A tensor with a copy of data; shape defaults to [data.length]. */
-export function tensor(data: ArrayLike<number>, shape?: readonly number[],
+/** Nested arrays of numbers (as torch.tensor takes them), flattened, with their shape. */
+export type NestedArray = number | readonly NestedArray[];
+
+function flattenNested(data: NestedArray): { values: number[]; shape: number[] } {
+  const shape: number[] = [];
+  for (let v: NestedArray = data; Array.isArray(v); v = (v as readonly NestedArray[])[0]) {
+    shape.push((v as readonly NestedArray[]).length);
+    if ((v as readonly NestedArray[]).length === 0) break;
+  }
+  const values: number[] = [];
+  const walk = (v: NestedArray, dim: number, path: string): void => {
+    if (dim === shape.length) {
+      if (typeof v !== 'number') {
+        throw new TypeError(`tensor: data${path} must be a number, got ${Array.isArray(v) ? 'an array (ragged nesting)' : typeof v === 'string' ? `'${v}'` : String(v)}`);
+      }
+      values.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new RangeError(`tensor: ragged nested array: data${path} has ${Array.isArray(v) ? `${v.length} entries` : 'a number'} where ${shape[dim]} were expected (shape ${fmtShape(shape)})`);
+    }
+    v.forEach((x: NestedArray, i: number) => walk(x, dim + 1, `${path}[${i}]`));
+  };
+  walk(data, 0, '');
+  return { values, shape };
+}
+
+/**
+ * A tensor with a copy of data: a typed array or array of numbers (shape defaults to its
+ * length), nested arrays (shape inferred, as torch.tensor), or a number (a 0-d tensor).
+ */
+export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly number[],
   opts: { requiresGrad?: boolean } = {}): Tensor {
-  const sh = shape ?? [data.length];
+  let values: ArrayLike<number>;
+  let inferred: number[];
+  if (typeof data === 'number') {
+    values = [data];
+    inferred = [];
+  } else if (Array.isArray(data)) {
+    ({ values, shape: inferred } = flattenNested(data as NestedArray));
+  } else if (ArrayBuffer.isView(data) || (data && typeof (data as ArrayLike<number>).length === 'number')) {
+    values = data as ArrayLike<number>;
+    inferred = [values.length];
+    if (!ArrayBuffer.isView(data)) {
+      for (let i = 0; i < values.length; i++) {
+        if (typeof values[i] !== 'number') throw new TypeError(`tensor: data[${i}] must be a number, got ${String(values[i])}`);
+      }
+    }
+  } else {
+    throw new TypeError(`tensor: data must be numbers, nested arrays of numbers or a typed array, got ${String(data)}`);
+  }
+  const sh = shape ?? inferred;
   checkShape('tensor', sh);
-  if (shapeSize(sh) !== data.length) {
-    throw new RangeError(`tensor: data has ${data.length} values but shape ${fmtShape(sh)} needs ${shapeSize(sh)}`);
+  if (shapeSize(sh) !== values.length) {
+    throw new RangeError(`tensor: data has ${values.length} values but shape ${fmtShape(sh)} needs ${shapeSize(sh)}`);
   }
   const t = Tensor.empty(sh, opts.requiresGrad ?? false);
-  t.data().set(data);
+  t.rawData().set(values);
   return t;
 }
 
 export function full(shape: readonly number[], value: number, opts: { requiresGrad?: boolean } = {}): Tensor {
   const t = Tensor.empty(shape, opts.requiresGrad ?? false);
-  t.data().fill(value);
+  t.rawData().fill(value);
   return t;
 }
 

@@ -21,7 +21,7 @@ export type MetricFunction = (output: Tensor, target: any) => number;
 
 /** How many rows of logits [n, classes] have their largest value at the label. */
 export function countCorrect(logits: Tensor, labels: ArrayLike<number>, n: number): number {
-  const v = logits.data();
+  const v = logits.rawData();
   const k = logits.shape[1];
   let correct = 0;
   for (let i = 0; i < n; i++) {
@@ -40,7 +40,7 @@ export function countCorrect(logits: Tensor, labels: ArrayLike<number>, n: numbe
  * new Trainer({ ..., metrics: { accuracy: metrics.accuracy } });
  */
 export function accuracy(output: Tensor, target: Int32Array | Tensor): number {
-  const labels = target instanceof Tensor ? target.data() : target;
+  const labels = target instanceof Tensor ? target.rawData() : target;
   if (output.ndim !== 2 || output.shape[0] !== labels.length) {
     throw new RangeError(`accuracy: output must be [batch, classes] with one class label per row; ` +
       `output ${fmtShape(output.shape)}, ${labels.length} labels`);

@@ -22,6 +22,7 @@ import { tensor, tidy } from '../tensor/tensor.js';
 import {
   batchTarget, computeLoss, computeMetrics, resolveLoss, resolveMetrics,
 } from './objective.js';
+import type { CheckpointRun, EpochSums } from './checkpoint.js';
 import type { LossFunction, MetricFunction } from './metrics.js';
 
 export type { LossFunction, MetricFunction, ReplicaOptions };
@@ -175,6 +176,7 @@ function addInto(sums: Record<string, number>, m: Record<string, number>): void 
  */
 export function evaluate(model: Module, data: LoaderDataset, batchSize = 500,
   opts: EvaluateOptions = {}): EvalResult {
+  if (data.n === 0) throw new RangeError('evaluate: the data set is empty (0 samples)');
   const labels = isLabels(data);
   const loss = resolveLoss(opts.loss, labels, 0, 'evaluate');
   const metrics = resolveMetrics(opts.metrics, labels, 'evaluate');
@@ -204,6 +206,7 @@ export function evaluate(model: Module, data: LoaderDataset, batchSize = 500,
 /** evaluate() with every batch shared by the data-parallel workers. */
 export async function evaluateParallel(dp: DataParallel, data: LoaderDataset, batchSize: number):
   Promise<EvalResult> {
+  if (data.n === 0) throw new RangeError('evaluate: the data set is empty (0 samples)');
   const loader = new DataLoader(data, { batchSize, shuffle: false });
   const sums: Record<string, number> = {};
   let lossSum = 0;
@@ -221,6 +224,17 @@ function fmtMetrics(m: Record<string, number>): string {
     : ` ${k} ${Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4)}`)).join('');
 }
 
+let lastYield = 0;
+
+/** Steps on this thread never wait on anything, so without this a Ctrl-C (or a page's input)
+ * would wait for the end of the epoch: let the event loop run every 20 ms or so. */
+async function letEventsIn(): Promise<void> {
+  const now = performance.now();
+  if (now - lastYield < 20) return;
+  lastYield = now;
+  await new Promise<void>((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+}
+
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '?';
   const m = Math.floor(s / 60);
@@ -234,6 +248,8 @@ export class Trainer {
   startEpoch = 0;
   /** Steps already done in startEpoch (a run stopped mid-epoch resumes after them). */
   startStep = 0;
+  /** Running sums of the steps before startStep, so a resumed epoch's record covers them all. */
+  private startSums: EpochSums | undefined;
   /** True once fit() returned because stop() was called. */
   stopped = false;
   private stopRequested = false;
@@ -246,6 +262,11 @@ export class Trainer {
   constructor(opts: TrainerOptions) {
     if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new RangeError(`Trainer: epochs must be a positive integer, got ${opts.epochs}`);
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`Trainer: batchSize must be a positive integer, got ${opts.batchSize}`);
+    if (opts.train.n === 0) throw new RangeError('Trainer: the training set is empty (0 samples)');
+    if (opts.test && opts.test.n === 0) throw new RangeError('Trainer: the test set is empty (0 samples)');
+    if (opts.clipGradNorm !== undefined && !(opts.clipGradNorm > 0)) {
+      throw new RangeError(`Trainer: clipGradNorm must be > 0 (leave it out for no clipping), got ${opts.clipGradNorm}`);
+    }
     const { y, targetShape } = datasetArrays(opts.train);
     this.labels = y instanceof Int32Array;
     this.targetShape = targetShape;
@@ -333,11 +354,17 @@ export class Trainer {
     return r;
   }
 
-  private async save(epoch: number, step: number): Promise<void> {
+  private get run(): CheckpointRun {
+    return { batchSize: this.opts.batchSize, seed: this.opts.seed ?? 0, trainSize: this.opts.train.n };
+  }
+
+  private async save(epoch: number, step: number, partial?: EpochSums): Promise<void> {
     const o = this.opts;
     if (!o.checkpoint) return;
     const { saveCheckpoint } = await import('./checkpoint.js');
-    await saveCheckpoint(o.checkpoint, { model: o.model, optimizer: o.optimizer, epoch, step, history: this.history });
+    await saveCheckpoint(o.checkpoint, {
+      model: o.model, optimizer: o.optimizer, epoch, step, history: this.history, run: this.run, partial,
+    });
   }
 
   /** Runs the remaining epochs; returns the history. */
@@ -345,11 +372,16 @@ export class Trainer {
     const o = this.opts;
     if (o.resume && o.checkpoint) {
       const { loadCheckpoint } = await import('./checkpoint.js');
-      const c = await loadCheckpoint(o.checkpoint, o.model, o.optimizer);
+      const c = await loadCheckpoint(o.checkpoint, o.model, o.optimizer, this.run);
       if (c) {
         this.startEpoch = c.epoch;
         this.startStep = c.step;
+        this.startSums = c.step > 0 ? c.partial : undefined;
         this.history.splice(0, this.history.length, ...c.history);
+        this.out.write(`resuming from ${o.checkpoint}: ${c.epoch} of ${o.epochs} epochs done` +
+          (c.step > 0 ? `, ${c.step} steps into epoch ${c.epoch + 1}` : '') + '\n');
+      } else {
+        this.out.write(`no checkpoint at ${o.checkpoint} to resume from; starting from scratch\n`);
       }
     }
     let workers = this.workers;
@@ -379,13 +411,15 @@ export class Trainer {
     const loader = new DataLoader(o.train, { batchSize: o.batchSize, shuffle: true, seed });
     for (let epoch = this.startEpoch; epoch < o.epochs; epoch++) {
       o.model.train();
-      const t0 = performance.now();
-      let seen = 0;
-      let lossSum = 0;
-      const sums: Record<string, number> = {};
+      const skip = epoch === this.startEpoch ? this.startStep : 0;
+      const resumed = skip > 0 ? this.startSums : undefined;
+      const t0 = performance.now() - 1000 * (resumed?.seconds ?? 0);
+      let seen = resumed?.seen ?? 0;
+      let lossSum = resumed?.lossSum ?? 0;
+      const sums: Record<string, number> = { ...(resumed?.metrics ??
+        (resumed?.correct !== undefined ? { accuracy: resumed.correct } : {})) };
       let lastPrint = 0;
       let step = 0;
-      const skip = epoch === this.startEpoch ? this.startStep : 0;
       for (const batch of loader.epoch(epoch)) {
         if (step < skip) {
           step++;
@@ -398,8 +432,14 @@ export class Trainer {
         const r = dp ? await this.parallelStep(dp, batch.x, batch.y, batch.size, where, sd)
           : this.step(batch.x, batch.y, batch.size, where, sd);
         step++;
+        if (!dp) await letEventsIn();
+        seen += batch.size;
+        lossSum += r.loss * batch.size;
+        addInto(sums, r.metrics);
         if (this.stopRequested) {
-          await this.save(epoch, step);
+          const partial = { seen, lossSum, metrics: { ...sums }, seconds: (performance.now() - t0) / 1000 };
+          this.startSums = partial;
+          await this.save(epoch, step, partial);
           this.startEpoch = epoch;
           this.startStep = step;
           this.stopped = true;
@@ -407,9 +447,6 @@ export class Trainer {
             (o.checkpoint ? `; checkpoint ${o.checkpoint} (resume with --resume)` : '') + '\n');
           return this.history;
         }
-        seen += batch.size;
-        lossSum += r.loss * batch.size;
-        addInto(sums, r.metrics);
         const now = performance.now();
         await o.onStep?.({
           epoch, step: step - 1, steps: loader.length, loss: r.loss, metrics: r.metrics,
