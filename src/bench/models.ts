@@ -1,7 +1,7 @@
 // Model throughput: images/s of a zoo model's (or the small CNN written as a custom class's)
 // training step (forward + backward + Adam) or inference pass (eval mode, no graph) on ours, one
-// thread or DataParallel workers, and of a peer's Stepper (src/bench/peers/tfjs-models.ts), whose slow steps are timed at a smaller batch
-// within a time cap. Used by `simdgrad bench` and bench/train.ts.
+// thread or DataParallel workers, and of a peer's Stepper (src/bench/peers/tfjs-models.ts),
+// whose slow steps are timed at a smaller batch within a time cap. Used by `simdgrad bench` and bench/train.ts.
 
 import { noGrad } from '../autograd/tape.js';
 import type { ImageDataset } from '../data/dataset.js';
@@ -36,8 +36,8 @@ const SAMPLE: [number, number, number] = [1, 28, 28];
 /** The zoo's small CNN written as a custom nn.Module class (src/bench/small-cnn-class.ts). */
 export const CUSTOM_SMALL_CNN = 'small-cnn-class';
 
-/** Our step for `model` (a zoo name, or CUSTOM_SMALL_CNN) on the current runtime: train = forward + backward + Adam(lr 1e-3),
- * infer = eval-mode forward under noGrad plus the argmax. workers > 1 shares each batch over
+/** Our step for `model` (a zoo name, or CUSTOM_SMALL_CNN) on the current runtime: train =
+ * forward + backward + Adam(lr 1e-3), infer = eval-mode forward under noGrad plus the argmax. workers > 1 shares each batch over
  * DataParallel threads (the reduction and Adam on this thread; close() ends them). */
 export function oursStepper(model: string, mode: ModelMode, batch: number, workers: number,
   data: Batch[]): Stepper {

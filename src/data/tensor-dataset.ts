@@ -47,7 +47,9 @@ export function tensorDataset<Y extends Targets>(x: Float32Array | Tensor, y: Y 
   opts: TensorDatasetOptions = {}): TensorDataset<Y extends Int32Array ? Int32Array : Float32Array> {
   const xs = x instanceof Tensor ? x.toFloat32Array() : x;
   const ys = y instanceof Tensor ? y.toFloat32Array() : y;
-  if (!(xs instanceof Float32Array)) throw new TypeError('tensorDataset: x must be a Float32Array or a Tensor');
+  if (!(xs instanceof Float32Array)) {
+    throw new TypeError('tensorDataset: x must be a Float32Array or a Tensor');
+  }
   if (!(ys instanceof Int32Array) && !(ys instanceof Float32Array)) {
     throw new TypeError('tensorDataset: y must be an Int32Array (class labels), a Float32Array or a ' +
       'Tensor (float targets)');

@@ -196,8 +196,9 @@ export class DataParallel {
     Promise<ParallelResult> {
     if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
     if ((y instanceof Int32Array) !== (this.yView instanceof Int32Array)) {
+      const kind = this.yView instanceof Int32Array ? 'class labels' : 'float targets';
       throw new TypeError(`DataParallel: y is ${y.constructor.name}, expected ` +
-        `${this.yView.constructor.name} (${this.yView instanceof Int32Array ? 'class labels' : 'float targets'})`);
+        `${this.yView.constructor.name} (${kind})`);
     }
     const pool = await this.ensurePool();
     [...this.params, ...this.buffers].forEach((p, i) => this.paramView.set(p.rawData(), this.layout.offsets[i]));
@@ -213,10 +214,11 @@ export class DataParallel {
     }
     let results: ShardResult[];
     try {
-      results = await this.withTimeout(Promise.all(tasks.map((t) => pool.run<ShardResult>(t).catch((e: Error) => {
-        throw new Error(`worker for shard ${t.shard + 1}/${shards} (rows ${t.start}..${t.start + t.count - 1}) ` +
-          `failed at ${where}: ${e.message}`);
-      }))), `at ${where}`);
+      const all = Promise.all(tasks.map((t) => pool.run<ShardResult>(t).catch((e: Error) => {
+        throw new Error(`worker for shard ${t.shard + 1}/${shards} (rows ${t.start}..` +
+          `${t.start + t.count - 1}) failed at ${where}: ${e.message}`);
+      })));
+      results = await this.withTimeout(all, `at ${where}`);
     } catch (e) {
       // The pool may hold a dead or stuck worker: replace it, so training can go on (or resume).
       await this.restart();
@@ -227,7 +229,9 @@ export class DataParallel {
     const metrics: Record<string, number> = {};
     tasks.forEach((t, k) => {
       loss += (t.count / size) * results[k].loss;
-      for (const [name, v] of Object.entries(results[k].metrics)) metrics[name] = (metrics[name] ?? 0) + v;
+      for (const [name, v] of Object.entries(results[k].metrics)) {
+        metrics[name] = (metrics[name] ?? 0) + v;
+      }
     });
     return { loss, metrics, correct: metrics.accuracy ?? null };
   }

@@ -25,8 +25,12 @@ export function resolveModuleUrl(ref: ExportRef, option: string): string {
   }
   const g = globalThis as { location?: { href: string }; process?: { cwd?: () => string } };
   const cwd = g.process?.cwd?.();
-  const base = g.location?.href ?? (cwd ? `file://${encodeURI(cwd.replace(/\/?$/, '/'))}` : undefined);
-  if (!base) throw new TypeError(`${option}.module '${m}' is relative and there is no base to resolve it against`);
+  const base = g.location?.href ??
+    (cwd ? `file://${encodeURI(cwd.replace(/\/?$/, '/'))}` : undefined);
+  if (!base) {
+    throw new TypeError(`${option}.module '${m}' is relative and there is no base to resolve ` +
+      'it against');
+  }
   return new URL(m, base).href;
 }
 
@@ -127,8 +131,10 @@ export async function buildReplicaModel(src: ModelSource): Promise<Module> {
       'class or a function');
   }
   const ctor = made as new (...a: unknown[]) => unknown;
-  const isClass = ctor.prototype instanceof Module || /^class\b/.test(Function.prototype.toString.call(made));
-  const model = isClass ? new ctor(...src.args) : await (made as (...a: unknown[]) => unknown)(...src.args);
+  const isClass = ctor.prototype instanceof Module ||
+    /^class\b/.test(Function.prototype.toString.call(made));
+  const model = isClass ? new ctor(...src.args)
+    : await (made as (...a: unknown[]) => unknown)(...src.args);
   if (!(model instanceof Module)) {
     const hint = model && typeof model === 'object' && 'namedParameters' in model
       ? ': it is a Module of another copy of simdgrad; import simdgrad in that file from where ' +
@@ -165,12 +171,15 @@ export async function loadLoss(src: FunctionSource): Promise<{ fn: LossFunction;
   labelSmoothing?: number }> {
   if (src.kind === 'builtin') {
     const fn = (F as Record<string, unknown>)[src.name];
-    if (typeof fn !== 'function') throw new Error(`the loss F.${src.name} does not exist in the worker`);
+    if (typeof fn !== 'function') {
+      throw new Error(`the loss F.${src.name} does not exist in the worker`);
+    }
     return { fn: fn as LossFunction, labelSmoothing: src.labelSmoothing };
   }
   const fn = await importExport(src.url, src.export, 'the loss (replica.loss)');
   if (typeof fn !== 'function') {
-    throw new TypeError(`${src.url} export '${src.export}' (the loss) is a ${typeof fn}, not a function`);
+    throw new TypeError(`${src.url} export '${src.export}' (the loss) is a ${typeof fn}, ` +
+      'not a function');
   }
   return { fn: fn as LossFunction };
 }
@@ -185,7 +194,8 @@ export async function loadMetrics(srcs: [string, FunctionSource][]):
       fn = (builtinMetrics as Record<string, unknown>)[src.name];
     } else {
       const obj = await importExport(src.url, src.export, 'the metrics (replica.metrics)');
-      fn = obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[src.key ?? key] : undefined;
+      fn = obj && typeof obj === 'object'
+        ? (obj as Record<string, unknown>)[src.key ?? key] : undefined;
       if (typeof fn !== 'function') {
         throw new TypeError(`${src.url} export '${src.export}' (replica.metrics) holds no metric ` +
           `function '${src.key ?? key}'`);
