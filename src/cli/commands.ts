@@ -238,6 +238,6 @@ export async function evalCommand(o: Record<string, unknown>): Promise<void> {
   model.loadStateDict(weights);
   const test = await loadData(o.dataset as string, 'test', o['test-limit'] as number | undefined);
   const r = evaluate(model, test);
-  process.stdout.write(`${modelName} ${o.dataset as string}: test accuracy ${(100 * r.accuracy).toFixed(2)}% ` +
+  process.stdout.write(`${modelName} ${o.dataset as string}: test accuracy ${(100 * (r.accuracy ?? 0)).toFixed(2)}% ` +
     `(loss ${r.loss.toFixed(4)}) on ${test.n} images\n`);
 }

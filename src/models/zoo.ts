@@ -4,6 +4,7 @@
 import {
   Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential,
 } from '../nn/layers.js';
+import type { Module } from '../nn/module.js';
 import { alexnet, convnextMini, resnet18, resnetMini, vgg } from './classic.js';
 
 /** Multinomial logistic regression: one linear layer over the 784 pixels (7,850 parameters). */
@@ -60,11 +61,18 @@ export function inputShape(name: string): [number, number, number] {
   return ['alexnet', 'vgg11', 'vgg16', 'resnet18'].includes(name) ? [3, 224, 224] : [1, 28, 28];
 }
 
+const built = new WeakMap<Module, string>();
+
 /** Builds a zoo model by name; an unknown name lists the known ones. */
 export function createModel(name: string): Sequential {
   const make = models[name];
   if (!make) throw new Error(`unknown model '${name}'; known models: ${Object.keys(models).join(', ')}`);
   const model = make();
-  model.zooName = name;
+  built.set(model, name);
   return model;
+}
+
+/** The zoo name model was built from by createModel, if it was. */
+export function zooName(model: Module): string | undefined {
+  return built.get(model);
 }

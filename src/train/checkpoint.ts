@@ -1,12 +1,15 @@
 // Training checkpoints: model parameters, optimizer buffers and where the run stood (epoch,
 // step, history), in one safetensors file written atomically (a crash mid-save keeps the old).
 // Tensors: "model.<name>", "optim.<key>"; metadata: epoch, step, optimizer scalars, history, the
-// run's batch size, seed and training-set size (a resume must replay the same batches) and the
-// interrupted epoch's running sums. Tests: test/reliability/cli.test.ts, test/parallel/.
+// run's batch size, seed and training-set size (a resume must replay the same batches), the
+// interrupted epoch's running sums, and the model's zoo name ("model") or layer spec ("spec",
+// JSON) when it has one. Tests: test/reliability/cli.test.ts, test/parallel/, test/train/.
 
 import { access } from 'node:fs/promises';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors-node.js';
 import type { TensorF32 } from '../io/safetensors.js';
+import { modelSpec } from '../models/spec.js';
+import { zooName } from '../models/zoo.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/index.js';
 import type { EpochRecord } from './trainer.js';
@@ -34,7 +37,10 @@ export interface CheckpointRun {
 export interface EpochSums {
   seen: number;
   lossSum: number;
-  correct: number;
+  /** Each metric's sum over the steps done. */
+  metrics?: Record<string, number>;
+  /** Checkpoints written before metrics existed: the correct predictions. */
+  correct?: number;
   seconds: number;
 }
 
@@ -46,8 +52,10 @@ export async function saveCheckpoint(path: string, s: CheckpointState): Promise<
     if (typeof v === 'number') scalars[k] = v;
     else tensors[`optim.${k}`] = { shape: [v.length], data: v };
   }
+  const spec = modelSpec(s.model);
   await saveSafetensors(path, tensors, {
-    format: 'simdgrad-checkpoint', model: s.model.zooName ?? '', epoch: String(s.epoch),
+    format: 'simdgrad-checkpoint', model: spec && 'zoo' in spec ? spec.zoo : '',
+    ...(spec && !('zoo' in spec) ? { spec: JSON.stringify(spec) } : {}), epoch: String(s.epoch),
     step: String(s.step), optimizer: JSON.stringify(scalars), history: JSON.stringify(s.history),
     ...(s.run ? { run: JSON.stringify(s.run) } : {}),
     ...(s.partial ? { partial: JSON.stringify(s.partial) } : {}),
@@ -75,8 +83,9 @@ export async function loadCheckpoint(path: string, model: Module, optimizer: Opt
   if (metadata.format !== 'simdgrad-checkpoint') {
     throw new Error(`checkpoint ${path}: not a simdgrad checkpoint (metadata format '${metadata.format ?? ''}')`);
   }
-  if (metadata.model && model.zooName && metadata.model !== model.zooName) {
-    throw new Error(`checkpoint ${path}: holds model '${metadata.model}', this run trains '${model.zooName}'`);
+  const name = zooName(model);
+  if (metadata.model && name && metadata.model !== name) {
+    throw new Error(`checkpoint ${path}: holds model '${metadata.model}', this run trains '${name}'`);
   }
   if (expect && metadata.run) {
     const run = JSON.parse(metadata.run) as CheckpointRun;
