@@ -113,16 +113,17 @@ function allocStorage(rt: Runtime, length: number): Storage {
 /**
  * Live tensors and their memory (as tf.memory()): numTensors (Tensor objects not yet disposed
  * or collected), numDataBuffers and numBytes (their distinct storages), wasmBytes (the Wasm
- * memory's size, which never shrinks: its high-water mark) and heapReservedBytes (what the heap
- * has handed out or holds for reuse).
+ * memory's size, which never shrinks: its high-water mark), heapReservedBytes (the heap's extent:
+ * live blocks and the free ones between them) and heapHighWaterBytes (the most it has been).
  */
 export function memory(): { numTensors: number; numDataBuffers: number; numBytes: number;
-  wasmBytes: number; heapReservedBytes: number } {
+  wasmBytes: number; heapReservedBytes: number; heapHighWaterBytes: number } {
   const rt = runtime;
   return {
     ...stats,
     wasmBytes: rt ? rt.heap.memory.buffer.byteLength : 0,
     heapReservedBytes: rt ? rt.heap.reservedBytes : 0,
+    heapHighWaterBytes: rt ? rt.heap.highWaterBytes : 0,
   };
 }
 
