@@ -2,8 +2,9 @@
 // 4-head attention and a GELU MLP, mean-pooled) trained on MNIST by the Trainer on 2 worker
 // threads; prints the test accuracy. `node dist/examples/vit.js [--quick]` after `npm run build`;
 // --quick trains on 2,000 images for one epoch (test/examples/ runs it so).
-// Full run (60,000 images, 6 epochs): see README, "More architectures", for the accuracy and the
-// time it took on a 2-core AMD EPYC.
+// Full run (60,000 images, 6 epochs, AdamW one-cycle): 98.31% test accuracy (97.45% after epoch
+// 4) in 455 s, 700-1,200 images/s, on this project's 2-core AMD EPYC on 2026-12-01 while other
+// agents' jobs shared the CPU (load average about 10), so an idle machine takes less.
 import { Trainer, data, init, manualSeed, optim } from 'simdgrad';
 import { TinyViT, type TinyViTOptions } from './tiny-vit.js';
 
