@@ -20,7 +20,8 @@ export * as F from './nn/functional.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
-export { createModel, models } from './models/zoo.js';
+export { createModel, models, type ImageClassifier } from './models/zoo.js';
+export * as torchvision from './models/torchvision.js';
 export { loadModel, predict, type PredictOptions, type WeightsSource } from './models/inference.js';
 export {
   Trainer, evaluate, type TrainerOptions, type EpochRecord, type StepRecord,
@@ -29,7 +30,9 @@ export { DataLoader } from './data/loader.js';
 export {
   datasetFromIdx, normalize, MNIST_MEAN, MNIST_STD, type ImageDataset,
 } from './data/dataset.js';
-export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
+export {
+  parseSafetensors, serializeSafetensors, type SafetensorsDtype, type LoadedTensor, type TensorData,
+} from './io/safetensors.js';
 export { DataParallel } from './parallel/data-parallel.js';
 export { WebWorkerPool } from './parallel/web-pool.js';
 export { availableThreads, canShareMemory, sharedMemoryProblem } from './runtime/features.js';

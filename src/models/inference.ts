@@ -3,12 +3,11 @@
 // test/browser/demo.test.ts.
 
 import { noGrad } from '../autograd/tape.js';
-import { parseSafetensors } from '../io/safetensors.js';
-import type { Sequential } from '../nn/layers.js';
+import { parseSafetensors, type LoadedTensor } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import { isNode } from '../runtime/features.js';
 import { tensor, tidy } from '../tensor/tensor.js';
-import { createModel, inputShape } from './zoo.js';
+import { createModel, inputShape, type ImageClassifier } from './zoo.js';
 
 /** Where weights come from: the bytes, a Blob or File, or a URL (a path or file: URL in Node). */
 export type WeightsSource = Uint8Array | ArrayBuffer | Blob | URL | string;
@@ -49,7 +48,7 @@ async function readSource(source: WeightsSource, label: string): Promise<Uint8Ar
  * const model = await loadModel('/models/mnist-cnn.safetensors');         // fetched in a page
  * const probs = predict(model, pixels, { normalize: [MNIST_MEAN, MNIST_STD] }); // [n, 10]
  */
-export async function loadModel(source: WeightsSource, name?: string): Promise<Sequential> {
+export async function loadModel(source: WeightsSource, name?: string): Promise<ImageClassifier> {
   const label = typeof source === 'string' || source instanceof URL ? String(source)
     : typeof File === 'function' && source instanceof File ? source.name : 'weights';
   const { tensors, metadata } = parseSafetensors(await readSource(source, label), label);
@@ -60,7 +59,7 @@ export async function loadModel(source: WeightsSource, name?: string): Promise<S
   }
   const model = createModel(modelName);
   const prefixed = Object.keys(tensors).some((k) => k.startsWith('model.'));
-  const sd: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const sd: Record<string, LoadedTensor> = {};
   for (const [k, t] of Object.entries(tensors)) {
     if (!prefixed) sd[k] = t;
     else if (k.startsWith('model.')) sd[k.slice(6)] = t;
