@@ -10,3 +10,9 @@ export { relu_fwd, relu_bwd, add, mul, dropout_fwd, scale, axpy, bias_add_nchw, 
 export { softmax_xent_fwd, softmax_xent_bwd } from "./loss";
 export { sgd_step, adam_step } from "./optim";
 export { batchnorm2d_fwd_train, batchnorm2d_fwd_eval, batchnorm2d_bwd, layernorm2d_fwd, layernorm2d_bwd, gelu_fwd, gelu_bwd, silu_fwd, silu_bwd } from "./norm";
+export { binary_fwd_bcast4, sum_to_bcast4, unary_fwd, unary_bwd } from "./pointwise";
+export { copy_strided } from "./shape";
+export { reduce_sum, reduce_max, reduce_min, reduce_extreme_bwd, reduce_index_bwd, reduce_mean_var, reduce_var_bwd, softmax_fwd, log_softmax_fwd, softmax_bwd, log_softmax_bwd } from "./reduce";
+export { layernorm_fwd_rows, layernorm_bwd_rows, groupnorm_fwd_nchw, groupnorm_bwd_nchw } from "./norm";
+export { adaptive_avgpool2d_fwd_nchw, adaptive_avgpool2d_bwd_nchw, adaptive_maxpool2d_fwd_nchw } from "./pool";
+export { resize_nearest_fwd_nchw, resize_nearest_bwd_nchw, resize_bilinear_fwd_nchw, resize_bilinear_bwd_nchw } from "./resize";

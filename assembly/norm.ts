@@ -2,7 +2,7 @@
 //   batchnorm2d   statistics per channel over (N, H, W); train (batch statistics, running
 //                 averages updated) and eval (running statistics) forward, one backward
 //   layernorm2d   statistics per pixel over C (ConvNeXt's channels-first LayerNorm)
-//   gelu (erf form, as torch.nn.GELU()) and silu, forward and backward
+//   gelu_* and silu_* are re-exported from pointwise.ts
 // Tests: test/assembly/norm.test.ts against test/ref/norm.ts.
 
 import { hsum, madd } from "./simd";
@@ -258,50 +258,199 @@ export function layernorm2d_bwd(x: usize, gy: usize, gamma: usize, saveMean: usi
   }
 }
 
-// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), enough for f32.
-// @ts-ignore: decorator
-@inline function erf(x: f32): f32 {
-  const s: f32 = x < 0 ? -1 : 1;
-  const a = Mathf.abs(x);
-  const t: f32 = 1 / (1 + 0.3275911 * a);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return s * (1 - poly * Mathf.exp(-a * a));
-}
+// GELU and SiLU are vectorised pointwise kernels; exported from here as before.
+export { gelu_fwd, gelu_bwd, silu_fwd, silu_bwd } from "./pointwise";
 
-const INV_SQRT2: f32 = 0.7071067811865476;
-const INV_SQRT_2PI: f32 = 0.3989422804014327;
-
-/** y = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)). */
-export function gelu_fwd(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(at(x, i));
-    store<f32>(at(y, i), 0.5 * v * (1 + erf(v * INV_SQRT2)));
+/**
+ * Layer norm over the last D values of R rows (F.layerNorm on [..., D]): per row the mean and
+ * biased variance, y = xhat * gamma[j] + beta[j] (gamma/beta 0: no affine); mean and invstd per
+ * row are saved for the backward.
+ */
+export function layernorm_fwd_rows(x: usize, y: usize, gamma: usize, beta: usize,
+  saveMean: usize, saveInvstd: usize, R: i32, D: i32, eps: f32): void {
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < R; r++) {
+    const xr = at(x, r * D);
+    const yr = at(y, r * D);
+    const mean = <f32>(rowSum(xr, D) / <f64>D);
+    const invstd = <f32>(1.0 / Math.sqrt(rowSqDev(xr, D, mean) / <f64>D + <f64>eps));
+    store<f32>(at(saveMean, r), mean);
+    store<f32>(at(saveInvstd, r), invstd);
+    const mv = f32x4.splat(mean);
+    const iv = f32x4.splat(invstd);
+    let j = 0;
+    for (; j + 4 <= D; j += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(at(xr, j)), mv), iv);
+      const g = gamma ? v128.load(at(gamma, j)) : one;
+      const b = beta ? v128.load(at(beta, j)) : zero;
+      v128.store(at(yr, j), madd(xh, g, b));
+    }
+    for (; j < D; j++) {
+      const xh = (load<f32>(at(xr, j)) - mean) * invstd;
+      const g: f32 = gamma ? load<f32>(at(gamma, j)) : 1;
+      const b: f32 = beta ? load<f32>(at(beta, j)) : 0;
+      store<f32>(at(yr, j), xh * g + b);
+    }
   }
 }
 
-/** gx = gy * (Phi(x) + x phi(x)). */
-export function gelu_bwd(x: usize, gy: usize, gx: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(at(x, i));
-    const cdf: f32 = 0.5 * (1 + erf(v * INV_SQRT2));
-    const pdf = INV_SQRT_2PI * Mathf.exp(-0.5 * v * v);
-    store<f32>(at(gx, i), load<f32>(at(gy, i)) * (cdf + v * pdf));
+/**
+ * Backward of layernorm_fwd_rows. Per row, with dxh = dy * gamma:
+ * dx = invstd * (dxh - mean(dxh) - xhat * mean(dxh * xhat)); gGamma[j] = sum over rows of
+ * dy * xhat, gBeta[j] = sum of dy (overwritten). gx, gGamma, gBeta may be 0 (not needed).
+ */
+export function layernorm_bwd_rows(x: usize, gy: usize, gamma: usize, saveMean: usize,
+  saveInvstd: usize, gx: usize, gGamma: usize, gBeta: usize, R: i32, D: i32): void {
+  if (gGamma) memory.fill(gGamma, 0, <usize>D << 2);
+  if (gBeta) memory.fill(gBeta, 0, <usize>D << 2);
+  const one = f32x4.splat(1);
+  for (let r = 0; r < R; r++) {
+    const xr = at(x, r * D);
+    const gr = at(gy, r * D);
+    const mean = load<f32>(at(saveMean, r));
+    const invstd = load<f32>(at(saveInvstd, r));
+    const mv = f32x4.splat(mean);
+    const iv = f32x4.splat(invstd);
+    let va = f32x4.splat(0);
+    let vb = f32x4.splat(0);
+    let j = 0;
+    for (; j + 4 <= D; j += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(at(xr, j)), mv), iv);
+      const dy = v128.load(at(gr, j));
+      const dxh = f32x4.mul(dy, gamma ? v128.load(at(gamma, j)) : one);
+      va = f32x4.add(va, dxh);
+      vb = madd(dxh, xh, vb);
+      if (gGamma) v128.store(at(gGamma, j), madd(dy, xh, v128.load(at(gGamma, j))));
+      if (gBeta) v128.store(at(gBeta, j), f32x4.add(dy, v128.load(at(gBeta, j))));
+    }
+    let a: f64 = <f64>hsum(va);
+    let b: f64 = <f64>hsum(vb);
+    for (; j < D; j++) {
+      const xh = (load<f32>(at(xr, j)) - mean) * invstd;
+      const dy = load<f32>(at(gr, j));
+      const dxh = dy * (gamma ? load<f32>(at(gamma, j)) : <f32>1);
+      a += <f64>dxh;
+      b += <f64>(dxh * xh);
+      if (gGamma) store<f32>(at(gGamma, j), load<f32>(at(gGamma, j)) + dy * xh);
+      if (gBeta) store<f32>(at(gBeta, j), load<f32>(at(gBeta, j)) + dy);
+    }
+    if (!gx) continue;
+    const ma = <f32>(a / <f64>D);
+    const mb = <f32>(b / <f64>D);
+    const av = f32x4.splat(ma);
+    const bv = f32x4.splat(mb);
+    const dr = at(gx, r * D);
+    j = 0;
+    for (; j + 4 <= D; j += 4) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(at(xr, j)), mv), iv);
+      const dxh = f32x4.mul(v128.load(at(gr, j)), gamma ? v128.load(at(gamma, j)) : one);
+      const t = f32x4.sub(f32x4.sub(dxh, av), f32x4.mul(xh, bv));
+      v128.store(at(dr, j), f32x4.mul(t, iv));
+    }
+    for (; j < D; j++) {
+      const xh = (load<f32>(at(xr, j)) - mean) * invstd;
+      const dxh = load<f32>(at(gr, j)) * (gamma ? load<f32>(at(gamma, j)) : <f32>1);
+      store<f32>(at(dr, j), invstd * (dxh - ma - xh * mb));
+    }
   }
 }
 
-/** y = x * sigmoid(x). */
-export function silu_fwd(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(at(x, i));
-    store<f32>(at(y, i), v / (1 + Mathf.exp(-v)));
+/**
+ * Group norm over [N, C, HW]: statistics per (sample, group of C/G channels), a contiguous span
+ * of C/G*HW values, then the per-channel affine y = xhat * gamma[c] + beta[c]. mean and invstd
+ * per (n, g) are saved for the backward.
+ */
+export function groupnorm_fwd_nchw(x: usize, y: usize, gamma: usize, beta: usize,
+  saveMean: usize, saveInvstd: usize, N: i32, C: i32, HW: i32, G: i32, eps: f32): void {
+  const Cg = C / G;
+  const M = Cg * HW;
+  for (let ng = 0; ng < N * G; ng++) {
+    const o = ng * M;
+    const mean = <f32>(rowSum(at(x, o), M) / <f64>M);
+    const invstd = <f32>(1.0 / Math.sqrt(rowSqDev(at(x, o), M, mean) / <f64>M + <f64>eps));
+    store<f32>(at(saveMean, ng), mean);
+    store<f32>(at(saveInvstd, ng), invstd);
+    const c0 = (ng % G) * Cg;
+    for (let k = 0; k < Cg; k++) {
+      const c = c0 + k;
+      const g: f32 = gamma ? load<f32>(at(gamma, c)) : 1;
+      const b: f32 = beta ? load<f32>(at(beta, c)) : 0;
+      affinePlane(at(x, o + k * HW), at(y, o + k * HW), HW, mean, invstd * g, b);
+    }
   }
 }
 
-/** gx = gy * s * (1 + x (1 - s)), s = sigmoid(x). */
-export function silu_bwd(x: usize, gy: usize, gx: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const v = load<f32>(at(x, i));
-    const s: f32 = 1 / (1 + Mathf.exp(-v));
-    store<f32>(at(gx, i), load<f32>(at(gy, i)) * s * (1 + v * (1 - s)));
+/**
+ * Backward of groupnorm_fwd_nchw. Per channel plane: sdy = sum dy, sdyx = sum dy * (x - mean);
+ * per group (M = C/G*HW values), with dxh = dy * gamma[c]: a = sum dxh, b = sum dxh * xhat and
+ * dx = invstd * (dxh - a/M - xhat * b/M). gGamma[c] = sum dy*xhat, gBeta[c] = sum dy
+ * (overwritten). gx, gGamma, gBeta may be 0.
+ */
+export function groupnorm_bwd_nchw(x: usize, gy: usize, gamma: usize, saveMean: usize,
+  saveInvstd: usize, gx: usize, gGamma: usize, gBeta: usize, N: i32, C: i32, HW: i32,
+  G: i32): void {
+  const Cg = C / G;
+  const M = Cg * HW;
+  if (gGamma) memory.fill(gGamma, 0, <usize>C << 2);
+  if (gBeta) memory.fill(gBeta, 0, <usize>C << 2);
+  for (let ng = 0; ng < N * G; ng++) {
+    const o = ng * M;
+    const mean = load<f32>(at(saveMean, ng));
+    const invstd = load<f32>(at(saveInvstd, ng));
+    const mv = f32x4.splat(mean);
+    const c0 = (ng % G) * Cg;
+    let a: f64 = 0;
+    let b: f64 = 0;
+    for (let k = 0; k < Cg; k++) {
+      const c = c0 + k;
+      const xp = at(x, o + k * HW);
+      const gp = at(gy, o + k * HW);
+      let va = f32x4.splat(0);
+      let vb = f32x4.splat(0);
+      let i = 0;
+      for (; i + 4 <= HW; i += 4) {
+        const g = v128.load(at(gp, i));
+        va = f32x4.add(va, g);
+        vb = madd(g, f32x4.sub(v128.load(at(xp, i)), mv), vb);
+      }
+      let sdy: f64 = <f64>hsum(va);
+      let sdyx: f64 = <f64>hsum(vb);
+      for (; i < HW; i++) {
+        const g = load<f32>(at(gp, i));
+        sdy += <f64>g;
+        sdyx += <f64>(g * (load<f32>(at(xp, i)) - mean));
+      }
+      if (gGamma) store<f32>(at(gGamma, c), load<f32>(at(gGamma, c)) + <f32>(sdyx * <f64>invstd));
+      if (gBeta) store<f32>(at(gBeta, c), load<f32>(at(gBeta, c)) + <f32>sdy);
+      const gm: f64 = gamma ? <f64>load<f32>(at(gamma, c)) : 1;
+      a += gm * sdy;
+      b += gm * sdyx * <f64>invstd;
+    }
+    if (!gx) continue;
+    const ma = <f32>(a / <f64>M);
+    const mb = <f32>(b / <f64>M);
+    for (let k = 0; k < Cg; k++) {
+      const c = c0 + k;
+      const gm: f32 = gamma ? load<f32>(at(gamma, c)) : 1;
+      // dx = invstd * gm * dy - invstd * ma - invstd^2 * mb * (x - mean)
+      const s = invstd * gm;
+      const cx = invstd * invstd * mb;
+      const c1 = invstd * ma - cx * mean;
+      const sv = f32x4.splat(s);
+      const xv = f32x4.splat(cx);
+      const cv = f32x4.splat(c1);
+      const xp = at(x, o + k * HW);
+      const gp = at(gy, o + k * HW);
+      const dp = at(gx, o + k * HW);
+      let i = 0;
+      for (; i + 4 <= HW; i += 4) {
+        const t = f32x4.sub(f32x4.mul(v128.load(at(gp, i)), sv), f32x4.mul(v128.load(at(xp, i)), xv));
+        v128.store(at(dp, i), f32x4.sub(t, cv));
+      }
+      for (; i < HW; i++) {
+        store<f32>(at(dp, i), load<f32>(at(gp, i)) * s - load<f32>(at(xp, i)) * cx - c1);
+      }
+    }
   }
 }

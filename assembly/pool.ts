@@ -382,3 +382,85 @@ export function global_avgpool_bwd_nchw(gradOut: usize, gradIn: usize, NC: i32, 
     fill_span(at(gradIn, i * HW), load<f32>(at(gradOut, i)) / <f32>HW, HW);
   }
 }
+
+// ---- adaptive pools: window i along a dimension of `inp` values, `out` windows, is
+// [floor(i * inp / out), ceil((i + 1) * inp / out)), as PyTorch's start_index / end_index.
+
+// @ts-ignore: decorator
+@inline function win_start(i: i32, inp: i32, out: i32): i32 {
+  return (i * inp) / out;
+}
+
+// @ts-ignore: decorator
+@inline function win_end(i: i32, inp: i32, out: i32): i32 {
+  return ((i + 1) * inp + out - 1) / out;
+}
+
+/** y[NC,OH,OW] = mean of each adaptive window of x[NC,H,W]. */
+export function adaptive_avgpool2d_fwd_nchw(x: usize, y: usize, NC: i32, H: i32, W: i32, OH: i32,
+  OW: i32): void {
+  for (let p = 0; p < NC; p++) {
+    const xp = at(x, p * H * W);
+    const yp = at(y, p * OH * OW);
+    for (let oh = 0; oh < OH; oh++) {
+      const hs = win_start(oh, H, OH);
+      const he = win_end(oh, H, OH);
+      for (let ow = 0; ow < OW; ow++) {
+        const ws = win_start(ow, W, OW);
+        const we = win_end(ow, W, OW);
+        let s: f64 = 0;
+        for (let ih = hs; ih < he; ih++) s += sum_span_f64(at(xp, ih * W + ws), we - ws);
+        store<f32>(at(yp, oh * OW + ow), <f32>(s / <f64>((he - hs) * (we - ws))));
+      }
+    }
+  }
+}
+
+/** gx[NC,H,W] = each gy value spread evenly over its adaptive window (windows may overlap). */
+export function adaptive_avgpool2d_bwd_nchw(gy: usize, gx: usize, NC: i32, H: i32, W: i32,
+  OH: i32, OW: i32): void {
+  for (let p = 0; p < NC; p++) {
+    const gi = at(gx, p * H * W);
+    const go = at(gy, p * OH * OW);
+    fill_span(gi, 0, H * W);
+    for (let oh = 0; oh < OH; oh++) {
+      const hs = win_start(oh, H, OH);
+      const he = win_end(oh, H, OH);
+      for (let ow = 0; ow < OW; ow++) {
+        const ws = win_start(ow, W, OW);
+        const we = win_end(ow, W, OW);
+        const g = load<f32>(at(go, oh * OW + ow)) / <f32>((he - hs) * (we - ws));
+        const gv = f32x4.splat(g);
+        for (let ih = hs; ih < he; ih++) {
+          const row = at(gi, ih * W);
+          let iw = ws;
+          for (; iw + 4 <= we; iw += 4) {
+            v128.store(at(row, iw), f32x4.add(v128.load(at(row, iw)), gv));
+          }
+          for (; iw < we; iw++) store<f32>(at(row, iw), load<f32>(at(row, iw)) + g);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * y[NC,OH,OW] = max of each adaptive window of x[NC,H,W]; argmax (i32) gets the winner's index
+ * ih*W+iw in its plane (first maximum wins, NaN wins), so maxpool2d_bwd_nchw is the backward.
+ */
+export function adaptive_maxpool2d_fwd_nchw(x: usize, y: usize, argmax: usize, NC: i32, H: i32,
+  W: i32, OH: i32, OW: i32): void {
+  for (let p = 0; p < NC; p++) {
+    const xp = at(x, p * H * W);
+    const yp = at(y, p * OH * OW);
+    const ap = at(argmax, p * OH * OW);
+    for (let oh = 0; oh < OH; oh++) {
+      const hs = win_start(oh, H, OH);
+      const he = win_end(oh, H, OH);
+      for (let ow = 0; ow < OW; ow++) {
+        const o = oh * OW + ow;
+        max_window(xp, W, hs, he, win_start(ow, W, OW), win_end(ow, W, OW), at(yp, o), at(ap, o));
+      }
+    }
+  }
+}

@@ -8,7 +8,9 @@
 // over the wasm heap: im2col per image + a 2x4 register-blocked product, checked against
 // tfjs-cpu's kernel before timing); its time counts against tfjs-wasm, so tfjs-wasm's img/s is
 // what a user gets only after writing such a kernel (the table also shows it with that time
-// taken out). Results: bench/results/train.json (train.quick.json with --quick).
+// taken out). small-cnn-class is the same network written as a custom nn.Module class
+// (src/bench/small-cnn-class.ts; workers import it by URL): ours only, checked against small-cnn's
+// img/s. Results: bench/results/train.json (train.quick.json with --quick).
 
 import { writeResults } from './results-path.js';
 import { MNIST_MEAN, MNIST_STD } from '../src/data/mnist.js';
@@ -19,7 +21,7 @@ import {
   budget, errorMessage as errMsg, type TimePlan, type Timing,
 } from '../src/bench/measure.js';
 import {
-  mnistBatches, timeOursModel, timePeerModel, type Batch, type ModelTiming,
+  CUSTOM_SMALL_CNN, mnistBatches, timeOursModel, timePeerModel, type Batch, type ModelTiming,
 } from '../src/bench/models.js';
 import {
   FILL_DESCRIPTION, checkFilledKernels, fillWasmKernels, type FillCheck,
@@ -27,7 +29,7 @@ import {
 import { tfTrainer, withFillStats } from '../src/bench/peers/tfjs-models.js';
 import { loadTfjs, useBackend, type TfjsInfo } from '../src/bench/peers/tfjs.js';
 
-type ModelName = 'small-cnn' | 'lenet5';
+type ModelName = 'small-cnn' | 'small-cnn-class' | 'lenet5';
 type Impl = 'ours' | 'tfjs-wasm' | 'tfjs-cpu';
 
 interface ImplResult {
@@ -72,7 +74,7 @@ function listArg(name: string): string[] | undefined {
   return undefined;
 }
 
-const KNOWN_MODELS: ModelName[] = ['small-cnn', 'lenet5'];
+const KNOWN_MODELS: ModelName[] = ['small-cnn', 'small-cnn-class', 'lenet5'];
 const MODELS = (listArg('models') ?? KNOWN_MODELS).map((m) => {
   if (!KNOWN_MODELS.includes(m as ModelName)) {
     throw new Error(`bench:train: --models: unknown model '${m}'; known: ${KNOWN_MODELS}`);
@@ -89,6 +91,8 @@ if (WORKERS_ASKED.some((w) => !Number.isInteger(w) || w < 1)) {
   throw new Error(`bench:train: --workers must list positive integers, got ${listArg('workers')}`);
 }
 const OUT_ARG = args.find((a) => a.startsWith('--out='))?.slice(6);
+
+const SAME_AS_SMALL_CNN = 'the same network as small-cnn: see its rows';
 
 /** Distinct batches cycled through the steps (real MNIST train images, normalized). */
 const N_BATCHES = 8;
@@ -132,6 +136,7 @@ async function runOurs(build: BuildName, model: ModelName, batch: number,
 async function runTfjsWasm(model: ModelName, batch: number, data: Batch[],
   info: TfjsInfo): Promise<ImplResult> {
   const r: ImplResult = { impl: 'tfjs-wasm', status: 'ok' };
+  if (model === CUSTOM_SMALL_CNN) return { ...r, status: 'skipped', note: SAME_AS_SMALL_CNN };
   if (!info.wasm.ok) return { ...r, status: 'unavailable', note: info.wasm.error };
   try {
     await useBackend('wasm');
@@ -157,6 +162,7 @@ async function runTfjsWasm(model: ModelName, batch: number, data: Batch[],
  * GFLOP/s): timed at the batch that lets two or three steps fit in CPU_CAP_MS. */
 async function runTfjsCpu(model: ModelName, batch: number, data: Batch[]): Promise<ImplResult> {
   const r: ImplResult = { impl: 'tfjs-cpu', status: 'ok' };
+  if (model === CUSTOM_SMALL_CNN) return { ...r, status: 'skipped', note: SAME_AS_SMALL_CNN };
   if (NO_CPU) return { ...r, status: 'skipped', note: '--no-cpu' };
   try {
     await useBackend('cpu');
@@ -374,6 +380,24 @@ async function main(): Promise<void> {
             'if its filled kernel cost nothing)',
         });
       }
+    }
+  }
+  // The custom class against the zoo's Sequential, per worker count (issue 11: within 5%).
+  for (const cr of cases.filter((c) => c.model === CUSTOM_SMALL_CNN)) {
+    const zoo = cases.find((c) => c.model === 'small-cnn' && c.batch === cr.batch);
+    for (const r of cr.results.filter((x) => x.impl === 'ours' && x.build === defaultBuild)) {
+      const z = zoo?.results.find((x) => x.impl === 'ours' && x.build === defaultBuild &&
+        (x.workers ?? 1) === (r.workers ?? 1));
+      const w = r.workers ?? 1;
+      const name = `small-cnn-class batch ${cr.batch} ${w} worker${w > 1 ? 's' : ''} within 5% of ` +
+        'small-cnn';
+      if (!ok(r) || !ok(z)) {
+        targets.push({ name, pass: null, detail: zoo ? 'a run failed' : 'small-cnn not run (--models)' });
+        continue;
+      }
+      const v = r.imagesPerSecond / z.imagesPerSecond;
+      targets.push({ name, pass: v >= 0.95,
+        detail: `${(100 * v).toFixed(1)}% (${ips(r.imagesPerSecond)} vs ${ips(z.imagesPerSecond)} img/s)` });
     }
   }
   console.log('\ntarget check (issue):');

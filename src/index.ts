@@ -20,12 +20,15 @@ export * as F from './nn/functional.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
-export { createModel, models, type ImageClassifier } from './models/zoo.js';
+export { createModel, models, zooName, type ImageClassifier } from './models/zoo.js';
 export * as torchvision from './models/torchvision.js';
+export { modelSpec, buildModel, type ModelSpec } from './models/spec.js';
 export { loadModel, predict, type PredictOptions, type WeightsSource } from './models/inference.js';
 export {
-  Trainer, evaluate, type TrainerOptions, type EpochRecord, type StepRecord,
+  Trainer, evaluate, type TrainerOptions, type EpochRecord, type StepRecord, type StepResult,
+  type EvalResult, type EvaluateOptions, type LossFunction, type MetricFunction,
 } from './train/trainer.js';
+export * as metrics from './train/metrics.js';
 export { DataLoader } from './data/loader.js';
 export {
   datasetFromIdx, normalize, MNIST_MEAN, MNIST_STD, type ImageDataset,
@@ -33,7 +36,8 @@ export {
 export {
   parseSafetensors, serializeSafetensors, type SafetensorsDtype, type LoadedTensor, type TensorData,
 } from './io/safetensors.js';
-export { DataParallel } from './parallel/data-parallel.js';
+export { DataParallel, type DataParallelOptions } from './parallel/data-parallel.js';
+export type { ExportRef, ReplicaOptions } from './parallel/pool.js';
 export { WebWorkerPool } from './parallel/web-pool.js';
 export { availableThreads, canShareMemory, sharedMemoryProblem } from './runtime/features.js';
 export type { InitOptions, BuildName, Runtime };

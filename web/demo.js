@@ -50,8 +50,8 @@ function fmt(n, digits = 0) {
 function useModel(model) {
   if (state.model && state.model !== model) state.model.dispose();
   state.model = model;
-  state.modelName = model.zooName;
-  $('model').value = model.zooName;
+  state.modelName = sg.zooName(model);
+  $('model').value = state.modelName;
   $('save').disabled = false;
   predictNow();
 }

@@ -1,7 +1,7 @@
-// Model throughput: images/s of a zoo model's training step (forward + backward + Adam) or
-// inference pass (eval mode, no graph) on ours, one thread or DataParallel workers, and of a
-// peer's Stepper (src/bench/peers/tfjs-models.ts), whose slow steps are timed at a smaller batch
-// within a time cap. Used by `simdgrad bench` and bench/train.ts.
+// Model throughput: images/s of a zoo model's (or the small CNN written as a custom class's)
+// training step (forward + backward + Adam) or inference pass (eval mode, no graph) on ours, one
+// thread or DataParallel workers, and of a peer's Stepper (src/bench/peers/tfjs-models.ts),
+// whose slow steps are timed at a smaller batch within a time cap. Used by `simdgrad bench` and bench/train.ts.
 
 import { noGrad } from '../autograd/tape.js';
 import type { ImageDataset } from '../data/dataset.js';
@@ -15,6 +15,7 @@ import { tensor, tidy } from '../tensor/tensor.js';
 import { Trainer } from '../train/trainer.js';
 import { collectGarbage, summarize, timeCall, type TimePlan, type Timing } from './measure.js';
 import { fillRandom } from './ours.js';
+import { SmallCnn } from './small-cnn-class.js';
 import type { Batch, Stepper } from './peers/tfjs-models.js';
 
 export type { Batch, Stepper };
@@ -32,17 +33,24 @@ export interface ModelTiming {
 
 const SAMPLE: [number, number, number] = [1, 28, 28];
 
-/** Our step for `model` on the current runtime: train = forward + backward + Adam(lr 1e-3),
- * infer = eval-mode forward under noGrad plus the argmax. workers > 1 shares each batch over
+/** The zoo's small CNN written as a custom nn.Module class (src/bench/small-cnn-class.ts). */
+export const CUSTOM_SMALL_CNN = 'small-cnn-class';
+
+/** Our step for `model` (a zoo name, or CUSTOM_SMALL_CNN) on the current runtime: train =
+ * forward + backward + Adam(lr 1e-3), infer = eval-mode forward under noGrad plus the argmax. workers > 1 shares each batch over
  * DataParallel threads (the reduction and Adam on this thread; close() ends them). */
 export function oursStepper(model: string, mode: ModelMode, batch: number, workers: number,
   data: Batch[]): Stepper {
   manualSeed(1);
-  const net = createModel(model);
+  const custom = model === CUSTOM_SMALL_CNN;
+  const net = custom ? new SmallCnn() : createModel(model);
   const optimizer = new Adam(net.parameters(), { lr: 1e-3 });
   if (mode === 'infer') net.eval();
   else net.train();
-  const dp = workers > 1 ? new DataParallel({ model: net, modelName: model, workers,
+  const replica = custom
+    ? { model: { module: new URL('./small-cnn-class.js', import.meta.url), export: 'SmallCnn' } }
+    : undefined;
+  const dp = workers > 1 ? new DataParallel({ model: net, replica, workers,
     maxBatch: batch, sampleShape: [...SAMPLE] }) : null;
   const params = net.numParameters();
   let i = 0;

@@ -1,14 +1,15 @@
 // `simdgrad train` and `simdgrad eval`: data, model, optimizer and Trainer wired with per-model
 // defaults that reach the README's accuracies.
 
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { availableParallelism, cpus } from 'node:os';
 import type { ImageDataset } from '../data/dataset.js';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_MEAN, MNIST_STD, normalize } from '../data/dataset.js';
 import { fashionMnist } from '../data/fashion-mnist.js';
 import { mnist } from '../data/mnist.js';
-import { loadSafetensors, saveSafetensors } from '../io/safetensors-node.js';
+import {
+  checkWritable, loadSafetensors, resolveTarget, saveSafetensors, writeFileAtomic,
+} from '../io/safetensors-node.js';
+import type { TensorF32 } from '../io/safetensors.js';
 import { createModel } from '../models/zoo.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../optim/index.js';
 import { SCHEDULES, type ScheduleName } from '../optim/schedule.js';
@@ -16,7 +17,7 @@ import { createRuntime } from '../runtime/load.js';
 import { manualSeed } from '../tensor/random.js';
 import { setRuntime } from '../tensor/tensor.js';
 import { evaluate, Trainer } from '../train/trainer.js';
-import type { ArgSpec } from './args.js';
+import { UsageError, type ArgSpec } from './args.js';
 import '../autograd/tape.js';
 
 interface ModelDefaults {
@@ -54,7 +55,7 @@ export const TRAIN_SPEC: Record<string, ArgSpec> = {
   augment: { type: 'boolean', help: 'random affine augmentation: rotation 10 deg, scale 10%, shift 2 px (default on for resnet-mini, convnext-mini)' },
   'no-augment': { type: 'boolean', help: 'turn the default augmentation off' },
   'label-smoothing': { type: 'number', help: 'cross-entropy label smoothing', default: 0, min: 0 },
-  'clip-grad': { type: 'number', help: 'clip the global gradient norm to this', min: 0 },
+  'clip-grad': { type: 'number', help: 'clip the global gradient norm to this (> 0; leave out for no clipping)', min: 0 },
   limit: { type: 'integer', help: 'train on the first N training images only', min: 1 },
   save: { type: 'string', help: 'write the trained weights here (safetensors, atomic)' },
   log: { type: 'string', help: 'JSON log of the run (default runs/<model>-<dataset>-seed<seed>.json)' },
@@ -65,7 +66,8 @@ export const TRAIN_SPEC: Record<string, ArgSpec> = {
 
 export const EVAL_SPEC: Record<string, ArgSpec> = {
   ...COMMON,
-  load: { type: 'string', help: 'weights to evaluate (safetensors, as written by train --save)' },
+  model: { ...COMMON.model, default: undefined, help: 'zoo model (default: the one the file names, else small-cnn)' },
+  load: { type: 'string', help: 'weights to evaluate (safetensors: train --save output, or a training checkpoint)' },
 };
 
 async function loadData(name: string, split: 'train' | 'test', limit?: number): Promise<ImageDataset> {
@@ -80,13 +82,50 @@ function fillValue(dataset: string): number {
   return dataset === 'mnist' ? -MNIST_MEAN / MNIST_STD : -FASHION_MNIST_MEAN / FASHION_MNIST_STD;
 }
 
+/**
+ * Checks every output path before a long run, so a bad one fails now and not after hours of
+ * training: each is absent or a regular file (symlinks followed) in a directory that exists or
+ * can be created and takes a new file, and no two name the same file.
+ */
+async function checkOutputs(who: string, outputs: [string, string | undefined][]): Promise<void> {
+  const seen = new Map<string, string>();
+  for (const [option, path] of outputs) {
+    if (path === undefined) continue;
+    try {
+      await checkWritable(path);
+    } catch (e) {
+      throw new UsageError(`${who}: ${option} ${path}: ${(e as Error).message}`);
+    }
+    const real = (await resolveTarget(path)).path;
+    const other = seen.get(real);
+    if (other) throw new UsageError(`${who}: ${other} and ${option} both name ${real}`);
+    seen.set(real, option);
+  }
+}
+
+/** A warning line when weights hold NaN or infinities (a diverged run's), else ''. */
+export function nonFiniteWarning(file: string, tensors: Record<string, TensorF32>): string {
+  const bad: string[] = [];
+  let count = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    let n = 0;
+    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) n++;
+    if (n > 0) bad.push(`${name} (${n} of ${t.data.length})`);
+    count += n;
+  }
+  if (bad.length === 0) return '';
+  const more = bad.length > 3 ? ` and ${bad.length - 3} more tensors` : '';
+  return `warning: ${file} holds ${count} NaN or infinite values, in ${bad.slice(0, 3).join(', ')}` +
+    `${more}; the model's outputs are meaningless (a diverged run?)\n`;
+}
+
 async function useRuntime(build: string): Promise<string> {
   const rt = await createRuntime({ build: build as 'auto' | 'simd128' | 'relaxed' });
   setRuntime(rt);
   return rt.build;
 }
 
-export async function trainCommand(o: Record<string, unknown>): Promise<void> {
+export async function trainCommand(o: Record<string, unknown>): Promise<number> {
   const modelName = o.model as string;
   const d = MODEL_DEFAULTS[modelName];
   const epochs = (o.epochs as number | undefined) ?? d.epochs;
@@ -98,6 +137,14 @@ export async function trainCommand(o: Record<string, unknown>): Promise<void> {
   const seed = o.seed as number;
   const dataset = o.dataset as string;
   const augment = o['no-augment'] === true ? false : (o.augment === true || d.augment === true);
+  if (o['clip-grad'] === 0) {
+    throw new UsageError('simdgrad train: --clip-grad must be > 0 (leave it out for no clipping); got 0');
+  }
+  const base = `runs/${modelName}-${dataset}-seed${seed}`;
+  const checkpoint = (o.checkpoint as string | undefined) ?? `${base}.ckpt.safetensors`;
+  const logPath = (o.log as string | undefined) ?? `${base}.json`;
+  const savePath = o.save as string | undefined;
+  await checkOutputs('simdgrad train', [['--save', savePath], ['--checkpoint', checkpoint], ['--log', logPath]]);
   const build = await useRuntime(o.build as string);
   const err = process.stderr;
   const workers = o.workers as number;
@@ -115,9 +162,6 @@ export async function trainCommand(o: Record<string, unknown>): Promise<void> {
     : optName === 'adamw' ? new AdamW(params, { lr, weightDecay: wd }) : new Adam(params, { lr, weightDecay: wd });
   err.write(`${model.numParameters().toLocaleString('en-US')} parameters, ${train.n} training and ${test.n} test images\n`);
   const t0 = performance.now();
-  const base = `runs/${modelName}-${dataset}-seed${seed}`;
-  const checkpoint = (o.checkpoint as string | undefined) ?? `${base}.ckpt.safetensors`;
-  await mkdir(dirname(checkpoint), { recursive: true });
   const trainer = new Trainer({
     model, optimizer, train, test, epochs, batchSize: batch, seed, workers, checkpoint,
     schedule: { name: schedule, lr, gamma: lrDecay },
@@ -134,10 +178,7 @@ export async function trainCommand(o: Record<string, unknown>): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   const history = await trainer.fit().finally(() => process.off('SIGINT', onSigint));
-  if (trainer.stopped) {
-    process.exitCode = 130;
-    return;
-  }
+  if (trainer.stopped) return 130;
   const seconds = (performance.now() - t0) / 1000;
   const last = history[history.length - 1];
   // Wall time until the test accuracy first reached 99.2% (the small CNN's target), counting
@@ -148,7 +189,6 @@ export async function trainCommand(o: Record<string, unknown>): Promise<void> {
     elapsed += h.seconds + h.evalSeconds;
     if (!reached && (h.testAccuracy ?? 0) >= 0.992) reached = { epoch: h.epoch, seconds: elapsed };
   }
-  const logPath = (o.log as string | undefined) ?? `${base}.json`;
   const log = {
     command: `simdgrad train ${process.argv.slice(3).join(' ')}`.trim(),
     model: modelName, dataset, epochs, batch, optimizer: optName, lr, schedule, lrDecay, seed, build, augment,
@@ -158,25 +198,46 @@ export async function trainCommand(o: Record<string, unknown>): Promise<void> {
     reached992: reached,
     history,
   };
-  await mkdir(dirname(logPath), { recursive: true });
-  await writeFile(logPath, `${JSON.stringify(log, null, 2)}\n`);
-  if (o.save) {
-    await saveSafetensors(o.save as string, model.stateDict(), { model: modelName, dataset, format: 'pt' });
+  // The weights first: they are what the run was for. A failure of one still writes the other.
+  const failed: string[] = [];
+  if (savePath) {
+    await saveSafetensors(savePath, model.stateDict(), { model: modelName, dataset, format: 'pt' })
+      .catch((e: Error) => failed.push(`--save: ${e.message}`));
   }
+  await writeFileAtomic(logPath, new TextEncoder().encode(`${JSON.stringify(log, null, 2)}\n`), 'write')
+    .catch((e: Error) => failed.push(`--log: ${e.message}`));
+  if (failed.length > 0) throw new Error(failed.join('\n'));
   process.stdout.write(`${modelName} ${dataset}: test accuracy ${(100 * (last.testAccuracy ?? 0)).toFixed(2)}% ` +
     `(error ${(100 * (1 - (last.testAccuracy ?? 0))).toFixed(2)}%) after ${epochs} epochs in ${seconds.toFixed(0)} s; ` +
-    `log ${logPath}${o.save ? `, weights ${o.save as string}` : ''}\n` +
+    `log ${logPath}${savePath ? `, weights ${savePath}` : ''}\n` +
     (reached ? `reached 99.2% test accuracy after epoch ${reached.epoch}, ${reached.seconds.toFixed(0)} s\n` : ''));
+  return 0;
 }
 
 export async function evalCommand(o: Record<string, unknown>): Promise<void> {
   if (!o.load) throw new Error('simdgrad eval: --load <file.safetensors> is required');
   await useRuntime(o.build as string);
-  const { tensors } = await loadSafetensors(o.load as string);
-  const model = createModel(o.model as string);
-  model.loadStateDict(tensors);
+  const file = o.load as string;
+  const { tensors, metadata } = await loadSafetensors(file);
+  let weights = tensors;
+  if (metadata.format === 'simdgrad-checkpoint') {
+    // After an interrupted run the checkpoint may be the only copy of the weights.
+    weights = {};
+    for (const [k, t] of Object.entries(tensors)) if (k.startsWith('model.')) weights[k.slice(6)] = t;
+    process.stderr.write(`${file} is a training checkpoint (${metadata.epoch} epochs` +
+      `${metadata.step && metadata.step !== '0' ? ` and ${metadata.step} steps` : ''} done); ` +
+      'evaluating its model weights\n');
+  }
+  const modelName = (o.model as string | undefined) ?? (metadata.model || 'small-cnn');
+  if (o.model !== undefined && metadata.model && metadata.model !== o.model) {
+    throw new UsageError(`simdgrad eval: ${file} holds a '${metadata.model}' model, --model says ` +
+      `'${o.model as string}'`);
+  }
+  process.stderr.write(nonFiniteWarning(file, weights));
+  const model = createModel(modelName);
+  model.loadStateDict(weights);
   const test = await loadData(o.dataset as string, 'test', o['test-limit'] as number | undefined);
   const r = evaluate(model, test);
-  process.stdout.write(`${o.model as string} ${o.dataset as string}: test accuracy ${(100 * r.accuracy).toFixed(2)}% ` +
+  process.stdout.write(`${modelName} ${o.dataset as string}: test accuracy ${(100 * (r.accuracy ?? 0)).toFixed(2)}% ` +
     `(loss ${r.loss.toFixed(4)}) on ${test.n} images\n`);
 }

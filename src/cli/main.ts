@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return cmd === undefined ? 1 : 0;
   }
-  const commands: Record<string, [Record<string, ArgSpec>, (o: Record<string, unknown>) => Promise<void>]> = {
+  const commands: Record<string, [Record<string, ArgSpec>, (o: Record<string, unknown>) => Promise<number | void>]> = {
     train: [TRAIN_SPEC, trainCommand],
     eval: [EVAL_SPEC, evalCommand],
     bench: [BENCH_SPEC, benchCommand],
@@ -47,8 +47,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const opts = parseArgs(rest, spec, `simdgrad ${cmd}`);
-  await run(opts);
-  return 0;
+  // A command's own status (130 after Ctrl-C) must survive; only a plain return means success.
+  return (await run(opts)) ?? 0;
 }
 
 main(process.argv.slice(2)).then((code) => {

@@ -1,7 +1,7 @@
 // In-memory image classification sets as the loaders and DataLoader see them: f32 images NCHW in
 // [0, 1], i32 labels. Pure (no Node imports) so a browser can build one from fetched IDX bytes.
 // Tests: test/data/mnist.test.ts.
-import { parseIdxImages, parseIdxLabels } from './idx.js';
+import { checkClasses, parseIdxImages, parseIdxLabels } from './idx.js';
 
 /** n images [n, c, h, w] (`images`, row-major, scaled to [0, 1]) with labels in 0..classes-1. */
 export interface ImageDataset {
@@ -88,6 +88,7 @@ export function datasetFromIdx(imageBytes: Uint8Array, labelBytes: Uint8Array,
   const imagesName = opts.imagesName ?? 'images';
   const labelsName = opts.labelsName ?? 'labels';
   const classes = opts.classes ?? 10;
+  checkClasses(classes, opts.caller ?? 'datasetFromIdx');
   const img = parseIdxImages(imageBytes, imagesName);
   const lab = parseIdxLabels(labelBytes, labelsName, classes);
   if (lab.length !== img.n) {

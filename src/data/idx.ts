@@ -133,6 +133,13 @@ function decode(view: DataView, at: number, count: number, dtype: IdxDtype,
   }
 }
 
+/** classes as a label file can hold them: u8 labels, so 1..256. */
+export function checkClasses(classes: number, who: string): void {
+  if (!Number.isInteger(classes) || classes < 1 || classes > 256) {
+    throw new RangeError(`${who}: classes must be an integer in [1, 256] (u8 labels), got ${classes}`);
+  }
+}
+
 function expectMagic(bytes: Uint8Array, name: string, want: number, what: string): void {
   const magic = readMagic(bytes, name);
   if (magic !== want) {
@@ -162,6 +169,7 @@ export function parseIdxImages(bytes: Uint8Array, name = 'idx images'):
  * const labels = parseIdxLabels(bytes, 't10k-labels-idx1-ubyte'); // Uint8Array(10000)
  */
 export function parseIdxLabels(bytes: Uint8Array, name = 'idx labels', classes = 256): Uint8Array {
+  checkClasses(classes, 'parseIdxLabels');
   expectMagic(bytes, name, IDX_MAGIC_LABELS, 'u8 labels [n]');
   const labels = parseIdx(bytes, name, 'labels').data as Uint8Array;
   for (let i = 0; i < labels.length; i++) {

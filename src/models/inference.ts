@@ -1,13 +1,14 @@
-// Inference for apps: a zoo model with saved weights (loadModel) and class probabilities for a
+// Inference for apps: a model with saved weights (loadModel) and class probabilities for a
 // batch of images (predict), the same in Node and in a page. Tests: test/models/inference.test.ts,
 // test/browser/demo.test.ts.
 
 import { noGrad } from '../autograd/tape.js';
 import { parseSafetensors, type LoadedTensor } from '../io/safetensors.js';
-import type { Module } from '../nn/module.js';
+import { Module } from '../nn/module.js';
 import { isNode } from '../runtime/features.js';
 import { tensor, tidy } from '../tensor/tensor.js';
-import { createModel, inputShape, type ImageClassifier } from './zoo.js';
+import { buildModel, type ModelSpec } from './spec.js';
+import { createModel, inputShape, zooName } from './zoo.js';
 
 /** Where weights come from: the bytes, a Blob or File, or a URL (a path or file: URL in Node). */
 export type WeightsSource = Uint8Array | ArrayBuffer | Blob | URL | string;
@@ -39,25 +40,48 @@ async function readSource(source: WeightsSource, label: string): Promise<Uint8Ar
 }
 
 /**
- * A zoo model in eval mode holding the weights of a safetensors file: one written by
+ * A model in eval mode holding the weights of a safetensors file: one written by
  * `simdgrad train --save`, by `serializeSafetensors(model.stateDict())`, or a checkpoint (its
- * "model." tensors). `name` is the zoo model; by default the file's metadata "model".
+ * "model." tensors). `model` is the module to load them into (a custom class instance, strict
+ * state-dict keys as PyTorch), or a zoo name; by default the file's metadata rebuilds it: its
+ * "model" (a zoo name) or its "spec" (a model built from library layers, see `modelSpec`).
  *
  * @example
  * await init();
  * const model = await loadModel('/models/mnist-cnn.safetensors');         // fetched in a page
  * const probs = predict(model, pixels, { normalize: [MNIST_MEAN, MNIST_STD] }); // [n, 10]
+ * const net = await loadModel('net.safetensors', new Net());              // a custom class
  */
-export async function loadModel(source: WeightsSource, name?: string): Promise<ImageClassifier> {
+export async function loadModel<M extends Module>(source: WeightsSource, model: M): Promise<M>;
+export async function loadModel(source: WeightsSource, name?: string): Promise<Module>;
+export async function loadModel(source: WeightsSource, modelOrName?: Module | string):
+  Promise<Module> {
   const label = typeof source === 'string' || source instanceof URL ? String(source)
     : typeof File === 'function' && source instanceof File ? source.name : 'weights';
   const { tensors, metadata } = parseSafetensors(await readSource(source, label), label);
-  const modelName = name ?? metadata.model;
-  if (!modelName) {
-    throw new Error(`loadModel: ${label} names no model (no "model" in its metadata); pass the ` +
-      'zoo name, e.g. loadModel(source, \'small-cnn\')');
+  let model: Module;
+  let what: string;
+  if (modelOrName instanceof Module) {
+    model = modelOrName;
+    what = `the given ${model.constructor.name}`;
+  } else if (modelOrName !== undefined || metadata.model) {
+    const name = modelOrName ?? metadata.model;
+    model = createModel(name);
+    what = `'${name}'`;
+  } else if (metadata.spec) {
+    let spec: ModelSpec;
+    try {
+      spec = JSON.parse(metadata.spec) as ModelSpec;
+    } catch (e) {
+      throw new Error(`loadModel: ${label}: metadata "spec" is not JSON: ${(e as Error).message}`);
+    }
+    model = buildModel(spec);
+    what = 'the model its "spec" describes';
+  } else {
+    throw new Error(`loadModel: ${label} names no model (no "model" or "spec" in its metadata); ` +
+      'pass the module to load it into, e.g. loadModel(source, new Net()), or a zoo name, e.g. ' +
+      'loadModel(source, \'small-cnn\')');
   }
-  const model = createModel(modelName);
   const prefixed = Object.keys(tensors).some((k) => k.startsWith('model.'));
   const sd: Record<string, LoadedTensor> = {};
   for (const [k, t] of Object.entries(tensors)) {
@@ -67,7 +91,7 @@ export async function loadModel(source: WeightsSource, name?: string): Promise<I
   try {
     model.loadStateDict(sd);
   } catch (e) {
-    throw new Error(`loadModel: ${label} does not fit '${modelName}': ${(e as Error).message}`);
+    throw new Error(`loadModel: ${label} does not fit ${what}: ${(e as Error).message}`);
   }
   return model.eval();
 }
@@ -92,8 +116,8 @@ export interface PredictOptions {
  */
 export function predict(model: Module, images: ArrayLike<number>,
   opts: PredictOptions = {}): Float32Array {
-  const sampleShape = opts.sampleShape ??
-    (model.zooName ? inputShape(model.zooName) : [1, 28, 28]);
+  const name = zooName(model);
+  const sampleShape = opts.sampleShape ?? (name ? inputShape(name) : [1, 28, 28]);
   const sample = sampleShape.reduce((a, b) => a * b, 1);
   const batchSize = opts.batchSize ?? 256;
   if (images.length === 0 || images.length % sample !== 0) {

@@ -69,11 +69,18 @@ export function inputShape(name: string): [number, number, number] {
   return ['alexnet', 'vgg11', 'vgg16', 'resnet18'].includes(name) ? [3, 224, 224] : [1, 28, 28];
 }
 
+const built = new WeakMap<Module, string>();
+
 /** Builds a zoo model by name; an unknown name lists the known ones. */
 export function createModel(name: string): ImageClassifier {
   const make = models[name];
   if (!make) throw new Error(`unknown model '${name}'; known models: ${Object.keys(models).join(', ')}`);
   const model = make();
-  model.zooName = name;
+  built.set(model, name);
   return model;
+}
+
+/** The zoo name model was built from by createModel, if it was. */
+export function zooName(model: Module): string | undefined {
+  return built.get(model);
 }

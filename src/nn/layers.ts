@@ -3,8 +3,10 @@
 // and biases), drawn from the global seeded generator.
 
 import * as F from './functional.js';
-import { Module } from './module.js';
+import { Identity, Module } from './module.js';
+import { recordArgs, registerLayer } from './spec.js';
 import type { Conv2dOptions } from '../ops/conv2d.js';
+import type { AdaptiveSize } from '../ops/pool.js';
 import { fillUniform } from '../tensor/random.js';
 import { Tensor, full } from '../tensor/tensor.js';
 
@@ -28,6 +30,7 @@ export class Conv2d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair,
     opts: Conv2dOptions & { bias?: boolean } = {}) {
     super();
+    recordArgs(this, [inChannels, outChannels, kernelSize, opts]);
     checkPositiveInt('nn.Conv2d', 'inChannels', inChannels);
     checkPositiveInt('nn.Conv2d', 'outChannels', outChannels);
     const groups = opts.groups ?? 1;
@@ -56,6 +59,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
     super();
+    recordArgs(this, [inFeatures, outFeatures, opts]);
     checkPositiveInt('nn.Linear', 'inFeatures', inFeatures);
     checkPositiveInt('nn.Linear', 'outFeatures', outFeatures);
     const bound = 1 / Math.sqrt(inFeatures);
@@ -77,6 +81,7 @@ export class ReLU extends Module {
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: { stride?: Pair; padding?: Pair } = {}) {
     super();
+    recordArgs(this, [kernelSize, opts]);
   }
 
   forward(x: Tensor): Tensor {
@@ -88,6 +93,7 @@ export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Pair,
     readonly opts: { stride?: Pair; padding?: Pair; countIncludePad?: boolean } = {}) {
     super();
+    recordArgs(this, [kernelSize, opts]);
   }
 
   forward(x: Tensor): Tensor {
@@ -96,8 +102,9 @@ export class AvgPool2d extends Module {
 }
 
 export class AdaptiveAvgPool2d extends Module {
-  constructor(readonly outputSize: Pair) {
+  constructor(readonly outputSize: AdaptiveSize) {
     super();
+    recordArgs(this, [outputSize]);
   }
 
   forward(x: Tensor): Tensor {
@@ -108,6 +115,7 @@ export class AdaptiveAvgPool2d extends Module {
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
+    recordArgs(this, [startDim, endDim]);
   }
 
   forward(x: Tensor): Tensor {
@@ -118,6 +126,7 @@ export class Flatten extends Module {
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
+    recordArgs(this, [p]);
     if (!(p >= 0 && p <= 1)) throw new RangeError(`nn.Dropout: p must be in [0, 1], got ${p}`);
   }
 
@@ -132,6 +141,7 @@ export class Sequential extends Module {
 
   constructor(...layers: Module[]) {
     super();
+    recordArgs(this, layers);
     layers.forEach((m, i) => {
       if (!(m instanceof Module)) throw new TypeError(`nn.Sequential: argument ${i} is not a Module`);
       this.registerModule(String(i), m);
@@ -160,6 +170,7 @@ export class BatchNorm2d extends Module {
   constructor(readonly numFeatures: number,
     readonly opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
     super();
+    recordArgs(this, [numFeatures, opts]);
     checkPositiveInt('nn.BatchNorm2d', 'numFeatures', numFeatures);
     const affine = opts.affine ?? true;
     this.weight = affine ? this.registerParameter('weight', full([numFeatures], 1)) : null;
@@ -187,6 +198,7 @@ export class LayerNorm2d extends Module {
 
   constructor(readonly numChannels: number, readonly eps = 1e-6) {
     super();
+    recordArgs(this, [numChannels, eps]);
     checkPositiveInt('nn.LayerNorm2d', 'numChannels', numChannels);
     this.weight = this.registerParameter('weight', full([numChannels], 1));
     this.bias = this.registerParameter('bias', full([numChannels], 0));
@@ -213,6 +225,7 @@ export class SiLU extends Module {
 export class Dropout2d extends Module {
   constructor(readonly p = 0.5) {
     super();
+    recordArgs(this, [p]);
     if (!(p >= 0 && p <= 1)) throw new RangeError(`nn.Dropout2d: p must be in [0, 1], got ${p}`);
   }
 
@@ -225,6 +238,7 @@ export class Dropout2d extends Module {
 export class Residual extends Module {
   constructor(readonly body: Module, readonly shortcut: Module | null = null) {
     super();
+    recordArgs(this, [body, shortcut]);
     this.registerModule('body', body);
     if (shortcut) this.registerModule('shortcut', shortcut);
   }
@@ -233,3 +247,9 @@ export class Residual extends Module {
     return F.add(this.body.forward(x), this.shortcut ? this.shortcut.forward(x) : x);
   }
 }
+
+const LAYERS: Record<string, abstract new (...args: never[]) => Module> = {
+  Conv2d, Linear, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, Sequential,
+  BatchNorm2d, LayerNorm2d, GELU, SiLU, Dropout2d, Residual, Identity,
+};
+for (const [type, cls] of Object.entries(LAYERS)) registerLayer(type, cls);

@@ -53,8 +53,6 @@ export interface StateEntry {
 
 export abstract class Module {
   training = true;
-  /** The model zoo name this model was built from, if any (worker threads rebuild it by it). */
-  zooName?: string;
   // Registered entries; fields assigned since the last look are folded in by sync(), in the
   // order Object.keys gives (assignment order), after explicitly registered ones made before.
   private readonly _parameters = new Map<string, Tensor | null>();

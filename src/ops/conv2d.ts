@@ -47,3 +47,53 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null,
     return [gx, gw, gb];
   });
 }
+
+type Single = number | readonly [number];
+
+export interface Conv1dOptions {
+  stride?: Single;
+  padding?: Single;
+  dilation?: Single;
+  groups?: number;
+}
+
+function single(op: string, name: string, v: Single | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v) && v.length === 1) return v[0];
+  throw new RangeError(`${op}: ${name} must be a number or [n], got ${String(v)}`);
+}
+
+/**
+ * 1-D convolution (as torch.nn.functional.conv1d): x [N,C,L] (or unbatched [C,L]), weight
+ * [O,C/groups,K], bias [O] or null -> [N,O,LOUT]; runs as conv2d over [N,C,1,L].
+ * @example F.conv1d(x, w, b, { padding: 1 })
+ */
+export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null,
+  opts: Conv1dOptions = {}): Tensor {
+  const op = 'conv1d';
+  checkTensor(op, 'input', x);
+  checkTensor(op, 'weight', weight);
+  const shapes = `; input ${fmtShape(x.shape)}, weight ${fmtShape(weight.shape)}`;
+  if (x.ndim !== 2 && x.ndim !== 3) throw new RangeError(`${op}: input must be 3-D [N,C,L] or 2-D [C,L]${shapes}`);
+  if (weight.ndim !== 3) throw new RangeError(`${op}: weight must be 3-D [O,C/groups,K]${shapes}`);
+  const unbatched = x.ndim === 2;
+  const [n, c, l] = unbatched ? [1, x.shape[0], x.shape[1]] : x.shape;
+  const [o, cg, k] = weight.shape;
+  const groups = opts.groups ?? 1;
+  const s = single(op, 'stride', opts.stride, 1);
+  const p = single(op, 'padding', opts.padding, 0);
+  const d = single(op, 'dilation', opts.dilation, 1);
+  if (Number.isInteger(groups) && groups >= 1 && cg * groups !== c) {
+    throw new RangeError(`${op}: weight.shape[1] (${cg}) * groups (${groups}) must equal input ` +
+      `channels (${c})${shapes}`);
+  }
+  if (Number.isInteger(p) && Number.isInteger(d) && l + 2 * p < d * (k - 1) + 1) {
+    throw new RangeError(`${op}: kernel ${k} with dilation ${d} spans ${d * (k - 1) + 1}, larger ` +
+      `than the padded input ${l + 2 * p}${shapes}`);
+  }
+  const y = conv2d(x.reshape([n, c, 1, l]), weight.reshape([o, cg, 1, k]), bias,
+    { stride: [1, s], padding: [0, p], dilation: [1, d], groups });
+  const lout = y.shape[3];
+  return y.reshape(unbatched ? [o, lout] : [n, o, lout]);
+}

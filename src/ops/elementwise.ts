@@ -1,86 +1,16 @@
-// Element-wise ops and reductions: F.relu, F.add, F.mul, sum, mean, F.flatten, F.dropout.
+// Masks and views: F.flatten, F.dropout, F.dropout2d (arithmetic lives in pointwise.ts, sum and
+// mean in reduce.ts).
 
 import { record } from '../autograd/tape.js';
 import {
-  add as addKernel, dropoutForward, fill, mul as mulKernel, reluBackward, reluForward, sum as sumKernel,
+  dropoutForward, mul as mulKernel,
 } from '../runtime/kernels/elementwise.js';
 import { nextU32 } from '../tensor/random.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
-import { checkSameShape, checkTensor } from './check.js';
-
-export function relu(x: Tensor): Tensor {
-  checkTensor('relu', 'input', x);
-  const rt = getRuntime();
-  const y = Tensor.empty(x.shape);
-  reluForward(rt, x.buf, y.buf, x.size);
-  return record(y, 'relu', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    reluBackward(rt, x.buf, gy.buf, gx.buf, x.size);
-    return [gx];
-  });
-}
-
-/** a + b, same shapes. */
-export function add(a: Tensor, b: Tensor): Tensor {
-  checkTensor('add', 'a', a);
-  checkTensor('add', 'b', b);
-  checkSameShape('add', a, b);
-  const y = Tensor.empty(a.shape);
-  addKernel(getRuntime(), a.buf, b.buf, y.buf, a.size);
-  return record(y, 'add', [a, b], (gy, needs) => [needs[0] ? gy.view(a.shape) : null, needs[1] ? gy.view(b.shape) : null]);
-}
+import { checkTensor } from './check.js';
 
 function mulInto(a: Tensor, b: Tensor, out: Tensor): void {
   mulKernel(getRuntime(), a.buf, b.buf, out.buf, out.size);
-}
-
-/** a * b element-wise, same shapes. */
-export function mul(a: Tensor, b: Tensor): Tensor {
-  checkTensor('mul', 'a', a);
-  checkTensor('mul', 'b', b);
-  checkSameShape('mul', a, b);
-  const y = Tensor.empty(a.shape);
-  mulInto(a, b, y);
-  return record(y, 'mul', [a, b], (gy, needs) => {
-    let ga: Tensor | null = null;
-    let gb: Tensor | null = null;
-    if (needs[0]) {
-      ga = Tensor.empty(a.shape);
-      mulInto(gy, b, ga);
-    }
-    if (needs[1]) {
-      gb = Tensor.empty(b.shape);
-      mulInto(gy, a, gb);
-    }
-    return [ga, gb];
-  });
-}
-
-/** Sum of all elements, a scalar tensor (shape []). */
-export function sum(x: Tensor): Tensor {
-  checkTensor('sum', 'input', x);
-  const rt = getRuntime();
-  const y = Tensor.empty([]);
-  y.rawData()[0] = sumKernel(rt, x.buf, x.size);
-  return record(y, 'sum', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    fill(rt, gx.buf, gy.item(), x.size);
-    return [gx];
-  });
-}
-
-/** Mean of all elements, a scalar tensor (shape []). */
-export function mean(x: Tensor): Tensor {
-  checkTensor('mean', 'input', x);
-  if (x.size === 0) throw new RangeError(`mean: input ${fmtShape(x.shape)} is empty`);
-  const rt = getRuntime();
-  const y = Tensor.empty([]);
-  y.rawData()[0] = sumKernel(rt, x.buf, x.size) / x.size;
-  return record(y, 'mean', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    fill(rt, gx.buf, gy.item() / x.size, x.size);
-    return [gx];
-  });
 }
 
 /** Flattens dimensions startDim..endDim into one (a view). */
@@ -149,21 +79,3 @@ export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
     return [gx];
   }, () => mask.dispose());
 }
-
-// Tensor methods live with their ops: each op file declares the methods it adds (TypeScript
-// declaration merging) and installs them on Tensor.prototype, so the tensor layer names no op.
-declare module '../tensor/tensor.js' {
-  interface Tensor {
-    /** Sum of all elements, a scalar tensor (as F.sum). */
-    sum(): Tensor;
-    /** Mean of all elements, a scalar tensor (as F.mean). */
-    mean(): Tensor;
-  }
-}
-
-Tensor.prototype.sum = function sumMethod(this: Tensor): Tensor {
-  return sum(this);
-};
-Tensor.prototype.mean = function meanMethod(this: Tensor): Tensor {
-  return mean(this);
-};

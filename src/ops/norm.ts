@@ -1,9 +1,11 @@
-// F.batchNorm, F.layerNorm2d (LayerNorm over channels, ConvNeXt style), F.gelu, F.silu.
+// F.batchNorm, F.layerNorm (over the last dims), F.groupNorm, F.layerNorm2d (LayerNorm over
+// channels, ConvNeXt style), F.gelu, F.silu. Tests: test/ops/norm.test.ts, test/ops/nnops*.test.ts.
 
 import { record } from '../autograd/tape.js';
 import {
   activationBackward, activationForward, batchNorm2dBackward, batchNorm2dForward,
-  layerNorm2dBackward, layerNorm2dForward, nchwDims,
+  groupNormBackward, groupNormForward, layerNorm2dBackward, layerNorm2dForward,
+  layerNormRowsBackward, layerNormRowsForward, nchwDims,
 } from '../runtime/kernels/norm.js';
 import type { F32Buf } from '../runtime/heap.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
@@ -155,4 +157,75 @@ export function gelu(x: Tensor): Tensor {
 /** SiLU (swish): x * sigmoid(x). */
 export function silu(x: Tensor): Tensor {
   return activation('silu', x);
+}
+
+/**
+ * Layer normalisation over the last dims (as torch.nn.functional.layer_norm): x [..., *shape]
+ * with normalizedShape = shape; per row the mean and biased variance (eps inside the square
+ * root), then weight and bias of normalizedShape if given.
+ * @example F.layerNorm(x, [x.shape.at(-1)!], w, b)
+ */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[],
+  weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  const op = 'layerNorm';
+  checkTensor(op, 'input', x);
+  const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const k = ns.length;
+  const tail = x.shape.slice(x.ndim - k);
+  if (k === 0 || k > x.ndim || ns.some((d, i) => d !== tail[i])) {
+    throw new RangeError(`${op}: given normalizedShape ${fmtShape(ns)}, expected input with shape ` +
+      `[*, ${ns.join(', ')}], got ${fmtShape(x.shape)}`);
+  }
+  const d = ns.reduce((a, b) => a * b, 1);
+  for (const [name, t] of [['weight', weight], ['bias', bias]] as const) {
+    if (!t) continue;
+    checkTensor(op, name, t);
+    if (t.ndim !== k || t.shape.some((v, i) => v !== ns[i])) {
+      throw new RangeError(`${op}: ${name} must have shape normalizedShape ${fmtShape(ns)}, got ${fmtShape(t.shape)}; input ${fmtShape(x.shape)}`);
+    }
+  }
+  const rows = x.size / d;
+  const rt = getRuntime();
+  const y = Tensor.empty(x.shape);
+  const { mean, invstd, release } = savedStats(rows);
+  layerNormRowsForward(rt, rows, d, x.buf, y.buf, weight?.buf ?? null, bias?.buf ?? null, mean, invstd, eps);
+  return record(y, op, [x, weight, bias], (gy, needs) => {
+    const gx = needs[0] ? Tensor.empty(x.shape) : null;
+    const gw = needs[1] ? Tensor.empty(weight!.shape) : null;
+    const gb = needs[2] ? Tensor.empty(bias!.shape) : null;
+    layerNormRowsBackward(rt, rows, d, x.buf, gy.buf, weight?.buf ?? null, mean, invstd,
+      gx?.buf ?? null, gw?.buf ?? null, gb?.buf ?? null);
+    return [gx, gw, gb];
+  }, release);
+}
+
+/**
+ * Group normalisation (as torch.nn.functional.group_norm): x [N, C, ...] normalised per sample
+ * over each group of C/numGroups channels (biased variance, eps inside the square root), then
+ * the per-channel weight and bias [C] if given.
+ */
+export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null,
+  bias: Tensor | null = null, eps = 1e-5): Tensor {
+  const op = 'groupNorm';
+  checkTensor(op, 'input', x);
+  if (x.ndim < 2) throw new RangeError(`${op}: input must be [N, C, ...], got ${fmtShape(x.shape)}`);
+  const c = x.shape[1];
+  if (!Number.isInteger(numGroups) || numGroups < 1 || c % numGroups !== 0) {
+    throw new RangeError(`${op}: expected the number of channels in input to be divisible by ` +
+      `numGroups, got input ${fmtShape(x.shape)} and numGroups=${numGroups}`);
+  }
+  checkPerChannel(op, 'weight', weight, c, x);
+  checkPerChannel(op, 'bias', bias, c, x);
+  const rt = getRuntime();
+  const y = Tensor.empty(x.shape);
+  const { mean, invstd, release } = savedStats(x.shape[0] * numGroups);
+  groupNormForward(rt, x.shape, numGroups, x.buf, y.buf, weight?.buf ?? null, bias?.buf ?? null, mean, invstd, eps);
+  return record(y, op, [x, weight, bias], (gy, needs) => {
+    const gx = needs[0] ? Tensor.empty(x.shape) : null;
+    const gw = needs[1] ? Tensor.empty(weight!.shape) : null;
+    const gb = needs[2] ? Tensor.empty(bias!.shape) : null;
+    groupNormBackward(rt, x.shape, numGroups, x.buf, gy.buf, weight?.buf ?? null, mean, invstd,
+      gx?.buf ?? null, gw?.buf ?? null, gb?.buf ?? null);
+    return [gx, gw, gb];
+  }, release);
 }

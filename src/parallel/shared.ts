@@ -1,19 +1,6 @@
 // Small pieces both the trainer and the workers use.
 
-import type { Tensor } from '../tensor/tensor.js';
-
-/** How many rows of logits [n, classes] have their largest value at the label. */
-export function countCorrect(logits: Tensor, labels: ArrayLike<number>, n: number): number {
-  const v = logits.rawData();
-  const k = logits.shape[1];
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (v[i * k + j] > v[i * k + best]) best = j;
-    if (best === labels[i]) correct++;
-  }
-  return correct;
-}
+export { countCorrect } from '../train/metrics.js';
 
 /** Offsets of each parameter in the flat shared buffers, 16-float (64-byte) aligned so kernels
  * can read any parameter's slice in place. */

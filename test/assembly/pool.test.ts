@@ -1,14 +1,15 @@
 // Pooling kernels against test/ref/pool.ts (maxpool2d_fwd_ref, maxpool2d_bwd_ref, avgpool2d_*_ref,
-// global_avgpool_*_ref), backward also against central differences of the forward; both builds.
+// global_avgpool_*_ref, adaptive_*_ref), backward also against central differences of the forward; both builds.
 import { suite } from 'uvu';
 import type { Runtime } from '../../src/runtime/load.js';
 import {
-  avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward,
+  adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, adaptiveMaxPool2dBackward,
+  adaptiveMaxPool2dForward, avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward,
   maxPool2dBackward, maxPool2dForward, pool2dShape, type Pool2dGeometry, type Pool2dOptions,
 } from '../../src/runtime/kernels/pool.js';
 import { numericGrad } from '../fd.js';
 import {
-  avgpool2d_bwd_ref, avgpool2d_fwd_ref, global_avgpool_bwd_ref, global_avgpool_fwd_ref,
+  adaptive_avgpool2d_bwd_ref, adaptive_avgpool2d_fwd_ref, adaptive_maxpool2d_fwd_ref, avgpool2d_bwd_ref, avgpool2d_fwd_ref, global_avgpool_bwd_ref, global_avgpool_fwd_ref,
   maxpool2d_bwd_ref, maxpool2d_fwd_ref,
 } from '../ref/pool.js';
 import { builds, expectClose, expectThrows, freeAll, get, put, rand } from '../util.js';
@@ -211,5 +212,59 @@ t('pooling rejects bad arguments, naming them', () => {
   expectThrows(() => maxPool2dForward(rt, g, { ptr: x.ptr + 4, length: 72 }, y, a),
     ['input.ptr', 'aligned'], 'misaligned');
 });
+
+// Adaptive pools: output smaller, larger, equal, not dividing, 1 and long rows (SIMD backward).
+for (const rt of rts) {
+  for (const [nc, h, w, oh, ow] of [[1, 1, 1, 1, 1], [2, 7, 9, 3, 4], [1, 3, 4, 5, 7], [3, 5, 5, 5, 5],
+    [1, 6, 6, 4, 4], [2, 5, 7, 1, 1], [1, 17, 33, 5, 3], [1, 2, 65, 2, 2], [2, 10, 3, 3, 10]]) {
+    const g = { n: 1, c: nc, h, w, oh, ow };
+    const ref = { nc, h, w, oh, ow };
+    const name = `nc=${nc} h=${h} w=${w} oh=${oh} ow=${ow} [${rt.build}]`;
+    const nx = nc * h * w, ny = nc * oh * ow;
+    const avg = (X: Float32Array): Float32Array => {
+      const x = put(rt, X), y = alloc(rt, ny);
+      adaptiveAvgPool2dForward(rt, g, x, y);
+      const out = get(rt, y);
+      freeAll(rt, x, y);
+      return out;
+    };
+    const max = (X: Float32Array): { y: Float32Array; argmax: Int32Array } => {
+      const x = put(rt, X), y = alloc(rt, ny), a = alloc(rt, ny);
+      adaptiveMaxPool2dForward(rt, g, x, y, a);
+      const out = { y: get(rt, y), argmax: Int32Array.from(rt.heap.viewI32(a)) };
+      freeAll(rt, x, y, a);
+      return out;
+    };
+    t(`adaptive_avgpool2d ${name}`, () => {
+      const X = rand(nx, nx + 1);
+      expectClose(avg(X), adaptive_avgpool2d_fwd_ref(X, ref), `adaptive_avgpool2d_fwd ${name}`);
+      const G = rand(ny, ny + 2);
+      const go = put(rt, G), gi = alloc(rt, nx);
+      adaptiveAvgPool2dBackward(rt, g, go, gi);
+      const got = get(rt, gi);
+      freeAll(rt, go, gi);
+      expectClose(got, adaptive_avgpool2d_bwd_ref(G, ref), `adaptive_avgpool2d_bwd ${name}`);
+      if (nx <= 160) expectClose(got, numericGrad(avg, X, G), `adaptive_avgpool2d_bwd vs finite differences ${name}`, 1e-2);
+    });
+    t(`adaptive_maxpool2d ${name}`, () => {
+      const X = distinct(nx, nx + 3, false);
+      const got = max(X);
+      const r = adaptive_maxpool2d_fwd_ref(X, ref);
+      expectClose(got.y, r.y, `adaptive_maxpool2d_fwd ${name}`);
+      expectSameInts(got.argmax, r.argmax, `adaptive_maxpool2d_fwd ${name}`);
+      const ties = new Float32Array(nx).fill(0.5);
+      expectSameInts(max(ties).argmax, adaptive_maxpool2d_fwd_ref(ties, ref).argmax, `adaptive_maxpool2d_fwd ties ${name}`);
+      const G = rand(ny, ny + 4);
+      const go = put(rt, G), a = alloc(rt, ny), gi = alloc(rt, nx);
+      rt.heap.viewI32(a).set(got.argmax);
+      adaptiveMaxPool2dBackward(rt, g, go, a, gi);
+      const gx = get(rt, gi);
+      freeAll(rt, go, a, gi);
+      expectClose(gx, maxpool2d_bwd_ref(G, got.argmax, { n: 1, c: nc, h, w, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, oh, ow }),
+        `adaptive_maxpool2d_bwd ${name}`);
+      if (nx <= 160) expectClose(gx, numericGrad((xs) => max(xs).y, X, G), `adaptive_maxpool2d_bwd vs finite differences ${name}`, 1e-2);
+    });
+  }
+}
 
 t.run();

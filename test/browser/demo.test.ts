@@ -1,9 +1,10 @@
 // The library and the demo in headless Chromium (Debian's /usr/bin/chromium via playwright-core,
 // scripts/browser.mjs): the page loads without console errors and is cross-origin isolated; conv
 // and GEMM kernels (forward and backward) equal Node's on fixed inputs; training steps on 2 Web
-// Workers lower the loss and equal 1 worker and Node; a worker that throws or dies fails the step
-// naming it; the demo trains and classifies a digit drawn with the mouse; weights saved in Node
-// load and predict the same in the page; without COOP/COEP the page trains on one thread;
+// Workers lower the loss and equal 1 worker and Node, for a zoo model and for a custom Module
+// class with a custom loss and metric on float targets; a worker that throws or dies fails the
+// step naming it; the demo trains and classifies a digit drawn with the mouse; weights saved in
+// Node load and predict the same in the page; without COOP/COEP the page trains on one thread;
 // "Benchmark this device" (tiny) shows progress, a table of positive numbers and the chart.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -178,6 +179,61 @@ t('5 small-cnn SGD steps on 2 web workers lower the loss and equal 1 worker and 
     `${got.two.ms.toFixed(0)} ms on 2)`);
 });
 
+/** Trains test/parallel/custom-net.ts's TinyNet (a custom class) with its custom loss and metric
+ * on float targets; the user module is imported by the replica option's URL. Runs in Node and,
+ * from its source text, in the page. */
+async function customRun(sg: typeof import('../../src/index.js'),
+  net: typeof import('../parallel/custom-net.js'), netUrl: string, workers: number) {
+  sg.manualSeed(77);
+  const x = sg.rand([30, 1, 6, 6]).toFloat32Array();
+  const y = new Float32Array(60).map((_, k) => x[(k * 11) % x.length] - x[(k * 5) % x.length] / 2);
+  const train = sg.data.tensorDataset(x, y, { sampleShape: [1, 6, 6], targetShape: [2] });
+  sg.manualSeed(5);
+  const model = new net.TinyNet(4, 2);
+  const lines: string[] = [];
+  const trainer = new sg.Trainer({
+    model, optimizer: new sg.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }), train,
+    test: train, epochs: 2, batchSize: 10, seed: 3, workers, loss: net.squaredError,
+    metrics: net.regressionMetrics, out: { write: (s: string) => lines.push(s) },
+    replica: {
+      model: { module: netUrl, export: 'TinyNet', args: [4, 2] },
+      loss: { module: netUrl, export: 'squaredError' },
+      metrics: { module: netUrl, export: 'regressionMetrics' },
+    },
+  });
+  const h = await trainer.fit();
+  return {
+    params: model.parameters().map((p) => Array.from(p.toFloat32Array())),
+    losses: h.map((r) => [r.trainLoss, r.testLoss!, r.trainMetrics.absError]).flat(),
+    oneThread: lines.some((l) => l.includes('one thread')),
+  };
+}
+
+t('a custom Module class, loss and metric with float targets: 2 web workers equal 1 and Node', async () => {
+  const page = await demoPage();
+  const netPath = '/dist/test/parallel/custom-net.js';
+  const got = await page.evaluate(async ([lib, src, path]) => {
+    const sg = await import(lib);
+    const net = await import(path);
+    const run = new Function(`return ${src}`)();
+    const url = new URL(path, location.href).href;
+    return { one: await run(sg, net, url, 1), two: await run(sg, net, url, 2) };
+  }, [PAGE_LIB, customRun.toString(), netPath] as const) as Record<'one' | 'two',
+    Awaited<ReturnType<typeof customRun>>>;
+  assert.is(got.two.oneThread, false, 'the page fell back to one thread');
+  const flat = (r: { params: number[][] }): number[] => r.params.flat();
+  const d = maxRel(flat(got.two), flat(got.one));
+  assert.ok(d <= 1e-5, `2 web workers vs 1: parameters differ by ${d.toExponential(2)} (relative)`);
+  const dl = maxRel(got.two.losses, got.one.losses);
+  assert.ok(dl <= 1e-5, `losses and metric: 2 workers ${got.two.losses} vs 1 ${got.one.losses}`);
+  const net = await import('../parallel/custom-net.js');
+  const node = await customRun(await import('../../src/index.js'), net,
+    new URL('../parallel/custom-net.js', import.meta.url).href, 1);
+  const dn = maxRel(flat(got.one), flat(node));
+  assert.ok(dn <= 1e-5, `page vs Node: parameters differ by ${dn.toExponential(2)} (relative)`);
+  assert.ok(got.one.losses[3] < got.one.losses[0], `train loss did not fall: ${got.one.losses}`);
+});
+
 t('a web worker that throws or dies fails the step naming it, then the pool works again', async () => {
   const page = await (await env()).open('/');
   try {
@@ -246,7 +302,7 @@ t('weights saved in Node load in the page (loadModel, Load weights) and predict 
     const sg = await import(lib);
     const m = await sg.loadModel(new Uint8Array(b));
     const probs: Float32Array = sg.predict(m, x, { normalize: [sg.MNIST_MEAN, sg.MNIST_STD] });
-    return { name: m.zooName, probs: Array.from(probs) };
+    return { name: sg.zooName(m), probs: Array.from(probs) };
   }, [PAGE_LIB, Array.from(bytes), Array.from(images)] as const);
   assert.is(got.name, 'lenet5');
   const d = maxRel(got.probs, ref);

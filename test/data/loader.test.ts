@@ -7,7 +7,7 @@ import { throwsWith } from './expect.js';
 const t = suite('loader');
 
 /** n samples of [2, 3]; sample i is filled with i + k / 10 and labelled i * 7 % 10. */
-function dataset(n: number): LoaderDataset {
+function dataset(n: number): LoaderDataset<Int32Array> & { images: Float32Array; labels: Int32Array } {
   const images = new Float32Array(n * 6);
   for (let i = 0; i < images.length; i++) images[i] = Math.floor(i / 6) + (i % 6) / 10;
   const labels = Int32Array.from({ length: n }, (_, i) => (i * 7) % 10);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   MNIST_MEAN, MNIST_STD, createModel, init, loadModel, manualSeed, noGrad, predict,
-  serializeSafetensors, tensor, tidy,
+  serializeSafetensors, tensor, tidy, zooName,
 } from '../../src/index.js';
 import { expectClose, rand } from '../util.js';
 
@@ -61,7 +61,7 @@ t('loadModel from bytes, ArrayBuffer, Blob, a path, a file: URL and a checkpoint
     ];
     for (const [what, src] of sources) {
       const m = await loadModel(src);
-      assert.is(m.zooName, 'lenet5', what);
+      assert.is(zooName(m), 'lenet5', what);
       assert.is(m.training, false, `${what}: eval mode`);
       expectClose(predict(m, x), ref, `predict after loadModel(${what})`, 0);
     }
@@ -86,7 +86,7 @@ t('loadModel errors: no model name, wrong model, missing file', async () => {
     /weights does not fit 'mlp': loadStateDict: missing keys/);
   assert.match(await rejection(loadModel('/nonexistent/x.safetensors')),
     /loadModel: \/nonexistent\/x.safetensors: ENOENT/);
-  assert.is((await loadModel(bytes, 'lenet5')).zooName, 'lenet5');
+  assert.is(zooName(await loadModel(bytes, 'lenet5')), 'lenet5');
 });
 
 t('predict: images that are not whole samples are refused', () => {

@@ -116,3 +116,70 @@ export function global_avgpool_bwd_ref(gradOut: Float32Array, nc: number,
   for (let i = 0; i < nc; i++) for (let j = 0; j < hw; j++) gradIn[i * hw + j] = gradOut[i] / hw;
   return gradIn;
 }
+
+/** Adaptive window i of out along a dim of inp: [floor(i*inp/out), ceil((i+1)*inp/out)). */
+function adaptiveWindow(i: number, inp: number, out: number): [number, number] {
+  return [Math.floor((i * inp) / out), Math.ceil(((i + 1) * inp) / out)];
+}
+
+export interface AdaptiveRefGeom { nc: number; h: number; w: number; oh: number; ow: number }
+
+export function adaptive_avgpool2d_fwd_ref(x: Float32Array, g: AdaptiveRefGeom): Float32Array {
+  const y = new Float32Array(g.nc * g.oh * g.ow);
+  for (let p = 0; p < g.nc; p++) {
+    for (let oh = 0; oh < g.oh; oh++) {
+      const [hs, he] = adaptiveWindow(oh, g.h, g.oh);
+      for (let ow = 0; ow < g.ow; ow++) {
+        const [ws, we] = adaptiveWindow(ow, g.w, g.ow);
+        let s = 0;
+        for (let ih = hs; ih < he; ih++) for (let iw = ws; iw < we; iw++) s += x[(p * g.h + ih) * g.w + iw];
+        y[(p * g.oh + oh) * g.ow + ow] = s / ((he - hs) * (we - ws));
+      }
+    }
+  }
+  return y;
+}
+
+export function adaptive_avgpool2d_bwd_ref(gy: Float32Array, g: AdaptiveRefGeom): Float32Array {
+  const gx = new Float64Array(g.nc * g.h * g.w);
+  for (let p = 0; p < g.nc; p++) {
+    for (let oh = 0; oh < g.oh; oh++) {
+      const [hs, he] = adaptiveWindow(oh, g.h, g.oh);
+      for (let ow = 0; ow < g.ow; ow++) {
+        const [ws, we] = adaptiveWindow(ow, g.w, g.ow);
+        const v = gy[(p * g.oh + oh) * g.ow + ow] / ((he - hs) * (we - ws));
+        for (let ih = hs; ih < he; ih++) for (let iw = ws; iw < we; iw++) gx[(p * g.h + ih) * g.w + iw] += v;
+      }
+    }
+  }
+  return Float32Array.from(gx);
+}
+
+/** y and the arg-max (ih * w + iw in the plane; first maximum wins, NaN wins). */
+export function adaptive_maxpool2d_fwd_ref(x: Float32Array,
+  g: AdaptiveRefGeom): { y: Float32Array; argmax: Int32Array } {
+  const y = new Float32Array(g.nc * g.oh * g.ow);
+  const argmax = new Int32Array(y.length);
+  for (let p = 0; p < g.nc; p++) {
+    for (let oh = 0; oh < g.oh; oh++) {
+      const [hs, he] = adaptiveWindow(oh, g.h, g.oh);
+      for (let ow = 0; ow < g.ow; ow++) {
+        const [ws, we] = adaptiveWindow(ow, g.w, g.ow);
+        let best = -Infinity;
+        let bi = -1;
+        for (let ih = hs; ih < he; ih++) {
+          for (let iw = ws; iw < we; iw++) {
+            const v = x[(p * g.h + ih) * g.w + iw];
+            if (bi < 0 || v > best || Number.isNaN(v)) {
+              best = v;
+              bi = ih * g.w + iw;
+            }
+          }
+        }
+        y[(p * g.oh + oh) * g.ow + ow] = best;
+        argmax[(p * g.oh + oh) * g.ow + ow] = bi;
+      }
+    }
+  }
+  return { y, argmax };
+}

@@ -97,7 +97,7 @@ t('onStep sees every step in order, its batch and the running count; createPool 
     onStep: (r) => {
       seen.push([r.epoch, r.step, r.size, r.seen]);
       assert.is(r.steps, 4);
-      assert.ok(Number.isFinite(r.loss) && r.correct >= 0 && r.correct <= r.size && r.imagesPerSecond > 0);
+      assert.ok(Number.isFinite(r.loss) && r.correct! >= 0 && r.correct! <= r.size && r.imagesPerSecond > 0);
     },
   }).fit();
   const epoch = (e: number): [number, number, number, number][] =>

@@ -21,6 +21,10 @@ export interface GemmArgs {
   lda?: number;
   ldb?: number;
   ldc?: number;
+  /** Where each matrix starts inside its buffer, in elements (one GEMM of a batch); default 0. */
+  aOffset?: number;
+  bOffset?: number;
+  cOffset?: number;
 }
 
 type GemmFn = (m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number,
@@ -51,10 +55,18 @@ export function gemm(rt: Runtime, args: GemmArgs): void {
   checkInt(op, `lda (A is ${aRows}x${aCols})`, lda, aCols);
   checkInt(op, `ldb (B is ${bRows}x${bCols})`, ldb, bCols);
   checkInt(op, `ldc (C is ${m}x${n})`, ldc, n);
-  checkBuf(op, 'a', a, extent(aRows, aCols, lda), `A ${aRows}x${aCols} with lda ${lda}`);
-  checkBuf(op, 'b', b, extent(bRows, bCols, ldb), `B ${bRows}x${bCols} with ldb ${ldb}`);
-  checkBuf(op, 'c', c, extent(m, n, ldc), `C ${m}x${n} with ldc ${ldc}`);
+  const aOff = args.aOffset ?? 0;
+  const bOff = args.bOffset ?? 0;
+  const cOff = args.cOffset ?? 0;
+  checkInt(op, 'aOffset', aOff, 0);
+  checkInt(op, 'bOffset', bOff, 0);
+  checkInt(op, 'cOffset', cOff, 0);
+  checkBuf(op, 'a', a, aOff + extent(aRows, aCols, lda), `A ${aRows}x${aCols} with lda ${lda} at ${aOff}`);
+  checkBuf(op, 'b', b, bOff + extent(bRows, bCols, ldb), `B ${bRows}x${bCols} with ldb ${ldb} at ${bOff}`);
+  checkBuf(op, 'c', c, cOff + extent(m, n, ldc), `C ${m}x${n} with ldc ${ldc} at ${cOff}`);
   const name = `gemm_${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
   const ws = rt.workspace(rt.fn<() => number>('gemm_workspace_bytes')());
-  rt.fn<GemmFn>(name)(m, n, k, alpha, a.ptr, lda, b.ptr, ldb, beta, c.ptr, ldc, ws);
+  // The kernels load and store unaligned, so a matrix may start anywhere inside its buffer.
+  rt.fn<GemmFn>(name)(m, n, k, alpha, a.ptr + aOff * 4, lda, b.ptr + bOff * 4, ldb, beta,
+    c.ptr + cOff * 4, ldc, ws);
 }

@@ -101,3 +101,82 @@ export function activationBackward(rt: Runtime, kind: 'gelu' | 'silu', x: F32Buf
   checkBuf(`${kind}_backward`, 'gradIn', gx, n, `n = ${n}`);
   rt.fn<Fn>(`${kind}_bwd`)(x.ptr, gy.ptr, gx.ptr, n);
 }
+
+/** Layer norm over rows [R, D] (the last dims of F.layerNorm); mean/invstd get R values each. */
+export function layerNormRowsForward(rt: Runtime, rows: number, d: number, x: F32Buf, y: F32Buf,
+  gamma: F32Buf | null, beta: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf,
+  eps: number): void {
+  const op = 'layerNorm';
+  checkInt(op, 'rows', rows, 1);
+  checkInt(op, 'normalized size', d, 1);
+  checkBuf(op, 'input', x, rows * d, `[${rows}, ${d}]`);
+  checkBuf(op, 'output', y, rows * d, `[${rows}, ${d}]`);
+  checkBuf(op, 'saveMean', saveMean, rows, `${rows} rows`);
+  checkBuf(op, 'saveInvstd', saveInvstd, rows, `${rows} rows`);
+  if (gamma) checkBuf(op, 'weight', gamma, d, `normalized size ${d}`);
+  if (beta) checkBuf(op, 'bias', beta, d, `normalized size ${d}`);
+  checkFinite(op, 'eps', eps);
+  rt.fn<Fn>('layernorm_fwd_rows')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr,
+    saveInvstd.ptr, rows, d, eps);
+}
+
+export function layerNormRowsBackward(rt: Runtime, rows: number, d: number, x: F32Buf, gy: F32Buf,
+  gamma: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, gx: F32Buf | null,
+  gGamma: F32Buf | null, gBeta: F32Buf | null): void {
+  const op = 'layerNorm_backward';
+  checkInt(op, 'rows', rows, 1);
+  checkInt(op, 'normalized size', d, 1);
+  for (const [name, b] of [['input', x], ['gradOut', gy], ['gradIn', gx]] as const) {
+    if (b) checkBuf(op, name, b, rows * d, `[${rows}, ${d}]`);
+  }
+  for (const [name, b] of [['weight', gamma], ['gradWeight', gGamma], ['gradBias', gBeta]] as const) {
+    if (b) checkBuf(op, name, b, d, `normalized size ${d}`);
+  }
+  checkBuf(op, 'saveMean', saveMean, rows, `${rows} rows`);
+  checkBuf(op, 'saveInvstd', saveInvstd, rows, `${rows} rows`);
+  rt.fn<Fn>('layernorm_bwd_rows')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr,
+    opt(gx), opt(gGamma), opt(gBeta), rows, d);
+}
+
+function groupDims(op: string, shape: readonly number[], groups: number): [number, number, number] {
+  const [n, c, hw] = nchwDims(op, shape);
+  checkInt(op, 'numGroups', groups, 1);
+  if (c % groups !== 0) {
+    throw new RangeError(`${op}: channels (${c}) must be divisible by numGroups (${groups}); input [${shape.join(',')}]`);
+  }
+  return [n, c, hw];
+}
+
+/** Group norm over [N, C, ...]; mean/invstd get N*groups values each. */
+export function groupNormForward(rt: Runtime, shape: readonly number[], groups: number, x: F32Buf,
+  y: F32Buf, gamma: F32Buf | null, beta: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf,
+  eps: number): void {
+  const op = 'groupNorm';
+  const [n, c, hw] = groupDims(op, shape, groups);
+  checkBuf(op, 'input', x, n * c * hw, `input [${shape.join(',')}]`);
+  checkBuf(op, 'output', y, n * c * hw, `input [${shape.join(',')}]`);
+  checkBuf(op, 'saveMean', saveMean, n * groups, `${n * groups} (sample, group) pairs`);
+  checkBuf(op, 'saveInvstd', saveInvstd, n * groups, `${n * groups} (sample, group) pairs`);
+  if (gamma) checkBuf(op, 'weight', gamma, c, `${c} channels`);
+  if (beta) checkBuf(op, 'bias', beta, c, `${c} channels`);
+  checkFinite(op, 'eps', eps);
+  rt.fn<Fn>('groupnorm_fwd_nchw')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr,
+    saveInvstd.ptr, n, c, hw, groups, eps);
+}
+
+export function groupNormBackward(rt: Runtime, shape: readonly number[], groups: number, x: F32Buf,
+  gy: F32Buf, gamma: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, gx: F32Buf | null,
+  gGamma: F32Buf | null, gBeta: F32Buf | null): void {
+  const op = 'groupNorm_backward';
+  const [n, c, hw] = groupDims(op, shape, groups);
+  for (const [name, b] of [['input', x], ['gradOut', gy], ['gradIn', gx]] as const) {
+    if (b) checkBuf(op, name, b, n * c * hw, `input [${shape.join(',')}]`);
+  }
+  for (const [name, b] of [['weight', gamma], ['gradWeight', gGamma], ['gradBias', gBeta]] as const) {
+    if (b) checkBuf(op, name, b, c, `${c} channels`);
+  }
+  checkBuf(op, 'saveMean', saveMean, n * groups, `${n * groups} (sample, group) pairs`);
+  checkBuf(op, 'saveInvstd', saveInvstd, n * groups, `${n * groups} (sample, group) pairs`);
+  rt.fn<Fn>('groupnorm_bwd_nchw')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr,
+    opt(gx), opt(gGamma), opt(gBeta), n, c, hw, groups);
+}

@@ -181,3 +181,62 @@ export function globalAvgPoolBackward(rt: Runtime, xShape: readonly number[], gr
   checkBuf(op, 'gradIn', gradIn, n * c * h * w, `input ${fmt(xShape)}`);
   rt.fn<(...a: number[]) => void>('global_avgpool_bwd_nchw')(gradOut.ptr, gradIn.ptr, n * c, h * w);
 }
+
+/** Validated sizes of an adaptive pool: input [N,C,H,W] to [N,C,OH,OW]. */
+export interface AdaptivePool2dGeometry { n: number; c: number; h: number; w: number; oh: number; ow: number }
+
+function adaptiveChecked(op: string, g: AdaptivePool2dGeometry): { x: number; y: number; xs: string; ys: string } {
+  const [n, c, h, w] = checkShape4(op, [g.n, g.c, g.h, g.w]);
+  checkInt(op, `output height; input ${fmt([n, c, h, w])}`, g.oh, 1);
+  checkInt(op, `output width; input ${fmt([n, c, h, w])}`, g.ow, 1);
+  return {
+    x: n * c * h * w, y: n * c * g.oh * g.ow,
+    xs: `input ${fmt([n, c, h, w])}`, ys: `output ${fmt([n, c, g.oh, g.ow])}`,
+  };
+}
+
+/** y = mean over each adaptive window (PyTorch's floor/ceil window bounds). */
+export function adaptiveAvgPool2dForward(rt: Runtime, g: AdaptivePool2dGeometry, x: F32Buf,
+  y: F32Buf): void {
+  const op = 'adaptiveAvgPool2d';
+  const s = adaptiveChecked(op, g);
+  checkBuf(op, 'input', x, s.x, s.xs);
+  checkBuf(op, 'output', y, s.y, s.ys);
+  rt.fn<(...a: number[]) => void>('adaptive_avgpool2d_fwd_nchw')(
+    x.ptr, y.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow);
+}
+
+/** gradIn of adaptiveAvgPool2dForward; overwrites gradIn. */
+export function adaptiveAvgPool2dBackward(rt: Runtime, g: AdaptivePool2dGeometry, gradOut: F32Buf,
+  gradIn: F32Buf): void {
+  const op = 'adaptiveAvgPool2d_backward';
+  const s = adaptiveChecked(op, g);
+  checkBuf(op, 'gradOut', gradOut, s.y, s.ys);
+  checkBuf(op, 'gradIn', gradIn, s.x, s.xs);
+  rt.fn<(...a: number[]) => void>('adaptive_avgpool2d_bwd_nchw')(
+    gradOut.ptr, gradIn.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow);
+}
+
+/** y = max over each adaptive window; argmax as maxPool2dForward's (i32 index in the plane). */
+export function adaptiveMaxPool2dForward(rt: Runtime, g: AdaptivePool2dGeometry, x: F32Buf,
+  y: F32Buf, argmax: F32Buf): void {
+  const op = 'adaptiveMaxPool2d';
+  const s = adaptiveChecked(op, g);
+  checkBuf(op, 'input', x, s.x, s.xs);
+  checkBuf(op, 'output', y, s.y, s.ys);
+  checkBuf(op, 'argmax', argmax, s.y, s.ys);
+  rt.fn<(...a: number[]) => void>('adaptive_maxpool2d_fwd_nchw')(
+    x.ptr, y.ptr, argmax.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow);
+}
+
+/** gradIn of adaptiveMaxPool2dForward: each gradOut value goes to its arg-max; overwrites gradIn. */
+export function adaptiveMaxPool2dBackward(rt: Runtime, g: AdaptivePool2dGeometry, gradOut: F32Buf,
+  argmax: F32Buf, gradIn: F32Buf): void {
+  const op = 'adaptiveMaxPool2d_backward';
+  const s = adaptiveChecked(op, g);
+  checkBuf(op, 'gradOut', gradOut, s.y, s.ys);
+  checkBuf(op, 'argmax', argmax, s.y, s.ys);
+  checkBuf(op, 'gradIn', gradIn, s.x, s.xs);
+  rt.fn<(...a: number[]) => void>('maxpool2d_bwd_nchw')(
+    gradOut.ptr, argmax.ptr, gradIn.ptr, g.n, g.c, g.h, g.w, g.oh, g.ow);
+}

@@ -1,0 +1,36 @@
+// The programs in examples/ run as printed (child processes on their --quick slice): the custom
+// CNN class on 2 workers reaches a test accuracy well above chance, and the regression on float
+// targets beats predicting the mean by far.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const t = suite('examples');
+
+function runExample(name: string): Promise<{ stdout: string; stderr: string }> {
+  const file = fileURLToPath(new URL(`../../examples/${name}.js`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [file, '--quick'], { timeout: 300_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`examples/${name}.js --quick failed: ${err.message}\n${stderr}`));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
+
+t('custom-cnn: a custom Module class trained on 2 workers classifies MNIST', async () => {
+  const { stdout, stderr } = await runExample('custom-cnn');
+  const m = /^test accuracy (\d+\.\d\d)% \(\d+ parameters, 2000 training images, 2 workers\)$/m.exec(stdout);
+  assert.ok(m, `unexpected output: ${stdout}`);
+  assert.ok(Number(m![1]) > 70, `test accuracy ${m![1]}% (chance 10%)`);
+  assert.match(stderr, /epoch 1\/1 train loss/);
+});
+
+t('regression: MSE on float targets on 2 workers beats predicting the mean', async () => {
+  const { stdout } = await runExample('regression');
+  const m = /^test MSE (\d+\.\d+) \(predicting the mean: (\d+\.\d+)\)$/m.exec(stdout);
+  assert.ok(m, `unexpected output: ${stdout}`);
+  assert.ok(Number(m![1]) < 0.2 * Number(m![2]), `test MSE ${m![1]} vs ${m![2]} for the mean`);
+});
+
+t.run();
