@@ -1,6 +1,7 @@
 // torchvision's classification networks written as their Python classes are written, so the
 // fields register under torchvision's names and a state dict saved by torchvision loads with
-// strict: true (conv1.weight, layer1.0.bn1.running_mean, features.0.weight, classifier.6.bias).
+// strict: true (conv1.weight, layer1.0.bn1.running_mean, features.0.weight, classifier.6.bias):
+// ResNet, AlexNet, VGG here, MobileNet V2/V3 and EfficientNet in mobilenet.ts (re-exported).
 // Initialisation follows torchvision's. Tests: test/models/torchvision.test.ts (keys, shapes,
 // counts and eval outputs against test/fixtures/torchvision.json, from scripts/fixtures/interop.py).
 
@@ -11,25 +12,18 @@ import {
 import { Module } from '../nn/module.js';
 import { fillNormal } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import {
+  checkClasses, kaimingNormalFanOut, type ClassifierOptions, type DropoutClassifierOptions,
+} from './blocks.js';
 
-export interface ClassifierOptions {
-  /** Output classes (torchvision's num_classes), default 1000. */
-  numClasses?: number;
-}
-
-function checkClasses(model: string, numClasses: number): number {
-  if (!Number.isInteger(numClasses) || numClasses < 1) {
-    throw new RangeError(`${model}: numClasses must be a positive integer, got ${numClasses}`);
-  }
-  return numClasses;
-}
-
-// nn.init.kaiming_normal_(w, mode='fan_out', nonlinearity='relu'): N(0, 2 / fan_out), where
-// fan_out = out_channels * kh * kw.
-function kaimingNormalFanOut(conv: Conv2d): void {
-  const [o, , kh, kw] = conv.weight.shape;
-  fillNormal(conv.weight.rawData(), 0, Math.sqrt(2 / (o * kh * kw)));
-}
+export {
+  Conv2dNormActivation, SqueezeExcitation, StochasticDepth, makeDivisible,
+  type ClassifierOptions, type DropoutClassifierOptions, type ConvNormActivationOptions,
+} from './blocks.js';
+export {
+  InvertedResidual, MobileNetV2, mobilenetV2, InvertedResidualV3, MobileNetV3, mobilenetV3Small,
+  mobilenetV3Large, MBConv, EfficientNet, efficientnetB0,
+} from './mobilenet.js';
 
 /** torchvision.models.resnet.BasicBlock: conv3x3-bn-relu-conv3x3-bn, plus the input (through
  * `downsample` when the shape changes), then ReLU. */
@@ -118,11 +112,6 @@ export function resnet18(opts: ClassifierOptions = {}): ResNet {
 /** torchvision.models.resnet34: 21,797,672 parameters at 1000 classes. */
 export function resnet34(opts: ClassifierOptions = {}): ResNet {
   return new ResNet([3, 4, 6, 3], opts);
-}
-
-export interface DropoutClassifierOptions extends ClassifierOptions {
-  /** Dropout probability before the classifier's linear layers (default 0.5). */
-  dropout?: number;
 }
 
 /** torchvision.models.AlexNet: `features` (5 convs), `avgpool` (adaptive, 6x6), `classifier`

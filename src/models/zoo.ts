@@ -8,7 +8,9 @@ import {
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { convnextMini, resnetMini } from './classic.js';
-import { alexnet, resnet18, vgg11, vgg16 } from './torchvision.js';
+import {
+  alexnet, efficientnetB0, mobilenetV2, mobilenetV3Small, resnet18, vgg11, vgg16,
+} from './torchvision.js';
 
 /** Multinomial logistic regression: one linear layer over the 784 pixels (7,850 parameters). */
 export function logistic(): Sequential {
@@ -62,11 +64,18 @@ export const models: Record<string, () => ImageClassifier> = {
   vgg11: () => vgg11(),
   vgg16: () => vgg16(),
   resnet18: () => resnet18(),
+  mobilenet_v2: () => mobilenetV2(),
+  mobilenet_v3_small: () => mobilenetV3Small(),
+  efficientnet_b0: () => efficientnetB0(),
 };
+
+// torchvision's ImageNet networks: [3, 224, 224] in, 1000 classes out.
+const IMAGENET = new Set(['alexnet', 'vgg11', 'vgg16', 'resnet18', 'mobilenet_v2',
+  'mobilenet_v3_small', 'efficientnet_b0']);
 
 /** Input [C, H, W] each zoo model expects. */
 export function inputShape(name: string): [number, number, number] {
-  return ['alexnet', 'vgg11', 'vgg16', 'resnet18'].includes(name) ? [3, 224, 224] : [1, 28, 28];
+  return IMAGENET.has(name) ? [3, 224, 224] : [1, 28, 28];
 }
 
 const built = new WeakMap<Module, string>();
