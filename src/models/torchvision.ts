@@ -1,9 +1,7 @@
-// torchvision's classification networks written as their Python classes are written, so the
-// fields register under torchvision's names and a state dict saved by torchvision loads with
-// strict: true (conv1.weight, layer1.0.bn1.running_mean, features.0.weight, classifier.6.bias):
-// ResNet, AlexNet, VGG here, MobileNet V2/V3 and EfficientNet in mobilenet.ts (re-exported).
-// Initialisation follows torchvision's. Tests: test/models/torchvision.test.ts (keys, shapes,
-// counts and eval outputs against test/fixtures/torchvision.json, from scripts/fixtures/interop.py).
+// torchvision's classification networks written as its Python classes, so fields register under
+// torchvision's names and its state dicts load with strict: true (conv1.weight, features.0.weight):
+// ResNet, AlexNet, VGG here; MobileNet V2/V3 and EfficientNet from mobilenet.ts, re-exported.
+// Tests: test/models/torchvision.test.ts, fixtures from scripts/fixtures/interop.py.
 
 import * as F from '../nn/functional.js';
 import {
