@@ -97,15 +97,17 @@ function maybeCollect(bytes: number): void {
 }
 
 /** Allocates storage, collecting garbage first when memory grew, and once more before giving up. */
-function allocStorage(rt: Runtime, length: number): Storage {
+function allocStorage(rt: Runtime, shape: readonly number[]): Storage {
+  const length = shapeSize(shape);
+  const label = `a tensor ${fmtShape(shape)}`;
   maybeCollect(length * 4);
   let buf: F32Buf;
   try {
-    buf = rt.heap.allocF32(length);
+    buf = rt.heap.allocF32(length, label);
   } catch (e) {
     if (!collectsSynchronously()) throw e;
     collectGarbage();
-    buf = rt.heap.allocF32(length);
+    buf = rt.heap.allocF32(length, label);
   }
   return new Storage(buf, rt.heap);
 }
@@ -113,16 +115,17 @@ function allocStorage(rt: Runtime, length: number): Storage {
 /**
  * Live tensors and their memory (as tf.memory()): numTensors (Tensor objects not yet disposed
  * or collected), numDataBuffers and numBytes (their distinct storages), wasmBytes (the Wasm
- * memory's size, which never shrinks: its high-water mark) and heapReservedBytes (what the heap
- * has handed out or holds for reuse).
+ * memory's size, which never shrinks: its high-water mark), heapReservedBytes (the heap's extent:
+ * live blocks and the free ones between them) and heapHighWaterBytes (the most it has been).
  */
 export function memory(): { numTensors: number; numDataBuffers: number; numBytes: number;
-  wasmBytes: number; heapReservedBytes: number } {
+  wasmBytes: number; heapReservedBytes: number; heapHighWaterBytes: number } {
   const rt = runtime;
   return {
     ...stats,
     wasmBytes: rt ? rt.heap.memory.buffer.byteLength : 0,
     heapReservedBytes: rt ? rt.heap.reservedBytes : 0,
+    heapHighWaterBytes: rt ? rt.heap.highWaterBytes : 0,
   };
 }
 
@@ -224,7 +227,7 @@ export class Tensor {
   static empty(shape: readonly number[], requiresGrad = false): Tensor {
     checkShape('empty', shape);
     const rt = getRuntime();
-    return new Tensor(shape, allocStorage(rt, shapeSize(shape)), requiresGrad);
+    return new Tensor(shape, allocStorage(rt, shape), requiresGrad);
   }
 
   /** @internal Sets what frees this tensor's autograd node's saved buffers (see releaseSaved). */

@@ -33,4 +33,13 @@ t('regression: MSE on float targets on 2 workers beats predicting the mean', asy
   assert.ok(Number(m![1]) < 0.2 * Number(m![2]), `test MSE ${m![1]} vs ${m![2]} for the mean`);
 });
 
+t('manual-loop: a loop with no tidy and an eval loop without noGrad run flat', async () => {
+  const { stdout } = await runExample('manual-loop');
+  const highs = [...stdout.matchAll(/heap high water (\d+\.\d+) MiB/g)].map((m) => Number(m[1]));
+  assert.is(highs.length, 7, `unexpected output: ${stdout}`);
+  assert.ok(highs[6] <= highs[3] * 1.05 + 0.5, `high water grew: ${highs.join(', ')} MiB`);
+  const acc = /test accuracy (\d+\.\d+)%/.exec(stdout);
+  assert.ok(acc && Number(acc[1]) > 90, `unexpected output: ${stdout}`);
+});
+
 t.run();
