@@ -5,7 +5,7 @@
 import * as F from './functional.js';
 import { Identity, Module } from './module.js';
 import { recordArgs } from './spec.js';
-import type { Conv2dOptions } from '../ops/conv2d.js';
+import type { Conv2dOptionsWithMode as Conv2dOptions } from '../ops/conv2d.js';
 import type { AdaptiveSize } from '../ops/pool.js';
 import { fillUniform } from '../tensor/random.js';
 import { Tensor, full } from '../tensor/tensor.js';

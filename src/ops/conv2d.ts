@@ -7,18 +7,56 @@ import {
 } from '../runtime/kernels/conv.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
+import { pad as padOp } from './shape.js';
+
+/** Conv options; padding may also be 'valid' (none) or 'same' (output size = input size, stride
+ * 1 only; an odd total goes to the right/bottom, as PyTorch does). */
+export type ConvPadding = 'same' | 'valid';
+export type Conv2dOptionsWithMode = Omit<Conv2dOptions, 'padding'> & { padding?: Conv2dOptions['padding'] | ConvPadding };
+
+/**
+ * The numeric padding for 'same'/'valid' (symmetric where possible) and, where 'same' needs more
+ * on one side, the F.pad amounts ([left, right, top, bottom]) to apply first.
+ */
+function resolvePadding(op: string, mode: ConvPadding, k: [number, number], d: [number, number],
+  stride: Conv2dOptions['stride']): { padding: [number, number]; extra: number[] | null } {
+  if (mode === 'valid') return { padding: [0, 0], extra: null };
+  const s = stride === undefined ? [1, 1] : typeof stride === 'number' ? [stride, stride] : stride;
+  if (s.some((v) => v !== 1)) {
+    throw new RangeError(`${op}: padding='same' is not supported for strided convolutions (stride ${String(stride)})`);
+  }
+  const total = [d[0] * (k[0] - 1), d[1] * (k[1] - 1)];
+  const lo = total.map((t) => Math.floor(t / 2));
+  if (total[0] % 2 === 0 && total[1] % 2 === 0) return { padding: [lo[0], lo[1]], extra: null };
+  return { padding: [0, 0], extra: [lo[1], total[1] - lo[1], lo[0], total[0] - lo[0]] };
+}
 
 export type { Conv2dOptions };
 
 /**
- * 2-D convolution: x [N,C,H,W], weight [O,C/groups,KH,KW], bias [O] or null -> [N,O,OH,OW].
+ * 2-D convolution: x [N,C,H,W] (or unbatched [C,H,W]), weight [O,C/groups,KH,KW], bias [O] or
+ * null -> [N,O,OH,OW]. padding: a number, [h, w], 'valid' or 'same'.
  * @example F.conv2d(x, w, b, { stride: 2, padding: 1 })
  */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null,
-  opts: Conv2dOptions = {}): Tensor {
+  opts: Conv2dOptionsWithMode = {}): Tensor {
   checkTensor('conv2d', 'input', x);
   checkTensor('conv2d', 'weight', weight);
-  const g = conv2dGeometry(x.shape, weight.shape, opts);
+  if (x.ndim === 3) {
+    const y = conv2d(x.reshape([1, ...x.shape]), weight, bias, opts);
+    return y.reshape(y.shape.slice(1));
+  }
+  if (typeof opts.padding === 'string') {
+    if (opts.padding !== 'same' && opts.padding !== 'valid') {
+      throw new RangeError(`conv2d: padding must be a number, [h, w], 'valid' or 'same', got '${opts.padding}'`);
+    }
+    if (weight.ndim !== 4) throw new RangeError(`conv2d: weight must be 4-D [O,C/groups,KH,KW], got ${fmtShape(weight.shape)}`);
+    const dil = opts.dilation === undefined ? [1, 1] : typeof opts.dilation === 'number' ? [opts.dilation, opts.dilation] : opts.dilation;
+    const r = resolvePadding('conv2d', opts.padding, [weight.shape[2], weight.shape[3]], [dil[0], dil[1]], opts.stride);
+    const input = r.extra ? padOp(x, r.extra) : x;
+    return conv2d(input, weight, bias, { ...opts, padding: r.padding });
+  }
+  const g = conv2dGeometry(x.shape, weight.shape, opts as Conv2dOptions);
   if (bias) {
     checkTensor('conv2d', 'bias', bias);
     if (bias.ndim !== 1 || bias.shape[0] !== g.o) {
@@ -52,7 +90,7 @@ type Single = number | readonly [number];
 
 export interface Conv1dOptions {
   stride?: Single;
-  padding?: Single;
+  padding?: Single | ConvPadding;
   dilation?: Single;
   groups?: number;
 }
@@ -82,8 +120,16 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null,
   const [o, cg, k] = weight.shape;
   const groups = opts.groups ?? 1;
   const s = single(op, 'stride', opts.stride, 1);
-  const p = single(op, 'padding', opts.padding, 0);
   const d = single(op, 'dilation', opts.dilation, 1);
+  if (typeof opts.padding === 'string') {
+    if (opts.padding !== 'same' && opts.padding !== 'valid') {
+      throw new RangeError(`${op}: padding must be a number, 'valid' or 'same', got '${opts.padding}'`);
+    }
+    const y2 = conv2d(x.reshape([n, c, 1, l]), weight.reshape([o, cg, 1, k]), bias,
+      { stride: [1, s], padding: opts.padding, dilation: [1, d], groups });
+    return y2.reshape(unbatched ? [o, y2.shape[3]] : [n, o, y2.shape[3]]);
+  }
+  const p = single(op, 'padding', opts.padding, 0);
   if (Number.isInteger(groups) && groups >= 1 && cg * groups !== c) {
     throw new RangeError(`${op}: weight.shape[1] (${cg}) * groups (${groups}) must equal input ` +
       `channels (${c})${shapes}`);
