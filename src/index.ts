@@ -33,6 +33,7 @@ export {
   datasetFromIdx, normalize, MNIST_MEAN, MNIST_STD, type ImageDataset,
 } from './data/dataset.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
+export { exportOnnx, type ExportOnnxOptions } from './io/onnx.js';
 export { DataParallel, type DataParallelOptions } from './parallel/data-parallel.js';
 export type { ExportRef, ReplicaOptions } from './parallel/pool.js';
 export { WebWorkerPool } from './parallel/web-pool.js';
