@@ -143,20 +143,22 @@ class Activations extends nn.Module {
   readonly bn = new nn.BatchNorm1d(4);
   readonly scale = new nn.Parameter(randn([4, 1, 1]));
 
-  forward(x: Tensor): Tensor {
-    const a = F.relu(x).add(F.sigmoid(x)).sub(F.tanh(x).mul(0.3));
-    const b = F.leakyRelu(x, 0.2).add(F.relu6(x.mul(4))).add(F.hardtanh(x, -0.5, 0.7));
-    const c = F.hardswish(x).add(F.hardsigmoid(x)).add(F.softplus(x)).add(F.softplus(x, 2));
-    const d = F.gelu(x).add(F.silu(x)).add(F.neg(x).exp().mul(0.1));
+  /** One output per op, each compared on its own scale. */
+  forward(x: Tensor): Tensor[] {
     const pos = x.abs().add(0.5);
-    const e = pos.log().add(pos.sqrt()).add(pos.rsqrt()).add(pos.pow(1.5)).add(F.pow(pos, x.mul(0.1)));
-    const f = F.maximum(a, b).add(F.minimum(c, d)).div(pos).add(F.pow(2, x.mul(0.2)));
-    const g = this.gn.forward(e.add(f).mul(this.scale));
-    const h = F.gt(x, 0.1).add(F.le(x, -0.2)).add(F.ne(x, x.mul(2))).add(F.eq(x, x))
-      .add(F.lt(x, 0)).add(F.ge(x, 0.3));
-    const v = this.bn.forward(g.add(h).sum([2, 3]).div(30));
-    const m = this.gnBare.forward(g).amax([2, 3]).add(g.amin(3).mean(-1)).add(g.max(2).values.sum(-1));
-    return v.add(m).add(x.argmax(1).sum([1, 2]).unsqueeze(1));
+    const outs = [
+      F.relu(x), F.sigmoid(x), F.tanh(x), F.leakyRelu(x, 0.2), F.relu6(x.mul(4)),
+      F.hardtanh(x, -0.5, 0.7), F.hardswish(x.mul(3)), F.hardsigmoid(x.mul(3)), F.softplus(x),
+      F.softplus(x, 2), F.gelu(x), F.silu(x), F.neg(x).exp(), pos.log(), pos.sqrt(), pos.rsqrt(),
+      pos.pow(1.5), F.pow(pos, x), F.pow(2, x), F.maximum(x, x.mul(-0.5)), F.minimum(x, 0.1),
+      F.div(1, pos), x.sub(this.scale), F.gt(x, 0.1), F.le(x, -0.2), F.ne(x, x.mul(2)),
+      F.eq(x, x), F.lt(x, 0), F.ge(x, 0.3),
+      this.gn.forward(x.mul(this.scale)), this.gnBare.forward(x),
+      this.bn.forward(x.sum([2, 3])), x.amax([2, 3]), x.amin(3), x.mean(-1, true),
+      x.max(2).values, x.min(1).values, x.max(2).indices, x.argmax(1), x.argmin(), x.sum(),
+    ];
+    return outs.slice(0, -2).map((o) => o.reshape([x.shape[0], -1]))
+      .concat([outs[outs.length - 2].reshape([1, 1]), outs[outs.length - 1].reshape([1, 1])]);
   }
 }
 
@@ -197,6 +199,33 @@ t('custom module: conv transpose, dilated grouped conv, interpolate, pad, pools,
   const model = new Spatial();
   randomizeNorms(model);
   await check('spatial', model, [3, 5, 7]);
+});
+
+class Sequence extends nn.Module {
+  readonly conv = new nn.Conv1d(3, 4, 3, { padding: 1 });
+  readonly pool = new nn.MaxPool1d(2);
+  readonly shared = new nn.Linear(5, 5);
+  readonly twice = new nn.Sequential(this.shared, new nn.ReLU(), this.shared);
+
+  forward(x: Tensor): Tensor {
+    // x [N, 3, 10]
+    const c = this.pool.forward(this.conv.forward(x));                        // [N, 4, 5]
+    const [a, b] = c.chunk(2, 1);                                             // [N, 2, 5] each
+    const s = F.stack([b, a], 1);                                             // [N, 2, 2, 5]
+    const e = F.avgPool1d(c, { kernelSize: 3, stride: 1, padding: 1 }).unsqueeze(1)
+      .expand([-1, 2, 4, 5]);                                                 // [N, 2, 4, 5]
+    const m = F.cat([s, e], 2).permute([0, 3, 1, 2]).reshape([-1, 5, 12]).transpose(1, 2);
+    return this.twice.forward(m.add(F.pad(m.narrow(1, 0, 6), [0, 0, 3, 3], 0.25)));
+  }
+}
+
+t('custom module: conv1d, 1-D pools, chunk, stack, expand, permute, a module used twice', async () => {
+  manualSeed(13);
+  const model = new Sequence();
+  const d = await check('sequence', model, [3, 10]);
+  const g = d.graph as Graph;
+  assert.is(g.initializer.filter((i) => i.name === 'shared.weight').length, 1, 'shared weight once');
+  assert.ok(!g.initializer.some((i) => i.name.startsWith('twice.')), 'the shared module keeps its first name');
 });
 
 class Tokens extends nn.Module {
