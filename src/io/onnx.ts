@@ -155,6 +155,23 @@ class GraphBuilder {
 
 type TraceNodeValue = Trace['values'][number];
 
+/** The nodes the outputs depend on, in trace order (what the forward computed and dropped, such
+ * as the indices of max(dim) when only its values are used, is left out). */
+function liveNodes(trace: Trace): TraceNode[] {
+  const producer = new Map<number, TraceNode>();
+  for (const n of trace.nodes) producer.set(n.output, n);
+  const live = new Set<TraceNode>();
+  const stack = [...trace.outputs];
+  while (stack.length > 0) {
+    const n = producer.get(stack.pop()!);
+    if (!n || live.has(n)) continue;
+    live.add(n);
+    for (const id of n.inputs) if (id !== null) stack.push(id);
+    for (const v of Object.values(n.attrs)) if (v instanceof ValueRef) stack.push(v.id);
+  }
+  return trace.nodes.filter((n) => live.has(n));
+}
+
 function valueInfo(name: string, shape: readonly number[], dynamic: readonly boolean[]): object {
   return {
     name,
@@ -212,7 +229,7 @@ export function exportOnnx(model: Module, exampleInput: Tensor, opts: ExportOnnx
       `the input's, for the model's ${n} output${n > 1 ? 's' : ''}; got [${outputNames.join(', ')}]`);
   }
   const g = new GraphBuilder(trace, opset, inputNames[0], outputNames);
-  trace.nodes.forEach((node) => g.add(node));
+  for (const node of liveNodes(trace)) g.add(node);
   g.finish(outputNames);
   const input = trace.values[trace.input];
   const graph = {

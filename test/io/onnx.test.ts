@@ -137,6 +137,18 @@ t('an op without a mapping: the error names it and the module path; the model is
   assert.is(model.training, true, 'training mode restored');
 });
 
+class Unused extends nn.Module {
+  forward(x: Tensor): Tensor {
+    x.std(1);
+    return F.relu(x);
+  }
+}
+
+t('ops whose results the outputs do not use are left out (an unmapped one is no error)', async () => {
+  const d = await check('unused', new Unused(), [3]);
+  assert.equal((d.graph as Graph).node.map((n) => n.opType), ['Relu']);
+});
+
 class Activations extends nn.Module {
   readonly gn = new nn.GroupNorm(2, 4);
   readonly gnBare = new nn.GroupNorm(4, 4, { affine: false });
