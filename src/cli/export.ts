@@ -14,20 +14,24 @@ import '../autograd/tape.js';
 const WHO = 'simdgrad export';
 
 export const EXPORT_SPEC: Record<string, ArgSpec> = {
-  load: { type: 'string', help: 'weights to export (safetensors: train --save output, a training checkpoint, or a file whose metadata names its model)' },
+  load: { type: 'string', help: 'weights to export (safetensors: train --save output, a training ' +
+    'checkpoint, or a file whose metadata names its model)' },
   onnx: { type: 'string', help: 'the ONNX file to write' },
-  model: { type: 'string', help: 'zoo model the weights are for (default: the one the file names)', choices: Object.keys(models) },
+  model: { type: 'string', help: 'zoo model the weights are for (default: the one the file names)',
+    choices: Object.keys(models) },
   opset: { type: 'integer', help: 'ONNX opset, 17 to 21', default: 17, min: 17 },
   batch: { type: 'integer', help: 'batch size of the example traced', default: 1, min: 1 },
   'static-batch': { type: 'boolean', help: 'fix the batch size to --batch (default: a symbolic batch dim)' },
-  'input-shape': { type: 'string', help: 'shape of one input, C,H,W (default: the zoo model\'s, e.g. 1,28,28)' },
+  'input-shape': { type: 'string',
+    help: 'shape of one input, C,H,W (default: the zoo model\'s, e.g. 1,28,28)' },
   build: { type: 'string', help: 'kernel build', default: 'auto', choices: ['auto', 'simd128', 'relaxed'] },
 };
 
 function parseShape(raw: string): number[] {
   const dims = raw.split(',').map((s) => Number(s.trim()));
   if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new UsageError(`${WHO}: --input-shape must be positive integers separated by commas, e.g. 1,28,28; got '${raw}'`);
+    throw new UsageError(`${WHO}: --input-shape must be positive integers separated by commas, ` +
+      `e.g. 1,28,28; got '${raw}'`);
   }
   return dims;
 }
@@ -37,7 +41,9 @@ export async function exportCommand(o: Record<string, unknown>): Promise<void> {
   const out = o.onnx as string | undefined;
   if (!load) throw new UsageError(`${WHO}: --load <weights.safetensors> is required`);
   if (!out) throw new UsageError(`${WHO}: --onnx <out.onnx> is required`);
-  if (o.opset as number > 21) throw new UsageError(`${WHO}: --opset must be 17 to 21; got ${o.opset as number}`);
+  if (o.opset as number > 21) {
+    throw new UsageError(`${WHO}: --opset must be 17 to 21; got ${o.opset as number}`);
+  }
   try {
     await checkWritable(out);
   } catch (e) {

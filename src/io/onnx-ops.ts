@@ -161,8 +161,14 @@ function resize(c: Ctx): void {
   const alignCorners = c.attrs.alignCorners as boolean;
   const sf = c.attrs.scaleFactor as number | readonly [number, number] | undefined;
   const attrs: Record<string, Attr> = mode === 'nearest'
-    ? { mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' }, nearest_mode: { s: 'floor' } }
-    : { mode: { s: 'linear' }, coordinate_transformation_mode: { s: alignCorners ? 'align_corners' : 'pytorch_half_pixel' } };
+    ? {
+      mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' },
+      nearest_mode: { s: 'floor' },
+    }
+    : {
+      mode: { s: 'linear' },
+      coordinate_transformation_mode: { s: alignCorners ? 'align_corners' : 'pytorch_half_pixel' },
+    };
   if (sf !== undefined) {
     const [sh, sw] = typeof sf === 'number' ? [sf, sf] : sf;
     c.emit('Resize', [c.input(0), '', c.f32([1, 1, sh, sw])], attrs, c.out);
@@ -186,7 +192,8 @@ export const CONVERTERS: Record<string, Converter> = {
     const g = c.attrs as unknown as Conv2dGeometry;
     const [, , h, w] = c.shape(0);
     const [, , oh, ow] = c.outShape;
-    const base = (n: number, s: number, p: number, d: number, k: number): number => (n - 1) * s - 2 * p + d * (k - 1) + 1;
+    const base = (n: number, s: number, p: number, d: number, k: number): number =>
+      (n - 1) * s - 2 * p + d * (k - 1) + 1;
     c.emit('ConvTranspose', [c.input(0), c.input(1), ...optional(c, 2)], {
       kernel_shape: [g.kh, g.kw], strides: [g.sh, g.sw], pads: [g.ph, g.pw, g.ph, g.pw],
       dilations: [g.dh, g.dw], group: g.groups,
@@ -214,7 +221,8 @@ export const CONVERTERS: Record<string, Converter> = {
     const ch = c.shape(0)[1];
     const scale = c.has(1) ? c.input(1) : c.f32(new Float32Array(ch).fill(1), [ch]);
     const bias = c.has(2) ? c.input(2) : c.f32(new Float32Array(ch), [ch]);
-    c.emit('BatchNormalization', [c.input(0), scale, bias, c.ref(c.attrs.runningMean), c.ref(c.attrs.runningVar)],
+    const stats = [c.ref(c.attrs.runningMean), c.ref(c.attrs.runningVar)];
+    c.emit('BatchNormalization', [c.input(0), scale, bias, ...stats],
       { epsilon: f(c.attrs.eps as number) }, c.out);
   },
   batchNorm(c) {
@@ -235,7 +243,8 @@ export const CONVERTERS: Record<string, Converter> = {
     const back = [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, i) => i + 1)];
     const t = c.emit('Transpose', [c.input(0)], { perm: last });
     const scale = c.has(1) ? c.input(1) : c.f32(new Float32Array(ch).fill(1), [ch]);
-    const y = c.emit('LayerNormalization', [t, scale, ...optional(c, 2)], { axis: -1, epsilon: f(c.attrs.eps as number) });
+    const y = c.emit('LayerNormalization', [t, scale, ...optional(c, 2)],
+      { axis: -1, epsilon: f(c.attrs.eps as number) });
     c.emit('Transpose', [y], { perm: back }, c.out);
   },
   groupNorm(c) {
@@ -280,7 +289,8 @@ export const CONVERTERS: Record<string, Converter> = {
     c.emit('LeakyRelu', [c.input(0)], { alpha: f(c.attrs.p0 as number) }, c.out);
   },
   hardtanh(c) {
-    c.emit('Clip', [c.input(0), c.f32([c.attrs.p0 as number], []), c.f32([c.attrs.p1 as number], [])], {}, c.out);
+    const [lo, hi] = [c.attrs.p0 as number, c.attrs.p1 as number];
+    c.emit('Clip', [c.input(0), c.f32([lo], []), c.f32([hi], [])], {}, c.out);
   },
   relu6(c) {
     c.emit('Clip', [c.input(0), c.f32([0], []), c.f32([6], [])], {}, c.out);

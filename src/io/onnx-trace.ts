@@ -46,7 +46,8 @@ export interface Trace {
 
 /** Where an op ran, for messages: "op 'amax' in module '3.body' (Sequential)". */
 export function where(n: TraceNode): string {
-  return n.path ? `op '${n.op}' in module '${n.path}' (${n.moduleType})` : `op '${n.op}' in the model's own forward (${n.moduleType})`;
+  return n.path ? `op '${n.op}' in module '${n.path}' (${n.moduleType})`
+    : `op '${n.op}' in the model's own forward (${n.moduleType})`;
 }
 
 class Recorder {
@@ -93,7 +94,9 @@ class Recorder {
   record(out: Tensor, op: string, inputs: readonly (Tensor | null)[], attrs: OpAttrs | undefined): void {
     const ins = inputs.map((t) => (t ? this.valueOf(t) : null));
     const a: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(attrs ?? {})) a[k] = v instanceof Tensor ? new ValueRef(this.valueOf(v)) : v;
+    for (const [k, v] of Object.entries(attrs ?? {})) {
+      a[k] = v instanceof Tensor ? new ValueRef(this.valueOf(v)) : v;
+    }
     const id = this.add(out, { kind: 'op', shape: out.shape });
     this.node(op, ins, id, a);
   }
@@ -168,7 +171,9 @@ function otherBatch(x: Tensor): Tensor {
 
 function sameData(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  }
   return true;
 }
 
@@ -179,7 +184,10 @@ function sameData(a: Float32Array, b: Float32Array): boolean {
 export function traceForExport(model: Module, x: Tensor, dynamicBatch: boolean): Trace {
   const a = traceModel(model, x);
   if (!dynamicBatch) return a;
-  if (x.ndim === 0) throw new RangeError('exportOnnx: a dynamic batch needs an example input with a batch dim; pass { dynamicBatch: false }');
+  if (x.ndim === 0) {
+    throw new RangeError('exportOnnx: a dynamic batch needs an example input with a batch dim; ' +
+      'pass { dynamicBatch: false }');
+  }
   const x2 = otherBatch(x);
   let b: Trace;
   try {
@@ -190,11 +198,13 @@ export function traceForExport(model: Module, x: Tensor, dynamicBatch: boolean):
   const n1 = x.shape[0];
   const n2 = n1 + 1;
   const hint = 'pass { dynamicBatch: false } to export for this batch size only';
-  const diverge = (i: number, what: string): Error => new Error(`exportOnnx: the model runs other ops at ` +
-    `batch ${n2} than at batch ${n1} (${what}, at node ${i}: ${a.nodes[i] ? where(a.nodes[i]) : 'the end'}); ${hint}`);
+  const diverge = (i: number, what: string): Error => new Error('exportOnnx: the model runs other ' +
+    `ops at batch ${n2} than at batch ${n1} (${what}, at node ${i}: ` +
+    `${a.nodes[i] ? where(a.nodes[i]) : 'the end'}); ${hint}`);
   if (a.values.length !== b.values.length) {
     const i = a.nodes.findIndex((n, k) => b.nodes[k]?.op !== n.op);
-    throw diverge(i < 0 ? Math.min(a.nodes.length, b.nodes.length) : i, 'a different number of ops or tensors');
+    const at = i < 0 ? Math.min(a.nodes.length, b.nodes.length) : i;
+    throw diverge(at, 'a different number of ops or tensors');
   }
   a.nodes.forEach((n, i) => {
     const m = b.nodes[i];
@@ -209,7 +219,8 @@ export function traceForExport(model: Module, x: Tensor, dynamicBatch: boolean):
     const user = users.get(id);
     const at = user ? ` (used by ${where(user)})` : '';
     if (w.kind !== v.kind || w.shape.length !== v.shape.length) {
-      throw new Error(`exportOnnx: tensor ${fmtShape(v.shape)}${at} has another rank or origin at batch ${n2}; ${hint}`);
+      throw new Error(`exportOnnx: tensor ${fmtShape(v.shape)}${at} has another rank or origin ` +
+        `at batch ${n2}; ${hint}`);
     }
     if (v.kind === 'const' && (w.shape.join() !== v.shape.join() || !sameData(v.data!, w.data!))) {
       throw new Error(`exportOnnx: constant ${v.name ?? fmtShape(v.shape)}${at} changes with the input: ` +

@@ -30,7 +30,9 @@ export interface ExportOnnxOptions {
 const IR_VERSION: Record<number, number> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
 
 interface AttributeObj { name: string; type: number; i?: number; f?: number; s?: Uint8Array; ints?: number[] }
-interface NodeObj { name: string; opType: string; input: string[]; output: string[]; attribute: AttributeObj[] }
+interface NodeObj {
+  name: string; opType: string; input: string[]; output: string[]; attribute: AttributeObj[];
+}
 interface TensorObj { name: string; dims: number[]; dataType: number; rawData: Uint8Array }
 
 function attribute(name: string, v: Attr): AttributeObj {
@@ -78,14 +80,17 @@ class GraphBuilder {
     const v = this.trace.values[id];
     if (v.kind === 'const' && !this.initialized.has(id)) {
       this.initialized.add(id);
-      this.initializers.push({ name: this.names[id], dims: [...v.shape], dataType: 1, rawData: bytesOf(v.data!) });
+      this.initializers.push({
+        name: this.names[id], dims: [...v.shape], dataType: 1, rawData: bytesOf(v.data!),
+      });
     }
     return this.names[id];
   }
 
   /** A new initializer; small ones (scalars, shapes) are shared between the nodes that use them. */
   constant(values: ArrayLike<number>, shape: readonly number[], int64: boolean): string {
-    const key = values.length <= 16 ? `${int64 ? 'i' : 'f'}[${shape.join()}]${Array.from(values).join()}` : null;
+    const key = values.length <= 16
+      ? `${int64 ? 'i' : 'f'}[${shape.join()}]${Array.from(values).join()}` : null;
     const known = key !== null ? this.constants.get(key) : undefined;
     if (known) return known;
     const name = this.unique(int64 ? 'const_i64' : 'const');
@@ -147,8 +152,10 @@ class GraphBuilder {
   finish(outputNames: readonly string[]): void {
     this.trace.outputs.forEach((id, i) => {
       if (this.names[id] === outputNames[i]) return;
-      this.nodes.push({ name: this.unique(`output_${i}/Identity`), opType: 'Identity', input: [this.value(id)],
-        output: [outputNames[i]], attribute: [] });
+      this.nodes.push({
+        name: this.unique(`output_${i}/Identity`), opType: 'Identity', input: [this.value(id)],
+        output: [outputNames[i]], attribute: [],
+      });
     });
   }
 }
@@ -208,16 +215,21 @@ function onnxModelType(): NonNullable<typeof modelType> {
  * await fs.writeFile('model.onnx', bytes);
  */
 export function exportOnnx(model: Module, exampleInput: Tensor, opts: ExportOnnxOptions = {}): Uint8Array {
-  if (!(model instanceof Module)) throw new TypeError(`exportOnnx: model must be an nn.Module, got ${String(model)}`);
+  if (!(model instanceof Module)) {
+    throw new TypeError(`exportOnnx: model must be an nn.Module, got ${String(model)}`);
+  }
   if (!(exampleInput instanceof Tensor)) {
     throw new TypeError(`exportOnnx: exampleInput must be a Tensor, got ${String(exampleInput)}`);
   }
   const opset = opts.opset ?? 17;
-  if (!(opset in IR_VERSION)) throw new RangeError(`exportOnnx: opset must be 17 to 21, got ${String(opset)}`);
+  if (!(opset in IR_VERSION)) {
+    throw new RangeError(`exportOnnx: opset must be 17 to 21, got ${String(opset)}`);
+  }
   const dynamicBatch = opts.dynamicBatch ?? true;
   const inputNames = opts.inputNames ?? ['input'];
   if (inputNames.length !== 1 || typeof inputNames[0] !== 'string' || inputNames[0] === '') {
-    throw new RangeError(`exportOnnx: inputNames must hold one non-empty name (the model has one input), got [${inputNames.join(', ')}]`);
+    throw new RangeError('exportOnnx: inputNames must hold one non-empty name (the model has one ' +
+      `input), got [${inputNames.join(', ')}]`);
   }
   const type = onnxModelType();
   const trace = traceForExport(model, exampleInput, dynamicBatch);
@@ -237,7 +249,8 @@ export function exportOnnx(model: Module, exampleInput: Tensor, opts: ExportOnnx
     node: g.nodes,
     initializer: g.initializers,
     input: [valueInfo(inputNames[0], input.shape, input.dynamic)],
-    output: trace.outputs.map((id, i) => valueInfo(outputNames[i], trace.values[id].shape, trace.values[id].dynamic)),
+    output: trace.outputs.map((id, i) =>
+      valueInfo(outputNames[i], trace.values[id].shape, trace.values[id].dynamic)),
   };
   const message = type.fromObject({
     irVersion: IR_VERSION[opset],
@@ -251,5 +264,6 @@ export function exportOnnx(model: Module, exampleInput: Tensor, opts: ExportOnnx
 /** @internal The decoded ModelProto of bytes as a plain object (tests look at the graph). */
 export function decodeOnnx(bytes: Uint8Array): Record<string, unknown> {
   const type = onnxModelType();
-  return type.toObject(type.decode(bytes), { longs: Number, bytes: Array, defaults: false }) as Record<string, unknown>;
+  const options = { longs: Number, bytes: Array, defaults: false };
+  return type.toObject(type.decode(bytes), options) as Record<string, unknown>;
 }

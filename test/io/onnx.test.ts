@@ -10,6 +10,8 @@ import {
   F, Tensor, createModel, exportOnnx, init, manualSeed, nn, noGrad, randn, tensor, tidy,
 } from '../../src/index.js';
 import { decodeOnnx } from '../../src/io/onnx.js';
+import { TinyViT } from '../../examples/tiny-vit.js';
+import { UNet } from '../../examples/unet.js';
 import { fillUniform } from '../../src/tensor/random.js';
 import { expectClose, expectThrows } from '../util.js';
 
@@ -98,6 +100,13 @@ t('zoo resnet18 at 32x32 (torchvision layout, 11.7M parameters): batch 1 and 3',
 // alexnet, vgg11 and vgg16 (61M-138M parameters, 0.25-0.55 GB of initializers) are left out for
 // time; their layers (conv, ReLU, max pool, adaptive average pool, flatten, dropout, linear) are
 // all covered above, uneven adaptive pooling below.
+
+t('examples: the tiny ViT (multi-head attention) and the U-Net (transposed conv, upsample, skip cats)', async () => {
+  manualSeed(14);
+  await check('tiny-vit', new TinyViT(), [1, 28, 28]);
+  manualSeed(15);
+  await check('unet', new UNet(8), [1, 28, 28]);
+});
 
 class Attention extends nn.Module {
   readonly q = new nn.Linear(8, 8);
