@@ -12,10 +12,12 @@ import { Tensor, fmtShape, tensor, tidy } from '../tensor/tensor.js';
 export interface TraceValue {
   kind: 'input' | 'op' | 'const';
   shape: readonly number[];
-  /** Constants: a copy of the values when the op ran. */
+  /** Constants made in the forward (numbers, temporaries): a copy of the values when the op ran. */
   data?: Float32Array;
-  /** Constants that are a parameter or buffer of the model: its state-dict name. */
+  /** Constants that are a parameter or buffer of the model: its state-dict name and the tensor
+   * (read when the file is written; eval-mode forwards leave them as they are). */
   name?: string;
+  source?: Tensor;
   /** Dims that change with the batch size (found by comparing two traces). */
   dynamic: boolean[];
 }
@@ -88,7 +90,9 @@ class Recorder {
         return id;
       }
     }
-    return this.add(t, { kind: 'const', shape: t.shape, data: t.toFloat32Array(), name: this.names.get(t) });
+    const name = this.names.get(t);
+    if (name !== undefined) return this.add(t, { kind: 'const', shape: t.shape, name, source: t });
+    return this.add(t, { kind: 'const', shape: t.shape, data: t.toFloat32Array() });
   }
 
   record(out: Tensor, op: string, inputs: readonly (Tensor | null)[], attrs: OpAttrs | undefined): void {
@@ -184,7 +188,7 @@ function sameData(a: Float32Array, b: Float32Array): boolean {
 export function traceForExport(model: Module, x: Tensor, dynamicBatch: boolean): Trace {
   const a = traceModel(model, x);
   if (!dynamicBatch) return a;
-  if (x.ndim === 0) {
+  if (x.ndim === 0 || x.shape[0] === 0) {
     throw new RangeError('exportOnnx: a dynamic batch needs an example input with a batch dim; ' +
       'pass { dynamicBatch: false }');
   }
@@ -222,7 +226,9 @@ export function traceForExport(model: Module, x: Tensor, dynamicBatch: boolean):
       throw new Error(`exportOnnx: tensor ${fmtShape(v.shape)}${at} has another rank or origin ` +
         `at batch ${n2}; ${hint}`);
     }
-    if (v.kind === 'const' && (w.shape.join() !== v.shape.join() || !sameData(v.data!, w.data!))) {
+    const same = (): boolean => (v.name !== undefined ? v.name === w.name
+      : w.name === undefined && sameData(v.data!, w.data!));
+    if (v.kind === 'const' && (w.shape.join() !== v.shape.join() || !same())) {
       throw new Error(`exportOnnx: constant ${v.name ?? fmtShape(v.shape)}${at} changes with the input: ` +
         'it is computed from the input outside the recorded ops (from x.data(), x.shape or ' +
         `untraced code); build it with tensor ops, or ${hint}`);

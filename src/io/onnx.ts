@@ -80,9 +80,8 @@ class GraphBuilder {
     const v = this.trace.values[id];
     if (v.kind === 'const' && !this.initialized.has(id)) {
       this.initialized.add(id);
-      this.initializers.push({
-        name: this.names[id], dims: [...v.shape], dataType: 1, rawData: bytesOf(v.data!),
-      });
+      const data = v.data ?? v.source!.rawData();
+      this.initializers.push({ name: this.names[id], dims: [...v.shape], dataType: 1, rawData: bytesOf(data) });
     }
     return this.names[id];
   }
