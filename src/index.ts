@@ -36,6 +36,7 @@ export {
 export {
   parseSafetensors, serializeSafetensors, type SafetensorsDtype, type LoadedTensor, type TensorData,
 } from './io/safetensors.js';
+export { exportOnnx, type ExportOnnxOptions } from './io/onnx.js';
 export { DataParallel, type DataParallelOptions } from './parallel/data-parallel.js';
 export type { ExportRef, ReplicaOptions } from './parallel/pool.js';
 export { WebWorkerPool } from './parallel/web-pool.js';

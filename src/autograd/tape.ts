@@ -3,7 +3,8 @@
 // stores leaf gradients in .grad and frees the graph as it goes: each node once it has run, and
 // each intermediate made inside a module's forward once nothing in the graph needs it (not
 // what the outermost forward returned, nor tensors made by user code or kept). It never names
-// an op. Tests: test/ops/autograd.test.ts, test/tensor/memory.test.ts.
+// an op. Every op also reports itself to the tracer when one is set (ONNX export, io/onnx-trace.ts).
+// Tests: test/ops/autograd.test.ts, test/tensor/memory.test.ts.
 
 import { Tensor, fmtShape, installHooks, type GradNode } from '../tensor/tensor.js';
 import { axpy } from '../runtime/kernels/elementwise.js';
@@ -26,12 +27,37 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+/** What an op tells a tracer beyond its inputs and output shape: strides, eps, dims, running
+ * statistics (tensors that are not inputs of the graph), scalar parameters. */
+export type OpAttrs = object;
+
+/** Sees every op as it runs: its output, name, tensor inputs and attributes. */
+export type Tracer = (out: Tensor, name: string, inputs: readonly (Tensor | null)[],
+  attrs: OpAttrs | undefined) => void;
+
+let tracer: Tracer | null = null;
+
+/** @internal Sets the tracer every op reports to (null: none); returns the previous one. */
+export function setTracer(t: Tracer | null): Tracer | null {
+  const prev = tracer;
+  tracer = t;
+  return prev;
+}
+
+/** Reports an op that records no graph (a comparison, argmax) to the tracer, if one is set. */
+export function traceOp(out: Tensor, name: string, inputs: readonly (Tensor | null)[],
+  attrs?: OpAttrs): Tensor {
+  if (tracer !== null) tracer(out, name, inputs, attrs);
+  return out;
+}
+
 /**
  * Attaches the backward of an op to out when recording is on and some input wants a gradient;
- * otherwise releases what the op saved at once.
+ * otherwise releases what the op saved at once. attrs are for the tracer (ONNX export).
  */
 export function record(out: Tensor, name: string, inputs: readonly (Tensor | null)[],
-  backward: GradNode['backward'], release?: () => void): Tensor {
+  backward: GradNode['backward'], release?: () => void, attrs?: OpAttrs): Tensor {
+  if (tracer !== null) tracer(out, name, inputs, attrs);
   out.opOutput = true;
   if (gradEnabled && inputs.some((t) => t?.requiresGrad)) {
     out.requiresGrad = true;

@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // The simdgrad command line: `simdgrad train` (the README's main job: small-cnn on MNIST with
-// good defaults), `simdgrad eval`, `simdgrad bench` (this CPU's throughput report). Every
+// good defaults), `simdgrad eval`, `simdgrad bench` (this CPU's throughput report), `simdgrad
+// export` (saved weights to ONNX). Every
 // option is documented in --help; an unknown option or a bad value is an error that names it.
 
 import { parseArgs, UsageError, type ArgSpec } from './args.js';
 import { benchCommand, BENCH_SPEC } from './bench.js';
 import { trainCommand, evalCommand, TRAIN_SPEC, EVAL_SPEC } from './commands.js';
+import { exportCommand, EXPORT_SPEC } from './export.js';
 
 const USAGE = `simdgrad: train and run convolutional networks on the CPU (WebAssembly SIMD)
 
 usage:
-  simdgrad train [options]     train a zoo model (default: small-cnn on MNIST)
-  simdgrad eval  [options]     evaluate saved weights on the test set
-  simdgrad bench [options]     measure this CPU: SIMD peak, kernels, training/inference images/s
+  simdgrad train  [options]    train a zoo model (default: small-cnn on MNIST)
+  simdgrad eval   [options]    evaluate saved weights on the test set
+  simdgrad bench  [options]    measure this CPU: SIMD peak, kernels, training/inference images/s
+  simdgrad export [options]    write saved weights as an ONNX model (--load W --onnx out.onnx)
   simdgrad <command> --help    options of a command
 `;
 
@@ -35,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     train: [TRAIN_SPEC, trainCommand],
     eval: [EVAL_SPEC, evalCommand],
     bench: [BENCH_SPEC, benchCommand],
+    export: [EXPORT_SPEC, exportCommand],
   };
   const entry = commands[cmd];
   if (!entry) {

@@ -83,7 +83,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null,
       conv2dBackwardBias(rt, g, gy.buf, gb.buf);
     }
     return [gx, gw, gb];
-  });
+  }, undefined, g);
 }
 
 type Single = number | readonly [number];

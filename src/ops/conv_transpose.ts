@@ -147,5 +147,5 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
       biasGradNchw(rt, gy.buf, gy.shape, gb.buf);
     }
     return [gx, gw, gb];
-  });
+  }, undefined, g);
 }

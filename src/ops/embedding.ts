@@ -75,5 +75,5 @@ export function embedding(indices: Indices, weight: Tensor, opts: EmbeddingOptio
       for (let j = 0; j < dim; j++) g[o + j] += gyd[s + j];
     }
     return [gw];
-  });
+  }, undefined, { indices });
 }

@@ -102,7 +102,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
         if (gb) gb.rawData()[cc] = sb;
       }
       return [gx, gw, gb];
-    });
+    }, undefined, { runningMean, runningVar, eps });
   }
   return record(y, 'batchNorm', [x, weight, bias], (gy, needs) => {
     const gx = needs[0] ? Tensor.empty(x.shape) : null;
@@ -134,7 +134,7 @@ export function layerNorm2d(x: Tensor, weight: Tensor | null = null, bias: Tenso
     layerNorm2dBackward(rt, x.shape, x.buf, gy.buf, weight?.buf ?? null, saveMean, saveInvstd,
       gx?.buf ?? null, gw?.buf ?? null, gb?.buf ?? null);
     return [gx, gw, gb];
-  }, release);
+  }, release, { eps });
 }
 
 function activation(kind: 'gelu' | 'silu', x: Tensor): Tensor {
@@ -196,7 +196,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
     layerNormRowsBackward(rt, rows, d, x.buf, gy.buf, weight?.buf ?? null, mean, invstd,
       gx?.buf ?? null, gw?.buf ?? null, gb?.buf ?? null);
     return [gx, gw, gb];
-  }, release);
+  }, release, { normalizedShape: ns, eps });
 }
 
 /**
@@ -227,5 +227,5 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = 
     groupNormBackward(rt, x.shape, numGroups, x.buf, gy.buf, weight?.buf ?? null, mean, invstd,
       gx?.buf ?? null, gw?.buf ?? null, gb?.buf ?? null);
     return [gx, gw, gb];
-  }, release);
+  }, release, { numGroups, eps });
 }

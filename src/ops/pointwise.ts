@@ -3,7 +3,7 @@
 // F.log, F.sqrt, F.rsqrt, F.abs; the Tensor methods of the same names are installed at the end.
 // Activations live in activation.ts. Tests: test/ops/pointwise.test.ts (PyTorch fixtures).
 
-import { record } from '../autograd/tape.js';
+import { record, traceOp } from '../autograd/tape.js';
 import { scale } from '../runtime/kernels/elementwise.js';
 import {
   UNARY_OPS, binary, unaryBackward, unaryForward, type BinaryOp, type UnaryOp,
@@ -66,6 +66,7 @@ function binaryOp(op: BinaryOp, input: Operand, other: Operand, grad: BinaryGrad
     throw e;
   }
   if (!grad) {
+    traceOp(y, op, [a, b]);
     release();
     return y;
   }
@@ -236,7 +237,7 @@ export function unaryOp(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0, name: string = o
     const gx = Tensor.empty(x.shape);
     unaryBackward(rt, op, reads === 'x' ? x.buf : y.buf, g.buf, gx.buf, x.size, p0, p1);
     return [gx];
-  });
+  }, undefined, { p0, p1 });
 }
 
 /** -x. */

@@ -30,7 +30,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
     const gx = Tensor.empty(x.shape);
     maxPool2dBackward(rt, g, gy.buf, argmax, gx.buf);
     return [gx];
-  }, release);
+  }, release, g);
 }
 
 /** Average pooling (countIncludePad defaults to true, as in PyTorch). */
@@ -44,7 +44,7 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
     const gx = Tensor.empty(x.shape);
     avgPool2dBackward(rt, g, gy.buf, gx.buf);
     return [gx];
-  });
+  }, undefined, g);
 }
 
 /** An adaptive pool's output size: one number for both dims, or [h, w]; null keeps that dim. */

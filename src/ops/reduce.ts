@@ -2,7 +2,7 @@
 // (gradient split between ties), max/min(dim) with indices (gradient to the index), argmax/argmin
 // (float indices), var/std (correction 1 by default). Tests: test/ops/reduce.test.ts.
 
-import { record } from '../autograd/tape.js';
+import { record, traceOp } from '../autograd/tape.js';
 import { fill, scale } from '../runtime/kernels/elementwise.js';
 import {
   reduceExtreme, reduceExtremeBackward, reduceIndexBackward, reduceMeanVar, reduceVarBackward,
@@ -30,7 +30,7 @@ function prepare(op: string, x: Tensor, dim: Dims | undefined, keepdim: boolean)
 export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const { dims, keep, out } = prepare('sum', x, dim, keepdim);
   const y = sumRaw(x, dims, out);
-  return record(y, 'sum', [x], (gy) => [expandRaw(gy, keep, x.shape)]);
+  return record(y, 'sum', [x], (gy) => [expandRaw(gy, keep, x.shape)], undefined, { dims, keepdim });
 }
 
 /** Mean over dim (a dim or a list; all dims when omitted, giving shape []); NaN over 0 values. */
@@ -47,7 +47,7 @@ export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
     const gx = expandRaw(g, keep, x.shape);
     g.dispose();
     return [gx];
-  });
+  }, undefined, { dims, keepdim });
 }
 
 function extreme(op: 'amax' | 'amin', x: Tensor, dim: Dims | undefined, keepdim: boolean): Tensor {
@@ -66,7 +66,7 @@ function extreme(op: 'amax' | 'amin', x: Tensor, dim: Dims | undefined, keepdim:
     return [fromOri(g, v, x.shape)];
   }, () => {
     if (v.perm) v.t.dispose();
-  });
+  }, { dims, keepdim });
 }
 
 /** Largest value over dim (all dims when omitted); ties share the gradient evenly. */
@@ -99,7 +99,8 @@ function extremeDim(op: 'max' | 'min', x: Tensor, dim: number, keepdim: boolean)
     const gx = Tensor.empty(x.shape);
     reduceIndexBackward(rt, saved.buf, gy.buf, gx.buf, v.ori);
     return [gx];
-  }, () => saved.dispose());
+  }, () => saved.dispose(), { dims, keepdim });
+  traceOp(indices, op === 'max' ? 'argmax' : 'argmin', [x], { dim: d, keepdim });
   return { values, indices };
 }
 
@@ -114,7 +115,7 @@ function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined,
     const val = Tensor.empty([1]);
     reduceExtreme(rt, kind, x.buf, val.buf, idx.buf, [1, x.size, 1]);
     val.dispose();
-    return idx;
+    return traceOp(idx, op, [x], { dim: undefined, keepdim });
   }
   const d = normDim(op, dim, x.ndim, 'dim', x.shape);
   const { dims, out } = prepare(op, x, d, keepdim);
@@ -123,7 +124,7 @@ function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined,
   const val = Tensor.empty(out);
   reduceExtreme(rt, kind, v.t.buf, val.buf, idx.buf, v.ori);
   val.dispose();
-  return idx;
+  return traceOp(idx, op, [x], { dim: d, keepdim });
 }
 
 /**

@@ -93,9 +93,10 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const rt = getRuntime();
   const y = Tensor.empty([g.n, g.c, g.oh, g.ow]);
   resizeForward(rt, g, x.buf, y.buf);
+  const byScale = opts.scaleFactor !== undefined && opts.scaleFactor !== null && !opts.recomputeScaleFactor;
   return record(y, `interpolate(${g.mode})`, [x], (gy) => {
     const gx = Tensor.empty(x.shape);
     resizeBackward(rt, g, gy.buf, gx.buf);
     return [gx];
-  });
+  }, undefined, { mode: g.mode, alignCorners: g.alignCorners, scaleFactor: byScale ? opts.scaleFactor : undefined });
 }

@@ -25,7 +25,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (perm.every((p, i) => p === i)) return x.reshape(x.shape);
   const y = permuteRaw(x, perm);
   const inv = inversePerm(perm);
-  return record(y, 'permute', [x], (gy) => [permuteRaw(gy, inv)]);
+  return record(y, 'permute', [x], (gy) => [permuteRaw(gy, inv)], undefined, { perm });
 }
 
 /** Swaps two dims. */
@@ -93,7 +93,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
     const gx = zerosRaw(x.shape);
     blockCopy(x.shape, d, s, gy, gx, true);
     return [gx];
-  });
+  }, undefined, { dim: d, start: s, length });
 }
 
 /** Inserts a dim of size 1 at dim (in [-ndim-1, ndim]); shares storage. */
@@ -181,7 +181,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     const g = Tensor.empty(x.shape);
     blockCopy(shape, d, starts[i], g, gy, false);
     return g;
-  }));
+  }), undefined, { dim: d });
 }
 
 /** Stacks equal-shaped tensors along a new dim (in [-ndim-1, ndim]). */
@@ -291,7 +291,7 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     copyStrided(rt, region, { buf: gy.buf, offset: offOut, strides: csOut },
       { buf: gx.buf, offset: offIn, strides: csIn });
     return [gx];
-  });
+  }, undefined, { pads, value });
 }
 
 declare module '../tensor/tensor.js' {

@@ -22,7 +22,7 @@ function softmaxAny(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number | undef
     const gx = Tensor.empty(x.shape);
     if (gx.size > 0) softmaxBackward(rt, y.buf, gy.buf, gx.buf, ori, log);
     return [gx];
-  });
+  }, undefined, { dim: d });
 }
 
 /** exp(x) / sum(exp(x)) along dim, computed as exp(x - max) / sum(exp(x - max)). */
