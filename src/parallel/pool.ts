@@ -58,22 +58,30 @@ export type FunctionSource =
   | { kind: 'builtin'; name: string; labelSmoothing?: number }
   | { kind: 'import'; url: string; export: string; key?: string };
 
-/** What every worker gets once, at start: the compiled kernels and the shared buffers. */
+/** What every worker gets once, at start: the compiled kernels and the shared memory. */
 export interface WorkerInit {
-  /** The compiled kernel module (compiled once on the main thread, never refetched). */
+  /** The compiled kernel module (compiled once on the main thread, never refetched): the
+   * variant importing a shared memory. */
   module: WebAssembly.Module;
   build: string;
+  /** The main thread's Wasm memory (shared): each worker instantiates the kernels over it and
+   * reads the main model's parameters in place. */
+  memory: WebAssembly.Memory;
+  /** The memory's page map, and the owner id of this pool's heaps: every worker's heap claims
+   * its pages under it, and they are released together when the pool ends. */
+  pages: SharedArrayBuffer;
+  owner: number;
   /** How a worker builds its model replica. */
   model: ModelSource;
   /** The main model's parameters then buffers, [name, shape]: the replica must match them. */
   state: [string, number[]][];
   loss: FunctionSource;
   metrics: [string, FunctionSource][];
-  /** Parameters then buffers (batch-norm statistics), written by the main thread before every
-   * step; slots in grads hold gradients, then the worker's updated buffers. */
-  params: SharedArrayBuffer;
-  /** One slot of gradients per shard, written by the workers. */
-  grads: SharedArrayBuffer;
+  /** Uint32 byte offsets in memory, a row of TABLE_FIXED + workers cells per parameter then
+   * buffer: the main model's tensor and where its reduced value goes (written by the main thread
+   * before every step), then each shard's gradient (or updated buffer; 0: none, read as zeros),
+   * written by the worker that ran the shard. */
+  table: SharedArrayBuffer;
   /** The minibatch: inputs and targets (i32 class labels or f32), written by the main thread. */
   x: SharedArrayBuffer;
   y: SharedArrayBuffer;
@@ -81,6 +89,9 @@ export interface WorkerInit {
   /** Shape of one float target; null: class labels. */
   targetShape: number[] | null;
 }
+
+/** Cells of a table row before the shards' columns: the main tensor, the reduction's target. */
+export const TABLE_FIXED = 2;
 
 /** One shard of one step. */
 export interface ShardTask {
@@ -95,6 +106,18 @@ export interface ShardTask {
   /** Tests only: make the worker fail in the middle of the step. */
   fault?: 'throw' | 'exit';
 }
+
+/** One part of a step's reduction, once every shard is done: for the part-th of parts equal
+ * slices of all parameters and buffers, target = sum over shards, in order, of weight * value. */
+export interface ReduceTask {
+  mode: 'reduce';
+  part: number;
+  parts: number;
+  /** Each shard's weight (its share of the batch). */
+  weights: number[];
+}
+
+export type WorkerTask = ShardTask | ReduceTask;
 
 export interface ShardResult {
   loss: number;

@@ -4,7 +4,7 @@
 // Tests: test/browser/demo.test.ts.
 
 import { sharedMemoryProblem } from '../runtime/features.js';
-import type { ShardTask, WorkerInit, WorkerPool } from './pool.js';
+import type { WorkerInit, WorkerPool, WorkerTask } from './pool.js';
 import type { WebWorkerReply, WebWorkerRequest } from './web-worker.js';
 
 export interface WebWorkerPoolOptions {
@@ -107,7 +107,7 @@ export class WebWorkerPool implements WorkerPool {
       if (slot.job || this.queue.length === 0) continue;
       const job = this.queue.shift()!;
       slot.job = job;
-      this.post(slot, { type: 'task', id: job.id, task: job.task as ShardTask });
+      this.post(slot, { type: 'task', id: job.id, task: job.task as WorkerTask });
     }
   }
 
