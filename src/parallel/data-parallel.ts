@@ -1,7 +1,8 @@
 // Data-parallel gradients over one shared Wasm memory: a minibatch is cut into one shard per
 // worker; each worker's replica reads the model's parameters in place and computes its shard's
-// gradient in its own heap; then the workers sum the shards' gradients, weighted by shard size
-// and in shard order, into the model's .grad, each worker one slice of all parameters. The order
+// gradient in its own heap; once all are done (they meet in shared memory, no message) the
+// workers sum the shards' gradients, weighted by shard size and in shard order, into the model's
+// .grad, each worker one slice of all parameters: one round trip per step. The order
 // is fixed, so a given worker count gives the same result every run, equal to one thread's up to
 // float rounding. Tests: test/parallel/, test/browser/.
 
@@ -13,10 +14,12 @@ import { modelSpec } from '../models/spec.js';
 import type { LossFunction, MetricFunction } from '../train/metrics.js';
 import { resolveLoss, resolveMetrics } from '../train/objective.js';
 import {
-  TABLE_FIXED, type ReduceTask, type ReplicaOptions, type ShardResult, type ShardTask,
-  type WorkerInit, type WorkerPool,
+  SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, TABLE_FIXED, type ReplicaOptions, type ShardResult,
+  type ShardTask, type WorkerInit, type WorkerPool,
 } from './pool.js';
 import { lossSource, metricSources, modelSource } from './sources.js';
+
+const STEP_TIMEOUT_MS = 600_000;
 
 export type CreatePool = (size: number, init: WorkerInit) => WorkerPool | Promise<WorkerPool>;
 
@@ -87,6 +90,7 @@ export class DataParallel {
   private readonly buffers: Tensor[];
   private readonly table: Uint32Array;
   private readonly row: number;
+  private readonly sync: Int32Array;
   private readonly xView: Float32Array;
   private readonly yView: Int32Array | Float32Array;
   private readonly sample: number;
@@ -119,6 +123,8 @@ export class DataParallel {
     this.row = TABLE_FIXED + opts.workers;
     const table = new SharedArrayBuffer(4 * this.row * (this.params.length + this.buffers.length));
     this.table = new Uint32Array(table);
+    const sync = new SharedArrayBuffer(8);
+    this.sync = new Int32Array(sync);
     this.sample = opts.sampleShape.reduce((a, b) => a * b, 1);
     const targetShape = labels ? null : [...opts.targetShape!];
     this.targetSize = (targetShape ?? []).reduce((a, b) => a * b, 1);
@@ -133,7 +139,7 @@ export class DataParallel {
     const heap = this.rt.heap;
     this.init = {
       module: this.rt.module, build: this.rt.build, memory: heap.memory,
-      pages: heap.pages.buffer as SharedArrayBuffer, model, state, loss, metrics, table, x, y,
+      pages: heap.pages.buffer as SharedArrayBuffer, model, state, loss, metrics, table, sync, x, y,
       sampleShape: [...opts.sampleShape], targetShape,
     };
   }
@@ -173,7 +179,7 @@ export class DataParallel {
 
   private async withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeoutMs = this.opts.stepTimeoutMs ?? 600_000;
+    const timeoutMs = this.opts.stepTimeoutMs ?? STEP_TIMEOUT_MS;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer from the workers within ${timeoutMs} ms ` +
         `${what}`)), timeoutMs);
@@ -215,20 +221,26 @@ export class DataParallel {
     state.forEach((p, i) => {
       this.table[i * this.row] = p.buf.ptr;
     });
+    if (mode === 'train') this.setTargets();
+    Atomics.store(this.sync, SYNC_ARRIVED, 0);
+    Atomics.store(this.sync, SYNC_ABORT, 0);
     this.xView.set(x.subarray(0, size * this.sample));
     this.yView.set(y.subarray(0, size * this.targetSize));
     const shards = Math.min(this.workers, size);
+    const counts = Array.from({ length: shards },
+      (_, k) => Math.floor(size / shards) + (k < size % shards ? 1 : 0));
+    const weights = counts.map((c) => c / size);
+    const waitMs = this.opts.stepTimeoutMs ?? STEP_TIMEOUT_MS;
     const tasks: ShardTask[] = [];
     let start = 0;
     for (let k = 0; k < shards; k++) {
-      const count = Math.floor(size / shards) + (k < size % shards ? 1 : 0);
-      tasks.push({ shard: k, start, count, stepSeed, mode, fault: fault?.shard === k ? fault.kind : undefined });
+      const count = counts[k];
+      const train = mode === 'train' ? { shards, weights, waitMs } : {};
+      tasks.push({ shard: k, start, count, stepSeed, mode, ...train,
+        fault: fault?.shard === k ? fault.kind : undefined });
       start += count;
     }
-    const results = await this.all(pool, tasks, (t, e) => `worker for shard ${t.shard + 1}/` +
-      `${shards} (rows ${t.start}..${t.start + t.count - 1}) failed at ${where}: ${e.message}`,
-    where);
-    if (mode === 'train') await this.reduce(pool, tasks, size, where);
+    const results = await this.all(pool, tasks, where);
     let loss = 0;
     const metrics: Record<string, number> = {};
     tasks.forEach((t, k) => {
@@ -240,25 +252,9 @@ export class DataParallel {
     return { loss, metrics, correct: metrics.accuracy ?? null };
   }
 
-  /** Runs tasks on the pool; on any failure the pool is replaced (it may hold a dead or stuck
-   * worker, so training can go on, or resume) and the first error is thrown, as why() words it. */
-  private async all<T extends object>(pool: WorkerPool, tasks: T[],
-    why: (task: T, e: Error) => string, where: string): Promise<ShardResult[]> {
-    try {
-      const all = Promise.all(tasks.map((t) => pool.run<ShardResult>(t).catch((e: Error) => {
-        throw new Error(why(t, e));
-      })));
-      return await this.withTimeout(all, `at ${where}`);
-    } catch (e) {
-      await this.restart();
-      throw e;
-    }
-  }
-
-  /** .grad (and the buffers) = sum over shards, in order, of (count / size) * the shard's
-   * gradient (buffer), summed by every worker, each over one slice of all the values. */
-  private async reduce(pool: WorkerPool, tasks: ShardTask[], size: number, where: string):
-    Promise<void> {
+  /** Where the workers sum the shards: the parameters' .grad (made here when missing) and the
+   * buffers themselves. */
+  private setTargets(): void {
     this.params.forEach((p, i) => {
       if (!p.grad) p.grad = Tensor.empty(p.shape).keep();
       this.table[i * this.row + 1] = p.grad.buf.ptr;
@@ -266,11 +262,46 @@ export class DataParallel {
     this.buffers.forEach((b, j) => {
       this.table[(this.params.length + j) * this.row + 1] = b.buf.ptr;
     });
-    const weights = tasks.map((t) => t.count / size);
-    const parts: ReduceTask[] = Array.from({ length: this.workers },
-      (_, part) => ({ mode: 'reduce', part, parts: this.workers, weights }));
-    await this.all(pool, parts, (t, e) => `worker for part ${t.part + 1}/${t.parts} of the ` +
-      `gradient reduction failed at ${where}: ${e.message}`, where);
+  }
+
+  /**
+   * Runs the shards; on a failure the pool is replaced (it may hold a dead or stuck worker, so
+   * training can go on, or resume) and the failing shard's error is thrown. Shards that stopped
+   * only because another failed (SHARD_ABORTED) do not end the wait for that error.
+   */
+  private async all(pool: WorkerPool, tasks: ShardTask[], where: string): Promise<ShardResult[]> {
+    const why = (t: ShardTask, e: Error): Error => new Error(`worker for shard ${t.shard + 1}/` +
+      `${tasks.length} (rows ${t.start}..${t.start + t.count - 1}) failed at ${where}: ` +
+      e.message);
+    const settled = new Promise<ShardResult[]>((resolve, reject) => {
+      const out: ShardResult[] = new Array(tasks.length);
+      let left = tasks.length;
+      let secondary: Error | null = null;
+      const done = (): void => {
+        if (--left > 0) return;
+        if (secondary) reject(secondary);
+        else resolve(out);
+      };
+      tasks.forEach((t, k) => {
+        pool.run<ShardResult>(t).then((r) => {
+          out[k] = r;
+          done();
+        }, (e: Error) => {
+          if (!e.message.includes(SHARD_ABORTED)) {
+            reject(why(t, e));
+            return;
+          }
+          secondary ??= why(t, e);
+          done();
+        });
+      });
+    });
+    try {
+      return await this.withTimeout(settled, `at ${where}`);
+    } catch (e) {
+      await this.restart();
+      throw e;
+    }
   }
 
   /** Replaces the pool with a fresh one (after a failure). */

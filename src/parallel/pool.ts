@@ -82,6 +82,9 @@ export interface WorkerInit {
    * before every step), then each shard's gradient (or updated buffer; 0: none, read as zeros),
    * written by the worker that ran the shard. */
   table: SharedArrayBuffer;
+  /** Int32 cells where a step's shards meet before the reduction (SYNC_ARRIVED, SYNC_ABORT),
+   * cleared by the main thread before every step. */
+  sync: SharedArrayBuffer;
   /** The minibatch: inputs and targets (i32 class labels or f32), written by the main thread. */
   x: SharedArrayBuffer;
   y: SharedArrayBuffer;
@@ -92,12 +95,25 @@ export interface WorkerInit {
 
 /** Cells of a table row before the shards' columns: the main tensor, the reduction's target. */
 export const TABLE_FIXED = 2;
+/** WorkerInit.sync cells: shards done with their gradient; set when one failed. */
+export const SYNC_ARRIVED = 0;
+export const SYNC_ABORT = 1;
+/** What a shard that stopped because another failed says (the other's error is the one to
+ * report). */
+export const SHARD_ABORTED = 'stopped: another shard of this step failed';
 
-/** One shard of one step. */
+/** One shard of one step. A training shard computes its gradient, waits for the step's other
+ * shards, then sums its part (the shard-th of shards equal slices of all parameters and buffers)
+ * of target = sum over shards, in order, of weight * the shard's value. */
 export interface ShardTask {
   shard: number;
   start: number;
   count: number;
+  /** Training: the step's shard count and each shard's weight (its share of the batch). */
+  shards?: number;
+  weights?: number[];
+  /** Training: how long to wait for the other shards before failing. */
+  waitMs?: number;
   /** Seeds the replica's generator, so dropout draws what one thread would. */
   stepSeed: number;
   /** 'eval': forward only in eval mode (no dropout, no gradient); 'check': only report that the
@@ -107,17 +123,7 @@ export interface ShardTask {
   fault?: 'throw' | 'exit';
 }
 
-/** One part of a step's reduction, once every shard is done: for the part-th of parts equal
- * slices of all parameters and buffers, target = sum over shards, in order, of weight * value. */
-export interface ReduceTask {
-  mode: 'reduce';
-  part: number;
-  parts: number;
-  /** Each shard's weight (its share of the batch). */
-  weights: number[];
-}
-
-export type WorkerTask = ShardTask | ReduceTask;
+export type WorkerTask = ShardTask;
 
 export interface ShardResult {
   loss: number;

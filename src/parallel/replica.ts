@@ -1,7 +1,8 @@
 // The model replica a data-parallel worker holds, whatever the thread: its own instance of the
 // kernels over the main thread's shared memory and its own heap in it. The replica's parameters
 // are the main model's (read in place); its buffers are copies refreshed every step; its
-// gradients stay in its heap until the step's reduction, which every worker shares (reduce()).
+// gradients stay in its heap until the step's reduction: once every shard is done (meet()), each
+// worker sums one slice of all shards' gradients into the model's (reduce()).
 // worker.ts hosts it under piscina (Node), web-worker.ts in a Web Worker; sources.ts builds the
 // model, loss and metrics it is told of. Tests: test/parallel/, test/browser/.
 
@@ -15,7 +16,8 @@ import { setRuntime, tensor, tidy, type Tensor } from '../tensor/tensor.js';
 import type { LossFunction } from '../train/metrics.js';
 import { computeLoss, computeMetrics, resolveLoss } from '../train/objective.js';
 import {
-  TABLE_FIXED, type ReduceTask, type ShardResult, type ShardTask, type WorkerInit, type WorkerTask,
+  SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, TABLE_FIXED, type ShardResult, type ShardTask,
+  type WorkerInit, type WorkerTask,
 } from './pool.js';
 import { paramLayout, reducePart } from './shared.js';
 import { buildReplicaModel, checkReplicaState, loadLoss, loadMetrics } from './sources.js';
@@ -45,6 +47,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   const buffers = model.namedBuffers().map(([, t]) => t);
   const state = [...params, ...buffers];
   const table = new Uint32Array(init.table);
+  const sync = new Int32Array(init.sync);
   const row = table.length / state.length;
   const xView = new Float32Array(init.x);
   const yLabels = labels ? new Int32Array(init.y) : null;
@@ -86,10 +89,38 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     });
   };
 
-  const reduce = (task: ReduceTask): ShardResult => {
-    const shards = task.weights.length;
+  /** Waits until the step's every shard has its gradient in the table; throws when one failed
+   * or waitMs passed. */
+  const meet = (task: ShardTask): void => {
+    const shards = task.shards!;
+    if (Atomics.add(sync, SYNC_ARRIVED, 1) + 1 === shards) {
+      Atomics.notify(sync, SYNC_ARRIVED);
+      return;
+    }
+    const t0 = Date.now();
+    for (;;) {
+      const arrived = Atomics.load(sync, SYNC_ARRIVED);
+      if (arrived >= shards) return;
+      if (Atomics.load(sync, SYNC_ABORT)) throw new Error(SHARD_ABORTED);
+      const left = task.waitMs! - (Date.now() - t0);
+      if (left <= 0) {
+        throw new Error(`${arrived} of ${shards} shards had their gradient after ${task.waitMs} ms`);
+      }
+      Atomics.wait(sync, SYNC_ARRIVED, arrived, Math.min(left, 1000));
+    }
+  };
+
+  const abort = (): void => {
+    Atomics.store(sync, SYNC_ABORT, 1);
+    Atomics.notify(sync, SYNC_ARRIVED);
+  };
+
+  /** The shard-th of shards slices of every target = sum over shards, in order, of weight *
+   * the shard's value (scale, then axpy: the kernels one thread's sum would use). */
+  const reduce = (task: ShardTask): void => {
+    const shards = task.shards!;
     state.forEach((p, i) => {
-      const part = reducePart(layout.offsets[i], p.size, layout.total, task.part, task.parts);
+      const part = reducePart(layout.offsets[i], p.size, layout.total, task.shard, shards);
       if (!part) return;
       const bytes = part.start * 4;
       const out = { ptr: table[i * row + 1] + bytes, length: part.count };
@@ -100,41 +131,50 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
           continue;
         }
         const src = { ptr: from + bytes, length: part.count };
-        if (k === 0) scale(rt, src, task.weights[k], out, part.count);
-        else axpy(rt, task.weights[k], src, out, part.count);
+        if (k === 0) scale(rt, src, task.weights![k], out, part.count);
+        else axpy(rt, task.weights![k], src, out, part.count);
       }
     });
-    return { loss: 0, metrics: {}, threadId };
   };
+
+  const trainShard = (task: ShardTask): ShardResult => tidy(() => {
+    model.train();
+    for (const p of params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+    const { x, target } = shardInput(task);
+    const out = model.forward(x);
+    const value = computeLoss(loss, out, target, 'worker');
+    // read before backward, which may free the graph's tensors (output included)
+    const result = { loss: value.item(), metrics: computeMetrics(metrics, out, target, 'worker'),
+      threadId };
+    if (task.fault === 'throw') throw new Error('injected fault (test)');
+    if (task.fault === 'exit') host.die();
+    value.backward();
+    // the gradients (kept by backward, out of tidy's reach) stay until the next step
+    state.forEach((p, i) => {
+      const held = i < params.length ? p.grad : p;
+      table[i * row + TABLE_FIXED + task.shard] = held ? held.buf.ptr : 0;
+    });
+    return result;
+  });
 
   return (task: WorkerTask): ShardResult => {
     if (task.mode === 'check') return { loss: 0, metrics: {}, threadId };
-    if (task.mode === 'reduce') return reduce(task);
     refresh();
     manualSeed(task.stepSeed);
     setBatchRowOffset(task.start);
     if (task.mode === 'eval') return evaluateShard(task);
-    model.train();
-    return tidy(() => {
-      for (const p of params) {
-        p.grad?.dispose();
-        p.grad = null;
-      }
-      const { x, target } = shardInput(task);
-      const out = model.forward(x);
-      const value = computeLoss(loss, out, target, 'worker');
-      // read before backward, which may free the graph's tensors (output included)
-      const result = { loss: value.item(), metrics: computeMetrics(metrics, out, target, 'worker'),
-        threadId };
-      if (task.fault === 'throw') throw new Error('injected fault (test)');
-      if (task.fault === 'exit') host.die();
-      value.backward();
-      // the gradients (kept by backward, out of tidy's reach) stay until the next step
-      state.forEach((p, i) => {
-        const held = i < params.length ? p.grad : p;
-        table[i * row + TABLE_FIXED + task.shard] = held ? held.buf.ptr : 0;
-      });
-      return result;
-    });
+    let result: ShardResult;
+    try {
+      result = trainShard(task);
+    } catch (e) {
+      abort();
+      throw e;
+    }
+    meet(task);
+    reduce(task);
+    return result;
   };
 }

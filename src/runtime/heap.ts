@@ -245,11 +245,13 @@ export class WasmHeap {
       throw this.outOfMemory(bytes, label, growError
         ? `memory.grow failed: ${growError.message}` : 'the 4 GiB limit of 32-bit Wasm');
     }
-    if (this.top < this.limit) {
+    // The rest of the run becomes a free block, less SLACK: a block must not end where the run
+    // does, since the memory after it may be unmapped (at 4 GiB).
+    if (this.top + SLACK < this.limit) {
       const before = this.freeEnd.get(this.top);
       if (before !== undefined) this.unlinkFree(before);
       const from = before ?? this.top;
-      this.linkFree(from, this.limit - from);
+      this.linkFree(from, this.limit - SLACK - from);
     }
     this.top = start * PAGE;
     this.limit = (start + n) * PAGE;

@@ -39,11 +39,19 @@ export class PageMap {
     return Atomics.add(this.cells, LAST_OWNER, 1) + 1;
   }
 
-  /** Pages of owner. */
-  pagesOf(owner: number): number {
-    let n = 0;
-    for (let p = 0; p < MAX_PAGES; p++) if (this.cells[HEADER + p] === owner) n++;
-    return n;
+  /** How many pages each owner holds. */
+  owned(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (let p = 0; p < MAX_PAGES; p++) {
+      const o = this.cells[HEADER + p];
+      if (o !== 0) out.set(o, (out.get(o) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  /** The owner of page p (0: free). */
+  ownerOf(p: number): number {
+    return this.cells[HEADER + p];
   }
 
   /**
