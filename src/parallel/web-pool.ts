@@ -1,5 +1,5 @@
 // WorkerPool on module Web Workers (pages): piscina's role in Node. Each worker gets the compiled
-// kernel module and the SharedArrayBuffers once, at start; a task is a small message answered
+// kernel module and the shared Wasm memory once, at start; a task is a small message answered
 // by id. Shared memory needs a cross-origin isolated page (COOP same-origin + COEP require-corp).
 // Tests: test/browser/demo.test.ts.
 
