@@ -216,7 +216,12 @@ export class DataParallel {
       throw new TypeError(`DataParallel: y is ${y.constructor.name}, expected ` +
         `${this.yView.constructor.name} (${kind})`);
     }
-    const pool = await this.ensurePool();
+    let pool = await this.ensurePool();
+    if ((pool.live?.() ?? this.workers) < Math.min(this.workers, size)) {
+      // a worker died between steps: the shards would wait for one that never comes
+      await this.restart();
+      pool = await this.ensurePool();
+    }
     const state = [...this.params, ...this.buffers];
     state.forEach((p, i) => {
       this.table[i * this.row] = p.buf.ptr;

@@ -8,6 +8,9 @@ export interface WorkerPool {
   readonly size: number;
   /** Runs one task on some idle worker; rejects if the task throws or the worker dies. */
   run<T>(task: object): Promise<T>;
+  /** Workers still usable, for a pool that does not replace dead ones (the shards of a training
+   * step wait for each other, so each needs a worker of its own). */
+  live?(): number;
   /** Stops every worker; pending tasks reject. */
   destroy(): Promise<void>;
 }

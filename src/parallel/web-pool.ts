@@ -74,6 +74,10 @@ export class WebWorkerPool implements WorkerPool {
     });
   }
 
+  live(): number {
+    return this.slots.filter((s) => !s.failed).length;
+  }
+
   async destroy(): Promise<void> {
     this.destroyed = true;
     for (const slot of this.slots) {

@@ -13,6 +13,8 @@ import { mnist } from '../../src/data/mnist.js';
 import { init, manualSeed, noGrad, optim, tensor, type Tensor } from '../../src/index.js';
 import { createModel } from '../../src/models/zoo.js';
 import { DataParallel } from '../../src/parallel/data-parallel.js';
+import { PiscinaPool } from '../../src/parallel/piscina-pool.js';
+import type { WorkerInit, WorkerPool } from '../../src/parallel/pool.js';
 import { reducePart, stepSeed } from '../../src/parallel/shared.js';
 import { createRuntime } from '../../src/runtime/load.js';
 import { getRuntime, setRuntime } from '../../src/tensor/tensor.js';
@@ -220,6 +222,30 @@ t('3 workers: the same step twice gives the same bits; memory stops growing; clo
     await dp.close();
   }
   assert.equal([...heap.pages.owned().keys()], [heap.owner], 'pages left after close()');
+});
+
+t('a pool that lost a worker between steps is replaced before the next step (no wait forever)', async () => {
+  manualSeed(14);
+  const model = createModel('lenet5');
+  let made = 0;
+  let live = 2;
+  const createPool = (size: number, init: WorkerInit): WorkerPool => {
+    made++;
+    live = size;
+    const inner = new PiscinaPool(size, init);
+    return { size, run: (task) => inner.run(task), destroy: () => inner.destroy(), live: () => live };
+  };
+  const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, maxBatch: 16, sampleShape: [1, 28, 28],
+    createPool, stepTimeoutMs: 60_000 });
+  try {
+    await dp.step(data.images, data.labels, 16, 1, 'one');
+    live = 1;
+    const r = await withTimeout(dp.step(data.images, data.labels, 16, 1, 'two'), 30000, 'step with a dead worker');
+    assert.ok(Number.isFinite(r.loss));
+    assert.is(made, 2, 'pools made');
+  } finally {
+    await dp.close();
+  }
 });
 
 t('the reduction\'s slices cover every value of every tensor once, at multiples of 16', () => {
