@@ -8,6 +8,7 @@ import { runTfjsKernel } from './kernels.js';
 import { errorMessage } from './measure.js';
 import { timePeerModel, type Batch, type ModelMode, type Stepper } from './models.js';
 import { checkFilledKernels, fillWasmKernels } from './peers/tfjs-fill.js';
+import { runTorchPeer } from './peers/torch.js';
 import { tfInference, tfTrainer, withFillStats } from './peers/tfjs-models.js';
 import {
   isNotInstalled, loadTfjs, NotInstalledError, useBackend, type TfBackend,
@@ -29,6 +30,9 @@ export async function runPeer(peer: PeerName, report: BenchReport, cfg: SizeConf
   if (!isNode) {
     markAll(report, peer, 'unavailable', NOT_IN_BROWSER);
     return { name: peer, status: 'unavailable', detail: NOT_IN_BROWSER };
+  }
+  if (peer === 'torch' || peer === 'torch-128') {
+    return runTorchPeer(peer, report, cfg, batches, progress);
   }
   const backend: TfBackend = peer === 'tfjs-wasm' ? 'wasm' : 'cpu';
   let version: string;

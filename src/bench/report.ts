@@ -21,7 +21,7 @@ import type { ImportFn } from './peers/tfjs.js';
 import { convCases, flopsOf, gemmCase, poolBytes, type BenchCase } from './shapes.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 
-export const PEERS = ['tfjs-wasm', 'tfjs-cpu'] as const;
+export const PEERS = ['tfjs-wasm', 'torch', 'torch-128', 'tfjs-cpu'] as const;
 export type PeerName = (typeof PEERS)[number];
 export const BENCH_MODELS = ['small-cnn', 'lenet5'] as const;
 

@@ -32,7 +32,8 @@ const BAR_H = 13;
 const BAR_GAP = 2;
 const GROUP_GAP = 10;
 const PANEL_HEAD = 44;
-const PEER_COLORS: Record<string, string> = { 'tfjs-wasm': '#f28e2b', 'tfjs-cpu': '#9d9d9d' };
+const PEER_COLORS: Record<string, string> = { 'tfjs-wasm': '#f28e2b', 'tfjs-cpu': '#9d9d9d',
+  torch: '#e15759', 'torch-128': '#ff9d9a' };
 const OURS_COLORS = ['#1f5fa8', '#4e8fd6', '#8dbbe8', '#bcd7f2'];
 
 function esc(s: string): string {

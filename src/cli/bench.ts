@@ -17,7 +17,8 @@ export const BENCH_SPEC: Record<string, ArgSpec> = {
     '1,2,4 (default: 1 and the available parallelism)' },
   peers: { type: 'string', help: `also run the same work on these, comma-separated: ` +
     `${PEERS.join(', ')} (default: none; a peer not installed is reported so: npm install ` +
-    '@tensorflow/tfjs @tensorflow/tfjs-backend-wasm)' },
+    '@tensorflow/tfjs @tensorflow/tfjs-backend-wasm; torch, torch-128: python3 with PyTorch, ' +
+    'one thread, full vector width or 128-bit)' },
   models: { type: 'string', help: 'models for the images/s rows, comma-separated (default: ' +
     `${BENCH_MODELS.join(',')})` },
   build: { type: 'string', help: 'kernel build of the kernel and model rows: auto, simd128, ' +

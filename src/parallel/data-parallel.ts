@@ -1,19 +1,25 @@
-// Data-parallel gradients: a minibatch is cut into one shard per worker; each worker's replica
-// computes its shard's gradient into a shared slot, and the main thread sums the slots in shard
-// order, weighted by shard size, into the model's .grad. The order is fixed, so a given worker
-// count gives the same result every run, equal to one thread's up to float rounding.
+// Data-parallel gradients over one shared Wasm memory: a minibatch is cut into one shard per
+// worker; each worker's replica reads the model's parameters in place and computes its shard's
+// gradient in its own heap; once all are done (they meet in shared memory, no message) the
+// workers sum the shards' gradients, weighted by shard size and in shard order, into the model's
+// .grad, each worker one slice of all parameters: one round trip per step. The order
+// is fixed, so a given worker count gives the same result every run, equal to one thread's up to
+// float rounding. Tests: test/parallel/, test/browser/.
 
 import type { Module } from '../nn/module.js';
-import { axpy, scale } from '../runtime/kernels/elementwise.js';
 import { isNode, sharedMemoryProblem } from '../runtime/features.js';
-import type { Runtime } from '../runtime/load.js';
+import { isSharedMemory, type Runtime } from '../runtime/load.js';
 import { Tensor, getRuntime } from '../tensor/tensor.js';
 import { modelSpec } from '../models/spec.js';
 import type { LossFunction, MetricFunction } from '../train/metrics.js';
 import { resolveLoss, resolveMetrics } from '../train/objective.js';
-import type { ReplicaOptions, ShardResult, ShardTask, WorkerInit, WorkerPool } from './pool.js';
-import { paramLayout } from './shared.js';
+import {
+  SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, TABLE_FIXED, type ReplicaOptions, type ShardResult,
+  type ShardTask, type WorkerInit, type WorkerPool,
+} from './pool.js';
 import { lossSource, metricSources, modelSource } from './sources.js';
+
+const STEP_TIMEOUT_MS = 600_000;
 
 export type CreatePool = (size: number, init: WorkerInit) => WorkerPool | Promise<WorkerPool>;
 
@@ -74,21 +80,22 @@ export interface ParallelResult {
 export class DataParallel {
   readonly workers: number;
   private pool: WorkerPool | null = null;
+  /** The page-map owner id of the pool's heaps (their pages are released with the pool). */
+  private poolOwner = 0;
   private starting: Promise<WorkerPool> | null = null;
-  private readonly init: WorkerInit;
+  private readonly init: Omit<WorkerInit, 'owner'>;
   private readonly params: Tensor[];
-  /** Batch-norm running statistics and other buffers: sent with the parameters, and each
-   * worker's updated values come back in its slot and are averaged by shard size. */
+  /** Batch-norm running statistics and other buffers: each worker starts a step from the
+   * model's, and their updated values are averaged by shard size like the gradients. */
   private readonly buffers: Tensor[];
-  private readonly layout: { offsets: number[]; total: number };
-  private readonly paramView: Float32Array;
-  private readonly gradView: Float32Array;
+  private readonly table: Uint32Array;
+  private readonly row: number;
+  private readonly sync: Int32Array;
   private readonly xView: Float32Array;
   private readonly yView: Int32Array | Float32Array;
   private readonly sample: number;
   private readonly targetSize: number;
   private readonly rt: Runtime;
-  private readonly staging: { ptr: number; length: number };
 
   constructor(private readonly opts: DataParallelOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) {
@@ -106,27 +113,33 @@ export class DataParallel {
     const metrics = metricSources(resolveMetrics(opts.metrics, labels, who), opts.replica, who);
     this.workers = opts.workers;
     this.rt = getRuntime();
+    if (!isSharedMemory(this.rt.heap.memory)) {
+      throw new Error('DataParallel: the runtime\'s Wasm memory is not shared (init() makes a ' +
+        'shared one where SharedArrayBuffer exists; a memory given to init() must be shared ' +
+        'too); train with workers: 1');
+    }
     this.params = opts.model.parameters();
     this.buffers = opts.model.namedBuffers().map(([, t]) => t);
-    this.layout = paramLayout([...this.params, ...this.buffers].map((p) => p.size));
+    this.row = TABLE_FIXED + opts.workers;
+    const table = new SharedArrayBuffer(4 * this.row * (this.params.length + this.buffers.length));
+    this.table = new Uint32Array(table);
+    const sync = new SharedArrayBuffer(8);
+    this.sync = new Int32Array(sync);
     this.sample = opts.sampleShape.reduce((a, b) => a * b, 1);
     const targetShape = labels ? null : [...opts.targetShape!];
     this.targetSize = (targetShape ?? []).reduce((a, b) => a * b, 1);
-    const params = new SharedArrayBuffer(this.layout.total * 4);
-    const grads = new SharedArrayBuffer(this.layout.total * 4 * opts.workers);
     const x = new SharedArrayBuffer(opts.maxBatch * this.sample * 4);
     const y = new SharedArrayBuffer(opts.maxBatch * this.targetSize * 4);
-    this.paramView = new Float32Array(params);
-    this.gradView = new Float32Array(grads);
     this.xView = new Float32Array(x);
     this.yView = labels ? new Int32Array(y) : new Float32Array(y);
-    this.staging = this.rt.heap.allocF32(this.layout.total);
     const state: [string, number[]][] = [
       ...opts.model.namedParameters().map(([n, t]) => [n, [...t.shape]] as [string, number[]]),
       ...opts.model.namedBuffers().map(([n, t]) => [n, [...t.shape]] as [string, number[]]),
     ];
+    const heap = this.rt.heap;
     this.init = {
-      module: this.rt.module, build: this.rt.build, model, state, loss, metrics, params, grads, x, y,
+      module: this.rt.module, build: this.rt.build, memory: heap.memory,
+      pages: heap.pages.buffer as SharedArrayBuffer, model, state, loss, metrics, table, sync, x, y,
       sampleShape: [...opts.sampleShape], targetShape,
     };
   }
@@ -148,22 +161,25 @@ export class DataParallel {
   }
 
   private async startPool(): Promise<WorkerPool> {
-    const pool = await (this.opts.createPool ?? defaultPool)(this.workers, this.init);
+    const owner = this.rt.heap.pages.newOwner();
+    const pool = await (this.opts.createPool ?? defaultPool)(this.workers, { ...this.init, owner });
     const check: ShardTask = { shard: 0, start: 0, count: 0, stepSeed: 0, mode: 'check' };
     try {
       await this.withTimeout(Promise.all(Array.from({ length: this.workers },
         () => pool.run<ShardResult>(check))), 'to start');
     } catch (e) {
       await pool.destroy().catch(() => undefined);
+      this.rt.heap.pages.release(owner);
       throw new Error(`DataParallel: the workers could not start: ${(e as Error).message}`);
     }
     this.pool = pool;
+    this.poolOwner = owner;
     return pool;
   }
 
   private async withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeoutMs = this.opts.stepTimeoutMs ?? 600_000;
+    const timeoutMs = this.opts.stepTimeoutMs ?? STEP_TIMEOUT_MS;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer from the workers within ${timeoutMs} ms ` +
         `${what}`)), timeoutMs);
@@ -200,31 +216,36 @@ export class DataParallel {
       throw new TypeError(`DataParallel: y is ${y.constructor.name}, expected ` +
         `${this.yView.constructor.name} (${kind})`);
     }
-    const pool = await this.ensurePool();
-    [...this.params, ...this.buffers].forEach((p, i) => this.paramView.set(p.rawData(), this.layout.offsets[i]));
+    let pool = await this.ensurePool();
+    if ((pool.live?.() ?? this.workers) < Math.min(this.workers, size)) {
+      // a worker died between steps: the shards would wait for one that never comes
+      await this.restart();
+      pool = await this.ensurePool();
+    }
+    const state = [...this.params, ...this.buffers];
+    state.forEach((p, i) => {
+      this.table[i * this.row] = p.buf.ptr;
+    });
+    if (mode === 'train') this.setTargets();
+    Atomics.store(this.sync, SYNC_ARRIVED, 0);
+    Atomics.store(this.sync, SYNC_ABORT, 0);
     this.xView.set(x.subarray(0, size * this.sample));
     this.yView.set(y.subarray(0, size * this.targetSize));
     const shards = Math.min(this.workers, size);
+    const counts = Array.from({ length: shards },
+      (_, k) => Math.floor(size / shards) + (k < size % shards ? 1 : 0));
+    const weights = counts.map((c) => c / size);
+    const waitMs = this.opts.stepTimeoutMs ?? STEP_TIMEOUT_MS;
     const tasks: ShardTask[] = [];
     let start = 0;
     for (let k = 0; k < shards; k++) {
-      const count = Math.floor(size / shards) + (k < size % shards ? 1 : 0);
-      tasks.push({ shard: k, start, count, stepSeed, mode, fault: fault?.shard === k ? fault.kind : undefined });
+      const count = counts[k];
+      const train = mode === 'train' ? { shards, weights, waitMs } : {};
+      tasks.push({ shard: k, start, count, stepSeed, mode, ...train,
+        fault: fault?.shard === k ? fault.kind : undefined });
       start += count;
     }
-    let results: ShardResult[];
-    try {
-      const all = Promise.all(tasks.map((t) => pool.run<ShardResult>(t).catch((e: Error) => {
-        throw new Error(`worker for shard ${t.shard + 1}/${shards} (rows ${t.start}..` +
-          `${t.start + t.count - 1}) failed at ${where}: ${e.message}`);
-      })));
-      results = await this.withTimeout(all, `at ${where}`);
-    } catch (e) {
-      // The pool may hold a dead or stuck worker: replace it, so training can go on (or resume).
-      await this.restart();
-      throw e;
-    }
-    if (mode === 'train') this.reduce(tasks, size);
+    const results = await this.all(pool, tasks, where);
     let loss = 0;
     const metrics: Record<string, number> = {};
     tasks.forEach((t, k) => {
@@ -236,27 +257,56 @@ export class DataParallel {
     return { loss, metrics, correct: metrics.accuracy ?? null };
   }
 
-  /** grad = sum over shards, in order, of (count / size) * shard gradient. */
-  private reduce(tasks: ShardTask[], size: number): void {
-    const rt = this.rt;
-    const total = this.layout.total;
-    this.params.forEach((p) => {
+  /** Where the workers sum the shards: the parameters' .grad (made here when missing) and the
+   * buffers themselves. */
+  private setTargets(): void {
+    this.params.forEach((p, i) => {
       if (!p.grad) p.grad = Tensor.empty(p.shape).keep();
+      this.table[i * this.row + 1] = p.grad.buf.ptr;
     });
-    tasks.forEach((t, k) => {
-      rt.heap.view(this.staging).set(this.gradView.subarray(k * total, (k + 1) * total));
-      const w = t.count / size;
-      this.params.forEach((p, i) => {
-        const src = { ptr: this.staging.ptr + this.layout.offsets[i] * 4, length: p.size };
-        if (k === 0) scale(rt, src, w, p.grad!.buf, p.size);
-        else axpy(rt, w, src, p.grad!.buf, p.size);
-      });
-      this.buffers.forEach((b, j) => {
-        const src = { ptr: this.staging.ptr + this.layout.offsets[this.params.length + j] * 4, length: b.size };
-        if (k === 0) scale(rt, src, w, b.buf, b.size);
-        else axpy(rt, w, src, b.buf, b.size);
+    this.buffers.forEach((b, j) => {
+      this.table[(this.params.length + j) * this.row + 1] = b.buf.ptr;
+    });
+  }
+
+  /**
+   * Runs the shards; on a failure the pool is replaced (it may hold a dead or stuck worker, so
+   * training can go on, or resume) and the failing shard's error is thrown. Shards that stopped
+   * only because another failed (SHARD_ABORTED) do not end the wait for that error.
+   */
+  private async all(pool: WorkerPool, tasks: ShardTask[], where: string): Promise<ShardResult[]> {
+    const why = (t: ShardTask, e: Error): Error => new Error(`worker for shard ${t.shard + 1}/` +
+      `${tasks.length} (rows ${t.start}..${t.start + t.count - 1}) failed at ${where}: ` +
+      e.message);
+    const settled = new Promise<ShardResult[]>((resolve, reject) => {
+      const out: ShardResult[] = new Array(tasks.length);
+      let left = tasks.length;
+      let secondary: Error | null = null;
+      const done = (): void => {
+        if (--left > 0) return;
+        if (secondary) reject(secondary);
+        else resolve(out);
+      };
+      tasks.forEach((t, k) => {
+        pool.run<ShardResult>(t).then((r) => {
+          out[k] = r;
+          done();
+        }, (e: Error) => {
+          if (!e.message.includes(SHARD_ABORTED)) {
+            reject(why(t, e));
+            return;
+          }
+          secondary ??= why(t, e);
+          done();
+        });
       });
     });
+    try {
+      return await this.withTimeout(settled, `at ${where}`);
+    } catch (e) {
+      await this.restart();
+      throw e;
+    }
   }
 
   /** Replaces the pool with a fresh one (after a failure). */
@@ -264,10 +314,11 @@ export class DataParallel {
     const old = this.pool;
     this.pool = null;
     await old?.destroy().catch(() => undefined);
+    // the workers are gone: their heaps' pages go back to the memory
+    if (old) this.rt.heap.pages.release(this.poolOwner);
   }
 
   async close(): Promise<void> {
     await this.restart();
-    this.rt.heap.free(this.staging);
   }
 }

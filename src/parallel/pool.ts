@@ -8,6 +8,9 @@ export interface WorkerPool {
   readonly size: number;
   /** Runs one task on some idle worker; rejects if the task throws or the worker dies. */
   run<T>(task: object): Promise<T>;
+  /** Workers still usable, for a pool that does not replace dead ones (the shards of a training
+   * step wait for each other, so each needs a worker of its own). */
+  live?(): number;
   /** Stops every worker; pending tasks reject. */
   destroy(): Promise<void>;
 }
@@ -58,22 +61,33 @@ export type FunctionSource =
   | { kind: 'builtin'; name: string; labelSmoothing?: number }
   | { kind: 'import'; url: string; export: string; key?: string };
 
-/** What every worker gets once, at start: the compiled kernels and the shared buffers. */
+/** What every worker gets once, at start: the compiled kernels and the shared memory. */
 export interface WorkerInit {
-  /** The compiled kernel module (compiled once on the main thread, never refetched). */
+  /** The compiled kernel module (compiled once on the main thread, never refetched): the
+   * variant importing a shared memory. */
   module: WebAssembly.Module;
   build: string;
+  /** The main thread's Wasm memory (shared): each worker instantiates the kernels over it and
+   * reads the main model's parameters in place. */
+  memory: WebAssembly.Memory;
+  /** The memory's page map, and the owner id of this pool's heaps: every worker's heap claims
+   * its pages under it, and they are released together when the pool ends. */
+  pages: SharedArrayBuffer;
+  owner: number;
   /** How a worker builds its model replica. */
   model: ModelSource;
   /** The main model's parameters then buffers, [name, shape]: the replica must match them. */
   state: [string, number[]][];
   loss: FunctionSource;
   metrics: [string, FunctionSource][];
-  /** Parameters then buffers (batch-norm statistics), written by the main thread before every
-   * step; slots in grads hold gradients, then the worker's updated buffers. */
-  params: SharedArrayBuffer;
-  /** One slot of gradients per shard, written by the workers. */
-  grads: SharedArrayBuffer;
+  /** Uint32 byte offsets in memory, a row of TABLE_FIXED + workers cells per parameter then
+   * buffer: the main model's tensor and where its reduced value goes (written by the main thread
+   * before every step), then each shard's gradient (or updated buffer; 0: none, read as zeros),
+   * written by the worker that ran the shard. */
+  table: SharedArrayBuffer;
+  /** Int32 cells where a step's shards meet before the reduction (SYNC_ARRIVED, SYNC_ABORT),
+   * cleared by the main thread before every step. */
+  sync: SharedArrayBuffer;
   /** The minibatch: inputs and targets (i32 class labels or f32), written by the main thread. */
   x: SharedArrayBuffer;
   y: SharedArrayBuffer;
@@ -82,11 +96,27 @@ export interface WorkerInit {
   targetShape: number[] | null;
 }
 
-/** One shard of one step. */
+/** Cells of a table row before the shards' columns: the main tensor, the reduction's target. */
+export const TABLE_FIXED = 2;
+/** WorkerInit.sync cells: shards done with their gradient; set when one failed. */
+export const SYNC_ARRIVED = 0;
+export const SYNC_ABORT = 1;
+/** What a shard that stopped because another failed says (the other's error is the one to
+ * report). */
+export const SHARD_ABORTED = 'stopped: another shard of this step failed';
+
+/** One shard of one step. A training shard computes its gradient, waits for the step's other
+ * shards, then sums its part (the shard-th of shards equal slices of all parameters and buffers)
+ * of target = sum over shards, in order, of weight * the shard's value. */
 export interface ShardTask {
   shard: number;
   start: number;
   count: number;
+  /** Training: the step's shard count and each shard's weight (its share of the batch). */
+  shards?: number;
+  weights?: number[];
+  /** Training: how long to wait for the other shards before failing. */
+  waitMs?: number;
   /** Seeds the replica's generator, so dropout draws what one thread would. */
   stepSeed: number;
   /** 'eval': forward only in eval mode (no dropout, no gradient); 'check': only report that the
@@ -95,6 +125,8 @@ export interface ShardTask {
   /** Tests only: make the worker fail in the middle of the step. */
   fault?: 'throw' | 'exit';
 }
+
+export type WorkerTask = ShardTask;
 
 export interface ShardResult {
   loss: number;

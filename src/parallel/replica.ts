@@ -1,19 +1,25 @@
 // The model replica a data-parallel worker holds, whatever the thread: its own instance of the
-// kernels (the compiled module it was sent), reading parameters and its shard of the batch from
-// shared memory and writing its shard's gradient into its slot. worker.ts hosts it under piscina
-// (Node), web-worker.ts in a Web Worker; sources.ts builds the model, loss and metrics it is told
-// of. Tests: test/parallel/, test/browser/.
+// kernels over the main thread's shared memory and its own heap in it. The replica's parameters
+// are the main model's (read in place); its buffers are copies refreshed every step; its
+// gradients stay in its heap until the step's reduction: once every shard is done (meet()), each
+// worker sums one slice of all shards' gradients into the model's (reduce()).
+// worker.ts hosts it under piscina (Node), web-worker.ts in a Web Worker; sources.ts builds the
+// model, loss and metrics it is told of. Tests: test/parallel/, test/browser/.
 
 import '../autograd/tape.js';
 import { noGrad } from '../autograd/tape.js';
 import { setBatchRowOffset } from '../ops/elementwise.js';
+import { axpy, fill, scale } from '../runtime/kernels/elementwise.js';
 import { createRuntime, type BuildName } from '../runtime/load.js';
 import { manualSeed } from '../tensor/random.js';
 import { setRuntime, tensor, tidy, type Tensor } from '../tensor/tensor.js';
 import type { LossFunction } from '../train/metrics.js';
 import { computeLoss, computeMetrics, resolveLoss } from '../train/objective.js';
-import type { ShardResult, ShardTask, WorkerInit } from './pool.js';
-import { paramLayout } from './shared.js';
+import {
+  SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, TABLE_FIXED, type ShardResult, type ShardTask,
+  type WorkerInit, type WorkerTask,
+} from './pool.js';
+import { paramLayout, reducePart } from './shared.js';
 import { buildReplicaModel, checkReplicaState, loadLoss, loadMetrics } from './sources.js';
 
 export interface ReplicaHost {
@@ -26,8 +32,9 @@ export interface ReplicaHost {
 /** Builds the replica from what the pool sent at start (importing the model, loss and metrics
  * modules it names) and checks it against the main model; returns the per-task function. */
 export async function createReplica(init: WorkerInit, host: ReplicaHost):
-  Promise<(task: ShardTask) => ShardResult> {
-  const rt = await createRuntime({ module: init.module, build: init.build as BuildName });
+  Promise<(task: WorkerTask) => ShardResult> {
+  const rt = await createRuntime({ module: init.module, build: init.build as BuildName,
+    memory: init.memory, join: { pages: init.pages, owner: init.owner } });
   setRuntime(rt);
   const model = await buildReplicaModel(init.model);
   checkReplicaState(model, init.state);
@@ -39,15 +46,15 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   const params = model.parameters();
   const buffers = model.namedBuffers().map(([, t]) => t);
   const state = [...params, ...buffers];
-  const paramView = new Float32Array(init.params);
-  const gradView = new Float32Array(init.grads);
+  const table = new Uint32Array(init.table);
+  const sync = new Int32Array(init.sync);
+  const row = table.length / state.length;
   const xView = new Float32Array(init.x);
   const yLabels = labels ? new Int32Array(init.y) : null;
   const yFloats = labels ? null : new Float32Array(init.y);
   const targetShape = init.targetShape ?? [];
   const targetSize = targetShape.reduce((a, b) => a * b, 1);
   const layout = paramLayout(state.map((p) => p.size));
-  const total = layout.total;
   const sample = init.sampleShape.reduce((a, b) => a * b, 1);
   const threadId = host.threadId;
 
@@ -69,37 +76,105 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     }));
   };
 
-  return (task: ShardTask): ShardResult => {
-    if (task.mode === 'check') return { loss: 0, metrics: {}, threadId };
+  /** Points the parameters at the main model's and copies its buffers into the replica's. */
+  const refresh = (): void => {
+    const f32 = rt.heap.f32All;
     state.forEach((p, i) => {
-      p.rawData().set(paramView.subarray(layout.offsets[i], layout.offsets[i] + p.size));
+      const main = table[i * row];
+      if (i < params.length) {
+        if (p.buf.ptr !== main) p.borrow({ ptr: main, length: p.size });
+      } else {
+        f32.copyWithin(p.buf.ptr >>> 2, main >>> 2, (main >>> 2) + p.size);
+      }
     });
+  };
+
+  /** Waits until the step's every shard has its gradient in the table; throws when one failed
+   * or waitMs passed. */
+  const meet = (task: ShardTask): void => {
+    const shards = task.shards!;
+    if (Atomics.add(sync, SYNC_ARRIVED, 1) + 1 === shards) {
+      Atomics.notify(sync, SYNC_ARRIVED);
+      return;
+    }
+    const t0 = Date.now();
+    for (;;) {
+      const arrived = Atomics.load(sync, SYNC_ARRIVED);
+      if (arrived >= shards) return;
+      if (Atomics.load(sync, SYNC_ABORT)) throw new Error(SHARD_ABORTED);
+      const left = task.waitMs! - (Date.now() - t0);
+      if (left <= 0) {
+        throw new Error(`${arrived} of ${shards} shards had their gradient after ${task.waitMs} ms`);
+      }
+      Atomics.wait(sync, SYNC_ARRIVED, arrived, Math.min(left, 1000));
+    }
+  };
+
+  const abort = (): void => {
+    Atomics.store(sync, SYNC_ABORT, 1);
+    Atomics.notify(sync, SYNC_ARRIVED);
+  };
+
+  /** The shard-th of shards slices of every target = sum over shards, in order, of weight *
+   * the shard's value (scale, then axpy: the kernels one thread's sum would use). */
+  const reduce = (task: ShardTask): void => {
+    const shards = task.shards!;
+    state.forEach((p, i) => {
+      const part = reducePart(layout.offsets[i], p.size, layout.total, task.shard, shards);
+      if (!part) return;
+      const bytes = part.start * 4;
+      const out = { ptr: table[i * row + 1] + bytes, length: part.count };
+      for (let k = 0; k < shards; k++) {
+        const from = table[i * row + TABLE_FIXED + k];
+        if (from === 0) {
+          if (k === 0) fill(rt, out, 0, part.count);
+          continue;
+        }
+        const src = { ptr: from + bytes, length: part.count };
+        if (k === 0) scale(rt, src, task.weights![k], out, part.count);
+        else axpy(rt, task.weights![k], src, out, part.count);
+      }
+    });
+  };
+
+  const trainShard = (task: ShardTask): ShardResult => tidy(() => {
+    model.train();
+    for (const p of params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+    const { x, target } = shardInput(task);
+    const out = model.forward(x);
+    const value = computeLoss(loss, out, target, 'worker');
+    // read before backward, which may free the graph's tensors (output included)
+    const result = { loss: value.item(), metrics: computeMetrics(metrics, out, target, 'worker'),
+      threadId };
+    if (task.fault === 'throw') throw new Error('injected fault (test)');
+    if (task.fault === 'exit') host.die();
+    value.backward();
+    // the gradients (kept by backward, out of tidy's reach) stay until the next step
+    state.forEach((p, i) => {
+      const held = i < params.length ? p.grad : p;
+      table[i * row + TABLE_FIXED + task.shard] = held ? held.buf.ptr : 0;
+    });
+    return result;
+  });
+
+  return (task: WorkerTask): ShardResult => {
+    if (task.mode === 'check') return { loss: 0, metrics: {}, threadId };
+    refresh();
     manualSeed(task.stepSeed);
     setBatchRowOffset(task.start);
     if (task.mode === 'eval') return evaluateShard(task);
-    model.train();
-    return tidy(() => {
-      for (const p of params) {
-        p.grad?.dispose();
-        p.grad = null;
-      }
-      const { x, target } = shardInput(task);
-      const out = model.forward(x);
-      const value = computeLoss(loss, out, target, 'worker');
-      // read before backward, which may free the graph's tensors (output included)
-      const result = { loss: value.item(), metrics: computeMetrics(metrics, out, target, 'worker'),
-        threadId };
-      if (task.fault === 'throw') throw new Error('injected fault (test)');
-      if (task.fault === 'exit') host.die();
-      value.backward();
-      const slot = gradView.subarray(task.shard * total, (task.shard + 1) * total);
-      params.forEach((p, i) => {
-        const o = layout.offsets[i];
-        if (p.grad) slot.set(p.grad.rawData(), o);
-        else slot.fill(0, o, o + p.size);
-      });
-      buffers.forEach((b, j) => slot.set(b.rawData(), layout.offsets[params.length + j]));
-      return result;
-    });
+    let result: ShardResult;
+    try {
+      result = trainShard(task);
+    } catch (e) {
+      abort();
+      throw e;
+    }
+    meet(task);
+    reduce(task);
+    return result;
   };
 }

@@ -21,3 +21,16 @@ export function stepSeed(seed: number, epoch: number, step: number): number {
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
   return (h ^ (h >>> 16)) >>> 0;
 }
+
+/**
+ * The elements of one tensor (at offset in a paramLayout of total values) in the part-th of
+ * parts equal slices of the layout: { start, count } within the tensor, or null. Slices start at
+ * multiples of 16 values, so each runs the same SIMD/tail split as the whole would.
+ */
+export function reducePart(offset: number, size: number, total: number, part: number,
+  parts: number): { start: number; count: number } | null {
+  const bound = (j: number): number => Math.min(total, Math.round((j * total) / parts / 16) * 16);
+  const lo = Math.max(bound(part), offset);
+  const hi = Math.min(bound(part + 1), offset + size);
+  return lo < hi ? { start: lo - offset, count: hi - lo } : null;
+}

@@ -1,10 +1,10 @@
 // WorkerPool on module Web Workers (pages): piscina's role in Node. Each worker gets the compiled
-// kernel module and the SharedArrayBuffers once, at start; a task is a small message answered
+// kernel module and the shared Wasm memory once, at start; a task is a small message answered
 // by id. Shared memory needs a cross-origin isolated page (COOP same-origin + COEP require-corp).
 // Tests: test/browser/demo.test.ts.
 
 import { sharedMemoryProblem } from '../runtime/features.js';
-import type { ShardTask, WorkerInit, WorkerPool } from './pool.js';
+import type { WorkerInit, WorkerPool, WorkerTask } from './pool.js';
 import type { WebWorkerReply, WebWorkerRequest } from './web-worker.js';
 
 export interface WebWorkerPoolOptions {
@@ -74,6 +74,10 @@ export class WebWorkerPool implements WorkerPool {
     });
   }
 
+  live(): number {
+    return this.slots.filter((s) => !s.failed).length;
+  }
+
   async destroy(): Promise<void> {
     this.destroyed = true;
     for (const slot of this.slots) {
@@ -107,7 +111,7 @@ export class WebWorkerPool implements WorkerPool {
       if (slot.job || this.queue.length === 0) continue;
       const job = this.queue.shift()!;
       slot.job = job;
-      this.post(slot, { type: 'task', id: job.id, task: job.task as ShardTask });
+      this.post(slot, { type: 'task', id: job.id, task: job.task as WorkerTask });
     }
   }
 

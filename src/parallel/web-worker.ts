@@ -2,13 +2,13 @@
 // brings the compiled kernels and the shared buffers (replica.ts builds the model replica from
 // them); every later one is a shard task, answered with its result or its error, by task id.
 
-import type { ShardTask, WorkerInit } from './pool.js';
+import type { WorkerInit, WorkerTask } from './pool.js';
 import { createReplica } from './replica.js';
 
 /** Main thread -> worker. */
 export type WebWorkerRequest =
   | { type: 'init'; index: number; init: WorkerInit }
-  | { type: 'task'; id: number; task: ShardTask };
+  | { type: 'task'; id: number; task: WorkerTask };
 
 /** Worker -> main thread. */
 export type WebWorkerReply =

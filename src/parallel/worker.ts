@@ -3,13 +3,13 @@
 // be built fails every task with the reason (the main thread checks at start).
 
 import { threadId, workerData } from 'node:worker_threads';
-import type { ShardResult, ShardTask, WorkerInit } from './pool.js';
+import type { ShardResult, WorkerInit, WorkerTask } from './pool.js';
 import { createReplica } from './replica.js';
 
 const ready = createReplica(workerData as WorkerInit, { threadId, die: () => process.exit(3) })
   .then((step) => ({ step, error: null }), (error: Error) => ({ step: null, error }));
 
-export default async function run(task: ShardTask): Promise<ShardResult> {
+export default async function run(task: WorkerTask): Promise<ShardResult> {
   const r = await ready;
   if (r.error) throw r.error;
   return r.step!(task);

@@ -1,7 +1,11 @@
 // The runtime owns the Wasm linear memory: kernels never allocate, they get byte offsets planned
 // here. A segregated-fit allocator over address-ordered blocks, with every free block merged with
-// its free neighbours at once. Tests: test/reliability/allocator.test.ts (fuzz, out of memory at
-// the 4 GiB edge) and test/runtime/load.test.ts.
+// its free neighbours at once. Blocks are cut from runs of pages the heap claims in the memory's
+// page map (pages.ts), so several heaps (one per thread) can share one memory. Tests:
+// test/reliability/allocator.test.ts (fuzz, out of memory at the 4 GiB edge),
+// test/runtime/pages.test.ts and test/runtime/load.test.ts.
+
+import { PAGE, PageMap } from './pages.js';
 
 /** A run of f32 values in the Wasm memory: byte offset and element count. */
 export interface F32Buf {
@@ -11,7 +15,6 @@ export interface F32Buf {
 
 /** Block granularity and alignment: a cache line (the kernels need 16). */
 const ALIGN = 64;
-const PAGE = 65536;
 /** Mapped bytes kept past the last block: vector loads at a row's end may read (never use) a few
  * bytes beyond it. */
 const SLACK = 64;
@@ -89,12 +92,29 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
+export interface HeapOptions {
+  /** The memory's page map, when other heaps share the memory (default: a map of its own). */
+  pages?: PageMap;
+  /** This heap's owner id in the map (default: a new one). */
+  owner?: number;
+  /** Claim at least this many bytes at a time (a worker's heap: fewer, larger runs). */
+  minClaimBytes?: number;
+}
+
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
+  readonly pages: PageMap;
+  /** This heap's id in the page map. */
+  readonly owner: number;
   private readonly base: number;
-  /** End of the last block; memory above it is unused (free blocks never touch it: they are
-   * given back to it). */
+  private readonly minClaimPages: number;
+  /** End of the last block in the run of pages being filled; [top, limit) is unused (free blocks
+   * never touch it: they are given back to it). */
   private top: number;
+  /** End of the run of pages being filled. */
+  private limit: number;
+  /** Bytes in the runs this heap claimed. */
+  private claimed: number;
   private high: number;
   private live = 0;
   private readonly sizeOf = new OffsetMap();
@@ -111,16 +131,36 @@ export class WasmHeap {
   private readonly nonEmpty = new Int32Array(WORDS);
   private f32Cache: Float32Array;
 
-  constructor(memory: WebAssembly.Memory, heapBase: number) {
+  /**
+   * A heap over memory. heapBase > 0: the memory's first heap, starting past the kernels' static
+   * data (its pages are claimed here); 0: a heap joining a memory whose first heap exists, which
+   * claims pages where the page map has room.
+   */
+  constructor(memory: WebAssembly.Memory, heapBase: number, opts: HeapOptions = {}) {
     this.memory = memory;
-    this.base = Math.ceil(Math.max(heapBase, 1024) / ALIGN) * ALIGN;
+    this.pages = opts.pages ?? new PageMap(false);
+    this.owner = opts.owner ?? this.pages.newOwner();
+    this.minClaimPages = Math.ceil((opts.minClaimBytes ?? 0) / PAGE);
+    this.base = heapBase > 0 ? Math.ceil(Math.max(heapBase, 1024) / ALIGN) * ALIGN : 0;
     this.top = this.base;
+    this.limit = this.base;
+    this.claimed = 0;
+    if (this.base > 0) {
+      const pages = Math.ceil(this.base / PAGE);
+      if (!this.pages.claimAt(this.owner, 0, pages, memory)) {
+        throw new Error('WasmHeap: the memory\'s first pages belong to another heap (pass ' +
+          'heapBase 0 to join a memory)');
+      }
+      this.limit = pages * PAGE;
+      this.claimed = this.limit - this.base;
+    }
     this.high = this.base;
     this.f32Cache = new Float32Array(memory.buffer);
   }
 
   /** Bytes from the start of the memory to the end of the last block: the live blocks, the free
-   * blocks between them and the kernels' static data. The Wasm memory itself never shrinks. */
+   * blocks between them and the kernels' static data (other heaps' pages too, where they lie
+   * below). The Wasm memory itself never shrinks. */
   get reservedBytes(): number {
     return this.top;
   }
@@ -140,9 +180,9 @@ export class WasmHeap {
     return this.sizeOf.size;
   }
 
-  /** Bytes in free blocks below reservedBytes, ready for reuse. */
+  /** Bytes in free blocks, ready for reuse. */
   get freeBytes(): number {
-    return this.top - this.base - this.live;
+    return this.claimed - (this.limit - this.top) - this.live;
   }
 
   /** Allocates room for length f32 values (contents unspecified); label names it in errors. */
@@ -164,24 +204,65 @@ export class WasmHeap {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     const reused = size <= MAX_MEMORY ? this.takeFree(size) : -1;
     if (reused >= 0) return reused;
-    if (this.top + size + SLACK > MAX_MEMORY) {
-      throw this.outOfMemory(bytes, label, 'the 4 GiB limit of 32-bit Wasm');
-    }
+    if (this.top + size + SLACK > this.limit) this.extend(size + SLACK, bytes, label);
     const ptr = this.top;
-    const need = ptr + size + SLACK;
-    const have = this.memory.buffer.byteLength;
-    if (need > have) {
-      try {
-        this.memory.grow(Math.ceil((need - have) / PAGE));
-      } catch (e) {
-        throw this.outOfMemory(bytes, label, `memory.grow failed: ${(e as Error).message}`);
-      }
-    }
     this.top = ptr + size;
     if (this.top > this.high) this.high = this.top;
     this.sizeOf.set(ptr, size);
     this.live += size;
     return ptr;
+  }
+
+  /**
+   * Makes [top, top + need) part of the heap: the pages right after the current run when they
+   * are free, else a new run elsewhere (the rest of the current run becomes a free block).
+   */
+  private extend(need: number, bytes: number, label: string | undefined): void {
+    if (need > MAX_MEMORY - this.base) {
+      throw this.outOfMemory(bytes, label, 'the 4 GiB limit of 32-bit Wasm');
+    }
+    const at = this.limit / PAGE;
+    const more = Math.max(this.minClaimPages, Math.ceil((this.top + need - this.limit) / PAGE));
+    let growError: Error | null = null;
+    try {
+      if (this.limit > 0 && this.pages.claimAt(this.owner, at, more, this.memory)) {
+        this.limit += more * PAGE;
+        this.claimed += more * PAGE;
+        return;
+      }
+    } catch (e) {
+      growError = e as Error;
+    }
+    const n = Math.max(this.minClaimPages, Math.ceil(need / PAGE));
+    let start: number;
+    try {
+      start = this.pages.claim(this.owner, n, this.memory);
+    } catch (e) {
+      growError = e as Error;
+      start = -1;
+    }
+    if (start < 0) {
+      throw this.outOfMemory(bytes, label, growError
+        ? `memory.grow failed: ${growError.message}` : 'the 4 GiB limit of 32-bit Wasm');
+    }
+    // The rest of the run becomes a free block, less SLACK: a block must not end where the run
+    // does, since the memory after it may be unmapped (at 4 GiB).
+    if (this.top + SLACK < this.limit) {
+      const before = this.freeEnd.get(this.top);
+      if (before !== undefined) this.unlinkFree(before);
+      const from = before ?? this.top;
+      this.linkFree(from, this.limit - SLACK - from);
+    }
+    this.top = start * PAGE;
+    this.limit = (start + n) * PAGE;
+    this.claimed += n * PAGE;
+    // A run right after one of this heap's free blocks (pages another heap gave back): the free
+    // block joins the unused end, as free() would have done.
+    const before = this.freeEnd.get(this.top);
+    if (before !== undefined) {
+      this.unlinkFree(before);
+      this.top = before;
+    }
   }
 
   /** Returns a block to the heap; freeing a pointer twice or one never allocated throws. */

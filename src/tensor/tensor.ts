@@ -28,7 +28,9 @@ class Storage {
   views = 0;
   pendingFree = false;
   freed = false;
-  constructor(readonly buf: F32Buf, readonly heap: WasmHeap) {
+  /** borrowed: memory another heap owns (see Tensor.borrow), never freed here nor counted. */
+  constructor(readonly buf: F32Buf, readonly heap: WasmHeap, readonly borrowed = false) {
+    if (borrowed) return;
     stats.numDataBuffers++;
     stats.numBytes += buf.length * 4;
   }
@@ -42,6 +44,7 @@ class Storage {
   free(): void {
     if (this.freed) return;
     this.freed = true;
+    if (this.borrowed) return;
     this.heap.free(this.buf);
     stats.numDataBuffers--;
     stats.numBytes -= this.buf.length * 4;
@@ -346,6 +349,22 @@ export class Tensor {
   /** A tensor with the same data and no autograd history. */
   detach(): Tensor {
     return this.view(this.shape);
+  }
+
+  /**
+   * @internal Makes this tensor read and write buf, memory another heap over the same shared
+   * memory owns and keeps alive (a data-parallel worker's replica reading the main thread's
+   * parameters in place); its own storage is let go of.
+   */
+  borrow(buf: F32Buf): void {
+    if (buf.length !== this.size) {
+      throw new RangeError(`borrow: buffer of ${buf.length} values for a tensor of ${this.size}`);
+    }
+    const old = this.storageOf();
+    const st = new Storage(buf, old.heap, true);
+    this.storage = st;
+    this.holder.storage = st;
+    old.unref();
   }
 
   /** Frees the data; further use throws. Safe to call twice. */

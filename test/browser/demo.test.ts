@@ -66,9 +66,11 @@ t('the demo loads with no console error, cross-origin isolated, same kernel buil
   const page = await demoPage();
   const info = await page.evaluate(async (lib) => {
     const sg = await import(lib);
-    return { isolated: crossOriginIsolated, build: sg.runtime().build, threads: navigator.hardwareConcurrency };
+    return { isolated: crossOriginIsolated, build: sg.runtime().build, threads: navigator.hardwareConcurrency,
+      shared: sg.runtime().heap.memory.buffer instanceof SharedArrayBuffer };
   }, PAGE_LIB);
   assert.is(info.isolated, true, 'crossOriginIsolated');
+  assert.is(info.shared, true, 'an isolated page gets a shared Wasm memory (for the workers)');
   assert.is(info.build, build, `page kernel build ${info.build}, Node ${build}`);
   assert.equal(page.errors, [], 'console errors');
   assert.is(await page.inputValue('#workers'), String(info.threads));
@@ -333,9 +335,11 @@ t('without COOP/COEP the page says why and trains on one thread', async () => {
       return {
         isolated: crossOriginIsolated, lines, notice: document.getElementById('notice')!.textContent,
         sliderMax: (document.getElementById('workers') as HTMLInputElement).max,
+        memory: Object.prototype.toString.call(sg.runtime().heap.memory.buffer),
       };
     }, PAGE_LIB);
     assert.is(got.isolated, false);
+    assert.is(got.memory, '[object ArrayBuffer]', 'a private memory and the private build');
     assert.match(got.notice ?? '', /not cross-origin isolated/);
     assert.is(got.sliderMax, '1');
     assert.match(got.lines[0], /not cross-origin isolated.*training on one thread instead of 2 workers/);

@@ -1,6 +1,8 @@
 // Data-parallel training against one thread: the minibatch gradient with 1, 2 and 3 workers
 // (dropout included), ten Adam steps with 2 workers, a failing or dying worker (an error naming
-// the shard, no hang, a working pool afterwards), and stop + resume from a checkpoint.
+// the shard, no hang, a working pool afterwards), and stop + resume from a checkpoint. The
+// shared memory: repeatable reductions, workers' memory reused across steps and given back at
+// close, slices of the reduction covering every value once, a private memory refused.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +13,11 @@ import { mnist } from '../../src/data/mnist.js';
 import { init, manualSeed, noGrad, optim, tensor, type Tensor } from '../../src/index.js';
 import { createModel } from '../../src/models/zoo.js';
 import { DataParallel } from '../../src/parallel/data-parallel.js';
-import { stepSeed } from '../../src/parallel/shared.js';
+import { PiscinaPool } from '../../src/parallel/piscina-pool.js';
+import type { WorkerInit, WorkerPool } from '../../src/parallel/pool.js';
+import { reducePart, stepSeed } from '../../src/parallel/shared.js';
+import { createRuntime } from '../../src/runtime/load.js';
+import { getRuntime, setRuntime } from '../../src/tensor/tensor.js';
 import { evaluate, evaluateParallel, Trainer } from '../../src/train/trainer.js';
 
 const t = suite('data-parallel');
@@ -192,5 +198,93 @@ for (const workers of [1, 2]) {
     await rm(dir, { recursive: true });
   });
 }
+
+t('3 workers: the same step twice gives the same bits; memory stops growing; close() frees it', async () => {
+  manualSeed(13);
+  const model = createModel('small-cnn');
+  const heap = getRuntime().heap;
+  const dp = new DataParallel({ model, modelName: 'small-cnn', workers: 3, maxBatch: 40, sampleShape: [1, 28, 28] });
+  try {
+    const seed = stepSeed(2, 0, 0);
+    await dp.step(data.images, data.labels, 40, seed, 'first');
+    const first = grads(model.parameters());
+    await dp.step(data.images, data.labels, 40, seed, 'again');
+    const bytes = heap.memory.buffer.byteLength;
+    const owned = [...heap.pages.owned().values()].reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 4; i++) await dp.step(data.images, data.labels, 40, seed, `more ${i}`);
+    const again = grads(model.parameters());
+    again.forEach((g, i) => assert.ok(g.every((v, j) => Object.is(v, first[i][j])),
+      `parameter ${i}: the same step gave other bits`));
+    assert.is(heap.memory.buffer.byteLength, bytes, 'the memory grew over repeated steps');
+    assert.is([...heap.pages.owned().values()].reduce((a, b) => a + b, 0), owned);
+    assert.ok(heap.pages.owned().size > 1, 'the workers hold pages');
+  } finally {
+    await dp.close();
+  }
+  assert.equal([...heap.pages.owned().keys()], [heap.owner], 'pages left after close()');
+});
+
+t('a pool that lost a worker between steps is replaced before the next step (no wait forever)', async () => {
+  manualSeed(14);
+  const model = createModel('lenet5');
+  let made = 0;
+  let live = 2;
+  const createPool = (size: number, init: WorkerInit): WorkerPool => {
+    made++;
+    live = size;
+    const inner = new PiscinaPool(size, init);
+    return { size, run: (task) => inner.run(task), destroy: () => inner.destroy(), live: () => live };
+  };
+  const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, maxBatch: 16, sampleShape: [1, 28, 28],
+    createPool, stepTimeoutMs: 60_000 });
+  try {
+    await dp.step(data.images, data.labels, 16, 1, 'one');
+    live = 1;
+    const r = await withTimeout(dp.step(data.images, data.labels, 16, 1, 'two'), 30000, 'step with a dead worker');
+    assert.ok(Number.isFinite(r.loss));
+    assert.is(made, 2, 'pools made');
+  } finally {
+    await dp.close();
+  }
+});
+
+t('the reduction\'s slices cover every value of every tensor once, at multiples of 16', () => {
+  const sizes = [1, 15, 16, 17, 100, 4099, 3, 65];
+  const offsets: number[] = [];
+  let total = 0;
+  for (const n of sizes) {
+    offsets.push(total);
+    total += Math.ceil(n / 16) * 16;
+  }
+  for (const parts of [1, 2, 3, 5, 7, 64]) {
+    sizes.forEach((n, i) => {
+      const seen = new Uint8Array(n);
+      for (let part = 0; part < parts; part++) {
+        const r = reducePart(offsets[i], n, total, part, parts);
+        if (!r) continue;
+        assert.is(r.start % 16, 0);
+        for (let j = r.start; j < r.start + r.count; j++) seen[j]++;
+      }
+      assert.ok(seen.every((c) => c === 1), `size ${n}, ${parts} parts`);
+    });
+  }
+});
+
+t('a runtime over a private memory cannot train on workers, and says so', async () => {
+  const shared = getRuntime();
+  setRuntime(await createRuntime({ memory: new WebAssembly.Memory({ initial: 16, maximum: 65536 }) }));
+  try {
+    const model = createModel('lenet5');
+    let msg = '';
+    try {
+      new DataParallel({ model, workers: 2, maxBatch: 8, sampleShape: [1, 28, 28] });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assert.ok(msg.includes('not shared') && msg.includes('workers: 1'), msg);
+  } finally {
+    setRuntime(shared);
+  }
+});
 
 t.run();

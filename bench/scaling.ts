@@ -1,0 +1,79 @@
+// `node dist/bench/scaling.js [--quick] [--rounds N] [--workers 1,2] [--cases small-cnn:64,lenet5:128]`:
+// data-parallel training images/s (forward + backward + Adam, real MNIST batches) per worker
+// count, in alternating rounds (1, 2, 2, 1, ...) so a shared, noisy machine weighs on every
+// count alike; per round and the median over rounds, the ratio to one worker, and the load
+// average at each round (issue 16, target 2: 2 workers >= 1.95x one). Ours only, no peers.
+// Results: bench/results/scaling.json (scaling.quick.json with --quick).
+
+import os from 'node:os';
+import { writeResults } from './results-path.js';
+import { init } from '../src/index.js';
+import { describeMachine, machineInfo } from '../src/bench/machine.js';
+import { budget } from '../src/bench/measure.js';
+import { mnistBatches, timeOursModel } from '../src/bench/models.js';
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const argValue = (name: string): string | undefined => {
+  const eq = args.find((a) => a.startsWith(`--${name}=`));
+  if (eq) return eq.slice(name.length + 3);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const ROUNDS = Number(argValue('rounds') ?? (QUICK ? 2 : 6));
+const WORKERS = (argValue('workers') ?? '1,2').split(',').map(Number);
+const CASES = (argValue('cases') ?? 'small-cnn:64,lenet5:128').split(',').map((c) => {
+  const [model, batch] = c.split(':');
+  return { model, batch: Number(batch ?? 64) };
+});
+const timed = QUICK ? budget(1000, 6, 300, 2) : budget(3000, 15, 800, 3);
+const plan = { base: timed, slow: timed, slowAboveMs: Infinity, probes: 2 };
+
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const machine = await machineInfo();
+  const { build } = await init();
+  console.log(`data-parallel scaling, ${ROUNDS} alternating rounds, ${build} build, ` +
+    `${new Date().toISOString()}\nmachine: ${describeMachine(machine)}`);
+  const data = await mnistBatches(Math.max(...CASES.map((c) => c.batch)), 8);
+  const results = CASES.map((c) => ({ ...c, imagesPerSecond: WORKERS.map(() => [] as number[]),
+    loads: [] as number[] }));
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 ? [...WORKERS.keys()].reverse() : [...WORKERS.keys()];
+    for (const res of results) {
+      res.loads.push(os.loadavg()[0]);
+      for (const k of order) {
+        const t = await timeOursModel(res.model, 'train', res.batch, WORKERS[k], data, plan);
+        res.imagesPerSecond[k].push(t.imagesPerSecond);
+        console.log(`  round ${r + 1} ${res.model} b${res.batch} ${WORKERS[k]} worker(s): ` +
+          `${t.imagesPerSecond.toFixed(0)} img/s (load ${os.loadavg()[0].toFixed(1)})`);
+      }
+    }
+  }
+  console.log('\nmedians over rounds (img/s; x = over 1 worker, the median of the per-round ratios):');
+  const summary = results.map((res) => {
+    const one = WORKERS.indexOf(1);
+    const rows = WORKERS.map((w, k) => {
+      const ratios = one >= 0 ? res.imagesPerSecond[k].map((v, i) => v / res.imagesPerSecond[one][i])
+        : [];
+      return { workers: w, imagesPerSecond: median(res.imagesPerSecond[k]),
+        overOne: ratios.length ? median(ratios) : undefined, perRound: res.imagesPerSecond[k] };
+    });
+    console.log(`  ${res.model} b${res.batch}: ` + rows.map((x) => `${x.workers}w ` +
+      `${x.imagesPerSecond.toFixed(0)}${x.overOne ? ` (${x.overOne.toFixed(2)}x)` : ''}`)
+      .join(', ') + `; load ${res.loads.map((l) => l.toFixed(1)).join(' ')}`);
+    return { model: res.model, batch: res.batch, loads: res.loads, rows };
+  });
+  const out = writeResults(argValue('out'), 'scaling', QUICK, { benchmark: 'bench/scaling.ts',
+    startedAt: new Date().toISOString(), args, machine, build, rounds: ROUNDS, summary });
+  console.log(`\nwrote ${out}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
