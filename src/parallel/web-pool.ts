@@ -8,8 +8,9 @@ import type { WorkerInit, WorkerPool, WorkerTask } from './pool.js';
 import type { WebWorkerReply, WebWorkerRequest } from './web-worker.js';
 
 export interface WebWorkerPoolOptions {
-  /** The worker script (default: web-worker.js beside this module); a bundled app passes its
-   * own. */
+  /** The worker script (default: web-worker.js beside this module, which Vite, Rollup and
+   * webpack bundle as a worker); an app whose bundler does not (esbuild) builds the
+   * `simdgrad/web-worker` entry itself and passes its URL. */
   workerUrl?: string | URL;
 }
 
@@ -50,9 +51,12 @@ export class WebWorkerPool implements WorkerPool {
     const problem = sharedMemoryProblem();
     if (problem) throw new Error(`WebWorkerPool: ${problem}`);
     if (typeof Worker !== 'function') throw new Error('WebWorkerPool: this realm has no Worker');
-    const url = opts.workerUrl ?? new URL('./web-worker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(url, { type: 'module', name: `simdgrad worker ${i + 1}/${size}` });
+      // The default is the literal form bundlers recognise as a worker entry (options included:
+      // Vite reads them statically).
+      const worker = opts.workerUrl
+        ? new Worker(opts.workerUrl, { type: 'module' })
+        : new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' });
       const slot: Slot = { worker, index: i, job: null, failed: null };
       worker.onmessage = (e: MessageEvent<WebWorkerReply>) => this.onReply(slot, e.data);
       worker.onerror = (e: ErrorEvent) => {

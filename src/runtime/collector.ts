@@ -6,7 +6,7 @@
 // collectNow() does both when memory is tight (tensor.ts decides when); elsewhere (pages, other
 // engines) the callbacks run as the engine schedules them. Tests: test/tensor/memory.test.ts.
 
-import { isNode } from './features.js';
+import { loadNodeRuntime } from './platform.js';
 
 type Registry<T> = {
   register(target: object, held: T, token?: object): void;
@@ -24,21 +24,12 @@ let prepared = false;
  * registry is made (init() does). Harmless where unsupported.
  */
 export async function prepareCollector(): Promise<void> {
-  if (prepared || !isNode) return;
+  if (prepared) return;
   prepared = true;
-  try {
-    const v8 = await import(/* @vite-ignore */ 'node:v8');
-    const vm = await import(/* @vite-ignore */ 'node:vm');
-    v8.setFlagsFromString('--expose-gc');
-    v8.setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
-    const ctx = vm.createContext({});
-    const FR = vm.runInContext('FinalizationRegistry', ctx) as RegistryClass;
-    if (typeof (FR.prototype as Registry<unknown>).cleanupSome === 'function') Registry = FR;
-    const gc = vm.runInNewContext('gc') as unknown;
-    if (typeof gc === 'function') gcNow = gc as () => void;
-  } catch {
-    // Another engine or a locked-down process: finalizers still run, only later.
-  }
+  // Elsewhere (another engine, a locked-down process) finalizers still run, only later.
+  const sync = (await loadNodeRuntime())?.syncCollection();
+  if (sync?.Registry) Registry = sync.Registry as RegistryClass;
+  if (sync?.gc) gcNow = sync.gc;
 }
 
 const registries: Registry<never>[] = [];

@@ -1,11 +1,10 @@
 // What the engine offers: Wasm SIMD and relaxed SIMD (by validating tiny hand-assembled modules,
 // no instantiation), memory shared with workers, the number of hardware threads. Node-only APIs
-// only through guarded dynamic imports, so the same code runs in a page.
+// come from the runtime's Node side (platform.ts), so the same code runs in a page.
 
-/** True in Node (and in Node's worker threads), false in a page or a Web Worker. */
-export const isNode = Boolean((globalThis as { process?: { versions?: { node?: string } } })
-  .process?.versions?.node);
-const nodeOs = isNode ? await import(/* @vite-ignore */ 'node:os') : null;
+import { isNode, loadNodeRuntime, nodeRuntimeIfLoaded } from './platform.js';
+
+export { isNode };
 
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 // One function type () -> v128, one function of that type.
@@ -33,9 +32,7 @@ export function hasRelaxedSimd(): boolean {
  * any compile. Node 22+, Chrome 114+ and Firefox 146+ have it on already; elsewhere a no-op. */
 export async function enableRelaxedSimdFlag(): Promise<void> {
   if (hasRelaxedSimd()) return;
-  if (!isNode) return;
-  const v8 = await import(/* @vite-ignore */ 'node:v8');
-  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  (await loadNodeRuntime())?.enableRelaxedSimd();
 }
 
 /** Whether this realm can share memory with workers (a page only when cross-origin isolated). */
@@ -52,10 +49,11 @@ export function sharedMemoryProblem(): string | null {
     'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp';
 }
 
-/** Threads the machine offers this process: os.availableParallelism() in Node,
- * navigator.hardwareConcurrency in a page, 1 where neither says. */
+/** Threads the machine offers this process: os.availableParallelism() in Node (once init() has
+ * run), navigator.hardwareConcurrency in a page, 1 where neither says. */
 export function availableThreads(): number {
-  if (nodeOs) return nodeOs.availableParallelism();
+  const node = nodeRuntimeIfLoaded();
+  if (node) return node.threads();
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   return nav?.hardwareConcurrency || 1;
 }

@@ -1,18 +1,26 @@
 // Loads one of the two kernel builds (simdgrad.simd128.wasm, simdgrad.relaxed.wasm) into a memory
-// the runtime owns. In Node through @assemblyscript/loader; in pages and module Web Workers with
-// WebAssembly.instantiate itself, since nothing on a page's path may be imported by a bare
-// specifier (import maps do not reach module workers: Chromium 156 cannot resolve one there).
-// Node-only modules (the loader, reading the file, the V8 flag) are reached by dynamic imports.
+// the runtime owns, or the kernels an app hands over (InitOptions.wasm). Each build's URL is one
+// static `new URL('<literal>', import.meta.url)`, so bundlers (Vite, Rollup, webpack) emit the
+// file and rewrite the URL; only the chosen build is fetched. Node reads the file and
+// instantiates through @assemblyscript/loader (node.ts, reached through platform.ts, so a page's
+// bundle has none of it); pages and module Web Workers use fetch and WebAssembly.instantiate.
 // The memory is shared wherever SharedArrayBuffer is (Node, cross-origin isolated pages), so
 // data-parallel workers run their instances of the kernels over it; the .wasm files import a
 // private memory and sharedVariant() derives the build that imports a shared one.
+// Tests: test/runtime/load.test.ts, test/runtime/wasm-source.test.ts, test/bundlers/.
 
-import { canShareMemory, enableRelaxedSimdFlag, hasRelaxedSimd, hasSimd, isNode } from './features.js';
+import { canShareMemory, enableRelaxedSimdFlag, hasRelaxedSimd, hasSimd } from './features.js';
 import { WasmHeap } from './heap.js';
 import { prepareCollector } from './collector.js';
 import { PageMap } from './pages.js';
+import { isNode, loadNodeRuntime } from './platform.js';
 
 export type BuildName = 'simd128' | 'relaxed';
+
+/** Kernels an app supplies: where to fetch them (a URL; in Node also a path), a fetch Response
+ * (or its promise), their bytes, or a compiled module. */
+export type WasmSource = URL | string | Response | PromiseLike<Response> | ArrayBuffer |
+  ArrayBufferView | WebAssembly.Module;
 
 export interface InitOptions {
   /** Which build: 'auto' (default) takes relaxed where the engine validates it. The environment
@@ -20,7 +28,17 @@ export interface InitOptions {
   build?: 'auto' | BuildName;
   /** An already compiled module (a worker gets the main thread's, so nothing is refetched). */
   module?: WebAssembly.Module;
-  /** Where the .wasm files are (a folder URL); defaults to the package's dist/wasm/. */
+  /**
+   * The kernels, for an app that hosts the .wasm file itself (a CDN, a service worker's cache)
+   * or already has it: a URL or path, a fetch Response (or the promise fetch returns), the bytes
+   * (ArrayBuffer or a view), or a WebAssembly.Module. It is whichever build it is (`build`, when
+   * given, must match). Give the bytes or a URL where workers will share the memory: a Module
+   * compiled from the .wasm file imports a private memory, so the runtime keeps one and trains
+   * on one thread.
+   */
+  wasm?: WasmSource;
+  /** Where both .wasm files are (a folder URL, e.g. copied there by the app's build); the build
+   * is chosen as usual. Default: the package's dist/wasm/, as bundlers emit it. */
   wasmBaseUrl?: string | URL;
   /** A memory to use instead of a new one (shared or not; it must declare a maximum of at most
    * 65536 pages). */
@@ -86,16 +104,57 @@ export async function chooseBuild(requested?: 'auto' | BuildName): Promise<Build
   return 'simd128';
 }
 
-async function readWasm(build: BuildName, base?: string | URL): Promise<BufferSource> {
-  const url = new URL(`simdgrad.${build}.wasm`, base ?? new URL('../../wasm/', import.meta.url));
-  if (url.protocol === 'file:') {
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
-    const bytes = await fs.readFile(url);
-    return new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+/** The package's file of a build. One literal per build, not a template: bundlers follow only
+ * literals, and emit (and fetch) just what is named. */
+function packagedWasm(build: BuildName): URL {
+  return build === 'relaxed'
+    ? new URL('../../wasm/simdgrad.relaxed.wasm', import.meta.url)
+    : new URL('../../wasm/simdgrad.simd128.wasm', import.meta.url);
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/** Refuses bytes that are not a Wasm module, saying what they look like (a server's HTML
+ * fallback page is the usual case: a .wasm file the app's build did not emit). */
+function checkMagic(bytes: Uint8Array, from: string): void {
+  if (WASM_MAGIC.every((b, i) => bytes[i] === b)) return;
+  const start = String.fromCharCode(...bytes.subarray(0, 16)).replace(/[^\x20-\x7e]/g, '.');
+  throw new Error(`simdgrad: ${from} is not a WebAssembly file (it begins '${start}'` +
+    `${/^\s*</.test(start) ? ', a web page: likely the server\'s fallback for a missing file' : ''}). ` +
+    'If a bundler built this app, it did not emit the .wasm files: esbuild does not follow ' +
+    '`new URL(..., import.meta.url)`, so copy node_modules/simdgrad/dist/wasm/*.wasm next to ' +
+    'the bundle and call init({ wasmBaseUrl }) (README: "Using simdgrad in a web app")');
+}
+
+/** The bytes at a URL: fetched, or read from disk in Node (a path or a file: URL). */
+async function readUrl(where: string | URL, who: string): Promise<Uint8Array<ArrayBuffer>> {
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  let url: URL | null;
+  try {
+    url = new URL(String(where), base);
+  } catch {
+    url = null;
   }
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`simdgrad: could not fetch ${url.href}: HTTP ${res.status}`);
-  return res.arrayBuffer();
+  if (isNode && (!url || url.protocol === 'file:')) {
+    const node = (await loadNodeRuntime())!;
+    return node.readFileBytes(url ?? String(where)).catch((e: Error) => {
+      throw new Error(`${who}: ${e.message}`);
+    });
+  }
+  if (!url) throw new Error(`${who}: '${String(where)}' is not a URL`);
+  return fromResponse(await fetch(url), who);
+}
+
+async function fromResponse(res: Response, who: string): Promise<Uint8Array<ArrayBuffer>> {
+  if (!res.ok) throw new Error(`${who}: could not fetch ${res.url || 'the kernels'}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function readWasm(build: BuildName, base?: string | URL): Promise<Uint8Array<ArrayBuffer>> {
+  const url = base === undefined ? packagedWasm(build) : new URL(`simdgrad.${build}.wasm`, base);
+  const bytes = await readUrl(url, 'simdgrad');
+  checkMagic(bytes, url.href);
+  return bytes;
 }
 
 /** Whether memory is a shared one (its buffer a SharedArrayBuffer). */
@@ -187,12 +246,9 @@ function skipLimits(bytes: Uint8Array, at: number): number {
  * with assertions on) and exports functions of numbers, so both paths give the same functions.
  */
 async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory,
-  build: BuildName): Promise<Record<string, unknown>> {
-  if (isNode) {
-    const loader = await import(/* @vite-ignore */ '@assemblyscript/loader');
-    const { exports } = await loader.instantiate<Record<string, unknown>>(module, { env: { memory } });
-    return exports;
-  }
+  build: string): Promise<Record<string, unknown>> {
+  const node = await loadNodeRuntime();
+  if (node) return node.instantiateKernels(module, memory);
   const abort = (_msg: number, _file: number, line: number, col: number): never => {
     throw new Error(`simdgrad: the ${build} kernels aborted (assembly line ${line}:${col})`);
   };
@@ -208,6 +264,7 @@ const JOIN_CLAIM_BYTES = 8 * 1024 * 1024;
  * build variant importing a shared memory when the memory is shared). */
 export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
   await prepareCollector();
+  if (opts.wasm !== undefined && !opts.module) return runtimeOfSource(opts.wasm, opts);
   const build = await chooseBuild(opts.build);
   const memory = opts.memory ?? newMemory();
   const shared = isSharedMemory(memory);
@@ -217,11 +274,82 @@ export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
     module = await WebAssembly.compile(shared ? sharedVariant(wasm) : wasm);
   }
   const exports = await instantiate(module, memory, build);
-  const join = opts.join;
+  return newRuntime(build, module, memory, exports, opts.join);
+}
+
+function newRuntime(build: BuildName, module: WebAssembly.Module, memory: WebAssembly.Memory,
+  exports: Record<string, unknown>, join: InitOptions['join']): Runtime {
   const heap = join
     ? new WasmHeap(memory, 0, { pages: new PageMap(join.pages), owner: join.owner,
       minClaimBytes: JOIN_CLAIM_BYTES })
     : new WasmHeap(memory, (exports.heap_base as () => number)() >>> 0,
-      { pages: new PageMap(shared) });
+      { pages: new PageMap(isSharedMemory(memory)) });
   return new Runtime(build, module, exports, heap);
+}
+
+function isResponse(x: unknown): x is Response | PromiseLike<Response> {
+  return (typeof Response === 'function' && x instanceof Response) ||
+    typeof (x as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/** The bytes of init({ wasm }), checked. */
+async function sourceBytes(source: WasmSource): Promise<Uint8Array<ArrayBuffer>> {
+  const who = 'init: wasm';
+  let bytes: Uint8Array<ArrayBuffer>;
+  let from = 'the bytes given';
+  if (typeof source === 'string' || source instanceof URL) {
+    bytes = await readUrl(source, who);
+    from = String(source);
+  } else if (isResponse(source)) {
+    const res = await source;
+    bytes = await fromResponse(res, who);
+    from = res.url || 'the response';
+  } else if (source instanceof ArrayBuffer) {
+    bytes = new Uint8Array(source);
+  } else if (ArrayBuffer.isView(source)) {
+    bytes = new Uint8Array(source.buffer, source.byteOffset, source.byteLength).slice();
+  } else {
+    throw new TypeError(`${who} must be a URL, a path, a Response, an ArrayBuffer, a typed ` +
+      `array or a WebAssembly.Module, got ${Object.prototype.toString.call(source)}`);
+  }
+  checkMagic(bytes, from);
+  if (!WebAssembly.validate(bytes)) {
+    throw new Error(`${who}: this engine cannot compile ${from}` +
+      (hasRelaxedSimd() ? '' : ' (the relaxed build needs relaxed SIMD: give simdgrad.simd128.wasm)'));
+  }
+  return bytes;
+}
+
+/** init({ wasm }): the kernels the app gave, whichever build they are. */
+async function runtimeOfSource(source: WasmSource, opts: InitOptions): Promise<Runtime> {
+  const want = opts.build ?? 'auto';
+  await chooseBuild(want); // checks the name and the engine's SIMD
+  await enableRelaxedSimdFlag();
+  let memory = opts.memory ?? newMemory();
+  let module: WebAssembly.Module;
+  let exports: Record<string, unknown>;
+  if (source instanceof WebAssembly.Module) {
+    module = source;
+    try {
+      exports = await instantiate(module, memory, 'given');
+    } catch (e) {
+      // a module compiled from the .wasm file imports a private memory: fall back to one
+      if (opts.memory || !isSharedMemory(memory) || !(e instanceof WebAssembly.LinkError)) throw e;
+      memory = new WebAssembly.Memory({ initial: 256, maximum: 65536 });
+      exports = await instantiate(module, memory, 'given');
+    }
+  } else {
+    const bytes = await sourceBytes(source);
+    module = await WebAssembly.compile(isSharedMemory(memory) ? sharedVariant(bytes) : bytes);
+    exports = await instantiate(module, memory, 'given');
+  }
+  const isRelaxed = exports.build_is_relaxed;
+  if (typeof isRelaxed !== 'function') {
+    throw new Error('init: wasm is not a simdgrad kernel build (it has no build_is_relaxed export)');
+  }
+  const build: BuildName = (isRelaxed as () => number)() ? 'relaxed' : 'simd128';
+  if (want !== 'auto' && want !== build) {
+    throw new Error(`init: build '${want}' was asked for, but the wasm given is the ${build} build`);
+  }
+  return newRuntime(build, module, memory, exports, opts.join);
 }

@@ -17,6 +17,7 @@ import { lrAt, type Schedule } from '../optim/schedule.js';
 import { clipGradNorm } from '../optim/index.js';
 import { randomAffine, type AffineAugmentOptions } from '../data/augment.js';
 import { availableThreads, sharedMemoryProblem } from '../runtime/features.js';
+import { nodeOnly } from '../runtime/platform.js';
 import { manualSeed } from '../tensor/random.js';
 import { tensor, tidy } from '../tensor/tensor.js';
 import {
@@ -361,7 +362,8 @@ export class Trainer {
   private async save(epoch: number, step: number, partial?: EpochSums): Promise<void> {
     const o = this.opts;
     if (!o.checkpoint) return;
-    const { saveCheckpoint } = await import('./checkpoint.js');
+    const { saveCheckpoint } = await nodeOnly(import('#node/train/checkpoint'), 'checkpoint',
+      'in a page, keep serializeSafetensors(model.stateDict()) instead');
     await saveCheckpoint(o.checkpoint, {
       model: o.model, optimizer: o.optimizer, epoch, step, history: this.history, run: this.run, partial,
     });
@@ -371,7 +373,8 @@ export class Trainer {
   async fit(): Promise<EpochRecord[]> {
     const o = this.opts;
     if (o.resume && o.checkpoint) {
-      const { loadCheckpoint } = await import('./checkpoint.js');
+      const { loadCheckpoint } = await nodeOnly(import('#node/train/checkpoint'), 'checkpoint',
+        'in a page, keep serializeSafetensors(model.stateDict()) instead');
       const c = await loadCheckpoint(o.checkpoint, o.model, o.optimizer, this.run);
       if (c) {
         this.startEpoch = c.epoch;
