@@ -1,6 +1,8 @@
 // simdgrad's public API: PyTorch's names and conventions (NCHW, OIHW, F.conv2d, nn.Sequential,
 // optim.Adam, loss.backward()) over WebAssembly SIMD kernels. Nothing on this module's import
-// graph needs Node: a page imports dist/src/index.js as it is (the demo in web/ does).
+// graph needs Node: a page imports dist/src/index.js as it is (the demo in web/ does), and a
+// bundler building for a browser gets no Node code (`#node/*` in package.json, see
+// runtime/platform.ts). Tests: test/bundlers/ (Vite, esbuild, webpack in Chromium).
 //
 //   import { init, tensor, F, nn, optim } from 'simdgrad';
 //   await init();
@@ -8,7 +10,10 @@
 //     new nn.Linear(8 * 26 * 26, 10));
 
 import './autograd/tape.js';
-import { createRuntime, type BuildName, type InitOptions, type Runtime } from './runtime/load.js';
+import {
+  createRuntime, type BuildName, type InitOptions as RuntimeOptions, type Runtime, type WasmSource,
+} from './runtime/load.js';
+import { setDefaultWorkerUrl } from './parallel/worker-url.js';
 import { getRuntime, setRuntime } from './tensor/tensor.js';
 
 export { Tensor, tensor, zeros, ones, full, tidy, memory, collectGarbage, type NestedArray } from './tensor/tensor.js';
@@ -41,7 +46,14 @@ export { DataParallel, type DataParallelOptions } from './parallel/data-parallel
 export type { ExportRef, ReplicaOptions } from './parallel/pool.js';
 export { WebWorkerPool } from './parallel/web-pool.js';
 export { availableThreads, canShareMemory, sharedMemoryProblem } from './runtime/features.js';
-export type { InitOptions, BuildName, Runtime };
+export type { BuildName, Runtime, WasmSource };
+
+export interface InitOptions extends RuntimeOptions {
+  /** Where the Web Worker entry (`simdgrad/web-worker`) is, for data-parallel training in a
+   * page. Default: web-worker.js beside the library, which Vite, Rollup and webpack bundle as a
+   * worker; an app built by esbuild builds that entry itself and gives its URL here. */
+  workerUrl?: string | URL;
+}
 
 /**
  * Loads the Wasm kernels (the relaxed-SIMD build where the engine validates it) and makes them
@@ -49,14 +61,16 @@ export type { InitOptions, BuildName, Runtime };
  * options are given.
  */
 export async function init(opts?: InitOptions): Promise<{ build: BuildName }> {
+  const { workerUrl, ...kernels } = opts ?? {};
+  if (workerUrl !== undefined) setDefaultWorkerUrl(workerUrl);
   let rt: Runtime | null = null;
   try {
     rt = getRuntime();
   } catch {
     rt = null;
   }
-  if (!rt || opts) {
-    rt = await createRuntime(opts);
+  if (!rt || Object.keys(kernels).length > 0) {
+    rt = await createRuntime(kernels);
     setRuntime(rt);
   }
   return { build: rt.build };

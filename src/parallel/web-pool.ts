@@ -6,6 +6,7 @@
 import { sharedMemoryProblem } from '../runtime/features.js';
 import type { WorkerInit, WorkerPool, WorkerTask } from './pool.js';
 import type { WebWorkerReply, WebWorkerRequest } from './web-worker.js';
+import { defaultWorkerUrl } from './worker-url.js';
 
 export interface WebWorkerPoolOptions {
   /** The worker script (default: web-worker.js beside this module, which Vite, Rollup and
@@ -54,8 +55,9 @@ export class WebWorkerPool implements WorkerPool {
     for (let i = 0; i < size; i++) {
       // The default is the literal form bundlers recognise as a worker entry (options included:
       // Vite reads them statically).
-      const worker = opts.workerUrl
-        ? new Worker(opts.workerUrl, { type: 'module' })
+      const url = opts.workerUrl ?? defaultWorkerUrl();
+      const worker = url
+        ? new Worker(url, { type: 'module' })
         : new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' });
       const slot: Slot = { worker, index: i, job: null, failed: null };
       worker.onmessage = (e: MessageEvent<WebWorkerReply>) => this.onReply(slot, e.data);
