@@ -49,11 +49,15 @@ export function sharedMemoryProblem(): string | null {
     'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp';
 }
 
-/** Threads the machine offers this process: os.availableParallelism() in Node (once init() has
- * run), navigator.hardwareConcurrency in a page, 1 where neither says. */
+/** Threads the machine offers this process: os.availableParallelism() in Node,
+ * navigator.hardwareConcurrency in a page, 1 where neither says. */
 export function availableThreads(): number {
   const node = nodeRuntimeIfLoaded();
   if (node) return node.threads();
+  // before init() has loaded the Node side: Node 20.16+ hands out built-ins synchronously
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.('os') as { availableParallelism(): number } | undefined;
+  if (os) return os.availableParallelism();
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   return nav?.hardwareConcurrency || 1;
 }
