@@ -50,7 +50,7 @@ export type { BuildName, Runtime, WasmSource };
 
 export interface InitOptions extends RuntimeOptions {
   /** Where the Web Worker entry (`simdgrad/web-worker`) is, for data-parallel training in a
-   * page. Default: web-worker.js beside the library, which Vite, Rollup and webpack bundle as a
+   * page. Default: web-worker.js beside the library, which Vite and webpack bundle as a
    * worker; an app built by esbuild builds that entry itself and gives its URL here. */
   workerUrl?: string | URL;
 }

@@ -9,8 +9,8 @@ import type { WebWorkerReply, WebWorkerRequest } from './web-worker.js';
 import { defaultWorkerUrl } from './worker-url.js';
 
 export interface WebWorkerPoolOptions {
-  /** The worker script (default: web-worker.js beside this module, which Vite, Rollup and
-   * webpack bundle as a worker); an app whose bundler does not (esbuild) builds the
+  /** The worker script (default: web-worker.js beside this module, which Vite and webpack
+   * bundle as a worker); an app whose bundler does not (esbuild) builds the
    * `simdgrad/web-worker` entry itself and passes its URL. */
   workerUrl?: string | URL;
 }

@@ -1,6 +1,6 @@
 // Loads one of the two kernel builds (simdgrad.simd128.wasm, simdgrad.relaxed.wasm) into a memory
 // the runtime owns, or the kernels an app hands over (InitOptions.wasm). Each build's URL is one
-// static `new URL('<literal>', import.meta.url)`, so bundlers (Vite, Rollup, webpack) emit the
+// static `new URL('<literal>', import.meta.url)`, so bundlers (Vite, webpack 5) emit the
 // file and rewrite the URL; only the chosen build is fetched. Node reads the file and
 // instantiates through @assemblyscript/loader (node.ts, reached through platform.ts, so a page's
 // bundle has none of it); pages and module Web Workers use fetch and WebAssembly.instantiate.
