@@ -1,12 +1,8 @@
-// Loads one of the two kernel builds (simdgrad.simd128.wasm, simdgrad.relaxed.wasm) into a memory
-// the runtime owns, or the kernels an app hands over (InitOptions.wasm). Each build's URL is one
-// static `new URL('<literal>', import.meta.url)`, so bundlers (Vite, webpack 5) emit the
-// file and rewrite the URL; only the chosen build is fetched. Node reads the file and
-// instantiates through @assemblyscript/loader (node.ts, reached through platform.ts, so a page's
-// bundle has none of it); pages and module Web Workers use fetch and WebAssembly.instantiate.
-// The memory is shared wherever SharedArrayBuffer is (Node, cross-origin isolated pages), so
-// data-parallel workers run their instances of the kernels over it; the .wasm files import a
-// private memory and sharedVariant() derives the build that imports a shared one.
+// Loads one of the two kernel builds (simdgrad.simd128.wasm, simdgrad.relaxed.wasm), or the
+// kernels an app hands over (InitOptions.wasm), into a memory the runtime owns: shared wherever
+// SharedArrayBuffer is, so data-parallel workers run their instances over it (the .wasm files
+// import a private memory; sharedVariant() derives the one importing a shared memory). Each
+// build's URL is a static `new URL('<literal>', import.meta.url)`, which Vite and webpack follow.
 // Tests: test/runtime/load.test.ts, test/runtime/wasm-source.test.ts, test/bundlers/.
 
 import { canShareMemory, enableRelaxedSimdFlag, hasRelaxedSimd, hasSimd } from './features.js';
