@@ -1,7 +1,7 @@
 // The demo page: trains a zoo model on MNIST with the library as it is built (dist/src), on a
 // pool of module Web Workers when the page is cross-origin isolated, else on this thread; plots
 // loss and accuracy live, and classifies what is drawn on the pad; "Benchmark this device" runs
-// `simdgrad bench`'s report (src/bench/report.ts, quick; `/?bench=tiny` for tests) in the tab.
+// `simdgrad bench`'s report (bench/report.ts, quick; `/?bench=tiny` for tests) in the tab.
 // Served by scripts/demo-server.mjs (`npm run demo`); tested by test/browser/demo.test.ts.
 
 import * as sg from '/dist/src/index.js';
@@ -507,9 +507,9 @@ async function benchmark() {
   $('bench-bar').style.width = '0';
   $('bench-status').textContent = 'loading the benchmark…';
   try {
-    const [{ runBench }, { renderSvg }, format] = await Promise.all([
-      import('/dist/src/bench/report.js'), import('/dist/src/bench/svg.js'),
-      import('/dist/src/bench/format.js')]);
+    const bench = await import('/dist/bench/index.js');
+    const { runBench, renderSvg } = bench;
+    const format = bench;
     const report = await runBench({
       quick: size === 'quick', tiny: size === 'tiny', workers, models: ['small-cnn'],
       data: 'mnist',

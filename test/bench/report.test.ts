@@ -1,13 +1,13 @@
-// runBench (src/bench/report.ts) on its tiny configuration: the documented fields are there with
+// runBench (bench/report.ts) on its tiny configuration: the documented fields are there with
 // positive, finite values and fractions of peak in (0, 2); an installed peer (tfjs-cpu) gets
 // ratios; a peer whose package cannot be imported is "not installed", not a crash; the options a
 // page passes (its own MNIST images, a hook before each measurement) are used. The text and SVG
 // forms of the same report are checked for what a reader needs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatReport } from '../../src/bench/format.js';
-import { runBench, type BenchReport, type PeerMeasured } from '../../src/bench/report.js';
-import { renderSvg } from '../../src/bench/svg.js';
+import { formatReport } from '../../bench/format.js';
+import { runBench, type BenchReport, type PeerMeasured } from '../../bench/report.js';
+import { renderSvg } from '../../bench/svg.js';
 
 const t = suite('bench report');
 

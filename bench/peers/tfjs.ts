@@ -1,5 +1,5 @@
 // TensorFlow.js peers of the kernel and model benchmarks: the `cpu` backend (@tensorflow/tfjs)
-// and the `wasm` backend (@tensorflow/tfjs-backend-wasm, one thread), on src/bench/shapes.ts
+// and the `wasm` backend (@tensorflow/tfjs-backend-wasm, one thread), on bench/shapes.ts
 // transposed to their NHWC activations and HWIO filters. Both packages are imported only when a
 // peer is asked for (they are dev dependencies): loadTfjs() before anything else here; a package
 // that is not installed is reported, not thrown at the user. A kernel a backend lacks is missing.

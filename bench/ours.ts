@@ -1,14 +1,14 @@
 // Our side of the kernel benchmarks: the single-core SIMD peak of a build (assembly/peak.ts) and
-// one timed closure per case of src/bench/shapes.ts, through the same bindings the library calls
+// one timed closure per case of bench/shapes.ts, through the same bindings the library calls
 // (src/runtime/kernels/*). A kernel the build does not export yet is reported as "not built".
 
-import type { F32Buf } from '../runtime/heap.js';
-import type { Runtime } from '../runtime/load.js';
-import { gemm } from '../runtime/kernels/gemm.js';
+import type { F32Buf } from '../src/runtime/heap.js';
+import type { Runtime } from '../src/runtime/load.js';
+import { gemm } from '../src/runtime/kernels/gemm.js';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry,
-} from '../runtime/kernels/conv.js';
-import { maxPool2dForward, pool2dShape } from '../runtime/kernels/pool.js';
+} from '../src/runtime/kernels/conv.js';
+import { maxPool2dForward, pool2dShape } from '../src/runtime/kernels/pool.js';
 import { gflops, measure, type Budget, type Timing } from './measure.js';
 import {
   poolBytes, type BenchCase, type ConvCase, type GemmCase, type PoolCase,

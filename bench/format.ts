@@ -3,7 +3,7 @@
 // the notes a reader needs to read them.
 
 import { describeMachine } from './machine.js';
-import type { BenchReport, PeerMeasured, PeerName } from './report.js';
+import type { BenchReport, PeerMeasured, PeerName } from './types.js';
 
 /** A number with about three significant figures. */
 export function fmtValue(v: number | undefined): string {

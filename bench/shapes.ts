@@ -1,7 +1,7 @@
-// The shapes the kernel benchmarks run. CASES (bench/kernels.ts): GEMM squares, the GEMMs and
-// convs of the small MNIST CNN at batch 128 (conv3x3x32 -> relu -> conv3x3x64 -> relu -> maxpool2
-// -> dropout -> dense 9216->128 -> relu -> dense 128->10), a stride-2 conv, a depthwise conv and a
-// max pool; `simdgrad bench` (src/bench/report.ts) picks its own few with the same constructors.
+// The shapes the kernel benchmarks run. CASES (`simdgrad bench --suite kernels`): GEMM squares,
+// the GEMMs and convs of the small MNIST CNN at batch 128 (conv3x3x32 -> relu -> conv3x3x64 ->
+// relu -> maxpool2 -> dropout -> dense 9216->128 -> relu -> dense 128->10), a stride-2 conv, a
+// depthwise conv and a max pool; `simdgrad bench` (bench/report.ts) picks its own few with the same constructors.
 // Layouts are ours: NCHW activations, OIHW weights; peers transpose to their own.
 
 export interface GemmCase {

@@ -1,9 +1,9 @@
-// One kernel case of src/bench/shapes.ts timed on one implementation: ours (a build's binding,
+// One kernel case of bench/shapes.ts timed on one implementation: ours (a build's binding,
 // GFLOP/s and fraction of that build's peak) or a TF.js backend (its kernel through
-// engine.runKernel, the result read back with dataSync). Used by `simdgrad bench` and
-// bench/kernels.ts; the peer must have been loaded (loadTfjs) and the case's shapes fit memory.
+// engine.runKernel, the result read back with dataSync). Used by `simdgrad bench` and its
+// kernels suite; the peer must have been loaded (loadTfjs) and the case's shapes fit memory.
 
-import type { BuildName, Runtime } from '../runtime/load.js';
+import type { BuildName, Runtime } from '../src/runtime/load.js';
 import {
   errorMessage, gbps, gflops, scaleTiming, timeCall, type Budget, type TimePlan, type Timing,
 } from './measure.js';

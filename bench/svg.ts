@@ -3,7 +3,7 @@
 // images/s), horizontal bars for ours and each peer with the value and ratio at the bar's end.
 
 import { fmtRatio, fmtValue } from './format.js';
-import type { BenchReport, PeerMeasured } from './report.js';
+import type { BenchReport, PeerMeasured } from './types.js';
 
 interface Bar {
   series: string;

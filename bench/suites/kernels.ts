@@ -1,19 +1,21 @@
-// `npm run bench:kernels [-- --quick] [--no-cpu] [--only=gemm.512,conv.mnist2]`: our kernels in
-// both builds beside TensorFlow.js wasm and cpu on src/bench/shapes.ts, in one process and run.
-// Prints the machine, the measured SIMD peak, a table per shape and the issue's target checks;
-// writes the same to bench/results/kernels.json (kernels.quick.json with --quick).
+// `simdgrad bench --suite kernels [--quick] [--peers tfjs-wasm] [--only gemm.512,conv.mnist2]`
+// (`npm run bench:kernels`): our kernels in both builds beside TensorFlow.js wasm and cpu on
+// bench/shapes.ts, in one process and run. Prints the machine, the measured SIMD peak, a table per
+// shape and the issue's target checks; writes the same to bench/results/kernels.json
+// (kernels.quick.json with --quick) or --json.
 
-import { writeResults } from './results-path.js';
-import { createRuntime, type BuildName, type Runtime } from '../src/runtime/load.js';
+import { fmtRatio, textTable } from '../format.js';
+import { loadPeers, progress, writeResults, type SuiteOptions } from './common.js';
+import { createRuntime, type BuildName, type Runtime } from '../../src/runtime/load.js';
 import {
   runOurKernel, runTfjsKernel, type KernelImpl as Impl, type KernelImplResult as ImplResult,
   type KernelPlan,
-} from '../src/bench/kernels.js';
-import { budget, errorMessage as errMsg, type Budget, type Timing } from '../src/bench/measure.js';
-import { describeMachine, machineInfo } from '../src/bench/machine.js';
-import { measurePeak, type Peak } from '../src/bench/ours.js';
-import { loadTfjs, type TfBackend, type TfjsInfo } from '../src/bench/peers/tfjs.js';
-import { CASES, flopsOf, poolBytes, type BenchCase } from '../src/bench/shapes.js';
+} from '../kernel-timing.js';
+import { budget, errorMessage as errMsg, type Budget, type Timing } from '../measure.js';
+import { describeMachine, machineInfo } from '../machine.js';
+import { measurePeak, type Peak } from '../ours.js';
+import type { TfBackend, TfjsInfo } from '../peers/tfjs.js';
+import { CASES, flopsOf, poolBytes, type BenchCase } from '../shapes.js';
 
 interface CaseResult {
   id: string;
@@ -35,43 +37,37 @@ interface Check {
   detail: string;
 }
 
-const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const NO_CPU = args.includes('--no-cpu');
-const ONLY = args.find((a) => a.startsWith('--only='))?.slice(7).split(',').filter(Boolean);
-const OUT_ARG = args.find((a) => a.startsWith('--out='))?.slice(6);
+interface Config {
+  o: SuiteOptions;
+  base: Budget;
+  plan: KernelPlan;
+}
 
-const BASE: Budget = QUICK
-  ? budget(150, 3, 50, 2)
-  : budget(1000, 10, 250, 5);
-/** A call slower than slowAboveMs (tfjs-cpu, tfjs-wasm's scalar backprop) gets a few samples
- * only; one slower than oneShotAboveMs (tfjs-wasm's Conv2DBackpropInput at batch 64: ~2 s) is
- * timed once after its probe. tfjs-cpu conv/pool cases are scaled down past cpuFullMaxMs. */
-const PLAN: KernelPlan = {
-  base: BASE,
-  slow: QUICK ? budget(0, 1, 0, 0)
-    : budget(0, 3, 0, 0),
-  slowAboveMs: 250,
-  oneShotAboveMs: 2000,
-  probes: 1,
-  cpuFullMaxMs: 3000,
-  cpuTargetMs: 1000,
-};
+function config(o: SuiteOptions): Config {
+  const base = o.quick ? budget(150, 3, 50, 2) : budget(1000, 10, 250, 5);
+  /** A call slower than slowAboveMs (tfjs-cpu, tfjs-wasm's scalar backprop) gets a few samples
+   * only; one slower than oneShotAboveMs (tfjs-wasm's Conv2DBackpropInput at batch 64: ~2 s) is
+   * timed once after its probe. tfjs-cpu conv/pool cases are scaled down past cpuFullMaxMs. */
+  const plan: KernelPlan = {
+    base, slow: o.quick ? budget(0, 1, 0, 0) : budget(0, 3, 0, 0), slowAboveMs: 250,
+    oneShotAboveMs: 2000, probes: 1, cpuFullMaxMs: 3000, cpuTargetMs: 1000,
+  };
+  return { o, base, plan };
+}
+
 const READBACK: Budget = budget(100, 5, 20, 2);
 
-function progress(msg: string): void {
-  process.stderr.write(`  .. ${msg}\n`);
+async function runOurs(cfg: Config, rt: Runtime, c: BenchCase, peak: Peak): Promise<ImplResult> {
+  return runOurKernel(rt, c, peak.gflops, cfg.plan, progress);
 }
 
-async function runOurs(rt: Runtime, c: BenchCase, peak: Peak): Promise<ImplResult> {
-  return runOurKernel(rt, c, peak.gflops, PLAN, progress);
-}
-
-async function runTfjs(b: TfBackend, c: BenchCase, info: TfjsInfo): Promise<ImplResult> {
+async function runTfjs(cfg: Config, b: TfBackend, c: BenchCase, info: TfjsInfo | undefined):
+  Promise<ImplResult> {
   const impl: Impl = `tfjs-${b}`;
-  if (b === 'cpu' && NO_CPU) return { impl, status: 'skipped', note: '--no-cpu' };
+  if (!cfg.o.peers.includes(impl)) return { impl, status: 'skipped', note: 'not in --peers' };
+  if (!info) return { impl, status: 'not installed', note: 'npm install @tensorflow/tfjs' };
   if (b === 'wasm' && !info.wasm.ok) return { impl, status: 'unavailable', note: info.wasm.error };
-  return runTfjsKernel(b, c, PLAN, progress, READBACK);
+  return runTfjsKernel(b, c, cfg.plan, progress, READBACK);
 }
 
 function ok(r: ImplResult | undefined): r is ImplResult & { timing: Timing } {
@@ -95,6 +91,10 @@ function derive(cr: CaseResult): void {
 
 // ---- printing ----
 
+function indent(text: string): string {
+  return text.replace(/^/gm, '  ');
+}
+
 function ms(v: number): string {
   return v >= 100 ? v.toFixed(1) : v >= 10 ? v.toFixed(2) : v.toFixed(3);
 }
@@ -104,7 +104,7 @@ function num(v: number | undefined, digits = 2): string {
 }
 
 function ratio(v: number | undefined): string {
-  return v === undefined ? 'n/a' : `${v.toFixed(2)}x`;
+  return fmtRatio(v) || 'n/a';
 }
 
 const IMPL_LABEL: Record<Impl, string> = {
@@ -136,12 +136,7 @@ function printCase(c: BenchCase, cr: CaseResult): void {
         r.note ? `- ${r.note}` : ''].filter(Boolean).join(' '),
     ]);
   }
-  const widths = head.map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) {
-    const cells = row.map((cell, i) => (i === 0 || i === row.length - 1 ? cell.padEnd(widths[i])
-      : cell.padStart(widths[i])));
-    console.log(`  ${cells.join('  ').trimEnd()}`);
-  }
+  console.log(indent(textTable(rows)));
   const best = cr.bestOurs ? `ours-best (${cr.bestOurs})` : 'ours-best (none)';
   const excl = cr.speedupVsTfjsWasmExclReadback;
   const differs = excl !== undefined && cr.speedupVsTfjsWasm !== undefined &&
@@ -172,11 +167,7 @@ function printSummary(crs: CaseResult[]): void {
       pct(cr, 'relaxed'), rate(cr, 'tfjs-wasm'), rate(cr, 'tfjs-cpu'),
       ratio(cr.speedupVsTfjsWasm), ratio(cr.speedupVsTfjsCpu)]);
   }
-  const widths = head.map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) {
-    console.log(`  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i])
-      : cell.padStart(widths[i]))).join('  ')}`);
-  }
+  console.log(indent(textTable(rows)));
 }
 
 // ---- targets from the issue ----
@@ -240,10 +231,13 @@ function checks(byId: Map<string, CaseResult>): Check[] {
 
 // ---- main ----
 
-async function main(): Promise<void> {
+/** Runs the suite and prints it; the JSON goes to o.json or bench/results/. */
+export async function kernelsSuite(o: SuiteOptions): Promise<void> {
+  const cfg = config(o);
+  const { quick } = o;
   const started = new Date();
   const machine = await machineInfo();
-  console.log(`simdgrad kernel benchmark ${QUICK ? '(--quick) ' : ''}${started.toISOString()}`);
+  console.log(`simdgrad kernel benchmark ${quick ? '(--quick) ' : ''}${started.toISOString()}`);
   console.log(`machine: ${describeMachine(machine)}; ${machine.platform}; ${machine.engine}; ` +
     'single thread throughout');
 
@@ -269,7 +263,7 @@ async function main(): Promise<void> {
   const peaks = new Map<BuildName, Peak>();
   console.log('\nsingle-core SIMD peak (warm; fastest sample, median beside it):');
   for (const rt of runtimes) {
-    const p = await measurePeak(rt, BASE);
+    const p = await measurePeak(rt, cfg.base);
     peaks.set(rt.build, p);
     builds[rt.build] = { ...(builds[rt.build] as object), peak: p };
     console.log(`  ${rt.build.padEnd(8)} simd_peak_loop ${p.loop.gflops.toFixed(2)} GFLOP/s ` +
@@ -279,22 +273,25 @@ async function main(): Promise<void> {
       `   -> peak ${p.gflops.toFixed(2)}`);
   }
 
-  const tfInfo = await loadTfjs({ wasm: true });
-  if (tfInfo.wasm.ok) {
+  const tfInfo = o.peers.length === 0 ? undefined : await loadPeers(o.peers);
+  if (!tfInfo) {
+    console.log(`tfjs: ${o.peers.length === 0 ? 'no peers asked for' : 'not installed ' +
+      '(npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm)'}`);
+  } else if (tfInfo.wasm.ok) {
     console.log(`tfjs ${tfInfo.version}: wasm backend loaded ${tfInfo.wasm.binary} ` +
       `(SIMD supported: ${tfInfo.wasm.simdSupported}, multithread supported: ` +
       `${tfInfo.wasm.multithreadSupported}, XNNPACK threads: ${tfInfo.wasm.threads}); ` +
       `cpu backend ` +
-      `${NO_CPU ? 'skipped (--no-cpu)' : 'plain JS'}`);
+      `${o.peers.includes('tfjs-cpu') ? 'plain JS' : 'skipped (not in --peers)'}`);
   } else {
     console.log(`tfjs ${tfInfo.version}: wasm backend UNAVAILABLE - ${tfInfo.wasm.error}`);
   }
-  console.log('timings: tinybench, one call per sample, warm-up first; tfjs calls include ' +
+  console.log('timings: bench/measure.ts, one call per sample, warm-up first; tfjs calls include ' +
     'dataSync() of the result and tensor disposal');
 
   // tfjs-cpu runs after everything else: its garbage (hundreds of MB of JS arrays) must not be
   // collected inside the other timings.
-  const cases = CASES.filter((c) => !ONLY || ONLY.some((o) => c.id.startsWith(o)));
+  const cases = CASES.filter((c) => !o.only || o.only.some((p) => c.id.startsWith(p)));
   const caseResults: CaseResult[] = [];
   for (const c of cases) {
     const cr: CaseResult = {
@@ -302,15 +299,15 @@ async function main(): Promise<void> {
     };
     for (const build of ['simd128', 'relaxed'] as const) {
       const rt = runtimes.find((r) => r.build === build);
-      cr.results.push(rt ? await runOurs(rt, c, peaks.get(build)!)
+      cr.results.push(rt ? await runOurs(cfg, rt, c, peaks.get(build)!)
         : { impl: build, status: 'unavailable', note: 'build not loaded' });
     }
-    cr.results.push(await runTfjs('wasm', c, tfInfo));
+    cr.results.push(await runTfjs(cfg, 'wasm', c, tfInfo));
     caseResults.push(cr);
   }
   for (const [i, c] of cases.entries()) {
     const cr = caseResults[i];
-    cr.results.push(await runTfjs('cpu', c, tfInfo));
+    cr.results.push(await runTfjs(cfg, 'cpu', c, tfInfo));
     derive(cr);
     printCase(c, cr);
   }
@@ -326,22 +323,18 @@ async function main(): Promise<void> {
   }
 
   const json = {
-    benchmark: 'bench/kernels.ts',
+    benchmark: 'simdgrad bench --suite kernels',
     startedAt: started.toISOString(),
     seconds: +((Date.now() - started.getTime()) / 1000).toFixed(1),
-    args,
+    options: o,
     machine,
     builds,
     tfjs: tfInfo,
-    budget: PLAN,
+    budget: cfg.plan,
     cases: caseResults,
     targets: targetChecks,
   };
-  const outPath = writeResults(OUT_ARG, 'kernels', QUICK, json);
-  console.log(`\nwrote ${outPath} (${json.seconds} s)`);
+  const outPath = writeResults(o, 'kernels', json);
+  console.log(`\n${outPath ? `wrote ${outPath} ` : ''}(${json.seconds} s)`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
