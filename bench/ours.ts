@@ -8,10 +8,13 @@ import { gemm } from '../src/runtime/kernels/gemm.js';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry,
 } from '../src/runtime/kernels/conv.js';
+import { binary } from '../src/runtime/kernels/pointwise.js';
 import { maxPool2dForward, pool2dShape } from '../src/runtime/kernels/pool.js';
+import { reduceSum, softmaxForward } from '../src/runtime/kernels/reduce.js';
 import { gflops, measure, type Budget, type Timing } from './measure.js';
 import {
-  poolBytes, type BenchCase, type ConvCase, type GemmCase, type PoolCase,
+  eltwiseBytes, poolBytes, type BenchCase, type ConvCase, type EltwiseCase, type GemmCase,
+  type PoolCase,
 } from './shapes.js';
 
 export type OurTask =
@@ -153,10 +156,37 @@ function poolTask(rt: Runtime, c: PoolCase): OurTask {
     bytes: poolBytes(c, true) };
 }
 
+/** The bindings the ops call (F.add / Tensor.add, F.softmax, Tensor.sum), without the tensor
+ * and autograd bookkeeping around them. */
+function eltwiseTask(rt: Runtime, c: EltwiseCase): OurTask {
+  const mem = new Buffers(rt);
+  const xs = c.x.reduce((a, b) => a * b, 1);
+  const x = mem.random(xs, 1);
+  const bytes = eltwiseBytes(c);
+  if (c.op === 'add_bcast') {
+    const bShape = [c.x[1], 1, 1];
+    const b = mem.random(c.x[1], 2);
+    const y = mem.random(xs, 3);
+    return { status: 'ok', kernel: 'binary_fwd_bcast4', bytes, dispose: () => mem.free(),
+      run: () => binary(rt, 'add', x, c.x, b, bShape, y, c.x) };
+  }
+  if (c.op === 'softmax') {
+    const y = mem.random(xs, 2);
+    const ori = [xs / c.x[c.x.length - 1], c.x[c.x.length - 1], 1] as const;
+    return { status: 'ok', kernel: 'softmax_fwd', bytes, dispose: () => mem.free(),
+      run: () => softmaxForward(rt, x, y, ori) };
+  }
+  const y = mem.random(xs / c.x[1], 2);
+  const ori = [c.x[0], c.x[1], xs / (c.x[0] * c.x[1])] as const;
+  return { status: 'ok', kernel: 'reduce_sum', bytes, dispose: () => mem.free(),
+    run: () => reduceSum(rt, x, y, ori) };
+}
+
 /** Builds the task for c and calls it once: a missing export becomes "not built". */
 export function ourTask(rt: Runtime, c: BenchCase): OurTask {
   const task = c.kind === 'gemm' ? gemmTask(rt, c)
-    : c.kind === 'conv' ? convTask(rt, c) : poolTask(rt, c);
+    : c.kind === 'conv' ? convTask(rt, c)
+      : c.kind === 'pool' ? poolTask(rt, c) : eltwiseTask(rt, c);
   if (task.status !== 'ok') return task;
   try {
     task.run();

@@ -14,7 +14,10 @@ import { budget, errorMessage, spread } from './measure.js';
 import { mnistBatches, syntheticBatches, timeOursModel } from './models.js';
 import { measurePeak } from './ours.js';
 import { runPeer } from './peer-rows.js';
-import { convCases, flopsOf, gemmCase, poolBytes, type BenchCase } from './shapes.js';
+import {
+  convCases, convTransposeCases, eltwiseBytes, eltwiseCases, flopsOf, gemmCase, poolBytes,
+  type BenchCase,
+} from './shapes.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import {
   BENCH_MODELS, kernelValue, measured, PEERS, type BenchOptions, type BenchReport, type KernelRow,
@@ -27,14 +30,18 @@ function kernelCases(size: Size): BenchCase[] {
   if (size === 'tiny') {
     return [gemmCase('gemm.32', 'GEMM 32³', 32, 32, 32, 'nn'),
       ...convCases('conv.tiny', 'conv', [2, 4, 10, 10], [8, 4, 3, 3], 1, 0, 1),
-      { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [2, 8, 8, 8], k: 2, stride: 2 }];
+      { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [2, 8, 8, 8], k: 2, stride: 2 },
+      ...convTransposeCases('convT', 'convT', [2, 8, 4, 4], [8, 4, 4, 4], 2, 1),
+      ...eltwiseCases(2, 8)];
   }
   const n = size === 'quick' ? 16 : 64;
   const squares = size === 'quick' ? [256, 512] : [256, 512, 1024];
   return [
     ...squares.map((s) => gemmCase(`gemm.${s}`, `GEMM ${s}³`, s, s, s, 'nn')),
     ...convCases('conv2', 'conv2', [n, 32, 26, 26], [64, 32, 3, 3], 1, 0, 1),
+    ...convTransposeCases('convT', 'convT', [n, 128, 8, 8], [128, 64, 4, 4], 2, 1),
     { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [n, 64, 24, 24], k: 2, stride: 2 },
+    ...eltwiseCases(n, 4096),
   ];
 }
 
@@ -64,18 +71,27 @@ function sizeConfig(size: Size): SizeConfig {
   };
 }
 
+function shapeOf(c: BenchCase): string {
+  if (c.kind === 'gemm') return `[${c.m},${c.k}]x[${c.k},${c.n}]`;
+  if (c.kind === 'conv' && c.transposed) {
+    return `x[${c.transposed.x}] w[${c.w}] s${c.stride} p${c.padding}`;
+  }
+  if (c.kind === 'conv') return `x[${c.x}] w[${c.w}]`;
+  return `x[${c.x}]`;
+}
+
 function oursKernelRow(c: BenchCase, r: KernelImplResult): KernelRow {
-  const pool = c.kind === 'pool';
+  const memory = c.kind === 'pool' || c.kind === 'eltwise';
   const v = kernelValue(r);
   const ok = r.status === 'ok' && r.timing && v !== undefined;
   const ours: KernelRow['ours'] = ok
     ? { status: 'ok', ...measured(v!, r.timing!), kernel: r.kernel,
       fractionOfPeak: r.fractionOfPeak, note: r.note }
     : { status: r.status === 'not built' ? 'not built' : 'error', kernel: r.kernel, note: r.note };
-  const shape = c.kind === 'gemm' ? `[${c.m},${c.k}]x[${c.k},${c.n}]`
-    : c.kind === 'conv' ? `x[${c.x}] w[${c.w}]` : `x[${c.x}]`;
-  return { id: c.id, label: c.label, kind: c.kind, shape, unit: pool ? 'GB/s' : 'GFLOP/s',
-    flops: flopsOf(c), bytes: pool ? poolBytes(c, true) : undefined, ours, peers: [] };
+  return { id: c.id, label: c.label, kind: c.kind, shape: shapeOf(c),
+    unit: memory ? 'GB/s' : 'GFLOP/s', flops: flopsOf(c),
+    bytes: c.kind === 'pool' ? poolBytes(c, true) : c.kind === 'eltwise' ? eltwiseBytes(c)
+      : undefined, ours, peers: [] };
 }
 
 /** Fills the ratio of every ok peer entry: peer time per image / our time per image. */

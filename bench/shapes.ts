@@ -31,6 +31,23 @@ export interface ConvCase {
   stride: number;
   padding: number;
   groups: number;
+  /** Set on the three rows of a convTranspose2d (F.convTranspose2d runs the conv kernels with
+   * the roles swapped): the layer as the user writes it, and which of its directions this
+   * conv-kernel case times (fwd = conv bwd_input, bwd_input = conv fwd, bwd_weight = conv
+   * bwd_weight with x and dy swapped). x and w above are the equivalent conv's. */
+  transposed?: { x: [number, number, number, number]; direction: ConvDirection };
+}
+
+/** Memory-bound work, measured in GB/s: a broadcast add of a per-channel operand, softmax over
+ * the last dim, a sum over dim 1 (channels). */
+export interface EltwiseCase {
+  kind: 'eltwise';
+  id: string;
+  label: string;
+  op: 'add_bcast' | 'softmax' | 'sum_dim1';
+  /** The input; [N,C,H,W] for add_bcast and sum_dim1 (the add's operand is [C,1,1]), [rows,
+   * cols] for softmax. */
+  x: number[];
 }
 
 export interface PoolCase {
@@ -43,7 +60,7 @@ export interface PoolCase {
   stride: number;
 }
 
-export type BenchCase = GemmCase | ConvCase | PoolCase;
+export type BenchCase = GemmCase | ConvCase | PoolCase | EltwiseCase;
 
 export function gemmCase(id: string, label: string, m: number, n: number, k: number,
   layout: string): GemmCase {
@@ -57,6 +74,48 @@ export function convCases(id: string, label: string, x: ConvCase['x'], w: ConvCa
     kind: 'conv', id: `${id}.${direction}`, label: `${label} ${direction}`, direction, x, w, stride,
     padding, groups,
   }));
+}
+
+/**
+ * The three directions of convTranspose2d(x, w, stride, padding) with x [N,Cin,H,W] and w
+ * [Cin,Cout,KH,KW] (PyTorch's layout), as cases of the equivalent conv (input [N,Cout,OH,OW],
+ * weight [Cin,Cout,KH,KW] read as OIHW) whose kernels they run.
+ */
+export function convTransposeCases(id: string, label: string, x: ConvCase['x'],
+  w: ConvCase['w'], stride: number, padding: number): ConvCase[] {
+  const [n, , h, wd] = x;
+  const oh = (h - 1) * stride - 2 * padding + w[2];
+  const ow = (wd - 1) * stride - 2 * padding + w[3];
+  const kernelOf: Record<ConvDirection, ConvDirection> = {
+    fwd: 'bwd_input', bwd_input: 'fwd', bwd_weight: 'bwd_weight',
+  };
+  return (['fwd', 'bwd_input', 'bwd_weight'] as const).map((direction) => ({
+    kind: 'conv', id: `${id}.${direction}`, label: `${label} ${direction}`,
+    direction: kernelOf[direction], x: [n, w[1], oh, ow], w, stride, padding, groups: 1,
+    transposed: { x, direction },
+  }));
+}
+
+/** The memory-bound rows: x [n,128,28,28] + b [128,1,1], softmax of [rows,1000] over the last
+ * dim, x [n,128,28,28] summed over dim 1. */
+export function eltwiseCases(n: number, rows: number): EltwiseCase[] {
+  return [
+    { kind: 'eltwise', id: 'eltwise.add_bcast', label: 'add [C,1,1] broadcast', op: 'add_bcast',
+      x: [n, 128, 28, 28] },
+    { kind: 'eltwise', id: 'eltwise.softmax', label: 'softmax last dim', op: 'softmax',
+      x: [rows, 1000] },
+    { kind: 'eltwise', id: 'eltwise.sum_dim1', label: 'sum over channels', op: 'sum_dim1',
+      x: [n, 128, 28, 28] },
+  ];
+}
+
+/** Bytes an element-wise case must move at least: every input read once, the output written
+ * once (softmax reads its row again from cache, which is not counted). */
+export function eltwiseBytes(c: EltwiseCase): number {
+  const xs = c.x.reduce((a, b) => a * b, 1);
+  if (c.op === 'add_bcast') return 4 * (2 * xs + c.x[1]);
+  if (c.op === 'softmax') return 4 * 2 * xs;
+  return 4 * (xs + xs / c.x[1]);
 }
 
 const B = 128;
@@ -80,6 +139,10 @@ export const CASES: BenchCase[] = [
     [32, 128, 28, 28], [128, 1, 3, 3], 1, 1, 128),
   { kind: 'pool', id: 'pool.max2', label: 'maxpool 2x2 s2 x[64,64,24,24]', x: [64, 64, 24, 24],
     k: 2, stride: 2 },
+  // DCGAN's 8x8 -> 16x16 generator layer.
+  ...convTransposeCases('convT.dcgan', 'convTranspose2d x[64,128,8,8] w[128,64,4,4] s2 p1',
+    [64, 128, 8, 8], [128, 64, 4, 4], 2, 1),
+  ...eltwiseCases(64, 4096).map((c) => ({ ...c, label: `${c.label} x[${c.x}]` })),
 ];
 
 export function convOutHW(c: ConvCase): [number, number] {

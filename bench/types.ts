@@ -79,13 +79,16 @@ export interface OursMeasured extends Partial<Measured> {
 export interface KernelRow {
   id: string;
   label: string;
-  kind: 'gemm' | 'conv' | 'pool';
-  /** Operand shapes, ours (NCHW, OIHW): "[M,K]x[K,N]", "x[N,C,H,W] w[O,C,KH,KW]", "x[N,C,H,W]". */
+  /** eltwise: memory-bound element-wise work and reductions (broadcast add, softmax, sum). */
+  kind: 'gemm' | 'conv' | 'pool' | 'eltwise';
+  /** Operand shapes, ours (NCHW, OIHW): "[M,K]x[K,N]", "x[N,C,H,W] w[O,C,KH,KW]", "x[N,C,H,W]";
+   * a convTranspose2d row gives its own x and w ([Cin,Cout,KH,KW]) with stride and padding. */
   shape: string;
   unit: 'GFLOP/s' | 'GB/s';
-  /** Floating-point operations per call (multiply-add = 2); 0 for pooling. */
+  /** Floating-point operations per call (multiply-add = 2); 0 for pooling and eltwise. */
   flops: number;
-  /** Pooling: bytes read and written per call (ours also writes the argmax). */
+  /** Pooling and eltwise: the bytes a call must read and write at least (each input read once,
+   * the output written once; our max pool also writes the argmax). */
   bytes?: number;
   ours: OursMeasured & { kernel?: string; fractionOfPeak?: number };
   peers: PeerMeasured[];

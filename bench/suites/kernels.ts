@@ -15,7 +15,7 @@ import { budget, errorMessage as errMsg, type Budget, type Timing } from '../mea
 import { describeMachine, machineInfo } from '../machine.js';
 import { measurePeak, type Peak } from '../ours.js';
 import type { TfBackend, TfjsInfo } from '../peers/tfjs.js';
-import { CASES, flopsOf, poolBytes, type BenchCase } from '../shapes.js';
+import { CASES, eltwiseBytes, flopsOf, poolBytes, type BenchCase } from '../shapes.js';
 
 interface CaseResult {
   id: string;
@@ -113,8 +113,9 @@ const IMPL_LABEL: Record<Impl, string> = {
 };
 
 function printCase(c: BenchCase, cr: CaseResult): void {
-  const pool = c.kind === 'pool';
-  const amount = pool ? `${(poolBytes(c, false) / 1e6).toFixed(1)} MB in+out` :
+  const pool = c.kind === 'pool' || c.kind === 'eltwise';
+  const amount = c.kind === 'pool' ? `${(poolBytes(c, false) / 1e6).toFixed(1)} MB in+out`
+    : c.kind === 'eltwise' ? `${(eltwiseBytes(c) / 1e6).toFixed(1)} MB in+out` :
     `${(cr.flops / 1e6).toFixed(1)} MFLOP`;
   console.log(`\n${cr.label}   [${cr.id}, ${amount}]`);
   const head = ['impl', 'median ms', 'p25..p75 ms', 'MAD ms', 'n', pool ? 'GB/s' : 'GFLOP/s',
@@ -148,7 +149,7 @@ function printCase(c: BenchCase, cr: CaseResult): void {
 
 /** One line per case: the numbers a reader compares first. */
 function printSummary(crs: CaseResult[]): void {
-  console.log('\nsummary (GFLOP/s, GB/s for pooling; % of that build\'s peak; ' +
+  console.log('\nsummary (GFLOP/s, GB/s for pooling and element-wise; % of that build\'s peak; ' +
     'speedup = tfjs time / our best time):');
   const head = ['case', 'simd128', '%pk', 'relaxed', '%pk', 'tfjs-wasm', 'tfjs-cpu', 'vs wasm',
     'vs cpu'];
@@ -156,7 +157,7 @@ function printSummary(crs: CaseResult[]): void {
   const rate = (cr: CaseResult, impl: Impl): string => {
     const r = cr.results.find((x) => x.impl === impl);
     if (!r || !ok(r)) return r ? r.status : '';
-    return num(cr.kind === 'pool' ? r.gbps : r.gflops);
+    return num(cr.kind === 'pool' || cr.kind === 'eltwise' ? r.gbps : r.gflops);
   };
   const pct = (cr: CaseResult, impl: Impl): string => {
     const f = cr.results.find((x) => x.impl === impl)?.fractionOfPeak;
@@ -196,8 +197,8 @@ function checks(byId: Map<string, CaseResult>): Check[] {
     detail: gb?.fractionOfPeak === undefined ? 'n/a' : `best build ${gb.impl} ` +
       `${(100 * gb.fractionOfPeak).toFixed(1)}% (${fracs})`,
   });
-  const convIds = [...new Set(CASES.filter((c) => c.kind === 'conv').map((c) => c.id.split('.')
-    .slice(0, 2).join('.')))];
+  const convIds = [...new Set(CASES.filter((c) => c.kind === 'conv' && !c.transposed)
+    .map((c) => c.id.split('.').slice(0, 2).join('.')))];
   for (const base of convIds) {
     const fwd = byId.get(`${base}.fwd`);
     if (!fwd) continue;
@@ -225,6 +226,32 @@ function checks(byId: Map<string, CaseResult>): Check[] {
           `(${dir} ${num(b!.gflops)} ${b!.impl}, fwd ${num(f!.gflops)} ${f!.impl})`,
       });
     }
+  }
+  // Issue 12: convTranspose2d both ways at 0.8x our conv forward (small-cnn's conv2), and the
+  // memory-bound rows at 1.5x tfjs-wasm.
+  const convFwd = bestOf(byId.get('conv.mnist2.fwd'));
+  for (const c of CASES) {
+    if (c.kind !== 'conv' || !c.transposed) continue;
+    const b = bestOf(byId.get(c.id));
+    const rel = b?.gflops !== undefined && convFwd?.gflops !== undefined
+      ? b.gflops / convFwd.gflops : undefined;
+    out.push({
+      name: `${c.id} >= 0.8x our conv fwd GFLOP/s (conv.mnist2)`,
+      pass: rel === undefined ? null : rel >= 0.8,
+      detail: rel === undefined ? 'n/a (not run)' : `${rel.toFixed(2)}x (${num(b!.gflops)} ` +
+        `${b!.impl}, conv fwd ${num(convFwd!.gflops)} ${convFwd!.impl})`,
+    });
+  }
+  for (const c of CASES) {
+    if (c.kind !== 'eltwise') continue;
+    const cr = byId.get(c.id);
+    const v = cr?.speedupVsTfjsWasm;
+    out.push({
+      name: `${c.id} >= 1.5x tfjs-wasm`,
+      pass: v === undefined ? null : v >= 1.5,
+      detail: v === undefined ? 'n/a (not run)' : `${ratio(v)} (ours ${num(bestOf(cr)?.gbps)} ` +
+        `GB/s, tfjs-wasm ${num(cr!.results.find((r) => r.impl === 'tfjs-wasm')?.gbps)} GB/s)`,
+    });
   }
   return out;
 }
