@@ -16,6 +16,7 @@ import {
   eltwiseBytes, poolBytes, type BenchCase, type ConvCase, type EltwiseCase, type GemmCase,
   type PoolCase,
 } from './shapes.js';
+import { kernel } from '../src/runtime/kernels/call.js';
 
 export type OurTask =
   | { status: 'ok'; kernel: string; run: () => void; dispose: () => void; bytes?: number }
@@ -92,8 +93,8 @@ async function peakPart(name: string, call: (iters: number) => void, flopsPerIte
 
 /** simd_peak_loop (96 flops/iter, registers only) and simd_peak_tile (8192 flops/iter, L1). */
 export async function measurePeak(rt: Runtime, budget: Budget): Promise<Peak> {
-  const loopFn = rt.fn<(iters: number, seed: number) => number>('simd_peak_loop');
-  const tileFn = rt.fn<(iters: number, ws: number) => void>('simd_peak_tile');
+  const loopFn = kernel(rt, 'simd_peak_loop');
+  const tileFn = kernel(rt, 'simd_peak_tile');
   const ws = rt.heap.allocBytes(6 * 1024 + 128);
   let sink = 0;
   try {

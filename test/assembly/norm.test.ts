@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import type { F32Buf } from '../../src/runtime/heap.js';
 import type { Runtime } from '../../src/runtime/load.js';
 import {
-  groupNormBackward, groupNormForward, layerNormRowsBackward, layerNormRowsForward,
+  activationBackward, batchNorm2dBackward, groupNormBackward, groupNormForward,
+  layerNorm2dBackward, layerNormRowsBackward, layerNormRowsForward,
 } from '../../src/runtime/kernels/norm.js';
 import { numericGrad } from '../fd.js';
 import {
@@ -114,6 +115,15 @@ t('norm bindings name the op and the argument', () => {
     ['groupNorm', 'divisible by numGroups', '[1,6,2]'], 'groups');
   expectThrows(() => layerNormRowsForward(rt, 4, 4, x, y, null, null, m, m, eps),
     ['layerNorm', 'input', '16'], 'short input');
+  // The backward bindings check every buffer too: a short one would let the kernel write past it.
+  expectThrows(() => batchNorm2dBackward(rt, [2, 6, 1], x, y, null, m, m, x, null, null),
+    ['batchNorm2d_backward', 'saveMean', '6 channels'], 'short saveMean');
+  expectThrows(() => batchNorm2dBackward(rt, [1, 6, 2], x, y, null, x, x, x, m, null),
+    ['batchNorm2d_backward', 'gradWeight'], 'short gradWeight');
+  expectThrows(() => layerNorm2dBackward(rt, [1, 3, 4], x, y, null, m, m, m, null, null),
+    ['layerNorm2d_backward', 'gradIn', '12'], 'short gradIn');
+  expectThrows(() => activationBackward(rt, 'gelu', m, y, y, 12),
+    ['gelu_backward', 'input', '12'], 'short input');
   freeAll(rt, x, y, m);
 });
 
