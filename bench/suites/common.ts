@@ -1,6 +1,6 @@
-// What the three detailed suites of `simdgrad bench --suite kernels|train|infer` share (they
-// were the dev scripts bench/kernels.ts, train.ts and infer.ts): their options, progress lines
-// and where their JSON goes. Tests: test/bench/cli.test.ts.
+// What the three detailed suites of `simdgrad bench --suite kernels|train|infer` share (once
+// the dev scripts `npm run bench:kernels`, `bench:train`, `bench:infer`, which now run them):
+// their options, progress lines and where their JSON goes. Tests: test/bench/cli.test.ts.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

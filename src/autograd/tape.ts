@@ -22,10 +22,6 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
 /**
  * Attaches the backward of an op to out when recording is on and some input wants a gradient;
  * otherwise releases what the op saved at once.

@@ -58,10 +58,6 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
   return { n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow };
 }
 
-export function conv2dOutputShape(g: Conv2dGeometry): [number, number, number, number] {
-  return [g.n, g.o, g.oh, g.ow];
-}
-
 const KIND_FWD = 0;
 const KIND_BWD_INPUT = 1;
 const KIND_BWD_WEIGHT = 2;

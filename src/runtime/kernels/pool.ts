@@ -55,10 +55,6 @@ export function pool2dShape(xShape: readonly number[], opts: Pool2dOptions,
   return { n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, countIncludePad };
 }
 
-export function pool2dOutputShape(g: Pool2dGeometry): [number, number, number, number] {
-  return [g.n, g.c, g.oh, g.ow];
-}
-
 /** Re-derives g from its own fields, so a hand-made geometry cannot send a kernel out of range. */
 function checked(op: string, g: Pool2dGeometry): Pool2dGeometry {
   const r = pool2dShape([g.n, g.c, g.h, g.w],
