@@ -7,5 +7,7 @@
 
 export { runBench } from './report.js';
 export * from './types.js';
-export { formatReport } from './format.js';
+export {
+  fmtPercent, fmtRatio, fmtSpread, fmtValue, formatReport, textTable,
+} from './format.js';
 export { renderSvg } from './svg.js';
