@@ -8,6 +8,9 @@ import { gemm } from '../src/runtime/kernels/gemm.js';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry,
 } from '../src/runtime/kernels/conv.js';
+import {
+  activationBackward, activationForward, layerNorm2dBackward, layerNorm2dForward,
+} from '../src/runtime/kernels/norm.js';
 import { binary } from '../src/runtime/kernels/pointwise.js';
 import { maxPool2dForward, pool2dShape } from '../src/runtime/kernels/pool.js';
 import { reduceSum, softmaxForward } from '../src/runtime/kernels/reduce.js';
@@ -176,6 +179,31 @@ function eltwiseTask(rt: Runtime, c: EltwiseCase): OurTask {
     const ori = [xs / c.x[c.x.length - 1], c.x[c.x.length - 1], 1] as const;
     return { status: 'ok', kernel: 'softmax_fwd', bytes, dispose: () => mem.free(),
       run: () => softmaxForward(rt, x, y, ori) };
+  }
+  if (c.op === 'gelu_fwd' || c.op === 'gelu_bwd') {
+    const y = mem.random(xs, 2);
+    const g = mem.random(xs, 3);
+    return { status: 'ok', kernel: c.op, bytes, dispose: () => mem.free(),
+      run: c.op === 'gelu_fwd' ? () => activationForward(rt, 'gelu', x, y, xs)
+        : () => activationBackward(rt, 'gelu', x, g, y, xs) };
+  }
+  if (c.op === 'layernorm2d_fwd' || c.op === 'layernorm2d_bwd') {
+    const pixels = xs / c.x[1];
+    const ch = c.x[1];
+    const y = mem.random(xs, 2);
+    const gy = mem.random(xs, 3);
+    const gamma = mem.random(ch, 4);
+    const beta = mem.random(ch, 5);
+    const gg = mem.random(ch, 6);
+    const gb = mem.random(ch, 7);
+    const mean = mem.random(pixels, 8);
+    const inv = mem.random(pixels, 9);
+    // The forward fills mean and invstd; the backward reads them.
+    layerNorm2dForward(rt, c.x, x, y, gamma, beta, mean, inv, 1e-6);
+    return { status: 'ok', kernel: c.op, bytes, dispose: () => mem.free(),
+      run: c.op === 'layernorm2d_fwd'
+        ? () => layerNorm2dForward(rt, c.x, x, y, gamma, beta, mean, inv, 1e-6)
+        : () => layerNorm2dBackward(rt, c.x, x, gy, gamma, mean, inv, y, gg, gb) };
   }
   const y = mem.random(xs / c.x[1], 2);
   const ori = [c.x[0], c.x[1], xs / (c.x[0] * c.x[1])] as const;

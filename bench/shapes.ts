@@ -39,12 +39,14 @@ export interface ConvCase {
 }
 
 /** Memory-bound work, measured in GB/s: a broadcast add of a per-channel operand, softmax over
- * the last dim, a sum over dim 1 (channels). */
+ * the last dim, a sum over dim 1 (channels); the kernels suite adds the norm family's
+ * channels-first LayerNorm and GELU, forward and backward (TF.js has neither kernel). */
 export interface EltwiseCase {
   kind: 'eltwise';
   id: string;
   label: string;
-  op: 'add_bcast' | 'softmax' | 'sum_dim1';
+  op: 'add_bcast' | 'softmax' | 'sum_dim1' | 'layernorm2d_fwd' | 'layernorm2d_bwd' | 'gelu_fwd'
+    | 'gelu_bwd';
   /** The input; [N,C,H,W] for add_bcast and sum_dim1 (the add's operand is [C,1,1]), [rows,
    * cols] for softmax. */
   x: number[];
@@ -114,8 +116,10 @@ export function eltwiseCases(n: number, rows: number): EltwiseCase[] {
 export function eltwiseBytes(c: EltwiseCase): number {
   const xs = c.x.reduce((a, b) => a * b, 1);
   if (c.op === 'add_bcast') return 4 * (2 * xs + c.x[1]);
-  if (c.op === 'softmax') return 4 * 2 * xs;
-  return 4 * (xs + xs / c.x[1]);
+  if (c.op === 'sum_dim1') return 4 * (xs + xs / c.x[1]);
+  // Backward: x and dy read, dx written (the per-pixel or per-channel extras are not counted).
+  if (c.op === 'layernorm2d_bwd' || c.op === 'gelu_bwd') return 4 * 3 * xs;
+  return 4 * 2 * xs;
 }
 
 const B = 128;
@@ -143,6 +147,9 @@ export const CASES: BenchCase[] = [
   ...convTransposeCases('convT.dcgan', 'convTranspose2d x[64,128,8,8] w[128,64,4,4] s2 p1',
     [64, 128, 8, 8], [128, 64, 4, 4], 2, 1),
   ...eltwiseCases(64, 4096).map((c) => ({ ...c, label: `${c.label} x[${c.x}]` })),
+  ...(['layernorm2d_fwd', 'layernorm2d_bwd', 'gelu_fwd', 'gelu_bwd'] as const).map((op) => ({
+    kind: 'eltwise' as const, id: `norm.${op}`, label: `${op} x[32,96,28,28]`, op,
+    x: [32, 96, 28, 28] })),
 ];
 
 export function convOutHW(c: ConvCase): [number, number] {

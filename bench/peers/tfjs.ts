@@ -155,7 +155,12 @@ function rand(shape: number[]): TF.Tensor {
 function kernelOf(c: BenchCase): string {
   if (c.kind === 'gemm') return 'BatchMatMul';
   if (c.kind === 'pool') return 'MaxPool';
-  if (c.kind === 'eltwise') return { add_bcast: 'Add', softmax: 'Softmax', sum_dim1: 'Sum' }[c.op];
+  if (c.kind === 'eltwise') {
+    const names: Record<EltwiseCase['op'], string> = { add_bcast: 'Add', softmax: 'Softmax',
+      sum_dim1: 'Sum', layernorm2d_fwd: 'LayerNorm', layernorm2d_bwd: 'LayerNormGrad',
+      gelu_fwd: 'Gelu', gelu_bwd: 'GeluGrad' };
+    return names[c.op];
+  }
   const dw = c.groups > 1;
   if (dw && c.groups !== c.x[1]) {
     throw new Error(`${c.id}: tfjs has no grouped conv other than depthwise`);
@@ -256,6 +261,9 @@ function eltwiseTask(c: EltwiseCase, kernel: string, n: number): TfTask {
  * the conv or pool input's N (bytes stay those of the full case). */
 export function tfjsTask(b: TfBackend, c: BenchCase, batch?: number): TfTask {
   const kernel = kernelOf(c);
+  if (c.kind === 'eltwise' && !['add_bcast', 'softmax', 'sum_dim1'].includes(c.op)) {
+    return { status: 'missing', kernel, note: `TF.js has no ${kernel} kernel` };
+  }
   if (!tf.getKernel(kernel, b)) {
     const issue = kernel === 'Conv2DBackpropFilter' ? ' (tensorflow/tfjs#8474)' : '';
     return { status: 'missing', kernel, note: `tfjs-${b} has no ${kernel} kernel${issue}` };

@@ -243,7 +243,7 @@ function checks(byId: Map<string, CaseResult>): Check[] {
     });
   }
   for (const c of CASES) {
-    if (c.kind !== 'eltwise') continue;
+    if (c.kind !== 'eltwise' || !c.id.startsWith('eltwise.')) continue;
     const cr = byId.get(c.id);
     const v = cr?.speedupVsTfjsWasm;
     out.push({

@@ -52,16 +52,23 @@ t('bench --suite kernels (the old bench:kernels script) times the cases --only n
   try {
     const json = join(dir, 'k.json');
     const r = spawnSync(process.execPath, [main, 'bench', '--suite', 'kernels', '--quick', '--only',
-      'pool', '--peers', 'tfjs-wasm', '--json', json], { encoding: 'utf8', timeout: 120_000 });
+      'pool,norm.', '--peers', 'tfjs-wasm', '--json', json], { encoding: 'utf8', timeout: 120_000 });
     assert.is(r.status, 0, r.stderr);
     assert.ok(r.stdout.includes('target checks'), r.stdout);
     const out = JSON.parse(readFileSync(json, 'utf8')) as {
       cases: { id: string; results: { impl: string; status: string }[] }[] };
-    assert.equal(out.cases.map((c) => c.id), ['pool.max2']);
+    assert.equal(out.cases.map((c) => c.id), ['pool.max2', 'norm.layernorm2d_fwd',
+      'norm.layernorm2d_bwd', 'norm.gelu_fwd', 'norm.gelu_bwd']);
     const impls = out.cases[0].results.map((x) => `${x.impl} ${x.status}`);
     assert.ok(impls.includes('relaxed ok') || impls.includes('simd128 ok'), impls.join(', '));
     assert.ok(impls.includes('tfjs-wasm ok'), impls.join(', '));
     assert.ok(impls.includes('tfjs-cpu skipped'), impls.join(', '));
+    // The norm family's rows: ours on both builds, TF.js has no such kernel.
+    for (const c of out.cases.slice(1)) {
+      const got = c.results.map((x) => `${x.impl} ${x.status}`);
+      assert.ok(got.includes('simd128 ok') && !got.includes('relaxed error') &&
+        got.includes('tfjs-wasm missing'), `${c.id}: ${got.join(', ')}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
