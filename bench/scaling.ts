@@ -6,11 +6,11 @@
 // Results: bench/results/scaling.json (scaling.quick.json with --quick).
 
 import os from 'node:os';
-import { writeResults } from './results-path.js';
+import { writeResults } from './suites/common.js';
 import { init } from '../src/index.js';
-import { describeMachine, machineInfo } from '../src/bench/machine.js';
-import { budget } from '../src/bench/measure.js';
-import { mnistBatches, timeOursModel } from '../src/bench/models.js';
+import { describeMachine, machineInfo } from './machine.js';
+import { budget } from './measure.js';
+import { mnistBatches, timeOursModel } from './models.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       .join(', ') + `; load ${res.loads.map((l) => l.toFixed(1)).join(' ')}`);
     return { model: res.model, batch: res.batch, loads: res.loads, rows };
   });
-  const out = writeResults(argValue('out'), 'scaling', QUICK, { benchmark: 'bench/scaling.ts',
+  const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'scaling', { benchmark: 'bench/scaling.ts',
     startedAt: new Date().toISOString(), args, machine, build, rounds: ROUNDS, summary });
   console.log(`\nwrote ${out}`);
 }

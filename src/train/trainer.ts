@@ -22,30 +22,12 @@ import { tensor, tidy } from '../tensor/tensor.js';
 import {
   batchTarget, computeLoss, computeMetrics, resolveLoss, resolveMetrics,
 } from './objective.js';
-import type { CheckpointRun, EpochSums } from './checkpoint.js';
+import type { CheckpointRun, EpochRecord, EpochSums } from './types.js';
 import type { LossFunction, MetricFunction } from './metrics.js';
 
-export type { LossFunction, MetricFunction, ReplicaOptions };
+export type { EpochRecord, LossFunction, MetricFunction, ReplicaOptions };
 
 type Out = { write(s: string): unknown; isTTY?: boolean };
-
-export interface EpochRecord {
-  epoch: number;
-  trainLoss: number;
-  /** trainMetrics.accuracy, when accuracy is reported (class labels by default); else null. */
-  trainAccuracy: number | null;
-  /** Each metric's sum over the epoch's samples divided by their number. */
-  trainMetrics: Record<string, number>;
-  testLoss: number | null;
-  testAccuracy: number | null;
-  testMetrics: Record<string, number> | null;
-  lr: number;
-  /** Training time of the epoch (evaluation excluded). */
-  seconds: number;
-  evalSeconds: number;
-  /** Samples per second (images, for an image data set). */
-  imagesPerSecond: number;
-}
 
 export interface TrainerOptions {
   model: Module;
