@@ -83,6 +83,7 @@ export class DataParallel {
   private readonly layout: { offsets: number[]; total: number };
   private readonly paramView: Float32Array;
   private readonly gradView: Float32Array;
+  private readonly trainable: Uint8Array;
   private readonly xView: Float32Array;
   private readonly yView: Int32Array | Float32Array;
   private readonly sample: number;
@@ -118,6 +119,8 @@ export class DataParallel {
     const y = new SharedArrayBuffer(opts.maxBatch * this.targetSize * 4);
     this.paramView = new Float32Array(params);
     this.gradView = new Float32Array(grads);
+    const trainable = new SharedArrayBuffer(Math.max(this.params.length, 1));
+    this.trainable = new Uint8Array(trainable);
     this.xView = new Float32Array(x);
     this.yView = labels ? new Int32Array(y) : new Float32Array(y);
     this.staging = this.rt.heap.allocF32(this.layout.total);
@@ -126,8 +129,8 @@ export class DataParallel {
       ...opts.model.namedBuffers().map(([n, t]) => [n, [...t.shape]] as [string, number[]]),
     ];
     this.init = {
-      module: this.rt.module, build: this.rt.build, model, state, loss, metrics, params, grads, x, y,
-      sampleShape: [...opts.sampleShape], targetShape,
+      module: this.rt.module, build: this.rt.build, model, state, loss, metrics, params, grads,
+      trainable, x, y, sampleShape: [...opts.sampleShape], targetShape,
     };
   }
 
@@ -202,6 +205,7 @@ export class DataParallel {
     }
     const pool = await this.ensurePool();
     [...this.params, ...this.buffers].forEach((p, i) => this.paramView.set(p.rawData(), this.layout.offsets[i]));
+    this.params.forEach((p, i) => (this.trainable[i] = p.requiresGrad ? 1 : 0));
     this.xView.set(x.subarray(0, size * this.sample));
     this.yView.set(y.subarray(0, size * this.targetSize));
     const shards = Math.min(this.workers, size);
@@ -236,17 +240,19 @@ export class DataParallel {
     return { loss, metrics, correct: metrics.accuracy ?? null };
   }
 
-  /** grad = sum over shards, in order, of (count / size) * shard gradient. */
+  /** grad = sum over shards, in order, of (count / size) * shard gradient; frozen parameters
+   * (requiresGrad false) get none, as backward gives them none on one thread. */
   private reduce(tasks: ShardTask[], size: number): void {
     const rt = this.rt;
     const total = this.layout.total;
     this.params.forEach((p) => {
-      if (!p.grad) p.grad = Tensor.empty(p.shape).keep();
+      if (!p.grad && p.requiresGrad) p.grad = Tensor.empty(p.shape).keep();
     });
     tasks.forEach((t, k) => {
       rt.heap.view(this.staging).set(this.gradView.subarray(k * total, (k + 1) * total));
       const w = t.count / size;
       this.params.forEach((p, i) => {
+        if (!p.requiresGrad) return;
         const src = { ptr: this.staging.ptr + this.layout.offsets[i] * 4, length: p.size };
         if (k === 0) scale(rt, src, w, p.grad!.buf, p.size);
         else axpy(rt, w, src, p.grad!.buf, p.size);

@@ -74,6 +74,9 @@ export interface WorkerInit {
   params: SharedArrayBuffer;
   /** One slot of gradients per shard, written by the workers. */
   grads: SharedArrayBuffer;
+  /** One byte per parameter, 1 where it requires a gradient, written by the main thread before
+   * every step (frozen parameters cost the workers no gradient). Absent: all of them. */
+  trainable?: SharedArrayBuffer;
   /** The minibatch: inputs and targets (i32 class labels or f32), written by the main thread. */
   x: SharedArrayBuffer;
   y: SharedArrayBuffer;

@@ -41,6 +41,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   const state = [...params, ...buffers];
   const paramView = new Float32Array(init.params);
   const gradView = new Float32Array(init.grads);
+  const trainable = init.trainable ? new Uint8Array(init.trainable) : null;
   const xView = new Float32Array(init.x);
   const yLabels = labels ? new Int32Array(init.y) : null;
   const yFloats = labels ? null : new Float32Array(init.y);
@@ -78,6 +79,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     setBatchRowOffset(task.start);
     if (task.mode === 'eval') return evaluateShard(task);
     model.train();
+    if (trainable) params.forEach((p, i) => (p.requiresGrad = trainable[i] === 1));
     return tidy(() => {
       for (const p of params) {
         p.grad?.dispose();
