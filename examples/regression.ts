@@ -1,9 +1,9 @@
 // A regression with mean squared error on float targets, trained by the Trainer on 2 worker
 // threads: an MLP (an nn.Sequential of library layers, which workers rebuild with nothing extra)
-// learns y = sin(3 x0) + x1 x2 - 0.5 x3 from 8 inputs. Prints the test MSE beside the MSE of
-// always predicting the mean. `node dist/examples/regression.js [--quick]` after `npm run build`.
-import { Trainer, data, evaluate, init, manualSeed, nn, optim } from 'simdgrad';
-import { mseLoss } from './losses.js';
+// learns y = sin(3 x0) + x1 x2 - 0.5 x3 from 8 inputs. F.mseLoss is a library loss, so the
+// workers find it by name too. Prints the test MSE beside the MSE of always predicting the mean.
+// `node dist/examples/regression.js [--quick]` after `npm run build`.
+import { F, Trainer, data, evaluate, init, manualSeed, nn, optim } from 'simdgrad';
 
 const quick = process.argv.includes('--quick');
 await init();
@@ -36,12 +36,10 @@ const trainer = new Trainer({
   epochs: quick ? 8 : 20,
   batchSize: 64,
   workers: 2,
-  loss: mseLoss,
-  // Workers cannot receive functions: this names the module and export they import the loss from.
-  replica: { loss: { module: new URL('./losses.js', import.meta.url), export: 'mseLoss' } },
+  loss: F.mseLoss,
 });
 await trainer.fit();
 const mean = test.y.reduce((a, v) => a + v, 0) / test.n;
 const baseline = test.y.reduce((a, v) => a + (v - mean) ** 2, 0) / test.n;
-const { loss } = evaluate(model, test, 500, { loss: mseLoss });
+const { loss } = evaluate(model, test, 500, { loss: F.mseLoss });
 console.log(`test MSE ${loss.toFixed(4)} (predicting the mean: ${baseline.toFixed(4)})`);

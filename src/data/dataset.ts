@@ -54,9 +54,22 @@ export function pixelsToUnit(pixels: Uint8Array,
   return out;
 }
 
-/** `limit` checked against what is there (`what` says what), or all of it when undefined. */
+/** SIMDGRAD_DATA_LIMIT: a cap on every data set the loaders read (smoke tests, README snippets). */
+function envLimit(): number | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const v = env?.SIMDGRAD_DATA_LIMIT;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`SIMDGRAD_DATA_LIMIT must be a non-negative integer, got '${v}'`);
+  return n;
+}
+
+/** `limit` checked against what is there (`what` says what), or all of it when undefined; the
+ * environment's SIMDGRAD_DATA_LIMIT lowers either. */
 export function checkLimit(limit: number | undefined, available: number, who: string,
   what: string): number {
+  const cap = envLimit();
+  if (cap !== undefined) limit = Math.min(limit ?? available, cap, available);
   if (limit === undefined) return available;
   if (!Number.isInteger(limit) || limit < 0 || limit > available) {
     throw new Error(`${who}: limit must be an integer in [0, ${available}] (${what}), ` +

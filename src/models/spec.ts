@@ -2,6 +2,7 @@
 // spec of a model built from library layers (src/nn/spec.ts). Tests: test/nn/spec.test.ts.
 
 import type { Module } from '../nn/module.js';
+import '../nn/registry.js';
 import { buildModule, moduleSpec, type ModuleSpec } from '../nn/spec.js';
 import { createModel, zooName } from './zoo.js';
 

@@ -3,6 +3,7 @@
 
 import * as F from './functional.js';
 import { Module } from './module.js';
+import { recordArgs } from './spec.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export class Sigmoid extends Module {
@@ -20,6 +21,7 @@ export class Tanh extends Module {
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
+    recordArgs(this, [negativeSlope]);
   }
 
   forward(x: Tensor): Tensor {
@@ -36,6 +38,7 @@ export class ReLU6 extends Module {
 export class Hardtanh extends Module {
   constructor(readonly minVal = -1, readonly maxVal = 1) {
     super();
+    recordArgs(this, [minVal, maxVal]);
     if (!(maxVal > minVal)) {
       throw new RangeError(`nn.Hardtanh: maxVal (${maxVal}) must be greater than minVal (${minVal})`);
     }
@@ -61,6 +64,7 @@ export class Hardsigmoid extends Module {
 export class Softplus extends Module {
   constructor(readonly beta = 1, readonly threshold = 20) {
     super();
+    recordArgs(this, [beta, threshold]);
   }
 
   forward(x: Tensor): Tensor {

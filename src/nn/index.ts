@@ -1,4 +1,5 @@
 // nn: layers and containers, as torch.nn.
+import './registry.js';
 export { Module, Parameter, Identity, ModuleList, ModuleDict, type StateEntry } from './module.js';
 export {
   Conv2d, Linear, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, Sequential,

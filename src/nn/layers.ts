@@ -4,7 +4,7 @@
 
 import * as F from './functional.js';
 import { Identity, Module } from './module.js';
-import { recordArgs, registerLayer } from './spec.js';
+import { recordArgs } from './spec.js';
 import type { Conv2dOptions } from '../ops/conv2d.js';
 import type { AdaptiveSize } from '../ops/pool.js';
 import { fillUniform } from '../tensor/random.js';
@@ -246,9 +246,3 @@ export class Residual extends Module {
     return F.add(this.body.forward(x), this.shortcut ? this.shortcut.forward(x) : x);
   }
 }
-
-const LAYERS: Record<string, abstract new (...args: never[]) => Module> = {
-  Conv2d, Linear, ReLU, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, Sequential,
-  BatchNorm2d, LayerNorm2d, GELU, SiLU, Dropout2d, Residual, Identity,
-};
-for (const [type, cls] of Object.entries(LAYERS)) registerLayer(type, cls);

@@ -3,6 +3,7 @@
 
 import * as F from './functional.js';
 import { Module } from './module.js';
+import { recordArgs } from './spec.js';
 import type { Indices } from '../ops/embedding.js';
 import type { CrossEntropyOptions, NllLossOptions, Reduction } from '../ops/loss.js';
 import type {
@@ -33,6 +34,7 @@ type Opts = { reduction?: Reduction };
 export class MSELoss extends Loss<Tensor, Opts> {
   constructor(opts: Opts = {}) {
     super(opts);
+    recordArgs(this, [opts]);
   }
 
   protected loss(input: Tensor, target: Tensor): Tensor {
@@ -43,6 +45,7 @@ export class MSELoss extends Loss<Tensor, Opts> {
 export class L1Loss extends Loss<Tensor, Opts> {
   constructor(opts: Opts = {}) {
     super(opts);
+    recordArgs(this, [opts]);
   }
 
   protected loss(input: Tensor, target: Tensor): Tensor {
@@ -53,6 +56,7 @@ export class L1Loss extends Loss<Tensor, Opts> {
 export class SmoothL1Loss extends Loss<Tensor, Opts & { beta?: number }> {
   constructor(opts: Opts & { beta?: number } = {}) {
     super(opts);
+    recordArgs(this, [opts]);
   }
 
   protected loss(input: Tensor, target: Tensor): Tensor {
@@ -63,6 +67,7 @@ export class SmoothL1Loss extends Loss<Tensor, Opts & { beta?: number }> {
 export class BCELoss extends Loss<Tensor, BinaryCrossEntropyOptions> {
   constructor(opts: BinaryCrossEntropyOptions = {}) {
     super(opts);
+    recordArgs(this, [opts]);
   }
 
   protected loss(input: Tensor, target: Tensor): Tensor {
@@ -73,6 +78,7 @@ export class BCELoss extends Loss<Tensor, BinaryCrossEntropyOptions> {
 export class BCEWithLogitsLoss extends Loss<Tensor, BinaryCrossEntropyWithLogitsOptions> {
   constructor(opts: BinaryCrossEntropyWithLogitsOptions = {}) {
     super(opts);
+    recordArgs(this, [opts]);
   }
 
   protected loss(input: Tensor, target: Tensor): Tensor {
@@ -83,6 +89,7 @@ export class BCEWithLogitsLoss extends Loss<Tensor, BinaryCrossEntropyWithLogits
 export class NLLLoss extends Loss<Indices, NllLossOptions> {
   constructor(opts: NllLossOptions = {}) {
     super(opts);
+    recordArgs(this, [opts]);
   }
 
   protected loss(input: Tensor, target: Indices): Tensor {
@@ -93,6 +100,7 @@ export class NLLLoss extends Loss<Indices, NllLossOptions> {
 export class CrossEntropyLoss extends Loss<Indices, CrossEntropyOptions> {
   constructor(opts: CrossEntropyOptions = {}) {
     super(opts);
+    recordArgs(this, [opts]);
   }
 
   protected loss(input: Tensor, target: Indices): Tensor {

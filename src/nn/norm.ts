@@ -5,6 +5,7 @@
 
 import * as F from './functional.js';
 import { Module } from './module.js';
+import { recordArgs } from './spec.js';
 import type { Indices } from '../ops/embedding.js';
 import { fillNormal } from '../tensor/random.js';
 import { Tensor, fmtShape, full } from '../tensor/tensor.js';
@@ -25,6 +26,7 @@ export class BatchNorm1d extends Module {
   constructor(readonly numFeatures: number,
     readonly opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
     super();
+    recordArgs(this, [numFeatures, opts]);
     checkPositiveInt('nn.BatchNorm1d', 'numFeatures', numFeatures);
     const affine = opts.affine ?? true;
     this.weight = affine ? this.registerParameter('weight', full([numFeatures], 1)) : null;
@@ -57,6 +59,7 @@ export class LayerNorm extends Module {
   constructor(normalizedShape: number | readonly number[],
     opts: { eps?: number; elementwiseAffine?: boolean } = {}) {
     super();
+    recordArgs(this, [normalizedShape, opts]);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.length === 0) throw new RangeError('nn.LayerNorm: normalizedShape must not be empty');
     this.normalizedShape.forEach((d, i) => checkPositiveInt('nn.LayerNorm', `normalizedShape[${i}]`, d));
@@ -80,6 +83,7 @@ export class GroupNorm extends Module {
   constructor(readonly numGroups: number, readonly numChannels: number,
     opts: { eps?: number; affine?: boolean } = {}) {
     super();
+    recordArgs(this, [numGroups, numChannels, opts]);
     checkPositiveInt('nn.GroupNorm', 'numGroups', numGroups);
     checkPositiveInt('nn.GroupNorm', 'numChannels', numChannels);
     if (numChannels % numGroups !== 0) {
@@ -108,6 +112,7 @@ export class Embedding extends Module {
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number,
     opts: { paddingIdx?: number } = {}) {
     super();
+    recordArgs(this, [numEmbeddings, embeddingDim, opts]);
     checkPositiveInt('nn.Embedding', 'numEmbeddings', numEmbeddings);
     checkPositiveInt('nn.Embedding', 'embeddingDim', embeddingDim);
     let pad = opts.paddingIdx;

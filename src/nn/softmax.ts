@@ -3,11 +3,13 @@
 
 import * as F from './functional.js';
 import { Module } from './module.js';
+import { recordArgs } from './spec.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export class Softmax extends Module {
   constructor(readonly dim?: number) {
     super();
+    recordArgs(this, [dim]);
   }
 
   forward(x: Tensor): Tensor {
@@ -18,6 +20,7 @@ export class Softmax extends Module {
 export class LogSoftmax extends Module {
   constructor(readonly dim?: number) {
     super();
+    recordArgs(this, [dim]);
   }
 
   forward(x: Tensor): Tensor {

@@ -5,6 +5,7 @@
 
 import * as F from './functional.js';
 import { Module } from './module.js';
+import { recordArgs } from './spec.js';
 import type { ConvTranspose2dOptions } from '../ops/conv_transpose.js';
 import type { Conv1dOptions } from '../ops/conv2d.js';
 import type { AdaptiveSize, Pool1dOptions } from '../ops/pool.js';
@@ -42,6 +43,7 @@ export class ConvTranspose2d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair,
     opts: ConvTranspose2dOptions & { bias?: boolean } = {}) {
     super();
+    recordArgs(this, [inChannels, outChannels, kernelSize, opts]);
     const layer = 'nn.ConvTranspose2d';
     const groups = opts.groups ?? 1;
     channelsAndGroups(layer, inChannels, outChannels, groups);
@@ -71,6 +73,7 @@ export class Conv1d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number,
     opts: Conv1dOptions & { bias?: boolean } = {}) {
     super();
+    recordArgs(this, [inChannels, outChannels, kernelSize, opts]);
     const layer = 'nn.Conv1d';
     const groups = opts.groups ?? 1;
     channelsAndGroups(layer, inChannels, outChannels, groups);
@@ -89,6 +92,7 @@ export class Conv1d extends Module {
 export class MaxPool1d extends Module {
   constructor(readonly kernelSize: number, readonly opts: Omit<Pool1dOptions, 'kernelSize' | 'countIncludePad'> = {}) {
     super();
+    recordArgs(this, [kernelSize, opts]);
   }
 
   forward(x: Tensor): Tensor {
@@ -99,6 +103,7 @@ export class MaxPool1d extends Module {
 export class AvgPool1d extends Module {
   constructor(readonly kernelSize: number, readonly opts: Omit<Pool1dOptions, 'kernelSize'> = {}) {
     super();
+    recordArgs(this, [kernelSize, opts]);
   }
 
   forward(x: Tensor): Tensor {
@@ -110,6 +115,7 @@ export class AvgPool1d extends Module {
 export class AdaptiveMaxPool2d extends Module {
   constructor(readonly outputSize: AdaptiveSize) {
     super();
+    recordArgs(this, [outputSize]);
   }
 
   forward(x: Tensor): Tensor {
@@ -121,6 +127,7 @@ export class AdaptiveMaxPool2d extends Module {
 export class Upsample extends Module {
   constructor(readonly opts: InterpolateOptions) {
     super();
+    recordArgs(this, [opts]);
     const hasSize = opts?.size !== undefined && opts.size !== null;
     const hasScale = opts?.scaleFactor !== undefined && opts.scaleFactor !== null;
     if (hasSize === hasScale) {

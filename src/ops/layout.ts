@@ -118,13 +118,3 @@ export function expandRaw(g: Tensor, from: readonly number[], to: readonly numbe
     { buf: out.buf, strides: contiguousStrides(to) });
   return out;
 }
-
-/** g summed down to shape (which g's shape broadcast from): leading and size-1 dims summed. */
-export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  const lead = g.ndim - shape.length;
-  const dims: number[] = [];
-  g.shape.forEach((d, i) => {
-    if (i < lead || (shape[i - lead] === 1 && d !== 1)) dims.push(i);
-  });
-  return sumRaw(g, dims, shape);
-}

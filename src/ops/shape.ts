@@ -8,7 +8,8 @@ import { contiguousStrides, copyStrided } from '../runtime/kernels/shape.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
 import { flatten } from './elementwise.js';
-import { inversePerm, normDim, permuteRaw, sumToShape } from './layout.js';
+import { sumToShape } from './broadcast.js';
+import { inversePerm, normDim, permuteRaw } from './layout.js';
 
 /** Reorders dims: out.shape[i] = x.shape[dims[i]] (a copy; torch.permute is a view). */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {

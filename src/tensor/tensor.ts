@@ -97,15 +97,17 @@ function maybeCollect(bytes: number): void {
 }
 
 /** Allocates storage, collecting garbage first when memory grew, and once more before giving up. */
-function allocStorage(rt: Runtime, length: number): Storage {
+function allocStorage(rt: Runtime, shape: readonly number[]): Storage {
+  const length = shapeSize(shape);
+  const label = `a tensor ${fmtShape(shape)}`;
   maybeCollect(length * 4);
   let buf: F32Buf;
   try {
-    buf = rt.heap.allocF32(length);
+    buf = rt.heap.allocF32(length, label);
   } catch (e) {
     if (!collectsSynchronously()) throw e;
     collectGarbage();
-    buf = rt.heap.allocF32(length);
+    buf = rt.heap.allocF32(length, label);
   }
   return new Storage(buf, rt.heap);
 }
@@ -225,7 +227,7 @@ export class Tensor {
   static empty(shape: readonly number[], requiresGrad = false): Tensor {
     checkShape('empty', shape);
     const rt = getRuntime();
-    return new Tensor(shape, allocStorage(rt, shapeSize(shape)), requiresGrad);
+    return new Tensor(shape, allocStorage(rt, shape), requiresGrad);
   }
 
   /** @internal Sets what frees this tensor's autograd node's saved buffers (see releaseSaved). */

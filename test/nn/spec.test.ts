@@ -70,4 +70,20 @@ t('bad specs fail naming the place and the known types', () => {
   assert.ok(layerTypes().includes('BatchNorm2d'));
 });
 
+t('every layer nn exports (but the containers) has a spec type; a Sequential of them round-trips', () => {
+  const containers = ['Module', 'ModuleList', 'ModuleDict', 'Parameter'];
+  const missing = Object.entries(nn).filter(([name, cls]) => typeof cls === 'function' &&
+    !containers.includes(name) && !layerTypes().includes(name)).map(([name]) => name);
+  assert.equal(missing, []);
+  const m = new nn.Sequential(new nn.Conv1d(2, 4, 3, { padding: 1 }), new nn.LeakyReLU(0.2),
+    new nn.GroupNorm(2, 4), new nn.MaxPool1d(2), new nn.Flatten(), new nn.LayerNorm(12),
+    new nn.Linear(12, 5), new nn.Softmax(-1));
+  const again = buildModule(JSON.parse(JSON.stringify(modelSpec(m))));
+  assert.equal(Object.entries(again.stateDict()).map(([k, v]) => [k, v.shape]),
+    Object.entries(m.stateDict()).map(([k, v]) => [k, v.shape]));
+  assert.ok(modelSpec(new nn.Sequential(new nn.ConvTranspose2d(2, 3, 4, { stride: 2 }),
+    new nn.Upsample({ scaleFactor: 2, mode: 'nearest' }), new nn.BatchNorm1d(3), new nn.Embedding(5, 2),
+    new nn.MSELoss(), new nn.Hardtanh(-2, 2), new nn.Softplus(2), new nn.AdaptiveMaxPool2d(3))));
+});
+
 t.run();

@@ -4,7 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  F, Tensor, collectGarbage, init, manualSeed, memory, nn, optim, randn, tensor, tidy,
+  F, Tensor, collectGarbage, createModel, init, loadModel, manualSeed, memory, nn, optim, predict,
+  randn, serializeSafetensors, tensor, tidy,
 } from '../../src/index.js';
 import { setCollectSlack } from '../../src/tensor/tensor.js';
 
@@ -158,9 +159,31 @@ t('tensor() takes nested arrays (shape inferred) and refuses ragged arrays and n
 });
 
 t('running out of Wasm memory throws a RangeError, and the library keeps working', () => {
-  assert.throws(() => Tensor.empty([1100, 1024, 1024]), (e: Error) => e instanceof RangeError);
+  assert.throws(() => Tensor.empty([1100, 1024, 1024]), (e: Error) => e instanceof RangeError &&
+    /out of Wasm memory allocating a tensor \[1100,1024,1024\] \(4613734400 bytes\); .* live in \d+ blocks/.test(e.message));
   const y = F.relu(tensor([-1, 2]));
   assert.equal([...y.data()], [0, 2]);
+});
+
+t('predict and loadModel called 1,000 times stay flat (dropped models are collected)', async () => {
+  collectGarbage();
+  setCollectSlack(2 << 20);
+  manualSeed(5);
+  const source = createModel('lenet5');
+  const bytes = serializeSafetensors(source.stateDict(), { model: 'lenet5' });
+  const images = new Float32Array(784 * 700).fill(0.5);
+  let atWarm = 0;
+  for (let i = 0; i < 1000; i++) {
+    const model = await loadModel(bytes);
+    const n = 1 + ((i * 37) % 700);
+    const p = predict(model, images.subarray(0, n * 784));
+    if (p.length !== n * 10) throw new Error(`predict gave ${p.length} values for ${n} images`);
+    if (i === 200) atWarm = memory().heapHighWaterBytes;
+  }
+  setCollectSlack(64 << 20);
+  const end = memory().heapHighWaterBytes;
+  assert.ok(end <= atWarm * 1.05, `high water ${end} > ${atWarm} at call 200`);
+  source.dispose();
 });
 
 t.run();
