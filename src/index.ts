@@ -20,7 +20,8 @@ export * as F from './nn/functional.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
-export { createModel, models, zooName } from './models/zoo.js';
+export { createModel, models, zooName, type ImageClassifier } from './models/zoo.js';
+export * as torchvision from './models/torchvision.js';
 export { modelSpec, buildModel, type ModelSpec } from './models/spec.js';
 export { loadModel, predict, type PredictOptions, type WeightsSource } from './models/inference.js';
 export {
@@ -32,7 +33,9 @@ export { DataLoader } from './data/loader.js';
 export {
   datasetFromIdx, normalize, MNIST_MEAN, MNIST_STD, type ImageDataset,
 } from './data/dataset.js';
-export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
+export {
+  parseSafetensors, serializeSafetensors, type SafetensorsDtype, type LoadedTensor, type TensorData,
+} from './io/safetensors.js';
 export { DataParallel, type DataParallelOptions } from './parallel/data-parallel.js';
 export type { ExportRef, ReplicaOptions } from './parallel/pool.js';
 export { WebWorkerPool } from './parallel/web-pool.js';

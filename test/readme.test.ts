@@ -9,11 +9,13 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { createModel, init, manualSeed, serializeSafetensors } from '../src/index.js';
 
 const t = suite('readme');
+await init();
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const readme = readFileSync(`${root}README.md`, 'utf8');
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const blocks = [...readme.matchAll(/```(?:ts|js)\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 function run(file: string, cwd: string, args: string[] = []): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -49,7 +51,7 @@ t('README.md has the snippets this test expects', () => {
 
 blocks.forEach((block, i) => {
   const first = block.split('\n').find((l) => l.trim() && !l.startsWith('//')) ?? '';
-  t(`README ts block ${i + 1} runs as printed (${first.slice(0, 60)})`, async () => {
+  t(`README block ${i + 1} runs as printed (${first.slice(0, 60)})`, async () => {
     const dir = `${root}dist/readme-snippets/${i + 1}`;
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -65,6 +67,13 @@ blocks.forEach((block, i) => {
     if (weights) {
       await run(`${root}dist/src/cli/main.js`, dir, ['train', '--model', 'small-cnn', '--epochs', '1',
         '--workers', '1', '--save', weights, '--log', `${dir}/train-log.json`]);
+    }
+    // A file "saved from PyTorch" for a zoo architecture: the same keys, from our twin.
+    for (const [, file, name] of block.matchAll(/loadModel\('([\w.-]+\.safetensors)', '([\w-]+)'\)/g)) {
+      manualSeed(1);
+      const model = createModel(name);
+      writeFileSync(`${dir}/${file}`, serializeSafetensors(model.stateDict()));
+      model.dispose();
     }
     const { stdout } = await run(main, dir);
     if (block.includes('loss.backward()') && block.includes('memory()')) {

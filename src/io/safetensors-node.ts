@@ -10,7 +10,7 @@ import {
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  parseSafetensors, serializeSafetensors, type SafetensorsContents, type TensorF32,
+  parseSafetensors, serializeSafetensors, type SafetensorsContents, type TensorData,
 } from './safetensors.js';
 
 // Makes the rename itself durable. Directories cannot be opened for fsync on Windows; there the
@@ -161,13 +161,14 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, who = 'wr
 }
 
 /**
- * Saves `tensors` (F32) and `metadata` as a safetensors file, atomically (see writeFileAtomic).
+ * Saves `tensors` (each as its dtype, F32 by default) and `metadata` as a safetensors file,
+ * atomically (see writeFileAtomic).
  * Invalid tensors are reported before anything touches the disk.
  *
  * @example
  * await saveSafetensors('mnist-cnn.safetensors', model.stateDict(), { epoch: '3' });
  */
-export async function saveSafetensors(path: string, tensors: Record<string, TensorF32>,
+export async function saveSafetensors(path: string, tensors: Record<string, TensorData>,
   metadata?: Record<string, string>): Promise<void> {
   let bytes: Uint8Array;
   try {
@@ -180,7 +181,7 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
 }
 
 /**
- * Reads a safetensors file (see parseSafetensors: F32, F16, BF16, F64 as f32); errors name `path`.
+ * Reads a safetensors file (see parseSafetensors: floats as f32, integers as numbers); errors name `path`.
  *
  * @example
  * const { tensors, metadata } = await loadSafetensors('mnist-cnn.safetensors');

@@ -3,21 +3,33 @@
 // with spaces to a multiple of 8, then the little-endian data, tensors back to back. Pure (bytes
 // in, bytes out); files are src/io/safetensors-node.ts. Tests: test/io/safetensors.test.ts.
 
-/** dtypes this reader converts to f32 (F32 exactly; F16, BF16 exactly; F64 rounded). */
-export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'F64';
+/** Floating-point dtypes: read converted to f32 (F32, F16, BF16 exactly; F64 rounded). */
+export type FloatDtype = 'F64' | 'F32' | 'F16' | 'BF16';
+/** Integer dtypes: read as exact numbers (I64/U64 up to 2^53), BOOL as 0/1. */
+export type IntDtype = 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
+/** Every dtype this module reads and writes. */
+export type SafetensorsDtype = FloatDtype | IntDtype;
 
-/** What serializeSafetensors writes: row-major f32 data of `shape`. */
-export interface TensorF32 {
+/**
+ * What serializeSafetensors writes: row-major values of `shape`, stored as `dtype` (default
+ * F32). Values are converted: F16/BF16 round to nearest even (as PyTorch's .half() and
+ * .bfloat16()); integer dtypes need integers within the dtype's range.
+ */
+export interface TensorData {
   shape: readonly number[];
-  data: Float32Array;
+  data: ArrayLike<number>;
+  /** A SafetensorsDtype; plain string so a model's stateDict() entries fit (checked here). */
+  dtype?: string;
 }
 
-/** A tensor read back: `dtype` as stored in the file, `data` converted to f32 (a fresh copy). */
-export interface LoadedTensor {
-  dtype: SafetensorsDtype;
-  shape: number[];
-  data: Float32Array;
-}
+/** The F32 case of TensorData (kept for existing callers). */
+export type TensorF32 = TensorData;
+
+/** A tensor read back (a fresh copy): floats as f32, integers as exact numbers, with the dtype
+ * as stored so that writing it back keeps it (PyTorch's int64 num_batches_tracked stays I64). */
+export type LoadedTensor =
+  | { dtype: FloatDtype; shape: number[]; data: Float32Array }
+  | { dtype: IntDtype; shape: number[]; data: Float64Array };
 
 export interface SafetensorsContents {
   /** In file (offset) order. */
@@ -25,10 +37,29 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-const DTYPE_SIZE: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+// Bytes per element, and rank: the position in the reference implementation's Dtype enum
+// (safetensors/src/tensor.rs, "increasing alignment order"); its writer orders tensors by
+// descending rank, then by name, and so does ours.
+const DTYPES: Record<SafetensorsDtype, { size: number; rank: number }> = {
+  BOOL: { size: 1, rank: 0 }, U8: { size: 1, rank: 1 }, I8: { size: 1, rank: 2 },
+  I16: { size: 2, rank: 3 }, U16: { size: 2, rank: 4 }, F16: { size: 2, rank: 5 },
+  BF16: { size: 2, rank: 6 }, I32: { size: 4, rank: 7 }, U32: { size: 4, rank: 8 },
+  F32: { size: 4, rank: 9 }, F64: { size: 8, rank: 10 }, I64: { size: 8, rank: 11 },
+  U64: { size: 8, rank: 12 },
+};
+const isDtype = (d: unknown): d is SafetensorsDtype =>
+  typeof d === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, d);
+const isFloat = (d: SafetensorsDtype): d is FloatDtype =>
+  d === 'F32' || d === 'F16' || d === 'BF16' || d === 'F64';
+// Integer ranges as numbers; I64/U64 are further limited to what a number holds exactly.
+const INT_RANGE: Record<IntDtype, [number, number]> = {
+  BOOL: [0, 1], U8: [0, 255], I8: [-128, 127], U16: [0, 65535], I16: [-32768, 32767],
+  U32: [0, 4294967295], I32: [-2147483648, 2147483647],
+  U64: [0, Number.MAX_SAFE_INTEGER], I64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
 // The other dtypes of the format, so the error can tell "unsupported here" from "not a dtype".
-const OTHER_DTYPES = ['F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4', 'I8', 'U8',
-  'I16', 'U16', 'I32', 'U32', 'I64', 'U64', 'BOOL', 'C64'];
+const OTHER_DTYPES = ['F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4', 'C64'];
+const READ_LIST = Object.keys(DTYPES).join(', ');
 /** The reference implementation refuses longer headers; so do we (and so never allocate one). */
 export const MAX_HEADER_BYTES = 100_000_000;
 const METADATA = '__metadata__';
@@ -49,18 +80,120 @@ function utf8Compare(a: string, b: string): number {
 const fmtShape = (s: readonly number[]): string => `[${s.join(',')}]`;
 const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
+/** f32 -> binary16 bits, round to nearest even, overflow to Inf (as PyTorch's c10
+ * fp16_ieee_from_fp32_value); NaN to 0x7e00 (a JS number does not reliably keep a NaN's sign). */
+function toHalfBits(v: number): number {
+  if (Number.isNaN(v)) return 0x7e00;
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  // 65520 is halfway between 65504 (the largest half) and 65536: it and above round to Inf.
+  if (a >= 65520) return sign | 0x7c00;
+  if (a < 2 ** -14) return sign | roundEven(a * 2 ** 24);
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e -= 1;
+  else if (2 ** (e + 1) <= a) e += 1;
+  // The carry out of a mantissa of all ones lands in the exponent field: still the right bits.
+  const m = roundEven((a / 2 ** e) * 1024) - 1024;
+  return sign | (((e + 15) << 10) + m);
+}
+
+function roundEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
+}
+
+const f32Bits = new Uint32Array(1);
+const f32View = new Float32Array(f32Bits.buffer);
+
+/** f32 -> bfloat16 bits, round to nearest even, NaN to 0x7fc0 (as PyTorch's c10 BFloat16). */
+function toBf16Bits(v: number): number {
+  if (Number.isNaN(v)) return 0x7fc0;
+  f32View[0] = v;
+  const u = f32Bits[0];
+  return Math.floor((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff;
+}
+
+function checkDtype(label: string, dtype: unknown): SafetensorsDtype {
+  if (dtype === undefined) return 'F32';
+  if (!isDtype(dtype)) {
+    throw new Error(`${label}: dtype must be one of ${READ_LIST}, got ${JSON.stringify(dtype)}`);
+  }
+  return dtype;
+}
+
+// Writes `data` as dtype at byte `at` of `view`; integers are checked before anything is written.
+function encode(view: DataView, out: Uint8Array, at: number, dtype: SafetensorsDtype,
+  data: ArrayLike<number>, label: string): void {
+  const n = data.length;
+  if (!isFloat(dtype)) {
+    const [lo, hi] = INT_RANGE[dtype];
+    for (let i = 0; i < n; i++) {
+      const v = data[i];
+      if (!Number.isInteger(v) || v < lo || v > hi) {
+        throw new Error(`${label}: element ${i} (${v}) is not an integer in the ${dtype} range ` +
+          `[${lo}, ${hi}]`);
+      }
+    }
+  }
+  switch (dtype) {
+    case 'F32':
+      if (LITTLE_ENDIAN && data instanceof Float32Array) {
+        out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+      } else {
+        for (let i = 0; i < n; i++) view.setFloat32(at + 4 * i, data[i], true);
+      }
+      break;
+    case 'F64':
+      for (let i = 0; i < n; i++) view.setFloat64(at + 8 * i, data[i], true);
+      break;
+    case 'F16':
+      for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, toHalfBits(Math.fround(data[i])), true);
+      break;
+    case 'BF16':
+      for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, toBf16Bits(data[i]), true);
+      break;
+    case 'BOOL':
+    case 'U8':
+      for (let i = 0; i < n; i++) view.setUint8(at + i, data[i]);
+      break;
+    case 'I8':
+      for (let i = 0; i < n; i++) view.setInt8(at + i, data[i]);
+      break;
+    case 'I16':
+      for (let i = 0; i < n; i++) view.setInt16(at + 2 * i, data[i], true);
+      break;
+    case 'U16':
+      for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, data[i], true);
+      break;
+    case 'I32':
+      for (let i = 0; i < n; i++) view.setInt32(at + 4 * i, data[i], true);
+      break;
+    case 'U32':
+      for (let i = 0; i < n; i++) view.setUint32(at + 4 * i, data[i], true);
+      break;
+    case 'I64':
+      for (let i = 0; i < n; i++) view.setBigInt64(at + 8 * i, BigInt(data[i]), true);
+      break;
+    case 'U64':
+      for (let i = 0; i < n; i++) view.setBigUint64(at + 8 * i, BigInt(data[i]), true);
+      break;
+  }
+}
+
 /**
- * A safetensors file holding `tensors` as F32, in name order (UTF-8 byte order, like the
- * reference writer), with `metadata` as "__metadata__" (written first, keys sorted) when given.
- * Output is byte-identical to huggingface/safetensors' serialize for the same F32 tensors.
+ * A safetensors file holding `tensors` (each as its dtype, F32 by default) with `metadata` as
+ * "__metadata__" (written first, keys sorted) when given. Tensors are laid out as the reference
+ * writer (huggingface/safetensors serialize, which safetensors.torch.save_file calls) lays them
+ * out: by descending dtype alignment, then by name in UTF-8 byte order; the output is
+ * byte-identical to it for the same tensors.
  *
  * @example
- * const bytes = serializeSafetensors({ 'fc.weight': { shape: [10, 784], data: w } },
- *   { format: 'pt' });
+ * const bytes = serializeSafetensors(model.stateDict(), { format: 'pt' });
+ * // num_batches_tracked entries carry dtype 'I64', as PyTorch's load_state_dict expects
  */
-export function serializeSafetensors(tensors: Record<string, TensorF32>,
+export function serializeSafetensors(tensors: Record<string, TensorData>,
   metadata?: Record<string, string>): Uint8Array {
-  const names = Object.keys(tensors).sort(utf8Compare);
   const entries: string[] = [];
   if (metadata !== undefined) {
     const keys = Object.keys(metadata).sort(utf8Compare);
@@ -74,26 +207,32 @@ export function serializeSafetensors(tensors: Record<string, TensorF32>,
     const body = keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',');
     entries.push(`${JSON.stringify(METADATA)}:{${body}}`);
   }
-  let offset = 0;
-  for (const name of names) {
-    const { shape, data } = tensors[name];
+  const items: { name: string; dtype: SafetensorsDtype; data: ArrayLike<number> }[] = [];
+  for (const name of Object.keys(tensors)) {
+    const { shape, data, dtype } = tensors[name];
     const label = `serializeSafetensors: tensor ${JSON.stringify(name)}`;
     if (name === METADATA) throw new Error(`${label}: the name is reserved for metadata`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new Error(`${label}: shape must be an array of integers >= 0, got ${String(shape)}`);
     }
-    if (!(data instanceof Float32Array)) {
+    if (!Array.isArray(data) && !(ArrayBuffer.isView(data) && !(data instanceof DataView))) {
       const got = Object.prototype.toString.call(data);
-      throw new Error(`${label}: data must be a Float32Array, got ${got}`);
+      throw new Error(`${label}: data must be an array or typed array of numbers, got ${got}`);
     }
     if (data.length !== product(shape)) {
       throw new Error(`${label}: data.length (${data.length}) must equal the product of shape ` +
         `${fmtShape(shape)} (${product(shape)})`);
     }
-    const info = `{"dtype":"F32","shape":${fmtShape(shape)},"data_offsets":[${offset},` +
-      `${offset + 4 * data.length}]}`;
-    entries.push(`${JSON.stringify(name)}:${info}`);
-    offset += 4 * data.length;
+    items.push({ name, dtype: checkDtype(label, dtype), data });
+  }
+  items.sort((a, b) => DTYPES[b.dtype].rank - DTYPES[a.dtype].rank || utf8Compare(a.name, b.name));
+  let offset = 0;
+  for (const { name, dtype, data } of items) {
+    const shape = tensors[name].shape;
+    const end = offset + DTYPES[dtype].size * data.length;
+    entries.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":${fmtShape(shape)},` +
+      `"data_offsets":[${offset},${end}]}`);
+    offset = end;
   }
   const json = encoder.encode(`{${entries.join(',')}}`);
   const headerLen = Math.ceil(json.length / 8) * 8;
@@ -103,14 +242,9 @@ export function serializeSafetensors(tensors: Record<string, TensorF32>,
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLen);
   let at = 8 + headerLen;
-  for (const name of names) {
-    const { data } = tensors[name];
-    if (LITTLE_ENDIAN) {
-      out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
-    } else {
-      for (let i = 0; i < data.length; i++) view.setFloat32(at + 4 * i, data[i], true);
-    }
-    at += data.byteLength;
+  for (const { name, dtype, data } of items) {
+    encode(view, out, at, dtype, data, `serializeSafetensors: tensor ${JSON.stringify(name)}`);
+    at += DTYPES[dtype].size * data.length;
   }
   return out;
 }
@@ -139,11 +273,11 @@ function checkEntry(file: string, name: string, info: unknown, dataLen: number,
       `got ${typeName(info)}`);
   }
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_SIZE)) {
+  if (!isDtype(dtype)) {
     const known = typeof dtype === 'string' && OTHER_DTYPES.includes(dtype);
     throw new Error(`${where}: field dtype: ${JSON.stringify(dtype)} ` +
       `${known ? 'is not supported by this reader' : 'is not a safetensors dtype'} ` +
-      '(F32, F16, BF16 and F64 are read)');
+      `(${READ_LIST} are read)`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new Error(`${where}: field shape must be an array of integers >= 0, got ` +
@@ -159,13 +293,12 @@ function checkEntry(file: string, name: string, info: unknown, dataLen: number,
     throw new Error(`${where}: field data_offsets [${begin}, ${end}] runs past the data section ` +
       `(${dataLen} bytes, file offsets ${headerEnd}..${headerEnd + dataLen})`);
   }
-  const size = DTYPE_SIZE[dtype as SafetensorsDtype];
-  const need = product(shape) * size;
+  const need = product(shape) * DTYPES[dtype].size;
   if (end - begin !== need) {
     throw new Error(`${where}: field data_offsets [${begin}, ${end}] spans ${end - begin} bytes ` +
       `but shape ${fmtShape(shape)} of ${dtype} needs ${need} bytes`);
   }
-  return { name, dtype: dtype as SafetensorsDtype, shape, begin, end };
+  return { name, dtype, shape, begin, end };
 }
 
 let f16Table: Float32Array | undefined;
@@ -186,7 +319,7 @@ function halfTable(): Float32Array {
   return t;
 }
 
-function decode(bytes: Uint8Array, at: number, e: Entry): Float32Array {
+function decodeFloat(bytes: Uint8Array, at: number, e: Entry): Float32Array {
   const count = product(e.shape);
   const out = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset + at, e.end - e.begin);
@@ -212,12 +345,42 @@ function decode(bytes: Uint8Array, at: number, e: Entry): Float32Array {
   return out;
 }
 
+// Integers as exact numbers: an I64/U64 value a number cannot hold exactly (|v| > 2^53) is an
+// error rather than a silent rounding that writing the tensor back would make permanent.
+function decodeInt(bytes: Uint8Array, at: number, e: Entry, file: string): Float64Array {
+  const count = product(e.shape);
+  const out = new Float64Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at, e.end - e.begin);
+  const get: (i: number) => number | bigint = {
+    BOOL: (i: number) => (view.getUint8(i) === 0 ? 0 : 1),
+    U8: (i: number) => view.getUint8(i),
+    I8: (i: number) => view.getInt8(i),
+    U16: (i: number) => view.getUint16(2 * i, true),
+    I16: (i: number) => view.getInt16(2 * i, true),
+    U32: (i: number) => view.getUint32(4 * i, true),
+    I32: (i: number) => view.getInt32(4 * i, true),
+    U64: (i: number) => view.getBigUint64(8 * i, true),
+    I64: (i: number) => view.getBigInt64(8 * i, true),
+  }[e.dtype as IntDtype];
+  for (let i = 0; i < count; i++) {
+    const v = get(i);
+    if (typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER) ||
+      v < BigInt(Number.MIN_SAFE_INTEGER))) {
+      throw new Error(`${file}: tensor ${JSON.stringify(e.name)}: element ${i} (${v}) of ` +
+        `${e.dtype} is beyond 2^53, more than a number holds exactly`);
+    }
+    out[i] = Number(v);
+  }
+  return out;
+}
+
 /**
  * Reads a safetensors file, checking what the reference reader checks: the header length lies
  * within the file, the header is UTF-8 JSON object, every entry has a readable dtype, a shape and
  * data_offsets inside the data section spanning product(shape) * dtype size bytes, and the tensors
  * tile the data section exactly (contiguous, no overlap, no trailing bytes). Errors name `file`,
- * the tensor and the field. F16/BF16/F64 are converted to f32; other dtypes are refused.
+ * the tensor and the field. Floats (F16/BF16/F64) are converted to f32; integers (I64 ... U8,
+ * BOOL) come as exact numbers with their dtype; the 8-, 6- and 4-bit floats and C64 are refused.
  *
  * @example
  * const { tensors, metadata } = parseSafetensors(new Uint8Array(await res.arrayBuffer()));
@@ -300,8 +463,10 @@ export function parseSafetensors(bytes: Uint8Array, file = 'safetensors'): Safet
   }
   const tensors: Record<string, LoadedTensor> = {};
   for (const e of entries) {
-    const data = decode(bytes, dataAt + e.begin, e);
-    define(tensors, e.name, { dtype: e.dtype, shape: e.shape, data });
+    const at = dataAt + e.begin;
+    define(tensors, e.name, isFloat(e.dtype)
+      ? { dtype: e.dtype, shape: e.shape, data: decodeFloat(bytes, at, e) }
+      : { dtype: e.dtype, shape: e.shape, data: decodeInt(bytes, at, e, file) });
   }
   return { tensors, metadata };
 }

@@ -1,49 +1,11 @@
-// Classic and modern architectures: torchvision's AlexNet, VGG-11/16 and ResNet-18 at their
-// published sizes (224x224x3 in, 1000 classes; parameter counts equal torchvision's), and small
-// MNIST-sized ResNet and ConvNeXt models for 28x28x1 digits.
+// Small MNIST-sized ResNet and ConvNeXt models for 28x28x1 digits, as flat Sequentials.
+// torchvision's architectures (AlexNet, VGG, ResNet-18) are in torchvision.ts.
 
 import {
-  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, GELU, LayerNorm2d, Linear, MaxPool2d,
-  ReLU, Residual, Sequential,
+  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Flatten, GELU, LayerNorm2d, Linear, ReLU, Residual,
+  Sequential,
 } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
-
-/** torchvision.models.alexnet: 61,100,840 parameters. */
-export function alexnet(numClasses = 1000): Sequential {
-  return new Sequential(
-    new Conv2d(3, 64, 11, { stride: 4, padding: 2 }), new ReLU(), new MaxPool2d(3, { stride: 2 }),
-    new Conv2d(64, 192, 5, { padding: 2 }), new ReLU(), new MaxPool2d(3, { stride: 2 }),
-    new Conv2d(192, 384, 3, { padding: 1 }), new ReLU(),
-    new Conv2d(384, 256, 3, { padding: 1 }), new ReLU(),
-    new Conv2d(256, 256, 3, { padding: 1 }), new ReLU(), new MaxPool2d(3, { stride: 2 }),
-    new AdaptiveAvgPool2d(6), new Flatten(),
-    new Dropout(0.5), new Linear(256 * 6 * 6, 4096), new ReLU(),
-    new Dropout(0.5), new Linear(4096, 4096), new ReLU(), new Linear(4096, numClasses),
-  );
-}
-
-const VGG_CFG: Record<string, (number | 'M')[]> = {
-  vgg11: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
-  vgg16: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
-};
-
-/** torchvision VGG without batch norm: vgg11 132,863,336 and vgg16 138,357,544 parameters. */
-export function vgg(name: 'vgg11' | 'vgg16', numClasses = 1000): Sequential {
-  const layers: Module[] = [];
-  let c = 3;
-  for (const v of VGG_CFG[name]) {
-    if (v === 'M') {
-      layers.push(new MaxPool2d(2));
-    } else {
-      layers.push(new Conv2d(c, v, 3, { padding: 1 }), new ReLU());
-      c = v;
-    }
-  }
-  layers.push(new AdaptiveAvgPool2d(7), new Flatten(),
-    new Linear(512 * 7 * 7, 4096), new ReLU(), new Dropout(0.5),
-    new Linear(4096, 4096), new ReLU(), new Dropout(0.5), new Linear(4096, numClasses));
-  return new Sequential(...layers);
-}
 
 /** ResNet basic block: two 3x3 conv-BN, identity or 1x1 conv-BN projection shortcut, ReLU. */
 function basicBlock(cin: number, cout: number, stride: number): Module[] {
@@ -66,16 +28,6 @@ function stages(widths: number[], blocks: number, first: number): Module[] {
     }
   });
   return out;
-}
-
-/** torchvision.models.resnet18: 11,689,512 parameters. */
-export function resnet18(numClasses = 1000): Sequential {
-  return new Sequential(
-    new Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false }), new BatchNorm2d(64), new ReLU(),
-    new MaxPool2d(3, { stride: 2, padding: 1 }),
-    ...stages([64, 128, 256, 512], 2, 64),
-    new AdaptiveAvgPool2d(1), new Flatten(), new Linear(512, numClasses),
-  );
 }
 
 /** A ResNet for 28x28 digits: 3x3 stem, three stages of two basic blocks (16, 32, 64 wide,

@@ -3,7 +3,7 @@
 // test/browser/demo.test.ts.
 
 import { noGrad } from '../autograd/tape.js';
-import { parseSafetensors } from '../io/safetensors.js';
+import { parseSafetensors, type LoadedTensor } from '../io/safetensors.js';
 import { Module } from '../nn/module.js';
 import { isNode } from '../runtime/features.js';
 import { tensor, tidy } from '../tensor/tensor.js';
@@ -83,7 +83,7 @@ export async function loadModel(source: WeightsSource, modelOrName?: Module | st
       'loadModel(source, \'small-cnn\')');
   }
   const prefixed = Object.keys(tensors).some((k) => k.startsWith('model.'));
-  const sd: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const sd: Record<string, LoadedTensor> = {};
   for (const [k, t] of Object.entries(tensors)) {
     if (!prefixed) sd[k] = t;
     else if (k.startsWith('model.')) sd[k.slice(6)] = t;

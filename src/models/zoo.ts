@@ -1,11 +1,16 @@
-// The model zoo users can name (`simdgrad train --model NAME`): each entry builds an
-// nn.Sequential for [N, 1, 28, 28] digit images and 10 classes.
+// The model zoo users can name (`simdgrad train --model NAME`): nn.Sequentials for
+// [N, 1, 28, 28] digit images and 10 classes, and torchvision's ImageNet networks (their classes,
+// with torchvision's state-dict keys) for [N, 3, 224, 224] and 1000 classes.
 
 import {
   Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential,
 } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
-import { alexnet, convnextMini, resnet18, resnetMini, vgg } from './classic.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { convnextMini, resnetMini } from './classic.js';
+import {
+  alexnet, efficientnetB0, mobilenetV2, mobilenetV3Small, resnet18, vgg11, vgg16,
+} from './torchvision.js';
 
 /** Multinomial logistic regression: one linear layer over the 784 pixels (7,850 parameters). */
 export function logistic(): Sequential {
@@ -43,7 +48,12 @@ export function lenet5(): Sequential {
   );
 }
 
-export const models: Record<string, () => Sequential> = {
+/** What the zoo builds: a Module mapping a batch [N, C, H, W] to logits [N, classes]. */
+export interface ImageClassifier extends Module {
+  forward(x: Tensor): Tensor;
+}
+
+export const models: Record<string, () => ImageClassifier> = {
   logistic,
   mlp,
   'small-cnn': smallCnn,
@@ -51,20 +61,27 @@ export const models: Record<string, () => Sequential> = {
   'resnet-mini': () => resnetMini(),
   'convnext-mini': () => convnextMini(),
   alexnet: () => alexnet(),
-  vgg11: () => vgg('vgg11'),
-  vgg16: () => vgg('vgg16'),
+  vgg11: () => vgg11(),
+  vgg16: () => vgg16(),
   resnet18: () => resnet18(),
+  mobilenet_v2: () => mobilenetV2(),
+  mobilenet_v3_small: () => mobilenetV3Small(),
+  efficientnet_b0: () => efficientnetB0(),
 };
+
+// torchvision's ImageNet networks: [3, 224, 224] in, 1000 classes out.
+const IMAGENET = new Set(['alexnet', 'vgg11', 'vgg16', 'resnet18', 'mobilenet_v2',
+  'mobilenet_v3_small', 'efficientnet_b0']);
 
 /** Input [C, H, W] each zoo model expects. */
 export function inputShape(name: string): [number, number, number] {
-  return ['alexnet', 'vgg11', 'vgg16', 'resnet18'].includes(name) ? [3, 224, 224] : [1, 28, 28];
+  return IMAGENET.has(name) ? [3, 224, 224] : [1, 28, 28];
 }
 
 const built = new WeakMap<Module, string>();
 
 /** Builds a zoo model by name; an unknown name lists the known ones. */
-export function createModel(name: string): Sequential {
+export function createModel(name: string): ImageClassifier {
   const make = models[name];
   if (!make) throw new Error(`unknown model '${name}'; known models: ${Object.keys(models).join(', ')}`);
   const model = make();

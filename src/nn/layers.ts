@@ -178,7 +178,8 @@ export class BatchNorm2d extends Module {
     const track = opts.trackRunningStats ?? true;
     this.runningMean = track ? this.registerBuffer('running_mean', full([numFeatures], 0)) : null;
     this.runningVar = track ? this.registerBuffer('running_var', full([numFeatures], 1)) : null;
-    this.numBatchesTracked = track ? this.registerBuffer('num_batches_tracked', full([], 0)) : null;
+    this.numBatchesTracked = track
+      ? this.registerBuffer('num_batches_tracked', full([], 0), { dtype: 'I64' }) : null;
   }
 
   forward(x: Tensor): Tensor {

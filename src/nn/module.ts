@@ -7,6 +7,10 @@
 import { Tensor, fmtShape, inModule } from '../tensor/tensor.js';
 
 const parameterTensors = new WeakSet<Tensor>();
+// Buffers registered with a dtype tag: the values are held as f32 like every tensor, but saved
+// as the dtype PyTorch keeps them in (BatchNorm's num_batches_tracked is int64, and PyTorch's
+// load_state_dict refuses a float one), so stateDict() entries say which.
+const stateDtypes = new WeakMap<Tensor, string>();
 
 /** A field's registered name: camelCase becomes PyTorch's snake_case (fcTied -> fc_tied,
  * runningMean -> running_mean, SEBlock -> se_block); snake_case stays as it is. */
@@ -128,11 +132,13 @@ export abstract class Module {
     return t;
   }
 
-  /** Registers non-trainable state saved in the state dict (batch norm's running statistics). */
-  registerBuffer<T extends Tensor | null>(name: string, t: T): T {
+  /** Registers non-trainable state saved in the state dict (batch norm's running statistics);
+   * opts.dtype: the safetensors dtype it is saved as (e.g. 'I64' for integer counters). */
+  registerBuffer<T extends Tensor | null>(name: string, t: T, opts: { dtype?: string } = {}): T {
     Module.checkName('registerBuffer', name);
     this.sync();
     t?.keep();
+    if (t && opts.dtype) stateDtypes.set(t, opts.dtype);
     this._buffers.set(name, t);
     return t;
   }
@@ -235,10 +241,14 @@ export abstract class Module {
     }
   }
 
-  /** Parameter and buffer name -> a copy of its values and shape, in PyTorch's order. */
-  stateDict(): Record<string, { shape: number[]; data: Float32Array }> {
-    const out: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const [n, t] of this.namedState()) out[n] = { shape: [...t.shape], data: t.toFloat32Array() };
+  /** Parameter and buffer name -> a copy of its values and shape, in PyTorch's order; integer
+   * state (num_batches_tracked) carries the dtype it is saved as. */
+  stateDict(): Record<string, { shape: number[]; data: Float32Array; dtype?: string }> {
+    const out: Record<string, { shape: number[]; data: Float32Array; dtype?: string }> = {};
+    for (const [n, t] of this.namedState()) {
+      const dtype = stateDtypes.get(t);
+      out[n] = { shape: [...t.shape], data: t.toFloat32Array(), ...(dtype ? { dtype } : {}) };
+    }
     return out;
   }
 

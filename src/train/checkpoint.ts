@@ -7,7 +7,7 @@
 
 import { access } from 'node:fs/promises';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors-node.js';
-import type { TensorF32 } from '../io/safetensors.js';
+import type { LoadedTensor, TensorF32 } from '../io/safetensors.js';
 import { modelSpec } from '../models/spec.js';
 import { zooName } from '../models/zoo.js';
 import type { Module } from '../nn/module.js';
@@ -97,11 +97,11 @@ export async function loadCheckpoint(path: string, model: Module, optimizer: Opt
       }
     }
   }
-  const sd: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const sd: Record<string, LoadedTensor> = {};
   const osd: Record<string, Float32Array | number> = JSON.parse(metadata.optimizer ?? '{}');
   for (const [name, t] of Object.entries(tensors)) {
     if (name.startsWith('model.')) sd[name.slice(6)] = t;
-    else if (name.startsWith('optim.')) osd[name.slice(6)] = t.data;
+    else if (name.startsWith('optim.')) osd[name.slice(6)] = t.dtype === 'F32' ? t.data : Float32Array.from(t.data);
   }
   model.loadStateDict(sd);
   optimizer.loadStateDict(osd);

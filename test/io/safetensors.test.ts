@@ -1,7 +1,8 @@
 // safetensors (src/io/safetensors.ts) against byte layouts written out by hand, including the
 // expected outputs of huggingface/safetensors' own serializer tests (safetensors/src/tensor.rs:
 // test_serialization, test_serialization_forced_alignement, test_empty), bit-exact round trips,
-// F16/BF16/F64 decoding, and corrupt files rejected with the tensor and field named.
+// F16/BF16/F64 decoding, and corrupt files rejected with the tensor and field named. Every dtype
+// against files written the PyTorch way: test/io/pytorch-files.test.ts.
 import { suite } from 'uvu';
 import {
   parseSafetensors, serializeSafetensors, type TensorF32,
@@ -177,8 +178,14 @@ const corrupt: [string, Uint8Array, string[]][] = [
     ['tensor "a"', 'leaves a gap of 4 bytes: the data section starts at 0']],
   ['bytes after the last tensor', file(`{${F32('a', [1], 0, 4)}}`, zeros(9)),
     ['5 bytes after the last tensor (the data section is 9 bytes, the tensors cover 4)']],
-  ['dtype I32', file('{"i":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}', zeros(4)),
-    ['tensor "i": field dtype: "I32" is not supported by this reader']],
+  ['dtype F8_E4M3', file('{"i":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}', zeros(1)),
+    ['tensor "i": field dtype: "F8_E4M3" is not supported by this reader']],
+  ['dtype toString (not an own dtype)',
+    file('{"i":{"dtype":"toString","shape":[1],"data_offsets":[0,4]}}', zeros(4)),
+    ['tensor "i": field dtype: "toString" is not a safetensors dtype']],
+  ['I64 beyond 2^53', file('{"n":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}}',
+    [1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 32, 0]),
+  ['tensor "n": element 1 (9007199254740993) of I64 is beyond 2^53']],
   ['dtype float32', file('{"i":{"dtype":"float32","shape":[1],"data_offsets":[0,4]}}', zeros(4)),
     ['tensor "i": field dtype: "float32" is not a safetensors dtype']],
   ['shape overflowing u64',
@@ -204,14 +211,63 @@ t('serialize rejects data/shape mismatch, bad shape, reserved name, non-string m
     ['tensor "w"', 'data.length (5) must equal the product of shape [2,3] (6)'], 'length');
   throwsWith(() => serializeSafetensors({ w: { shape: [2, -3], data: new Float32Array(6) } }),
     ['tensor "w"', 'shape must be an array of integers >= 0'], 'negative dim');
-  const array = [1, 2] as unknown as Float32Array;
-  throwsWith(() => serializeSafetensors({ w: { shape: [2], data: array } }),
-    ['tensor "w"', 'data must be a Float32Array, got [object Array]'], 'plain array');
+  const text = 'ab' as unknown as Float32Array;
+  throwsWith(() => serializeSafetensors({ w: { shape: [2], data: text } }),
+    ['tensor "w"', 'data must be an array or typed array of numbers, got [object String]'],
+    'string');
+  throwsWith(() => serializeSafetensors({ w: { shape: [1], data: [1], dtype: 'float32' } }),
+    ['tensor "w"', 'dtype must be one of BOOL, U8', 'got "float32"'], 'dtype');
+  throwsWith(() => serializeSafetensors({ n: { shape: [3], data: [1, 2.5, 3], dtype: 'I64' } }),
+    ['tensor "n"', 'element 1 (2.5) is not an integer in the I64 range'], 'fraction');
+  throwsWith(() => serializeSafetensors({ n: { shape: [2], data: [255, 256], dtype: 'U8' } }),
+    ['tensor "n"', 'element 1 (256) is not an integer in the U8 range [0, 255]'], 'U8 range');
+  throwsWith(() => serializeSafetensors({ n: { shape: [1], data: [2 ** 53], dtype: 'I64' } }),
+    ['tensor "n"', 'element 0 (9007199254740992) is not an integer in the I64 range'], 'I64');
   const reserved = { __metadata__: { shape: [1], data: new Float32Array(1) } };
   throwsWith(() => serializeSafetensors(reserved),
     ['tensor "__metadata__"', 'reserved'], 'reserved name');
   throwsWith(() => serializeSafetensors({}, { epoch: 3 as unknown as string }),
     ['metadata["epoch"] must be a string, got number'], 'metadata');
+});
+
+// Every 16-bit pattern as F16 and BF16: decoding then encoding gives the pattern back (NaNs come
+// back quiet: F16 0x7e00, BF16 0x7fc0 as PyTorch writes it).
+for (const dtype of ['F16', 'BF16'] as const) {
+  t(`${dtype} write: all 65536 bit patterns round-trip, NaN made quiet as PyTorch does`, () => {
+    const bits = new Uint16Array(65536).map((_, i) => i);
+    const header = `{"h":{"dtype":"${dtype}","shape":[65536],"data_offsets":[0,131072]}}`;
+    const src = file(header, new Uint8Array(bits.buffer));
+    const { tensors } = parseSafetensors(src, 'all');
+    const out = serializeSafetensors({ h: { shape: [65536], data: tensors.h.data, dtype } });
+    const view = new DataView(out.buffer, out.length - 131072);
+    for (let i = 0; i < 65536; i++) {
+      const isNaN = Number.isNaN(tensors.h.data[i]);
+      const want = !isNaN ? i : dtype === 'F16' ? 0x7e00 : 0x7fc0;
+      const got = view.getUint16(2 * i, true);
+      if (got !== want) {
+        throw new Error(`${dtype} bits ${i.toString(16)} (${tensors.h.data[i]}) wrote ` +
+          `${got.toString(16)}, want ${want.toString(16)}`);
+      }
+    }
+  });
+}
+
+t('F16/BF16 write rounds f32 values to nearest even, overflow to Inf', () => {
+  const cases: [number, number, number][] = [
+    // value, F16 bits, BF16 bits
+    [1 + 2 ** -11, 0x3c00, 0x3f80], [1 + 3 * 2 ** -11, 0x3c02, 0x3f80],
+    [1 + 2 ** -8, 0x3c04, 0x3f80], [1 + 3 * 2 ** -8, 0x3c0c, 0x3f82],
+    [65519, 0x7bff, 0x4780], [65520, 0x7c00, 0x4780], [-1e6, 0xfc00, 0xc974],
+    [2 ** -25, 0x0000, 0x3300], [3 * 2 ** -26, 0x0001, 0x3340], [-0, 0x8000, 0x8000],
+    [Infinity, 0x7c00, 0x7f80], [3.4028234663852886e38, 0x7c00, 0x7f80],
+  ];
+  for (const [v, h, b] of cases) {
+    for (const [dtype, want] of [['F16', h], ['BF16', b]] as const) {
+      const out = serializeSafetensors({ v: { shape: [], data: [v], dtype } });
+      const got = new DataView(out.buffer).getUint16(out.length - 2, true);
+      if (got !== want) throw new Error(`${dtype}(${v}): bits ${got.toString(16)}, want ${want.toString(16)}`);
+    }
+  }
 });
 
 t.run();
