@@ -5,18 +5,22 @@
 // save the weights (safetensors) and export ONNX where the library has exportOnnx.
 //
 //   node dist/examples/fine-tune.js --weights resnet18.safetensors --data photos [--size 64]
-//     [--epochs 3] [--workers 2] [--out fine-tuned] [--all] [--quick]
+//     [--epochs 4] [--workers 2] [--out fine-tuned] [--all] [--quick]
 //
-// Without --data it writes a synthetic set (examples/shapes.ts: circles, squares, triangles);
-// without --weights the backbone keeps its random initialisation (no download is possible here:
-// write torchvision's weights with `safetensors.torch.save_file(resnet18(weights=...)
-// .state_dict(), 'resnet18.safetensors')`). --all trains every layer instead of the head only.
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+// Without --data, or with a --data folder that does not exist yet, it writes a synthetic set
+// (examples/shapes.ts: circles, squares, triangles). Without --weights the backbone keeps its
+// random initialisation (no download is possible here; write torchvision's weights with
+// `safetensors.torch.save_file(resnet18(weights=...).state_dict(), 'resnet18.safetensors')`).
+// --all trains every layer instead of the head only. --quick: 16 + 8 images per class, 2 epochs.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as sg from 'simdgrad';
-import { Trainer, data, evaluate, init, manualSeed, optim, parseSafetensors, serializeSafetensors } from 'simdgrad';
+import {
+  Trainer, data, evaluate, init, manualSeed, optim, parseSafetensors, serializeSafetensors,
+} from 'simdgrad';
 import { resnet18WithHead } from './finetune-model.js';
 import { writeShapesFolder } from './shapes.js';
 
@@ -34,11 +38,14 @@ const outDir = opt('out', join(tmpdir(), 'simdgrad-fine-tuned'));
 await init();
 const T = data.transforms;
 
+// No --data: synthetic shapes in a temporary folder, removed at the end; --data naming a folder
+// that does not exist: synthetic shapes written there and kept.
 let root = opt('data', '');
-if (!root) {
-  root = await mkdtemp(join(tmpdir(), 'simdgrad-shapes-'));
+const temporary = !root;
+if (temporary || !existsSync(root)) {
+  root ||= await mkdtemp(join(tmpdir(), 'simdgrad-shapes-'));
   await writeShapesFolder(root, quick ? { train: 16, val: 8 } : { train: 40, val: 20 }, size);
-  console.log(`no --data: wrote synthetic shapes (PNG and JPEG) to ${root}`);
+  console.log(`wrote synthetic shapes (PNG and JPEG) to ${root}`);
 }
 
 // Train images are kept a little larger than the model's input, for RandomResizedCrop to cut
@@ -52,8 +59,9 @@ const trainTransform = new T.Compose([new T.RandomResizedCrop(size, { scale: [0.
   new T.RandomHorizontalFlip(), new T.Normalize()]);
 const classes = train.classNames.length;
 
+const all = args.includes('--all');
 manualSeed(1);
-const model = resnet18WithHead(classes);
+const model = resnet18WithHead(classes, !all);
 const weights = opt('weights', '');
 if (weights) {
   let bytes = new Uint8Array(await readFile(weights));
@@ -69,7 +77,6 @@ if (weights) {
 } else {
   console.log('no --weights: the backbone keeps its random initialisation');
 }
-const all = args.includes('--all');
 if (!all) {
   for (const [name, p] of model.namedParameters()) p.requiresGrad = name.startsWith('fc.');
 }
@@ -78,7 +85,10 @@ const trainable = model.parameters().filter((p) => p.requiresGrad);
 const trainer = new Trainer({
   model, optimizer: new optim.AdamW(trainable, { lr: all ? 1e-3 : 1e-2 }), train, test: val,
   transform: trainTransform, epochs, batchSize: 16, seed: 1, workers,
-  replica: { model: { module: new URL('./finetune-model.js', import.meta.url), export: 'resnet18WithHead', args: [classes] } },
+  replica: {
+    model: { module: new URL('./finetune-model.js', import.meta.url), export: 'resnet18WithHead',
+      args: [classes, !all] },
+  },
 });
 const history = await trainer.fit();
 const speed = history.map((h) => h.imagesPerSecond);
@@ -99,6 +109,7 @@ if (exportOnnx) {
   console.log('ONNX export skipped: this build of simdgrad has no exportOnnx');
 }
 console.log(`saved ${saved}`);
+if (temporary) await rm(root, { recursive: true });
 console.log(`held-out accuracy ${(100 * acc).toFixed(2)}% (${val.n} images, ${classes} classes; ` +
   `${train.n} training images, ${size}x${size}, ${all ? 'all layers' : 'head only'}, ` +
-  `${trainer.workers} workers, ${speed[speed.length - 1].toFixed(1)} img/s)`);
+  `${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}, ${speed[speed.length - 1].toFixed(1)} img/s)`);

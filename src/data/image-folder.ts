@@ -9,7 +9,8 @@ import { ImageStack, type PictureDataset, type RgbaPixels } from './images.js';
 import type { Transform } from './transforms.js';
 
 /** torchvision's IMG_EXTENSIONS: files with these endings are samples (case-insensitive). */
-export const IMG_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp'];
+export const IMG_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff',
+  '.webp'];
 
 export interface ImageFolderOptions {
   /** Applied to each image as it is read ([3, H, W] in [0, 1] in); must give one size for every
@@ -28,8 +29,10 @@ let decoders: Promise<Decoders> | null = null;
 
 function loadDecoders(): Promise<Decoders> {
   decoders ??= (async () => {
-    const png = await import('pngjs') as unknown as { PNG?: Decoders['png']; default?: { PNG: Decoders['png'] } };
-    const jpeg = await import('jpeg-js') as unknown as Decoders['jpeg'] & { default?: Decoders['jpeg'] };
+    type PngModule = { PNG?: Decoders['png']; default?: { PNG: Decoders['png'] } };
+    type JpegModule = Decoders['jpeg'] & { default?: Decoders['jpeg'] };
+    const png = await import('pngjs') as unknown as PngModule;
+    const jpeg = await import('jpeg-js') as unknown as JpegModule;
     return { png: png.PNG ?? png.default!.PNG, jpeg: jpeg.default ?? jpeg };
   })();
   return decoders;
@@ -41,19 +44,22 @@ function loadDecoders(): Promise<Decoders> {
  */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbaPixels> {
   const { png, jpeg } = await loadDecoders();
-  const isPng = bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+  const isPng = bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e &&
+    bytes[3] === 0x47;
   const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8;
   try {
     if (isPng) {
       const img = png.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
+      const px = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+      return { width: img.width, height: img.height, data: px };
     }
     if (isJpeg) {
       const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
       return { width: img.width, height: img.height, data: img.data };
     }
   } catch (e) {
-    throw new Error(`${name}: cannot decode the ${isPng ? 'PNG' : 'JPEG'} file: ${(e as Error).message}`);
+    throw new Error(`${name}: cannot decode the ${isPng ? 'PNG' : 'JPEG'} file: ` +
+      (e as Error).message);
   }
   const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
   throw new Error(`${name}: byte offset 0: not a PNG or JPEG file (starts ${head}); only PNG and ` +
@@ -102,7 +108,8 @@ async function walk(dir: string, out: [string, string[]][] = []): Promise<[strin
  * const train = await data.imageFolder('photos/train', { transform: tf });
  * train.classNames; // ['cat', 'dog']; train.sampleShape [3, 64, 64]
  */
-export async function imageFolder(root: string, opts: ImageFolderOptions = {}): Promise<PictureDataset> {
+export async function imageFolder(root: string, opts: ImageFolderOptions = {}):
+  Promise<PictureDataset> {
   let entries;
   try {
     entries = await readdir(root, { withFileTypes: true });
@@ -111,7 +118,9 @@ export async function imageFolder(root: string, opts: ImageFolderOptions = {}): 
   }
   const classNames: string[] = [];
   for (const e of entries) {
-    if (e.isDirectory() || (e.isSymbolicLink() && await isDir(join(root, e.name)))) classNames.push(e.name);
+    if (e.isDirectory() || (e.isSymbolicLink() && await isDir(join(root, e.name)))) {
+      classNames.push(e.name);
+    }
   }
   classNames.sort(byCodePoint);
   if (classNames.length === 0) {
@@ -125,7 +134,8 @@ export async function imageFolder(root: string, opts: ImageFolderOptions = {}): 
     const walked = (await walk(join(root, name))).sort((a, b) => byCodePoint(a[0], b[0]));
     for (const [dir, files] of walked) {
       for (const f of files) {
-        if (IMG_EXTENSIONS.some((ext) => f.toLowerCase().endsWith(ext))) samples.push([join(dir, f), label]);
+        const image = IMG_EXTENSIONS.some((ext) => f.toLowerCase().endsWith(ext));
+        if (image) samples.push([join(dir, f), label]);
       }
     }
     if (samples.length === before) empty.push(name);
@@ -135,6 +145,8 @@ export async function imageFolder(root: string, opts: ImageFolderOptions = {}): 
       `${root} (extensions: ${IMG_EXTENSIONS.join(' ')})`);
   }
   const stack = new ImageStack('imageFolder', opts.transform, opts.seed ?? 0);
-  for (const [path] of samples) stack.add(await decodeImage(new Uint8Array(await readFile(path)), path), path);
+  for (const [path] of samples) {
+    stack.add(await decodeImage(new Uint8Array(await readFile(path)), path), path);
+  }
   return stack.dataset(Int32Array.from(samples, ([, l]) => l), classNames, samples);
 }

@@ -15,8 +15,8 @@ export interface RgbaPixels {
   data: Uint8Array | Uint8ClampedArray;
 }
 
-/** A labelled image set of pictures: an ImageDataset [n, 3, H, W] in [0, 1] (or normalised by
- * the transform), with the class names (torchvision's `classes`) and where each sample came from. */
+/** A labelled set of pictures: an ImageDataset [n, 3, H, W] in [0, 1] (or normalised by the
+ * transform), with the class names (torchvision's `classes`) and where each sample came from. */
 export interface PictureDataset extends ImageDataset {
   /** Class names, index = label (sorted folder names for imageFolder). */
   classNames: string[];
@@ -145,7 +145,8 @@ export interface FromImagesOptions {
  * @example
  * const bitmaps = await Promise.all(files.map((f) => createImageBitmap(f)));
  * const train = data.fromImages(bitmaps, labels, { classNames: ['cat', 'dog'],
- *   transform: new transforms.Compose([new transforms.Resize(80), new transforms.CenterCrop(80)]) });
+ *   transform: new data.transforms.Compose([new data.transforms.Resize(80),
+ *     new data.transforms.CenterCrop(80)]) });
  */
 export function fromImages(images: readonly ImageSource[], labels: ArrayLike<number>,
   opts: FromImagesOptions = {}): PictureDataset {

@@ -22,8 +22,8 @@ export { parseIdx, parseIdxImages, parseIdxLabels } from './idx.js';
 export * as transforms from './transforms.js';
 export { transformBatch, IMAGENET_MEAN, IMAGENET_STD, type Transform } from './transforms.js';
 export {
-  fromImages, readPixels, rgbaToImage, type FromImagesOptions, type ImageSource, type PictureDataset,
-  type RgbaPixels,
+  fromImages, readPixels, rgbaToImage, type FromImagesOptions, type ImageSource,
+  type PictureDataset, type RgbaPixels,
 } from './images.js';
 export type { ImageFolderOptions } from './image-folder.js';
 
@@ -41,7 +41,8 @@ export async function fashionMnist(opts: FashionMnistOptions): Promise<ImageData
 
 /** torchvision's ImageFolder (Node): root/<class>/<image>, PNG and JPEG decoded in pure JS.
  * See image-folder.ts. */
-export async function imageFolder(root: string, opts?: ImageFolderOptions): Promise<PictureDataset> {
+export async function imageFolder(root: string, opts?: ImageFolderOptions):
+  Promise<PictureDataset> {
   const m = await import('./image-folder.js');
   return m.imageFolder(root, opts);
 }

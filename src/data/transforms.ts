@@ -1,8 +1,9 @@
 // Image transforms with torchvision's semantics on f32 images [C, H, W] in plain arrays: resize
 // (bilinear, antialiased like PIL unless told not to), center crop, random resized crop,
 // horizontal flip, normalize; functions (torchvision.transforms.functional) and the classes that
-// compose them (torchvision.transforms). Pure: no Node, no Wasm. Tests: test/data/transforms.test.ts
-// (values from torchvision in test/fixtures/transforms.json, scripts/fixtures/transforms.py).
+// compose them (torchvision.transforms). Pure: no Node, no Wasm. Tests:
+// test/data/transforms.test.ts (torchvision's values: test/fixtures/transforms.json, made by
+// scripts/fixtures/transforms.py).
 
 import { mulberry32 } from './loader.js';
 
@@ -73,7 +74,10 @@ interface Taps {
 function taps(n: number, m: number, antialias: boolean): Taps {
   const scale = n / m;
   if (!antialias) {
-    const t: Taps = { start: new Int32Array(m), count: new Int32Array(m), weights: new Float64Array(2 * m), width: 2 };
+    const t: Taps = {
+      start: new Int32Array(m), count: new Int32Array(m), weights: new Float64Array(2 * m),
+      width: 2,
+    };
     for (let i = 0; i < m; i++) {
       const src = Math.max((i + 0.5) * scale - 0.5, 0);
       const x0 = Math.min(Math.floor(src), n - 1);
@@ -89,7 +93,9 @@ function taps(n: number, m: number, antialias: boolean): Taps {
   const support = scale >= 1 ? scale : 1;
   const inv = scale >= 1 ? 1 / scale : 1;
   const width = Math.ceil(support) * 2 + 1;
-  const t: Taps = { start: new Int32Array(m), count: new Int32Array(m), weights: new Float64Array(width * m), width };
+  const t: Taps = {
+    start: new Int32Array(m), count: new Int32Array(m), weights: new Float64Array(width * m), width,
+  };
   for (let i = 0; i < m; i++) {
     const center = scale * (i + 0.5);
     const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
@@ -101,7 +107,9 @@ function taps(n: number, m: number, antialias: boolean): Taps {
       t.weights[i * width + j] = wgt;
       total += wgt;
     }
-    for (let j = 0; j < xsize; j++) t.weights[i * width + j] = total !== 0 ? t.weights[i * width + j] / total : 0;
+    for (let j = 0; j < xsize; j++) {
+      t.weights[i * width + j] = total !== 0 ? t.weights[i * width + j] / total : 0;
+    }
     t.start[i] = xmin;
     t.count[i] = xsize;
   }
@@ -139,7 +147,8 @@ export function resize(img: Float32Array, shape: readonly number[], size: Size,
         const s = tx.start[x];
         const base = x * tx.width;
         let acc = 0;
-        for (let k = 0; k < tx.count[x]; k++) acc += tx.weights[base + k] * img[plane + y * w + s + k];
+        const from = plane + y * w + s;
+        for (let k = 0; k < tx.count[x]; k++) acc += tx.weights[base + k] * img[from + k];
         rows[y * ow + x] = acc;
       }
     }
@@ -187,7 +196,8 @@ export function crop(img: Float32Array, shape: readonly number[], top: number, l
 export function centerCrop(img: Float32Array, shape: readonly number[], size: Size): Float32Array {
   const [, h, w] = checkImage(img, shape, 'centerCrop');
   const [ch, cw] = pair(size, 'centerCrop');
-  const offset = (n: number, m: number): number => (m > n ? -Math.floor((m - n) / 2) : pyRound((n - m) / 2));
+  const offset = (n: number, m: number): number =>
+    (m > n ? -Math.floor((m - n) / 2) : pyRound((n - m) / 2));
   return crop(img, shape, offset(h, ch), offset(w, cw), ch, cw);
 }
 
@@ -310,10 +320,12 @@ export class RandomResizedCrop implements Transform {
     this.scale = opts.scale ?? [0.08, 1];
     this.ratio = opts.ratio ?? [3 / 4, 4 / 3];
     this.antialias = opts.antialias ?? true;
-    const ok = (r: readonly number[]): boolean => r.length === 2 && r[0] > 0 && r[0] <= r[1] && Number.isFinite(r[1]);
+    const ok = (r: readonly number[]): boolean =>
+      r.length === 2 && r[0] > 0 && r[0] <= r[1] && Number.isFinite(r[1]);
     if (!ok(this.scale) || !ok(this.ratio)) {
       throw new RangeError(`RandomResizedCrop: scale and ratio must be [min, max] with ` +
-        `0 < min <= max, got scale ${JSON.stringify(this.scale)}, ratio ${JSON.stringify(this.ratio)}`);
+        `0 < min <= max, got scale ${JSON.stringify(this.scale)}, ` +
+        `ratio ${JSON.stringify(this.ratio)}`);
     }
   }
 
@@ -363,7 +375,9 @@ export class RandomHorizontalFlip implements Transform {
   readonly p: number;
 
   constructor(p = 0.5) {
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`RandomHorizontalFlip: p must be in [0, 1], got ${p}`);
+    if (!(p >= 0 && p <= 1)) {
+      throw new RangeError(`RandomHorizontalFlip: p must be in [0, 1], got ${p}`);
+    }
     this.p = p;
   }
 

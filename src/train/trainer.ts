@@ -427,9 +427,9 @@ export class Trainer {
     const out = this.out;
     const seed = o.seed ?? 0;
     const loader = new DataLoader(o.train, { batchSize: o.batchSize, shuffle: true, seed });
+    const outSize = this.sampleShape.reduce((a, b) => a * b, 1);
     const transformed = o.transform
-      ? new Float32Array(Math.min(o.batchSize, o.train.n) * this.sampleShape.reduce((a, b) => a * b, 1))
-      : null;
+      ? new Float32Array(Math.min(o.batchSize, o.train.n) * outSize) : null;
     for (let epoch = this.startEpoch; epoch < o.epochs; epoch++) {
       o.model.train();
       const skip = epoch === this.startEpoch ? this.startStep : 0;
