@@ -3,7 +3,7 @@
 // count, in alternating rounds (1, 2, 2, 1, ...) so a shared, noisy machine weighs on every
 // count alike; per round and the median over rounds, the ratio to one worker, and the load
 // average at each round (issue 16, target 2: 2 workers >= 1.95x one). Ours only, no peers.
-// Results: bench/results/scaling.json (scaling.quick.json with --quick).
+// Results: scaling.json (scaling.quick.json with --quick) in bench/results/.
 
 import os from 'node:os';
 import { writeResults } from './suites/common.js';

@@ -4,7 +4,7 @@
 // (ONEDNN_MAX_CPU_ISA=SSE41, the width Wasm SIMD has) and on the machine's full ISA; rounds
 // alternate ours, torch-128, torch-full so a noisy machine hits all alike; medians over rounds
 // and the ratios issue 16 (target 1) names: >= 1.7x torch-128, >= 0.7x full AVX2 (>= 0.45x where
-// it is AVX-512). Results: bench/results/torch.json (torch.quick.json with --quick).
+// it is AVX-512). Results: torch.json (torch.quick.json with --quick) in bench/results/.
 
 import os from 'node:os';
 import { writeResults } from './suites/common.js';

@@ -2,7 +2,7 @@
 // (torchvision's ToTensor after PIL's convert('RGB'), which drops alpha), a transform per image,
 // and the stacked data set. fromImages reads what a page has (ImageData, ImageBitmap, canvas,
 // <img>, <video>); imageFolder (image-folder.ts, Node) decodes files into the same form.
-// Pure: canvases are touched only when given. Tests: test/data/images.test.ts, test/browser/.
+// Pure: canvases are touched only when given. Tests: test/data/image-folder.test.ts, test/browser/.
 
 import type { ImageDataset } from './dataset.js';
 import { mulberry32 } from './loader.js';
