@@ -27,7 +27,8 @@ for (const rt of rts) {
   t(`every table entry is a ${rt.build} export with that many parameters`, async () => {
     assert.ok(entries.length > 50, `only ${entries.length} entries parsed`);
     // The raw instance: Node's loader wraps each export in a function of ...args.
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+    const shared = rt.heap.memory.buffer instanceof SharedArrayBuffer;
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared });
     const raw = (await WebAssembly.instantiate(rt.module, { env: { memory, abort: () => {} } }))
       .exports as Record<string, unknown>;
     for (const [name, arity] of entries) {
