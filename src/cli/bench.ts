@@ -26,7 +26,7 @@ export const BENCH_SPEC: Record<string, ArgSpec> = {
     help: 'fewer samples, conv/pool at batch 16, no GEMM 1024^3 (under a minute on 2 cores)' },
   workers: { type: 'string', help: 'worker counts for the model rows, comma-separated, e.g. ' +
     '1,2,4 (default: 1 and the available parallelism)' },
-  peers: { type: 'string', help: `also run the same work on these, comma-separated: ` +
+  peers: { type: 'string', help: `also run the same work on these, comma-separated ('none': no peer): ` +
     `${PEERS.join(', ')} (default: none; a peer not installed is reported so: npm install ` +
     '@tensorflow/tfjs @tensorflow/tfjs-backend-wasm; torch, torch-128: python3 with PyTorch, ' +
     'one thread, full vector width or 128-bit)' },
@@ -87,7 +87,7 @@ export async function benchOptions(o: Record<string, unknown>): Promise<{
     }
   }
   const known = await suiteModels(suite);
-  const peers = list(o, 'peers')?.map((p) => {
+  const peers = o.peers === 'none' ? [] : list(o, 'peers')?.map((p) => {
     if (!(PEERS as readonly string[]).includes(p)) {
       throw new UsageError(`${WHO}: --peers: unknown peer '${p}'; known: ${PEERS.join(', ')}`);
     }
