@@ -27,22 +27,24 @@ function plan(quick: boolean): TimePlan {
   };
 }
 
-interface Row {
+export interface Row {
   model: string; batch: number; ours?: number; tfjs?: number; note?: string;
-  /** When the row was measured and the load average then (rows kept from an earlier run of
-   * other --models carry theirs). */
-  measuredAt?: string; loadAvg?: number[];
+  /** When and on which CPU the row was measured, and the load average then (rows kept from an
+   * earlier run of other --models carry theirs). */
+  measuredAt?: string; cpuId?: string; loadAvg?: number[];
 }
 
 /** This run's rows, then those of models it did not run from the file it replaces, in the
  * suite's order. */
-function mergeRows(rows: Row[], previous: unknown, quick: boolean): Row[] {
-  const prev = previous as { startedAt?: string; machine?: { loadAvg?: number[] }; rows?: Row[] };
+export function mergeRows(rows: Row[], previous: unknown, quick: boolean): Row[] {
+  const prev = previous as {
+    startedAt?: string; machine?: { cpuId?: string; loadAvg?: number[] }; rows?: Row[];
+  };
   if (!Array.isArray(prev?.rows)) return rows;
   const ran = new Set(rows.map((r) => r.model));
   const kept = prev.rows.filter((r) => typeof r?.model === 'string' && !ran.has(r.model))
     .map((r) => ({ ...r, measuredAt: r.measuredAt ?? prev.startedAt,
-      loadAvg: r.loadAvg ?? prev.machine?.loadAvg }));
+      cpuId: r.cpuId ?? prev.machine?.cpuId, loadAvg: r.loadAvg ?? prev.machine?.loadAvg }));
   const order = cases(quick).map(([m, b]) => `${m} ${b}`);
   const rank = (r: Row): number => {
     const i = order.indexOf(`${r.model} ${r.batch}`);
@@ -116,7 +118,8 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
   const rows: Row[] = [];
   const todo = cases(quick).filter(([m]) => !o.models || o.models.includes(m));
   for (const [model, batch] of todo) {
-    const r: Row = { model, batch, measuredAt: new Date().toISOString(), loadAvg: loadavg().map((v) => Math.round(v * 100) / 100) };
+    const r: Row = { model, batch, measuredAt: new Date().toISOString(), cpuId: machine.cpuId,
+      loadAvg: loadavg().map((v) => Math.round(v * 100) / 100) };
     try {
       r.ours = await ours(model, batch, timePlan);
     } catch (e) {
