@@ -2,7 +2,7 @@
 // the dev scripts `npm run bench:kernels`, `bench:train`, `bench:infer`, which now run them):
 // their options, progress lines and where their JSON goes. Tests: test/bench/cli.test.ts.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTfjs, NotInstalledError, type TfjsInfo } from '../peers/tfjs.js';
@@ -37,6 +37,17 @@ export function resultsPath(name: string, quick: boolean): string | undefined {
   const dir = path.join(root, 'bench', 'results');
   if (!existsSync(dir)) return undefined;
   return path.join(dir, `${name}${quick ? '.quick' : ''}.json`);
+}
+
+/** What writeResults(o, name) would overwrite, parsed; undefined when absent or unreadable. */
+export function readResults(o: SuiteOptions, name: string): unknown {
+  const file = o.json ? path.resolve(o.json) : resultsPath(name, o.quick);
+  if (!file || !existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes json to o.json or to resultsPath(name, quick); returns the path written, if any. */

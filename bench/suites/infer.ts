@@ -1,10 +1,12 @@
 // `simdgrad bench --suite infer [--quick] [--models resnet18,small-cnn]` (`npm run bench:infer`):
-// inference images/s (eval mode, no graph; one thread) of ResNet-18 at 224x224x3, batch 1 and 8,
-// and of the MNIST models at batch 128, against TensorFlow.js wasm (XNNPACK, one thread) on the
-// same architectures in the same run. Writes bench/results/infer.json (infer.quick.json with
-// --quick: fewer samples, resnet18 batch 1 only) or --json.
+// inference images/s (eval mode, no graph; one thread) of ResNet-18, MobileNetV2 and
+// EfficientNet-B0 at 224x224x3, batch 1 and 8, and of the MNIST models at batch 128, against
+// TensorFlow.js wasm (XNNPACK, one thread) on the same architectures (random weights) in the same
+// run. Writes bench/results/infer.json (infer.quick.json with --quick: fewer samples, the 224x224
+// models at batch 1 only) or --json; a run of some --models keeps the other models' rows there.
 
-import { loadPeers, writeResults, type SuiteOptions } from './common.js';
+import { loadavg } from 'node:os';
+import { loadPeers, readResults, writeResults, type SuiteOptions } from './common.js';
 import type * as TF from '@tensorflow/tfjs';
 import { init, manualSeed, noGrad, randn, tensor, tidy } from '../../src/index.js';
 import { budget, errorMessage, timeCall, type TimePlan } from '../measure.js';
@@ -13,6 +15,7 @@ import { fmtRatio, fmtValue, textTable } from '../format.js';
 import { tfjs, useBackend } from '../peers/tfjs.js';
 import { tfModel } from '../peers/tfjs-models.js';
 import { tfResnet18 } from '../peers/tfjs-resnet.js';
+import { tfEfficientNetB0, tfMobileNetV2 } from '../peers/tfjs-mobile.js';
 import { createModel, inputShape } from '../../src/models/zoo.js';
 
 function plan(quick: boolean): TimePlan {
@@ -24,16 +27,51 @@ function plan(quick: boolean): TimePlan {
   };
 }
 
-interface Row { model: string; batch: number; ours?: number; tfjs?: number; note?: string }
+export interface Row {
+  model: string; batch: number; ours?: number; tfjs?: number; note?: string;
+  /** When and on which CPU the row was measured, and the load average then (rows kept from an
+   * earlier run of other --models carry theirs). */
+  measuredAt?: string; cpuId?: string; loadAvg?: number[];
+}
+
+/** This run's rows, then those of models it did not run from the file it replaces, in the
+ * suite's order. */
+export function mergeRows(rows: Row[], previous: unknown, quick: boolean): Row[] {
+  const prev = previous as {
+    startedAt?: string; machine?: { cpuId?: string; loadAvg?: number[] }; rows?: Row[];
+  };
+  if (!Array.isArray(prev?.rows)) return rows;
+  const ran = new Set(rows.map((r) => r.model));
+  const kept = prev.rows.filter((r) => typeof r?.model === 'string' && !ran.has(r.model))
+    .map((r) => ({ ...r, measuredAt: r.measuredAt ?? prev.startedAt,
+      cpuId: r.cpuId ?? prev.machine?.cpuId, loadAvg: r.loadAvg ?? prev.machine?.loadAvg }));
+  const order = cases(quick).map(([m, b]) => `${m} ${b}`);
+  const rank = (r: Row): number => {
+    const i = order.indexOf(`${r.model} ${r.batch}`);
+    return i < 0 ? order.length : i;
+  };
+  return [...rows, ...kept].sort((a, b) => rank(a) - rank(b));
+}
 
 function cases(quick: boolean): [string, number][] {
   return quick
-    ? [['resnet18', 1], ['small-cnn', 128], ['lenet5', 128]]
-    : [['resnet18', 1], ['resnet18', 8], ['small-cnn', 128], ['lenet5', 128]];
+    ? [['resnet18', 1], ['mobilenet_v2', 1], ['efficientnet_b0', 1], ['small-cnn', 128],
+      ['lenet5', 128]]
+    : [['resnet18', 1], ['resnet18', 8], ['mobilenet_v2', 1], ['mobilenet_v2', 8],
+      ['efficientnet_b0', 1], ['efficientnet_b0', 8], ['small-cnn', 128], ['lenet5', 128]];
 }
 
 /** The models the suite knows (--models picks among them). */
-export const INFER_SUITE_MODELS = ['resnet18', 'small-cnn', 'lenet5'] as const;
+export const INFER_SUITE_MODELS = ['resnet18', 'mobilenet_v2', 'efficientnet_b0', 'small-cnn',
+  'lenet5'] as const;
+
+/** The TF.js twin of a model of the suite. */
+function tfTwin(model: string): TF.LayersModel {
+  if (model === 'resnet18') return tfResnet18();
+  if (model === 'mobilenet_v2') return tfMobileNetV2();
+  if (model === 'efficientnet_b0') return tfEfficientNetB0();
+  return tfModel(model);
+}
 
 async function ours(model: string, batch: number, timePlan: TimePlan): Promise<number> {
   manualSeed(1);
@@ -50,7 +88,7 @@ async function ours(model: string, batch: number, timePlan: TimePlan): Promise<n
 
 async function theirs(model: string, batch: number, timePlan: TimePlan): Promise<number> {
   const tf = tfjs();
-  const net: TF.LayersModel = model === 'resnet18' ? tfResnet18() : tfModel(model);
+  const net = tfTwin(model);
   const [c, h, w] = inputShape(model);
   const x = tf.randomNormal([batch, h, w, c]);
   const { timing } = await timeCall(`tfjs-wasm ${model} b${batch}`, () => {
@@ -80,7 +118,8 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
   const rows: Row[] = [];
   const todo = cases(quick).filter(([m]) => !o.models || o.models.includes(m));
   for (const [model, batch] of todo) {
-    const r: Row = { model, batch };
+    const r: Row = { model, batch, measuredAt: new Date().toISOString(), cpuId: machine.cpuId,
+      loadAvg: loadavg().map((v) => Math.round(v * 100) / 100) };
     try {
       r.ours = await ours(model, batch, timePlan);
     } catch (e) {
@@ -99,7 +138,8 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
   console.log(textTable([['model', 'input', 'batch', 'ours img/s', 'tfjs-wasm img/s', 'ours / tfjs-wasm'],
     ...rows.map((r) => [r.model, inputShape(r.model).join('x'), String(r.batch), fmtValue(r.ours), fmtValue(r.tfjs),
       r.ours && r.tfjs ? fmtRatio(r.ours / r.tfjs) : (r.note ?? '')])], 3));
+  const all = o.models ? mergeRows(rows, readResults(o, 'infer'), quick) : rows;
   const out = writeResults(o, 'infer', { benchmark: 'simdgrad bench --suite infer', startedAt: new Date(started).toISOString(),
-    seconds: (Date.now() - started) / 1000, machine, build, tfjs: info, rows });
+    seconds: (Date.now() - started) / 1000, machine, build, tfjs: info, rows: all });
   if (out) console.log(`wrote ${out}`);
 }

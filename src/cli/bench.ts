@@ -19,8 +19,9 @@ export const BENCH_SPEC: Record<string, ArgSpec> = {
   suite: { type: 'string', help: 'report: the one-page report (README, "Benchmark your ' +
     'machine"); kernels: every kernel shape of bench/shapes.ts on both builds, per-case timings ' +
     'and the target checks; train: training images/s per model, batch and build; infer: ' +
-    'inference images/s, ResNet-18 224x224 included. The three suites run both peers unless ' +
-    '--peers says otherwise (infer: tfjs-wasm) and write bench/results/<suite>.json here',
+    'inference images/s, ResNet-18, MobileNetV2 and EfficientNet-B0 at 224x224 included. The ' +
+    'three suites run both peers unless --peers says otherwise (infer: tfjs-wasm) and write ' +
+    'bench/results/<suite>.json here',
   default: 'report', choices: SUITES },
   quick: { type: 'boolean',
     help: 'fewer samples, conv/pool at batch 16, no GEMM 1024^3 (under a minute on 2 cores)' },
