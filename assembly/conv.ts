@@ -4,7 +4,7 @@
 //   bwd weight   dW^T[CKK, Og] = col[CKK, P] x dY^T[P, Og]           (summed over images)
 //   bwd input    col[CKK, P]  = W^T[CKK, Og] x dY[Og, P], then col2im (scatter-add).
 // Depthwise convs (one input and one output channel per group) have direct kernels below.
-// Tests: test/assembly/conv.test.ts against test/ref/conv.ts. Bench: bench/kernels.ts.
+// Tests: test/assembly/conv.test.ts against test/ref/conv.ts. Bench: `simdgrad bench --suite kernels`.
 
 import { hsum, madd } from "./simd";
 import { gemm_blocked, gemm_workspace_bytes, pack_a_n, pack_a_t, pack_b_n, pack_b_t, MR, NR } from "./gemm";

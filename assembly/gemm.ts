@@ -2,7 +2,7 @@
 // ReLU in the epilogue (the conv forward fuses both). Goto/BLIS blocking around one 4x8
 // micro-kernel; operands are copied into packed panels first, so the same driver serves plain
 // matrices (packers here) and convolutions (implicit im2col packers in conv.ts).
-// Tests: test/assembly/gemm.test.ts against test/ref/gemm.ts. Bench: bench/kernels.ts.
+// Tests: test/assembly/gemm.test.ts against test/ref/gemm.ts. Bench: `simdgrad bench --suite kernels`.
 
 import { madd } from "./simd";
 

@@ -1,4 +1,6 @@
-// The module's exports: every kernel family, bound by name by src/runtime/kernels.ts.
+// The module's exports: every kernel family, bound by name by src/runtime/kernels/*.ts through
+// kernel(rt, name), typed by src/runtime/kernels/abi.ts (scripts/gen-abi.mjs writes it from
+// these exports at every build).
 // Kernels take byte pointers into linear memory that the TypeScript runtime planned;
 // nothing here allocates.
 export { build_is_relaxed, heap_base } from "./simd";

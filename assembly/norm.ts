@@ -223,14 +223,46 @@ export function layernorm2d_fwd(x: usize, y: usize, gamma: usize, beta: usize, s
 /**
  * Backward of layernorm2d_fwd. Per pixel, with dxh = dy * gamma:
  * dx = invstd * (dxh - mean_c(dxh) - xhat * mean_c(dxh * xhat)); gGamma[c] = sum dy*xhat,
- * gBeta[c] = sum dy (overwritten). Scalar over pixels: the statistics are per pixel.
+ * gBeta[c] = sum dy (overwritten). Pixels go 4 at a time as in the forward (lane k is pixel
+ * p + k, with its own mean and invstd); gGamma and gBeta add each channel's four lanes at once.
  */
 export function layernorm2d_bwd(x: usize, gy: usize, gamma: usize, saveMean: usize,
   saveInvstd: usize, gx: usize, gGamma: usize, gBeta: usize, N: i32, C: i32, HW: i32): void {
   if (gGamma) memory.fill(gGamma, 0, <usize>C << 2);
   if (gBeta) memory.fill(gBeta, 0, <usize>C << 2);
+  const vc = f32x4.splat(<f32>C);
   for (let n = 0; n < N; n++) {
-    for (let p = 0; p < HW; p++) {
+    const xn = at(x, n * C * HW);
+    const gyn = at(gy, n * C * HW);
+    let p = 0;
+    for (; p + 4 <= HW; p += 4) {
+      const m = v128.load(at(saveMean, n * HW + p));
+      const inv = v128.load(at(saveInvstd, n * HW + p));
+      let a = f32x4.splat(0);
+      let b = f32x4.splat(0);
+      for (let c = 0; c < C; c++) {
+        const xh = f32x4.mul(f32x4.sub(v128.load(at(xn, c * HW + p)), m), inv);
+        const dy = v128.load(at(gyn, c * HW + p));
+        const dxh = gamma ? f32x4.mul(dy, v128.load32_splat(at(gamma, c))) : dy;
+        // mul then add, not madd: the same rounding as the scalar pixels in both builds.
+        a = f32x4.add(a, dxh);
+        b = f32x4.add(b, f32x4.mul(dxh, xh));
+        if (gGamma) store<f32>(at(gGamma, c), load<f32>(at(gGamma, c)) + hsum(f32x4.mul(dy, xh)));
+        if (gBeta) store<f32>(at(gBeta, c), load<f32>(at(gBeta, c)) + hsum(dy));
+      }
+      if (!gx) continue;
+      a = f32x4.div(a, vc);
+      b = f32x4.div(b, vc);
+      const gxn = at(gx, n * C * HW);
+      for (let c = 0; c < C; c++) {
+        const xh = f32x4.mul(f32x4.sub(v128.load(at(xn, c * HW + p)), m), inv);
+        const dy = v128.load(at(gyn, c * HW + p));
+        const dxh = gamma ? f32x4.mul(dy, v128.load32_splat(at(gamma, c))) : dy;
+        const d = f32x4.sub(f32x4.sub(dxh, a), f32x4.mul(xh, b));
+        v128.store(at(gxn, c * HW + p), f32x4.mul(inv, d));
+      }
+    }
+    for (; p < HW; p++) {
       const m = load<f32>(at(saveMean, n * HW + p));
       const inv = load<f32>(at(saveInvstd, n * HW + p));
       let a: f32 = 0;

@@ -2,7 +2,7 @@
 // average. Every (n, c) plane is independent; windows follow PyTorch's floor-mode geometry. The
 // 2x2 stride-2 unpadded window (the common max pool) has its own SIMD path; other max pools run
 // four outputs per vector; average pools other than 2x2 s2 are scalar.
-// Tests: test/assembly/pool.test.ts against test/ref/pool.ts. Bench: bench/pool.bench.ts.
+// Tests: test/assembly/pool.test.ts against test/ref/pool.ts. Bench: `simdgrad bench` (bench/shapes.ts).
 
 import { fill_span, sum_span_f64 } from "./elementwise";
 

@@ -3,14 +3,14 @@
 // count, in alternating rounds (1, 2, 2, 1, ...) so a shared, noisy machine weighs on every
 // count alike; per round and the median over rounds, the ratio to one worker, and the load
 // average at each round (issue 16, target 2: 2 workers >= 1.95x one). Ours only, no peers.
-// Results: bench/results/scaling.json (scaling.quick.json with --quick).
+// Results: scaling.json (scaling.quick.json with --quick) in bench/results/.
 
 import os from 'node:os';
-import { writeResults } from './results-path.js';
+import { writeResults } from './suites/common.js';
 import { init } from '../src/index.js';
-import { describeMachine, machineInfo } from '../src/bench/machine.js';
-import { budget } from '../src/bench/measure.js';
-import { mnistBatches, timeOursModel } from '../src/bench/models.js';
+import { describeMachine, machineInfo } from './machine.js';
+import { budget } from './measure.js';
+import { mnistBatches, timeOursModel } from './models.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       .join(', ') + `; load ${res.loads.map((l) => l.toFixed(1)).join(' ')}`);
     return { model: res.model, batch: res.batch, loads: res.loads, rows };
   });
-  const out = writeResults(argValue('out'), 'scaling', QUICK, { benchmark: 'bench/scaling.ts',
+  const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'scaling', { benchmark: 'bench/scaling.ts',
     startedAt: new Date().toISOString(), args, machine, build, rounds: ROUNDS, summary });
   console.log(`\nwrote ${out}`);
 }

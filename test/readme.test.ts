@@ -2,7 +2,8 @@
 // TypeScript (a block holding several files marks each with a `// name.ts` line), written next
 // to the package so `import ... from 'simdgrad'` resolves to this build, and run in a child
 // process with SIMDGRAD_DATA_LIMIT capping the data sets (the loop snippet then takes a few
-// steps per epoch). A snippet that loads weights finds them made by `simdgrad train --save`.
+// steps per epoch). A snippet that loads weights finds them made by `simdgrad train --save`;
+// one that reads an image folder under photos/ finds synthetic shapes (examples/shapes.ts) there.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -10,6 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { createModel, init, manualSeed, serializeSafetensors } from '../src/index.js';
+import { writeShapesFolder } from '../examples/shapes.js';
 
 const t = suite('readme');
 await init();
@@ -74,6 +76,10 @@ blocks.forEach((block, i) => {
       const model = createModel(name);
       writeFileSync(`${dir}/${file}`, serializeSafetensors(model.stateDict()));
       model.dispose();
+    }
+    // An ImageFolder tree for the fine-tuning snippet: a few synthetic shapes per class.
+    if (block.includes("imageFolder('photos/")) {
+      await writeShapesFolder(`${dir}/photos`, { train: 8, val: 4 });
     }
     const { stdout } = await run(main, dir);
     if (block.includes('loss.backward()') && block.includes('memory()')) {

@@ -1,7 +1,7 @@
 // The demo page: trains a zoo model on MNIST with the library as it is built (dist/src), on a
 // pool of module Web Workers when the page is cross-origin isolated, else on this thread; plots
 // loss and accuracy live, and classifies what is drawn on the pad; "Benchmark this device" runs
-// `simdgrad bench`'s report (src/bench/report.ts, quick; `/?bench=tiny` for tests) in the tab.
+// `simdgrad bench`'s report (bench/report.ts, quick; `/?bench=tiny` for tests) in the tab.
 // Served by scripts/demo-server.mjs (`npm run demo`); tested by test/browser/demo.test.ts.
 
 import * as sg from '/dist/src/index.js';
@@ -507,10 +507,9 @@ async function benchmark() {
   $('bench-bar').style.width = '0';
   $('bench-status').textContent = 'loading the benchmark…';
   try {
-    const [{ runBench }, { renderSvg }, format] = await Promise.all([
-      import('/dist/src/bench/report.js'), import('/dist/src/bench/svg.js'),
-      import('/dist/src/bench/format.js')]);
-    const report = await runBench({
+    // simdgrad/bench: runBench, renderSvg and the format helpers showBench uses.
+    const bench = await import('/dist/bench/index.js');
+    const report = await bench.runBench({
       quick: size === 'quick', tiny: size === 'tiny', workers, models: ['small-cnn'],
       data: 'mnist',
       mnist: (n) => datasetOf(state.raw.trainImages, state.raw.trainLabels, 'train', n),
@@ -523,7 +522,7 @@ async function benchmark() {
       },
     });
     $('bench-bar').style.width = '100%';
-    showBench(report, renderSvg(report), format);
+    showBench(report, bench.renderSvg(report), bench);
     $('bench-status').textContent = `done in ${report.seconds} s`;
     document.body.dataset.bench = 'done';
   } catch (e) {
@@ -547,7 +546,9 @@ function showBench(report, svg, { fmtValue, fmtPercent }) {
       unit: 'GFLOP/s' });
   }
   const gemms = report.kernels.filter((k) => k.kind === 'gemm');
-  for (const k of [...gemms.slice(-1), ...report.kernels.filter((k) => k.kind === 'conv')]) {
+  // The small CNN's conv rows; the full report (chart, JSON) also has convT and GB/s rows.
+  const convs = report.kernels.filter((k) => k.kind === 'conv' && !k.id.startsWith('convT.'));
+  for (const k of [...gemms.slice(-1), ...convs]) {
     rows.push({ label: k.label, ...k.ours, unit: k.unit, fraction: k.ours.fractionOfPeak });
   }
   for (const m of report.models) {

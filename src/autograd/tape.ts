@@ -23,10 +23,6 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
 /** What an op tells a tracer beyond its inputs and output shape: strides, eps, dims, running
  * statistics (tensors that are not inputs of the graph), scalar parameters. */
 export type OpAttrs = object;

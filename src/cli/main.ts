@@ -3,11 +3,31 @@
 // good defaults), `simdgrad eval`, `simdgrad bench` (this CPU's throughput report), `simdgrad
 // export` (saved weights to ONNX). Every
 // option is documented in --help; an unknown option or a bad value is an error that names it.
+// A command's module is imported only when it runs: `simdgrad --help` loads nothing else, and
+// only `simdgrad bench` loads the benchmark harness (bench/, `simdgrad/bench`).
 
 import { parseArgs, UsageError, type ArgSpec } from './args.js';
-import { benchCommand, BENCH_SPEC } from './bench.js';
-import { trainCommand, evalCommand, TRAIN_SPEC, EVAL_SPEC } from './commands.js';
-import { exportCommand, EXPORT_SPEC } from './export.js';
+
+type Command = [Record<string, ArgSpec>, (o: Record<string, unknown>) => Promise<number | void>];
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  train: async () => {
+    const m = await import('./commands.js');
+    return [m.TRAIN_SPEC, m.trainCommand];
+  },
+  eval: async () => {
+    const m = await import('./commands.js');
+    return [m.EVAL_SPEC, m.evalCommand];
+  },
+  bench: async () => {
+    const m = await import('./bench.js');
+    return [m.BENCH_SPEC, m.benchCommand];
+  },
+  export: async () => {
+    const m = await import('./export.js');
+    return [m.EXPORT_SPEC, m.exportCommand];
+  },
+};
 
 const USAGE = `simdgrad: train and run convolutional networks on the CPU (WebAssembly SIMD)
 
@@ -34,18 +54,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return cmd === undefined ? 1 : 0;
   }
-  const commands: Record<string, [Record<string, ArgSpec>, (o: Record<string, unknown>) => Promise<number | void>]> = {
-    train: [TRAIN_SPEC, trainCommand],
-    eval: [EVAL_SPEC, evalCommand],
-    bench: [BENCH_SPEC, benchCommand],
-    export: [EXPORT_SPEC, exportCommand],
-  };
-  const entry = commands[cmd];
-  if (!entry) {
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!load) {
     process.stderr.write(`simdgrad: unknown command '${cmd}'\n\n${USAGE}`);
     return 2;
   }
-  const [spec, run] = entry;
+  const [spec, run] = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(help(cmd, spec));
     return 0;

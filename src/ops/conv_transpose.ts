@@ -4,7 +4,7 @@
 // Tests: test/ops/nnops.test.ts (PyTorch fixtures), test/ops/nnops-grad.test.ts (gradcheck).
 
 import { record } from '../autograd/tape.js';
-import { checkInt } from '../runtime/check.js';
+import { checkInt, pair } from '../runtime/check.js';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry, type Conv2dGeometry,
   type Conv2dOptions, type Pair,
@@ -16,17 +16,6 @@ import { checkTensor } from './check.js';
 export interface ConvTranspose2dOptions extends Conv2dOptions {
   /** Extra size added to one side of each output dim; smaller than stride or dilation. */
   outputPadding?: Pair;
-}
-
-function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: number,
-  shapes: string): [number, number] {
-  if (v !== undefined && typeof v !== 'number' && (!Array.isArray(v) || v.length !== 2)) {
-    throw new RangeError(`${op}: ${name} must be a number or [h, w], got ${String(v)}${shapes}`);
-  }
-  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  checkInt(op, `${name}[0]${shapes}`, p[0], min);
-  checkInt(op, `${name}[1]${shapes}`, p[1], min);
-  return p;
 }
 
 /**

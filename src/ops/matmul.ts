@@ -1,7 +1,7 @@
 // F.matmul with PyTorch's rules: 1-D x 1-D is a dot product, a 1-D operand gets a dim
 // prepended (left) or appended (right) and removed from the result, batch dims broadcast. One
 // GEMM per batch element on the operands in place (a GEMM at an offset); when only the left
-// operand has batch dims they fold into its rows: one GEMM. Tests: test/ops/matmul.test.ts.
+// operand has batch dims they fold into its rows: one GEMM. Tests: test/ops/shape.test.ts (matmul cases).
 
 import { record } from '../autograd/tape.js';
 import { fill } from '../runtime/kernels/elementwise.js';

@@ -37,6 +37,8 @@ export abstract class Optimizer {
     }
   }
 
+  /** Updates every parameter that has a gradient and requires one (frozen ones, requiresGrad
+   * false, are left as they are, weight decay included). */
   abstract step(): void;
 
   /** The optimizer's buffers, for checkpoints: name -> values. */
@@ -78,7 +80,7 @@ export class SGD extends Optimizer {
   step(): void {
     const rt = getRuntime();
     this.params.forEach((p, i) => {
-      if (!p.grad) return;
+      if (!p.grad || !p.requiresGrad) return;
       sgdStep(rt, {
         param: p.buf, grad: p.grad.buf, momentumBuf: this.buffers[i]?.buf ?? null, n: p.size, lr: this.lr,
         momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay,
@@ -137,7 +139,7 @@ export class Adam extends Optimizer {
   step(): void {
     const rt = getRuntime();
     this.params.forEach((p, i) => {
-      if (!p.grad) return;
+      if (!p.grad || !p.requiresGrad) return;
       this.steps[i]++;
       adamStep(rt, {
         param: p.buf, grad: p.grad.buf, m: this.m[i].buf, v: this.v[i].buf, n: p.size, lr: this.lr,

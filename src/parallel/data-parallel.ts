@@ -92,6 +92,7 @@ export class DataParallel {
   private readonly table: Uint32Array;
   private readonly row: number;
   private readonly sync: Int32Array;
+  private readonly trainable: Uint8Array;
   private readonly xView: Float32Array;
   private readonly yView: Int32Array | Float32Array;
   private readonly sample: number;
@@ -126,6 +127,8 @@ export class DataParallel {
     this.table = new Uint32Array(table);
     const sync = new SharedArrayBuffer(8);
     this.sync = new Int32Array(sync);
+    const trainable = new SharedArrayBuffer(Math.max(this.params.length, 1));
+    this.trainable = new Uint8Array(trainable);
     this.sample = opts.sampleShape.reduce((a, b) => a * b, 1);
     const targetShape = labels ? null : [...opts.targetShape!];
     this.targetSize = (targetShape ?? []).reduce((a, b) => a * b, 1);
@@ -140,8 +143,8 @@ export class DataParallel {
     const heap = this.rt.heap;
     this.init = {
       module: this.rt.module, build: this.rt.build, memory: heap.memory,
-      pages: heap.pages.buffer as SharedArrayBuffer, model, state, loss, metrics, table, sync, x, y,
-      sampleShape: [...opts.sampleShape], targetShape,
+      pages: heap.pages.buffer as SharedArrayBuffer, model, state, loss, metrics, table, sync,
+      trainable, x, y, sampleShape: [...opts.sampleShape], targetShape,
     };
   }
 
@@ -259,9 +262,15 @@ export class DataParallel {
   }
 
   /** Where the workers sum the shards: the parameters' .grad (made here when missing) and the
-   * buffers themselves. */
+   * buffers themselves. A frozen parameter (requiresGrad false) gets none, as backward gives it
+   * none on one thread: its target is 0 and the workers skip it. */
   private setTargets(): void {
     this.params.forEach((p, i) => {
+      this.trainable[i] = p.requiresGrad ? 1 : 0;
+      if (!p.requiresGrad) {
+        this.table[i * this.row + 1] = 0;
+        return;
+      }
       if (!p.grad) p.grad = Tensor.empty(p.shape).keep();
       this.table[i * this.row + 1] = p.grad.buf.ptr;
     });

@@ -88,6 +88,9 @@ export interface WorkerInit {
   /** Int32 cells where a step's shards meet before the reduction (SYNC_ARRIVED, SYNC_ABORT),
    * cleared by the main thread before every step. */
   sync: SharedArrayBuffer;
+  /** One byte per parameter, 1 where it requires a gradient, written by the main thread before
+   * every step (frozen parameters cost the workers no gradient). Absent: all of them. */
+  trainable?: SharedArrayBuffer;
   /** The minibatch: inputs and targets (i32 class labels or f32), written by the main thread. */
   x: SharedArrayBuffer;
   y: SharedArrayBuffer;

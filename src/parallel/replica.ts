@@ -48,6 +48,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   const state = [...params, ...buffers];
   const table = new Uint32Array(init.table);
   const sync = new Int32Array(init.sync);
+  const trainable = init.trainable ? new Uint8Array(init.trainable) : null;
   const row = table.length / state.length;
   const xView = new Float32Array(init.x);
   const yLabels = labels ? new Int32Array(init.y) : null;
@@ -120,6 +121,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   const reduce = (task: ShardTask): void => {
     const shards = task.shards!;
     state.forEach((p, i) => {
+      if (table[i * row + 1] === 0) return;
       const part = reducePart(layout.offsets[i], p.size, layout.total, task.shard, shards);
       if (!part) return;
       const bytes = part.start * 4;
@@ -139,6 +141,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
 
   const trainShard = (task: ShardTask): ShardResult => tidy(() => {
     model.train();
+    if (trainable) params.forEach((p, i) => (p.requiresGrad = trainable[i] === 1));
     for (const p of params) {
       p.grad?.dispose();
       p.grad = null;

@@ -1,7 +1,7 @@
 // How workers get the model, the loss and the metrics of the main thread: the main side turns
 // them into plain descriptions (a spec, an `F` name, an ES module URL and export) and fails at
 // start naming the option to give; the worker side imports and builds from them.
-// Tests: test/parallel/custom.test.ts, test/browser/custom.test.ts.
+// Tests: test/parallel/custom.test.ts, test/browser/demo.test.ts.
 
 import { buildModel, modelSpec } from '../models/spec.js';
 import * as F from '../nn/functional.js';

@@ -12,7 +12,7 @@ import { modelSpec } from '../models/spec.js';
 import { zooName } from '../models/zoo.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/index.js';
-import type { EpochRecord } from './trainer.js';
+import type { CheckpointRun, EpochRecord, EpochSums } from './types.js';
 
 export interface CheckpointState {
   model: Module;
@@ -26,22 +26,6 @@ export interface CheckpointState {
   run?: CheckpointRun;
   /** Sums over the steps done in the interrupted epoch (step > 0), so its record covers them. */
   partial?: EpochSums;
-}
-
-export interface CheckpointRun {
-  batchSize: number;
-  seed: number;
-  trainSize: number;
-}
-
-export interface EpochSums {
-  seen: number;
-  lossSum: number;
-  /** Each metric's sum over the steps done. */
-  metrics?: Record<string, number>;
-  /** Checkpoints written before metrics existed: the correct predictions. */
-  correct?: number;
-  seconds: number;
 }
 
 export async function saveCheckpoint(path: string, s: CheckpointState): Promise<void> {

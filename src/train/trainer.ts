@@ -16,6 +16,7 @@ import { stepSeed } from '../parallel/shared.js';
 import { lrAt, type Schedule } from '../optim/schedule.js';
 import { clipGradNorm } from '../optim/index.js';
 import { randomAffine, type AffineAugmentOptions } from '../data/augment.js';
+import { transformBatch, type Transform } from '../data/transforms.js';
 import { availableThreads, sharedMemoryProblem } from '../runtime/features.js';
 import { nodeOnly } from '../runtime/platform.js';
 import { manualSeed } from '../tensor/random.js';
@@ -23,30 +24,12 @@ import { tensor, tidy } from '../tensor/tensor.js';
 import {
   batchTarget, computeLoss, computeMetrics, resolveLoss, resolveMetrics,
 } from './objective.js';
-import type { CheckpointRun, EpochSums } from './checkpoint.js';
+import type { CheckpointRun, EpochRecord, EpochSums } from './types.js';
 import type { LossFunction, MetricFunction } from './metrics.js';
 
-export type { LossFunction, MetricFunction, ReplicaOptions };
+export type { EpochRecord, LossFunction, MetricFunction, ReplicaOptions };
 
 type Out = { write(s: string): unknown; isTTY?: boolean };
-
-export interface EpochRecord {
-  epoch: number;
-  trainLoss: number;
-  /** trainMetrics.accuracy, when accuracy is reported (class labels by default); else null. */
-  trainAccuracy: number | null;
-  /** Each metric's sum over the epoch's samples divided by their number. */
-  trainMetrics: Record<string, number>;
-  testLoss: number | null;
-  testAccuracy: number | null;
-  testMetrics: Record<string, number> | null;
-  lr: number;
-  /** Training time of the epoch (evaluation excluded). */
-  seconds: number;
-  evalSeconds: number;
-  /** Samples per second (images, for an image data set). */
-  imagesPerSecond: number;
-}
 
 export interface TrainerOptions {
   model: Module;
@@ -78,6 +61,13 @@ export interface TrainerOptions {
   /** Random affine augmentation of training batches (seeded per step, before sharding); images
    * [C, H, W] only. */
   augment?: AffineAugmentOptions;
+  /**
+   * Transforms of each training image (`data.transforms`: RandomResizedCrop, RandomHorizontalFlip,
+   * Normalize...), applied to every batch on this thread before sharding, seeded per step; the
+   * model sees `transform.outputShape(train.sampleShape)`. The test set is not transformed: load
+   * it at that shape (e.g. with Resize, CenterCrop and Normalize at load).
+   */
+  transform?: Transform;
   /** Clip the global gradient norm to this before each optimizer step. */
   clipGradNorm?: number;
   /** Label smoothing of the cross-entropy loss (single-thread steps and workers alike). */
@@ -256,6 +246,8 @@ export class Trainer {
   private stopRequested = false;
   private readonly labels: boolean;
   private readonly targetShape: number[];
+  /** Shape of one sample as the model gets it (after opts.transform). */
+  private readonly sampleShape: number[];
   private readonly loss: LossFunction;
   private readonly evalLoss: LossFunction;
   private readonly metrics: [string, MetricFunction][];
@@ -278,6 +270,14 @@ export class Trainer {
     if (opts.augment && opts.train.sampleShape.length !== 3) {
       throw new RangeError(`Trainer: augment needs images [C, H, W]; samples are ` +
         `[${opts.train.sampleShape.join(', ')}]`);
+    }
+    this.sampleShape = opts.transform ? opts.transform.outputShape(opts.train.sampleShape)
+      : [...opts.train.sampleShape];
+    if (opts.transform && opts.test &&
+      opts.test.sampleShape.join() !== this.sampleShape.join()) {
+      throw new RangeError(`Trainer: test samples are [${opts.test.sampleShape.join(', ')}] but ` +
+        `the transform makes training samples [${this.sampleShape.join(', ')}]; load the test set ` +
+        'at that size (e.g. Resize, CenterCrop and Normalize at load)');
     }
     this.loss = resolveLoss(opts.loss, this.labels, opts.labelSmoothing, 'Trainer');
     this.evalLoss = resolveLoss(opts.loss, this.labels, 0, 'Trainer');
@@ -303,7 +303,7 @@ export class Trainer {
 
   /** What progress counts: images for image samples [C, H, W], else samples. */
   private get unit(): string {
-    return this.opts.train.sampleShape.length === 3 ? 'img' : 'samples';
+    return this.sampleShape.length === 3 ? 'img' : 'samples';
   }
 
   /** Worker threads fit() will use: opts.workers, else the machine's available parallelism. */
@@ -317,15 +317,15 @@ export class Trainer {
    * generator first (what a data-parallel step does).
    */
   step(x: Float32Array, y: Targets, size: number, where: string, seed?: number): StepResult {
-    const { model, optimizer, train } = this.opts;
+    const { model, optimizer } = this.opts;
     if (seed !== undefined) {
       manualSeed(seed);
       setBatchRowOffset(0);
     }
-    const sample = train.sampleShape.reduce((a, b) => a * b, 1);
+    const sample = this.sampleShape.reduce((a, b) => a * b, 1);
     return tidy(() => {
       optimizer.zeroGrad();
-      const input = tensor(x.subarray(0, size * sample), [size, ...train.sampleShape]);
+      const input = tensor(x.subarray(0, size * sample), [size, ...this.sampleShape]);
       const target = batchTarget(y, size, this.targetShape);
       const output = model.forward(input);
       const loss = computeLoss(this.loss, output, target, 'Trainer');
@@ -396,7 +396,7 @@ export class Trainer {
     }
     const dp = workers > 1 ? new DataParallel({
       model: o.model, replica: o.replica, loss: o.loss, metrics: o.metrics, workers,
-      labelSmoothing: o.labelSmoothing, maxBatch: o.batchSize, sampleShape: [...o.train.sampleShape],
+      labelSmoothing: o.labelSmoothing, maxBatch: o.batchSize, sampleShape: [...this.sampleShape],
       targetShape: this.labels ? null : this.targetShape, createPool: o.createPool,
     }) : null;
     try {
@@ -412,6 +412,9 @@ export class Trainer {
     const out = this.out;
     const seed = o.seed ?? 0;
     const loader = new DataLoader(o.train, { batchSize: o.batchSize, shuffle: true, seed });
+    const outSize = this.sampleShape.reduce((a, b) => a * b, 1);
+    const transformed = o.transform
+      ? new Float32Array(Math.min(o.batchSize, o.train.n) * outSize) : null;
     for (let epoch = this.startEpoch; epoch < o.epochs; epoch++) {
       o.model.train();
       const skip = epoch === this.startEpoch ? this.startStep : 0;
@@ -432,8 +435,11 @@ export class Trainer {
         if (o.schedule) o.optimizer.lr = lrAt(o.schedule, epoch * loader.length + step, o.epochs * loader.length, loader.length);
         const sd = stepSeed(seed, epoch, step);
         if (o.augment) randomAffine(batch.x, batch.size, o.train.sampleShape, o.augment, sd);
-        const r = dp ? await this.parallelStep(dp, batch.x, batch.y, batch.size, where, sd)
-          : this.step(batch.x, batch.y, batch.size, where, sd);
+        // its own stream, so its draws are not those of randomAffine's
+        const x = o.transform ? transformBatch(o.transform, batch.x, batch.size, o.train.sampleShape,
+          Math.imul(sd ^ 0x9e3779b9, 0x85ebca6b) >>> 0, transformed!).x : batch.x;
+        const r = dp ? await this.parallelStep(dp, x, batch.y, batch.size, where, sd)
+          : this.step(x, batch.y, batch.size, where, sd);
         step++;
         if (!dp) await letEventsIn();
         seen += batch.size;

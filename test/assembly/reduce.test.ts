@@ -18,7 +18,8 @@ const t = suite('reduce kernels');
 const rts = await builds();
 
 const shapes: Ori[] = [
-  [1, 1, 1], [1, 3, 1], [2, 4, 1], [3, 5, 1], [2, 17, 1], [1, 65, 1], [3, 1031, 1],
+  [1, 1, 1], [1, 3, 1], [2, 4, 1], [3, 5, 1], [2, 16, 1], [2, 17, 1], [1, 20, 1], [1, 65, 1],
+  [3, 1031, 1],
   [2, 3, 2], [1, 4, 3], [2, 3, 4], [3, 7, 5], [2, 5, 17], [1, 33, 8], [2, 1, 9], [1, 6, 65],
 ];
 
@@ -117,6 +118,16 @@ for (const rt of rts) {
     softmaxForward(rt, x, y, [1, 6, 1]);
     expectClose(get(rt, y), softmax_ref(X, [1, 6, 1], false), `softmax -inf ${b}`, 1e-6);
     freeAll(rt, x, y);
+    // A NaN anywhere in a row (the row max may skip it) makes the whole row NaN, as in PyTorch.
+    for (const at of [0, 3, 17, 36]) {
+      const R = rand(37, 4);
+      R[at] = NaN;
+      const xr = put(rt, R), yr = alloc(rt, 37);
+      softmaxForward(rt, xr, yr, [1, 37, 1]);
+      const out = [...get(rt, yr)];
+      if (!out.every(Number.isNaN)) throw new Error(`softmax NaN at ${at}: ${out.slice(0, 5)} ${b}`);
+      freeAll(rt, xr, yr);
+    }
   });
 }
 

@@ -1,13 +1,15 @@
-// runBench (src/bench/report.ts) on its tiny configuration: the documented fields are there with
+// runBench (bench/report.ts) on its tiny configuration: the documented fields are there with
 // positive, finite values and fractions of peak in (0, 2); an installed peer (tfjs-cpu) gets
 // ratios; a peer whose package cannot be imported is "not installed", not a crash; the options a
 // page passes (its own MNIST images, a hook before each measurement) are used. The text and SVG
 // forms of the same report are checked for what a reader needs.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatReport } from '../../src/bench/format.js';
-import { runBench, type BenchReport, type PeerMeasured } from '../../src/bench/report.js';
-import { renderSvg } from '../../src/bench/svg.js';
+import { formatReport } from '../../bench/format.js';
+import { runBench, type BenchReport, type PeerMeasured } from '../../bench/report.js';
+import { renderSvg } from '../../bench/svg.js';
+import { convOutHW, convTransposeCases, flopsOf } from '../../bench/shapes.js';
+import { F, init, randn } from '../../src/index.js';
 
 const t = suite('bench report');
 
@@ -49,7 +51,10 @@ function checkReport(r: BenchReport, workers: number[], models: string[]): void 
   for (const p of r.peak) {
     for (const v of [p.gflops, p.loopGflops, p.tileGflops]) positive(v, `peak ${p.build}`);
   }
-  assert.equal(r.kernels.map((k) => k.kind), ['gemm', 'conv', 'conv', 'conv', 'pool']);
+  assert.equal(r.kernels.map((k) => k.kind), ['gemm', 'conv', 'conv', 'conv', 'pool', 'conv',
+    'conv', 'conv', 'eltwise', 'eltwise', 'eltwise']);
+  assert.equal(r.kernels.filter((k) => k.kind === 'eltwise').map((k) => k.unit),
+    ['GB/s', 'GB/s', 'GB/s']);
   for (const k of r.kernels) {
     assert.is(k.ours.status, 'ok', `${k.id}: ${k.ours.note}`);
     checkMeasured(k.ours, k.id);
@@ -108,6 +113,21 @@ t('peers whose packages are missing are "not installed"; ours still measured', a
   const text = formatReport(r);
   assert.match(text, 'not installed');
   assert.match(text, 'GEMM 32³');
+  assert.match(text, 'convT = F.convTranspose2d x[2,8,4,4] w[8,4,4,4] s2 p1');
+  assert.match(text, 'softmax over the last dim of x[8,1000]');
+});
+
+t('a convTranspose2d case times the conv whose input is the layer\'s output', async () => {
+  await init();
+  const [fwd, bwdInput, bwdWeight] = convTransposeCases('t', 't', [3, 8, 5, 7], [8, 4, 4, 3], 2, 1);
+  const y = F.convTranspose2d(randn([3, 8, 5, 7]), randn([8, 4, 4, 3]), null,
+    { stride: 2, padding: 1 });
+  assert.equal(fwd.x, y.shape);
+  assert.equal([fwd.direction, bwdInput.direction, bwdWeight.direction],
+    ['bwd_input', 'fwd', 'bwd_weight']);
+  // The equivalent conv maps the layer's output back to its input's spatial size.
+  assert.equal(convOutHW(fwd), [5, 7]);
+  assert.is(flopsOf(fwd), 2 * 3 * 8 * 4 * 5 * 7 * 4 * 3);
 });
 
 t('workers 1,2 with tfjs-cpu beside ours: ratios; tfjs-wasm not installed', async () => {

@@ -1,10 +1,10 @@
-// The bench's small CNN written as a custom class (src/bench/small-cnn-class.ts) is the zoo's
+// The bench's small CNN written as a custom class (bench/small-cnn-class.ts) is the zoo's
 // small-cnn: same parameter shapes in the same order, and with the same values the same logits
 // (eval mode) and the same dropout masks (train mode, same seed).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, init, manualSeed, noGrad, rand } from '../../src/index.js';
-import { SmallCnn } from '../../src/bench/small-cnn-class.js';
+import { SmallCnn } from '../../bench/small-cnn-class.js';
 
 const t = suite('small-cnn-class');
 await init();

@@ -1,11 +1,11 @@
-// The PyTorch peer (src/bench/peers/torch.ts): with python3 + torch (Debian's python3-torch
+// The PyTorch peer (bench/peers/torch.ts): with python3 + torch (Debian's python3-torch
 // here; CI has neither) a tiny LeNet-5 train and infer row time positive samples, a model it has
 // no definition of is 'missing', the 128-bit run reports oneDNN capped at SSE4.1; without an
 // interpreter it is 'not installed', never an error.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { syntheticBatches } from '../../src/bench/models.js';
-import { runTorch } from '../../src/bench/peers/torch.js';
+import { syntheticBatches } from '../../bench/models.js';
+import { runTorch } from '../../bench/peers/torch.js';
 
 const t = suite('torch-peer');
 const batches = syntheticBatches(8, 2);

@@ -1,17 +1,18 @@
 // What a page loads statically: dist/src/index.js and the Web Worker entry, followed through every
 // static import, reach only relative modules (no node: built-in, no bare package name, which
-// neither a page without an import map nor a module worker can resolve); the benchmark adds only
-// tinybench, which the demo page's import map names.
+// neither a page without an import map nor a module worker can resolve); the same for the
+// benchmark harness (dist/bench/index.js, `simdgrad/bench`), which neither the library nor the
+// CLI's start-up reaches.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const t = suite('import-graph');
 const STATIC = /^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
 
 /** Every module reached by static imports from entry, and the imports that are not relative. */
-function graph(entry: URL): { modules: number; outside: string[] } {
+function graph(entry: URL): { modules: number; outside: string[]; files: string[] } {
   const seen = new Set<string>();
   const outside: string[] = [];
   const visit = (url: URL): void => {
@@ -25,7 +26,7 @@ function graph(entry: URL): { modules: number; outside: string[] } {
     }
   };
   visit(entry);
-  return { modules: seen.size, outside };
+  return { modules: seen.size, outside, files: [...seen].map((u) => fileURLToPath(u)) };
 }
 
 for (const entry of ['index.js', 'parallel/web-worker.js']) {
@@ -36,16 +37,18 @@ for (const entry of ['index.js', 'parallel/web-worker.js']) {
   });
 }
 
-t('dist/src/bench/report.js reaches relative modules and tinybench, mapped by the demo', () => {
-  const { outside } = graph(new URL('../../src/bench/report.js', import.meta.url));
-  const bare = [...new Set(outside.map((line) => /imports '(.*)'$/.exec(line)![1]))];
-  assert.equal(bare, ['tinybench'], outside.join('; '));
-  const root = new URL('../../../', import.meta.url);
-  const html = readFileSync(new URL('web/index.html', root), 'utf8');
-  const map = /<script type="importmap">([\s\S]*?)<\/script>/.exec(html);
-  assert.ok(map, 'web/index.html has no import map');
-  const target = (JSON.parse(map![1]) as { imports: Record<string, string> }).imports.tinybench;
-  assert.ok(target && existsSync(new URL(`.${target}`, root)), `tinybench maps to ${target}`);
+t('dist/bench/index.js (simdgrad/bench) reaches only relative modules', () => {
+  const { modules, outside } = graph(new URL('../../bench/index.js', import.meta.url));
+  assert.ok(modules > 5, `only ${modules} modules found: the import scan is broken`);
+  assert.equal(outside, [], 'static imports a page cannot resolve');
 });
+
+for (const entry of ['src/index.js', 'src/cli/main.js']) {
+  t(`dist/${entry} does not load the benchmark harness (dist/bench/)`, () => {
+    const { files } = graph(new URL(`../../${entry}`, import.meta.url));
+    const bench = files.filter((f) => /[/\\]dist[/\\]bench[/\\]/.test(f));
+    assert.equal(bench, [], 'harness modules on the static import graph');
+  });
+}
 
 t.run();

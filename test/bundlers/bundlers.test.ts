@@ -33,7 +33,7 @@ const ISOLATION = {
 /** Modules no browser bundle may hold: Node built-ins, piscina, simdgrad's Node-only side. */
 const NODE_ONLY = [
   /^node:/, /(^|\0|[/\\])node:[a-z_/]+$/, /^stubbed:/, /[/\\]node_modules[/\\]piscina[/\\]/,
-  /simdgrad[/\\]dist[/\\]src[/\\](runtime[/\\]node|parallel[/\\](piscina-pool|worker)|data[/\\](mnist|fashion-mnist|idx-node)|train[/\\]checkpoint|io[/\\]safetensors-node)\.js$/,
+  /simdgrad[/\\]dist[/\\]src[/\\](runtime[/\\]node|parallel[/\\](piscina-pool|worker)|data[/\\](mnist|fashion-mnist|idx-node|image-folder)|train[/\\]checkpoint|io[/\\]safetensors-node)\.js$/,
   /simdgrad[/\\]dist[/\\]src[/\\]cli[/\\]/,
 ];
 

@@ -97,6 +97,15 @@ t('zoo resnet18 at 32x32 (torchvision layout, 11.7M parameters): batch 1 and 3',
   randomizeNorms(model);
   await check('resnet18', model, [3, 32, 32]);
 });
+t('zoo mobilenet_v2, mobilenet_v3_small, efficientnet_b0 at 64x64 (depthwise, hardswish, SE): batch 1 and 3', async () => {
+  for (const name of ['mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0']) {
+    manualSeed(5);
+    const model = createModel(name);
+    randomizeNorms(model);
+    await check(name, model, [3, 64, 64]);
+  }
+});
+
 // alexnet, vgg11 and vgg16 (61M-138M parameters, 0.25-0.55 GB of initializers) are left out for
 // time (building one takes 5-10 s here); their layers are all covered above, uneven adaptive
 // pooling below. Checked by hand the same way on 2026-12-01: alexnet at 224x224 and vgg11 at

@@ -53,7 +53,7 @@ t('AdaptiveAvgPool2d / AdaptiveMaxPool2d any size, null keeps a dim; Upsample', 
 
 t('BatchNorm1d: [N,C] and [N,C,L], running statistics, eval; rejects 4-D', () => {
   const bn = new nn.BatchNorm1d(3, { momentum: 0.5 });
-  assert.equal(Object.keys(bn.stateDict()), ['weight', 'bias', 'running_mean', 'running_var']);
+  assert.equal(Object.keys(bn.stateDict()), ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']);
   const x = tensor([1, 2, 3, 3, 6, 9], [2, 3]);
   const y = bn.forward(x).toFloat32Array();
   expectClose(y, [-1, -1, -1, 1, 1, 1].map((v, i) => v * Math.sqrt(1 / (1 + 1e-5 / [1, 4, 9][i % 3]))), 'normalised', 1e-6);

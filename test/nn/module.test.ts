@@ -137,4 +137,12 @@ t('ModuleList and ModuleDict: indexing, iteration, errors', () => {
   assert.ok(new nn.Parameter(ones([2])) instanceof nn.Parameter);
 });
 
+t('BatchNorm1d has PyTorch\'s state (num_batches_tracked included, counted in train mode)', () => {
+  const bn = new nn.BatchNorm1d(3);
+  assert.equal(Object.keys(bn.stateDict()), ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']);
+  bn.forward(tensor([1, 2, 3, 4, 5, 7], [2, 3]));
+  bn.eval().forward(tensor([1, 2, 3], [1, 3]));
+  assert.is(bn.numBatchesTracked!.item(), 1);
+});
+
 t.run();

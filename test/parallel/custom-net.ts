@@ -1,6 +1,6 @@
 // A custom Module class, a factory, a loss and metrics written as a user would, in their own ES
 // module so data-parallel workers can import them (test/parallel/custom.test.ts and
-// test/browser/custom.test.ts name this file in `replica`).
+// test/browser/demo.test.ts name this file in `replica`).
 import { F, full, nn, type Tensor } from '../../src/index.js';
 
 /** conv 3x3 (1 -> channels) -> ReLU -> dropout -> flatten -> linear to `outputs`, on [N, 1, 6, 6]. */

@@ -1,5 +1,6 @@
-// Plain references for the row and group normalisation kernels of assembly/norm.ts
-// (layernorm_{fwd,bwd}_rows, groupnorm_{fwd,bwd}_nchw): f64 loops, biased variance.
+// Plain references for the row, channel and group normalisation kernels of assembly/norm.ts
+// (layernorm_{fwd,bwd}_rows, layernorm2d_{fwd,bwd}, groupnorm_{fwd,bwd}_nchw): f64 loops,
+// biased variance.
 
 /** Per segment (rows of length len), the mean and 1/sqrt(var + eps). */
 function stats(x: Float32Array, segments: number, len: number, eps: number): { mean: number[]; inv: number[] } {
@@ -78,4 +79,28 @@ export function groupnorm_bwd_ref(x: Float32Array, gy: Float32Array, n: number, 
   groups: number, gamma: Float32Array | null, eps: number):
   { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
   return normBwd(x, gy, n * groups, (c / groups) * hw, c, (i) => Math.floor(i / hw) % c, gamma, eps);
+}
+
+/** [N, A, B] -> [N, B, A]: layernorm2d's channels of a pixel become a row. */
+function swap(x: Float32Array, n: number, a: number, b: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < a; j++) {
+      for (let k = 0; k < b; k++) out[(i * b + k) * a + j] = x[(i * a + j) * b + k];
+    }
+  }
+  return out;
+}
+
+/** LayerNorm over the C channels of each pixel of [N, C, HW]: the row norm on [N*HW, C]. */
+export function layernorm2d_fwd_ref(x: Float32Array, n: number, c: number, hw: number,
+  gamma: Float32Array | null, beta: Float32Array | null, eps: number): Float32Array {
+  return swap(layernorm_rows_fwd_ref(swap(x, n, c, hw), n * hw, c, gamma, beta, eps), n, hw, c);
+}
+
+export function layernorm2d_bwd_ref(x: Float32Array, gy: Float32Array, n: number, c: number,
+  hw: number, gamma: Float32Array | null, eps: number):
+  { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
+  const r = layernorm_rows_bwd_ref(swap(x, n, c, hw), swap(gy, n, c, hw), n * hw, c, gamma, eps);
+  return { ...r, gx: swap(r.gx, n, hw, c) };
 }

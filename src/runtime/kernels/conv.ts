@@ -1,11 +1,12 @@
 // Typed binding of assembly/conv.ts: 2-D convolution, NCHW activations, OIHW weights, with
 // stride, zero padding, dilation and groups (groups = channels is depthwise).
 
-import { checkBuf, checkInt } from '../check.js';
+import { checkBuf, checkInt, fmt, pair, type Pair } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel } from './call.js';
 
-export type Pair = number | readonly [number, number];
+export type { Pair };
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -20,18 +21,6 @@ export interface Conv2dGeometry {
   o: number; kh: number; kw: number;
   sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
   groups: number; oh: number; ow: number;
-}
-
-function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
-  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  if (p.length !== 2) throw new RangeError(`${op}: ${name} must be a number or [h, w], got ${String(v)}`);
-  checkInt(op, `${name}[0]`, p[0], min);
-  checkInt(op, `${name}[1]`, p[1], min);
-  return p;
-}
-
-function fmt(s: readonly number[]): string {
-  return `[${s.join(',')}]`;
 }
 
 /** Validates x [N,C,H,W] against weight [O, C/groups, KH, KW] and computes the output size. */
@@ -69,10 +58,6 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
   return { n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow };
 }
 
-export function conv2dOutputShape(g: Conv2dGeometry): [number, number, number, number] {
-  return [g.n, g.o, g.oh, g.ow];
-}
-
 const KIND_FWD = 0;
 const KIND_BWD_INPUT = 1;
 const KIND_BWD_WEIGHT = 2;
@@ -85,7 +70,7 @@ function dims(g: Conv2dGeometry): Dims {
 }
 
 function workspace(rt: Runtime, kind: number, g: Conv2dGeometry): number {
-  const bytes = rt.fn<(kind: number, ...d: Dims) => number>('conv2d_workspace_bytes')(kind, ...dims(g));
+  const bytes = kernel(rt, 'conv2d_workspace_bytes')(kind, ...dims(g));
   return rt.workspace(bytes);
 }
 
@@ -112,7 +97,7 @@ export function conv2dForward(rt: Runtime, g: Conv2dGeometry, x: F32Buf, weight:
   if (bias) checkBuf('conv2d', 'bias', bias, g.o, `bias [${g.o}]`);
   checkBuf('conv2d', 'output', y, s.y, shapeOf(g, 'y'));
   const ws = workspace(rt, KIND_FWD, g);
-  rt.fn<(...a: number[]) => void>('conv2d_fwd_nchw')(
+  kernel(rt, 'conv2d_fwd_nchw')(
     x.ptr, weight.ptr, bias ? bias.ptr : 0, y.ptr, ...dims(g), relu ? 1 : 0, ws);
 }
 
@@ -124,7 +109,7 @@ export function conv2dBackwardInput(rt: Runtime, g: Conv2dGeometry, gradOut: F32
   checkBuf('conv2d_backward_input', 'weight', weight, s.w, shapeOf(g, 'w'));
   checkBuf('conv2d_backward_input', 'gradIn', gradIn, s.x, shapeOf(g, 'x'));
   const ws = workspace(rt, KIND_BWD_INPUT, g);
-  rt.fn<(...a: number[]) => void>('conv2d_bwd_input_nchw')(
+  kernel(rt, 'conv2d_bwd_input_nchw')(
     gradOut.ptr, weight.ptr, gradIn.ptr, ...dims(g), ws);
 }
 
@@ -136,7 +121,7 @@ export function conv2dBackwardWeight(rt: Runtime, g: Conv2dGeometry, x: F32Buf, 
   checkBuf('conv2d_backward_weight', 'gradOut', gradOut, s.y, shapeOf(g, 'y'));
   checkBuf('conv2d_backward_weight', 'gradWeight', gradWeight, s.w, shapeOf(g, 'w'));
   const ws = workspace(rt, KIND_BWD_WEIGHT, g);
-  rt.fn<(...a: number[]) => void>('conv2d_bwd_weight_nchw')(
+  kernel(rt, 'conv2d_bwd_weight_nchw')(
     x.ptr, gradOut.ptr, gradWeight.ptr, ...dims(g), ws);
 }
 
@@ -145,6 +130,6 @@ export function conv2dBackwardBias(rt: Runtime, g: Conv2dGeometry, gradOut: F32B
   gradBias: F32Buf): void {
   checkBuf('conv2d_backward_bias', 'gradOut', gradOut, sizes(g).y, shapeOf(g, 'y'));
   checkBuf('conv2d_backward_bias', 'gradBias', gradBias, g.o, `bias [${g.o}]`);
-  rt.fn<(...a: number[]) => void>('conv2d_bwd_bias_nchw')(
+  kernel(rt, 'conv2d_bwd_bias_nchw')(
     gradOut.ptr, gradBias.ptr, g.n, g.o, g.oh * g.ow);
 }

@@ -2,22 +2,11 @@
 // (per channel of NCHW, per column of [rows, cols]), fill and sum. n defaults to the length of
 // the first input; outputs may alias inputs (every kernel reads an element before writing it).
 
-import { checkBuf, checkFinite, checkInt } from '../check.js';
+import { checkBuf, checkFinite, checkInt, count, fmt, nchw } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel } from './call.js';
 
-type Fn = (...a: number[]) => unknown;
-
-function count(op: string, n: number | undefined, first: F32Buf, firstName: string): number {
-  checkBuf(op, firstName, first, 0, '');
-  const len = n ?? first.length;
-  checkInt(op, 'n', len, 0);
-  return len;
-}
-
-function fmt(s: readonly number[]): string {
-  return `[${s.join(',')}]`;
-}
 
 /** y = max(x, 0). */
 export function reluForward(rt: Runtime, x: F32Buf, y: F32Buf, n?: number): void {
@@ -25,7 +14,7 @@ export function reluForward(rt: Runtime, x: F32Buf, y: F32Buf, n?: number): void
   const len = count(op, n, x, 'input');
   checkBuf(op, 'input', x, len, `n = ${len}`);
   checkBuf(op, 'output', y, len, `n = ${len}`);
-  rt.fn<Fn>('relu_fwd')(x.ptr, y.ptr, len);
+  kernel(rt, 'relu_fwd')(x.ptr, y.ptr, len);
 }
 
 /** gradIn = gradOut where x > 0, else 0; x may be the forward's input or output. */
@@ -36,7 +25,7 @@ export function reluBackward(rt: Runtime, x: F32Buf, gradOut: F32Buf, gradIn: F3
   checkBuf(op, 'input', x, len, `n = ${len}`);
   checkBuf(op, 'gradOut', gradOut, len, `n = ${len}`);
   checkBuf(op, 'gradIn', gradIn, len, `n = ${len}`);
-  rt.fn<Fn>('relu_bwd')(x.ptr, gradOut.ptr, gradIn.ptr, len);
+  kernel(rt, 'relu_bwd')(x.ptr, gradOut.ptr, gradIn.ptr, len);
 }
 
 /** y = a + b. */
@@ -46,7 +35,7 @@ export function add(rt: Runtime, a: F32Buf, b: F32Buf, y: F32Buf, n?: number): v
   checkBuf(op, 'a', a, len, `n = ${len}`);
   checkBuf(op, 'b', b, len, `n = ${len}`);
   checkBuf(op, 'output', y, len, `n = ${len}`);
-  rt.fn<Fn>('add')(a.ptr, b.ptr, y.ptr, len);
+  kernel(rt, 'add')(a.ptr, b.ptr, y.ptr, len);
 }
 
 /** y = a * b element-wise. */
@@ -56,7 +45,7 @@ export function mul(rt: Runtime, a: F32Buf, b: F32Buf, y: F32Buf, n?: number): v
   checkBuf(op, 'a', a, len, `n = ${len}`);
   checkBuf(op, 'b', b, len, `n = ${len}`);
   checkBuf(op, 'output', y, len, `n = ${len}`);
-  rt.fn<Fn>('mul')(a.ptr, b.ptr, y.ptr, len);
+  kernel(rt, 'mul')(a.ptr, b.ptr, y.ptr, len);
 }
 
 /** Dropout: mask = (hash(seed, offset + i) >= p) / (1 - p), y = x * mask; seed is a u32. */
@@ -70,7 +59,7 @@ export function dropoutForward(rt: Runtime, x: F32Buf, y: F32Buf, mask: F32Buf, 
   checkBuf(op, 'output', y, len, `n = ${len}`);
   checkBuf(op, 'mask', mask, len, `n = ${len}`);
   checkInt(op, 'offset', offset, 0);
-  rt.fn<Fn>('dropout_fwd')(x.ptr, y.ptr, mask.ptr, len, p, seed >>> 0, offset >>> 0);
+  kernel(rt, 'dropout_fwd')(x.ptr, y.ptr, mask.ptr, len, p, seed >>> 0, offset >>> 0);
 }
 
 /** y = alpha * x. */
@@ -80,7 +69,7 @@ export function scale(rt: Runtime, x: F32Buf, alpha: number, y: F32Buf, n?: numb
   checkFinite(op, 'alpha', alpha);
   checkBuf(op, 'input', x, len, `n = ${len}`);
   checkBuf(op, 'output', y, len, `n = ${len}`);
-  rt.fn<Fn>('scale')(x.ptr, alpha, y.ptr, len);
+  kernel(rt, 'scale')(x.ptr, alpha, y.ptr, len);
 }
 
 /** y += alpha * x. */
@@ -90,7 +79,7 @@ export function axpy(rt: Runtime, alpha: number, x: F32Buf, y: F32Buf, n?: numbe
   checkFinite(op, 'alpha', alpha);
   checkBuf(op, 'x', x, len, `n = ${len}`);
   checkBuf(op, 'y', y, len, `n = ${len}`);
-  rt.fn<Fn>('axpy')(alpha, x.ptr, y.ptr, len);
+  kernel(rt, 'axpy')(alpha, x.ptr, y.ptr, len);
 }
 
 /** y = value. */
@@ -99,7 +88,7 @@ export function fill(rt: Runtime, y: F32Buf, value: number, n?: number): void {
   const len = count(op, n, y, 'output');
   if (typeof value !== 'number') throw new TypeError(`${op}: value must be a number, got ${value}`);
   checkBuf(op, 'output', y, len, `n = ${len}`);
-  rt.fn<Fn>('fill')(y.ptr, value, len);
+  kernel(rt, 'fill')(y.ptr, value, len);
 }
 
 /** Sum of x[0..n), accumulated in f64 blocks, rounded once to f32. */
@@ -107,17 +96,7 @@ export function sum(rt: Runtime, x: F32Buf, n?: number): number {
   const op = 'sum';
   const len = count(op, n, x, 'input');
   checkBuf(op, 'input', x, len, `n = ${len}`);
-  return rt.fn<Fn>('sum')(x.ptr, len) as number;
-}
-
-function nchw(op: string, shape: readonly number[], name: string): [number, number, number] {
-  if (!Array.isArray(shape) || shape.length < 2) {
-    throw new RangeError(`${op}: ${name} must be [N,C,...] with at least 2 dims, ` +
-      `got ${fmt(shape)}`);
-  }
-  shape.forEach((d, i) => checkInt(op, `${name}.shape[${i}] (${name} ${fmt(shape)})`, d, 1));
-  const hw = shape.slice(2).reduce((a, b) => a * b, 1);
-  return [shape[0], shape[1], hw];
+  return kernel(rt, 'sum')(x.ptr, len);
 }
 
 function rows2(op: string, shape: readonly number[], name: string): [number, number] {
@@ -134,7 +113,7 @@ export function biasAddNchw(rt: Runtime, y: F32Buf, yShape: readonly number[], b
   const [n, c, hw] = nchw(op, yShape, 'output');
   checkBuf(op, 'output', y, n * c * hw, `output ${fmt(yShape)}`);
   checkBuf(op, 'bias', bias, c, `bias [${c}] for output ${fmt(yShape)}`);
-  rt.fn<Fn>('bias_add_nchw')(y.ptr, bias.ptr, n, c, hw);
+  kernel(rt, 'bias_add_nchw')(y.ptr, bias.ptr, n, c, hw);
 }
 
 /** y [rows, cols] += bias[col] in place, per column (a linear layer's [batch, out]). */
@@ -143,7 +122,7 @@ export function biasAddRows(rt: Runtime, y: F32Buf, yShape: readonly number[], b
   const [rows, cols] = rows2(op, yShape, 'output');
   checkBuf(op, 'output', y, rows * cols, `output ${fmt(yShape)}`);
   checkBuf(op, 'bias', bias, cols, `bias [${cols}] for output ${fmt(yShape)}`);
-  rt.fn<Fn>('bias_add_rows')(y.ptr, bias.ptr, rows, cols);
+  kernel(rt, 'bias_add_rows')(y.ptr, bias.ptr, rows, cols);
 }
 
 /** gradBias[c] = sum of gradOut [N,C,...] over all but the channel axis; overwrites gradBias. */
@@ -153,7 +132,7 @@ export function biasGradNchw(rt: Runtime, gradOut: F32Buf, shape: readonly numbe
   const [n, c, hw] = nchw(op, shape, 'gradOut');
   checkBuf(op, 'gradOut', gradOut, n * c * hw, `gradOut ${fmt(shape)}`);
   checkBuf(op, 'gradBias', gradBias, c, `bias [${c}] for gradOut ${fmt(shape)}`);
-  rt.fn<Fn>('bias_grad_nchw')(gradOut.ptr, gradBias.ptr, n, c, hw);
+  kernel(rt, 'bias_grad_nchw')(gradOut.ptr, gradBias.ptr, n, c, hw);
 }
 
 /** gradBias[j] = sum over rows of gradOut [rows, cols]; overwrites gradBias. */
@@ -163,5 +142,5 @@ export function biasGradRows(rt: Runtime, gradOut: F32Buf, shape: readonly numbe
   const [rows, cols] = rows2(op, shape, 'gradOut');
   checkBuf(op, 'gradOut', gradOut, rows * cols, `gradOut ${fmt(shape)}`);
   checkBuf(op, 'gradBias', gradBias, cols, `bias [${cols}] for gradOut ${fmt(shape)}`);
-  rt.fn<Fn>('bias_grad_rows')(gradOut.ptr, gradBias.ptr, rows, cols);
+  kernel(rt, 'bias_grad_rows')(gradOut.ptr, gradBias.ptr, rows, cols);
 }

@@ -3,6 +3,7 @@
 import { checkBuf, checkFinite, checkInt } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel } from './call.js';
 
 export interface GemmArgs {
   /** A is stored [K, M] (op(A) = A^T) when true, [M, K] otherwise. */
@@ -26,9 +27,6 @@ export interface GemmArgs {
   bOffset?: number;
   cOffset?: number;
 }
-
-type GemmFn = (m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number,
-  ldb: number, beta: number, c: number, ldc: number, ws: number) => void;
 
 /** Rows x cols matrix with row stride ld needs (rows - 1) * ld + cols values. */
 function extent(rows: number, cols: number, ld: number): number {
@@ -64,9 +62,9 @@ export function gemm(rt: Runtime, args: GemmArgs): void {
   checkBuf(op, 'a', a, aOff + extent(aRows, aCols, lda), `A ${aRows}x${aCols} with lda ${lda} at ${aOff}`);
   checkBuf(op, 'b', b, bOff + extent(bRows, bCols, ldb), `B ${bRows}x${bCols} with ldb ${ldb} at ${bOff}`);
   checkBuf(op, 'c', c, cOff + extent(m, n, ldc), `C ${m}x${n} with ldc ${ldc} at ${cOff}`);
-  const name = `gemm_${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
-  const ws = rt.workspace(rt.fn<() => number>('gemm_workspace_bytes')());
+  const name = `gemm_${transA ? 't' : 'n'}${transB ? 't' : 'n'}` as const;
+  const ws = rt.workspace(kernel(rt, 'gemm_workspace_bytes')());
   // The kernels load and store unaligned, so a matrix may start anywhere inside its buffer.
-  rt.fn<GemmFn>(name)(m, n, k, alpha, a.ptr + aOff * 4, lda, b.ptr + bOff * 4, ldb, beta,
+  kernel(rt, name)(m, n, k, alpha, a.ptr + aOff * 4, lda, b.ptr + bOff * 4, ldb, beta,
     c.ptr + cOff * 4, ldc, ws);
 }

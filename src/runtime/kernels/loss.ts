@@ -4,6 +4,7 @@
 import { checkBuf, checkFinite, checkInt } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel } from './call.js';
 
 export interface SoftmaxXentArgs {
   batch: number;
@@ -44,7 +45,7 @@ export function softmaxXentForward(rt: Runtime, a: SoftmaxXentArgs): number {
   const op = 'crossEntropy';
   checkCommon(rt, op, a);
   checkBuf(op, 'logits', a.logits, a.batch * a.classes, `logits [${a.batch},${a.classes}]`);
-  return rt.fn<(...x: number[]) => number>('softmax_xent_fwd')(
+  return kernel(rt, 'softmax_xent_fwd')(
     a.logits.ptr, a.labels.ptr, a.probs.ptr, a.batch, a.classes);
 }
 
@@ -56,6 +57,6 @@ export function softmaxXentBackward(rt: Runtime, a: SoftmaxXentBackwardArgs): vo
   checkFinite(op, 'scale', scale);
   checkBuf(op, 'gradLogits', a.gradLogits, a.batch * a.classes,
     `gradLogits [${a.batch},${a.classes}]`);
-  rt.fn<(...x: number[]) => void>('softmax_xent_bwd')(
+  kernel(rt, 'softmax_xent_bwd')(
     a.probs.ptr, a.labels.ptr, a.gradLogits.ptr, a.batch, a.classes, scale);
 }

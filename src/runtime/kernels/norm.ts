@@ -1,17 +1,15 @@
 // Typed binding of assembly/norm.ts: batch norm and channels-first layer norm over NCHW, GELU
 // and SiLU. Buffers are F32Bufs; optional ones (affine, running statistics) may be null.
 
-import { checkBuf, checkFinite, checkInt } from '../check.js';
+import { checkBuf, checkFinite, checkInt, nchw } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel } from './call.js';
 
-type Fn = (...a: number[]) => unknown;
 
 /** [N, C, HW] of a 2-D-or-more NCHW shape. */
 export function nchwDims(op: string, shape: readonly number[]): [number, number, number] {
-  if (shape.length < 2) throw new RangeError(`${op}: input must be [N, C, ...], got [${shape.join(',')}]`);
-  shape.forEach((d, i) => checkInt(op, `input.shape[${i}] of [${shape.join(',')}]`, d, 1));
-  return [shape[0], shape[1], shape.slice(2).reduce((a, b) => a * b, 1)];
+  return nchw(op, shape);
 }
 
 function opt(b: F32Buf | null): number {
@@ -44,11 +42,11 @@ export function batchNorm2dForward(rt: Runtime, shape: readonly number[], a: Bat
     checkBuf(op, 'saveMean', a.saveMean, c, `${c} channels`);
     checkBuf(op, 'saveInvstd', a.saveInvstd, c, `${c} channels`);
     if (!!a.runningMean !== !!a.runningVar) throw new Error(`${op}: runningMean and runningVar go together`);
-    rt.fn<Fn>('batchnorm2d_fwd_train')(a.x.ptr, a.y.ptr, opt(a.gamma), opt(a.beta), a.saveMean.ptr,
+    kernel(rt, 'batchnorm2d_fwd_train')(a.x.ptr, a.y.ptr, opt(a.gamma), opt(a.beta), a.saveMean.ptr,
       a.saveInvstd.ptr, opt(a.runningMean), opt(a.runningVar), n, c, hw, a.eps, a.momentum);
   } else {
     if (!a.runningMean || !a.runningVar) throw new Error(`${op}: eval mode needs running statistics (trackRunningStats)`);
-    rt.fn<Fn>('batchnorm2d_fwd_eval')(a.x.ptr, a.y.ptr, opt(a.gamma), opt(a.beta), a.runningMean.ptr,
+    kernel(rt, 'batchnorm2d_fwd_eval')(a.x.ptr, a.y.ptr, opt(a.gamma), opt(a.beta), a.runningMean.ptr,
       a.runningVar.ptr, n, c, hw, a.eps);
   }
 }
@@ -61,7 +59,12 @@ export function batchNorm2dBackward(rt: Runtime, shape: readonly number[], x: F3
   checkBuf(op, 'input', x, n * c * hw, `input [${shape.join(',')}]`);
   checkBuf(op, 'gradOut', gy, n * c * hw, `input [${shape.join(',')}]`);
   if (gx) checkBuf(op, 'gradIn', gx, n * c * hw, `input [${shape.join(',')}]`);
-  rt.fn<Fn>('batchnorm2d_bwd')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr, opt(gx),
+  checkBuf(op, 'saveMean', saveMean, c, `${c} channels`);
+  checkBuf(op, 'saveInvstd', saveInvstd, c, `${c} channels`);
+  for (const [name, b] of [['weight', gamma], ['gradWeight', gGamma], ['gradBias', gBeta]] as const) {
+    if (b) checkBuf(op, name, b, c, `${c} channels`);
+  }
+  kernel(rt, 'batchnorm2d_bwd')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr, opt(gx),
     opt(gGamma), opt(gBeta), n, c, hw);
 }
 
@@ -76,7 +79,7 @@ export function layerNorm2dForward(rt: Runtime, shape: readonly number[], x: F32
   if (gamma) checkBuf(op, 'weight', gamma, c, `${c} channels`);
   if (beta) checkBuf(op, 'bias', beta, c, `${c} channels`);
   checkFinite(op, 'eps', eps);
-  rt.fn<Fn>('layernorm2d_fwd')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr, saveInvstd.ptr, n, c, hw, eps);
+  kernel(rt, 'layernorm2d_fwd')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr, saveInvstd.ptr, n, c, hw, eps);
 }
 
 export function layerNorm2dBackward(rt: Runtime, shape: readonly number[], x: F32Buf, gy: F32Buf,
@@ -84,22 +87,32 @@ export function layerNorm2dBackward(rt: Runtime, shape: readonly number[], x: F3
   gGamma: F32Buf | null, gBeta: F32Buf | null): void {
   const op = 'layerNorm2d_backward';
   const [n, c, hw] = nchwDims(op, shape);
-  checkBuf(op, 'gradOut', gy, n * c * hw, `input [${shape.join(',')}]`);
-  rt.fn<Fn>('layernorm2d_bwd')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr, opt(gx),
+  for (const [name, b] of [['input', x], ['gradOut', gy], ['gradIn', gx]] as const) {
+    if (b) checkBuf(op, name, b, n * c * hw, `input [${shape.join(',')}]`);
+  }
+  checkBuf(op, 'saveMean', saveMean, n * hw, `${n * hw} pixels`);
+  checkBuf(op, 'saveInvstd', saveInvstd, n * hw, `${n * hw} pixels`);
+  for (const [name, b] of [['weight', gamma], ['gradWeight', gGamma], ['gradBias', gBeta]] as const) {
+    if (b) checkBuf(op, name, b, c, `${c} channels`);
+  }
+  kernel(rt, 'layernorm2d_bwd')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr, opt(gx),
     opt(gGamma), opt(gBeta), n, c, hw);
 }
 
 /** kind: 'gelu' | 'silu'; forward y = f(x). */
 export function activationForward(rt: Runtime, kind: 'gelu' | 'silu', x: F32Buf, y: F32Buf, n: number): void {
+  checkInt(kind, 'n', n, 0);
   checkBuf(kind, 'input', x, n, `n = ${n}`);
   checkBuf(kind, 'output', y, n, `n = ${n}`);
-  rt.fn<Fn>(`${kind}_fwd`)(x.ptr, y.ptr, n);
+  kernel(rt, `${kind}_fwd`)(x.ptr, y.ptr, n);
 }
 
 export function activationBackward(rt: Runtime, kind: 'gelu' | 'silu', x: F32Buf, gy: F32Buf, gx: F32Buf, n: number): void {
+  checkInt(`${kind}_backward`, 'n', n, 0);
+  checkBuf(`${kind}_backward`, 'input', x, n, `n = ${n}`);
   checkBuf(`${kind}_backward`, 'gradOut', gy, n, `n = ${n}`);
   checkBuf(`${kind}_backward`, 'gradIn', gx, n, `n = ${n}`);
-  rt.fn<Fn>(`${kind}_bwd`)(x.ptr, gy.ptr, gx.ptr, n);
+  kernel(rt, `${kind}_bwd`)(x.ptr, gy.ptr, gx.ptr, n);
 }
 
 /** Layer norm over rows [R, D] (the last dims of F.layerNorm); mean/invstd get R values each. */
@@ -116,7 +129,7 @@ export function layerNormRowsForward(rt: Runtime, rows: number, d: number, x: F3
   if (gamma) checkBuf(op, 'weight', gamma, d, `normalized size ${d}`);
   if (beta) checkBuf(op, 'bias', beta, d, `normalized size ${d}`);
   checkFinite(op, 'eps', eps);
-  rt.fn<Fn>('layernorm_fwd_rows')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr,
+  kernel(rt, 'layernorm_fwd_rows')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr,
     saveInvstd.ptr, rows, d, eps);
 }
 
@@ -134,7 +147,7 @@ export function layerNormRowsBackward(rt: Runtime, rows: number, d: number, x: F
   }
   checkBuf(op, 'saveMean', saveMean, rows, `${rows} rows`);
   checkBuf(op, 'saveInvstd', saveInvstd, rows, `${rows} rows`);
-  rt.fn<Fn>('layernorm_bwd_rows')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr,
+  kernel(rt, 'layernorm_bwd_rows')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr,
     opt(gx), opt(gGamma), opt(gBeta), rows, d);
 }
 
@@ -160,7 +173,7 @@ export function groupNormForward(rt: Runtime, shape: readonly number[], groups: 
   if (gamma) checkBuf(op, 'weight', gamma, c, `${c} channels`);
   if (beta) checkBuf(op, 'bias', beta, c, `${c} channels`);
   checkFinite(op, 'eps', eps);
-  rt.fn<Fn>('groupnorm_fwd_nchw')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr,
+  kernel(rt, 'groupnorm_fwd_nchw')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr,
     saveInvstd.ptr, n, c, hw, groups, eps);
 }
 
@@ -177,6 +190,6 @@ export function groupNormBackward(rt: Runtime, shape: readonly number[], groups:
   }
   checkBuf(op, 'saveMean', saveMean, n * groups, `${n * groups} (sample, group) pairs`);
   checkBuf(op, 'saveInvstd', saveInvstd, n * groups, `${n * groups} (sample, group) pairs`);
-  rt.fn<Fn>('groupnorm_bwd_nchw')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr,
+  kernel(rt, 'groupnorm_bwd_nchw')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr,
     opt(gx), opt(gGamma), opt(gBeta), n, c, hw, groups);
 }

@@ -1,9 +1,10 @@
 // Typed binding of assembly/optim.ts: one in-place SGD or Adam/AdamW step over a flat parameter
 // buffer, with torch.optim's argument rules. The optimizer classes own the state buffers.
 
-import { checkBuf, checkFinite, checkInt } from '../check.js';
+import { checkBuf, checkFinite, checkInt, count } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel } from './call.js';
 
 export interface SgdStepArgs {
   param: F32Buf;
@@ -43,13 +44,6 @@ function checkNonNeg(op: string, name: string, v: number): void {
   if (v < 0) throw new RangeError(`${op}: ${name} must be >= 0, got ${v}`);
 }
 
-function count(op: string, n: number | undefined, param: F32Buf): number {
-  checkBuf(op, 'param', param, 0, '');
-  const len = n ?? param.length;
-  checkInt(op, 'n', len, 0);
-  return len;
-}
-
 /** One torch.optim.SGD step, in place on param (and momentumBuf). */
 export function sgdStep(rt: Runtime, a: SgdStepArgs): void {
   const op = 'SGD';
@@ -57,7 +51,7 @@ export function sgdStep(rt: Runtime, a: SgdStepArgs): void {
   const dampening = a.dampening ?? 0;
   const weightDecay = a.weightDecay ?? 0;
   const nesterov = a.nesterov ?? false;
-  const n = count(op, a.n, a.param);
+  const n = count(op, a.n, a.param, 'param');
   checkNonNeg(op, 'lr', a.lr);
   checkNonNeg(op, 'momentum', momentum);
   checkFinite(op, 'dampening', dampening);
@@ -69,7 +63,7 @@ export function sgdStep(rt: Runtime, a: SgdStepArgs): void {
   checkBuf(op, 'param', a.param, n, `n = ${n}`);
   checkBuf(op, 'grad', a.grad, n, `param of ${n} values`);
   if (momentum !== 0) checkBuf(op, 'momentumBuf', a.momentumBuf, n, `param of ${n} values`);
-  rt.fn<(...x: number[]) => void>('sgd_step')(a.param.ptr, a.grad.ptr,
+  kernel(rt, 'sgd_step')(a.param.ptr, a.grad.ptr,
     momentum !== 0 ? a.momentumBuf!.ptr : 0, n, a.lr, momentum, dampening, weightDecay,
     nesterov ? 1 : 0, a.firstStep ? 1 : 0);
 }
@@ -81,7 +75,7 @@ export function adamStep(rt: Runtime, a: AdamStepArgs): void {
   const [beta1, beta2] = a.betas ?? [0.9, 0.999];
   const eps = a.eps ?? 1e-8;
   const weightDecay = a.weightDecay ?? 0;
-  const n = count(op, a.n, a.param);
+  const n = count(op, a.n, a.param, 'param');
   checkNonNeg(op, 'lr', lr);
   checkNonNeg(op, 'eps', eps);
   checkNonNeg(op, 'weightDecay', weightDecay);
@@ -93,6 +87,6 @@ export function adamStep(rt: Runtime, a: AdamStepArgs): void {
   checkBuf(op, 'grad', a.grad, n, `param of ${n} values`);
   checkBuf(op, 'm', a.m, n, `param of ${n} values`);
   checkBuf(op, 'v', a.v, n, `param of ${n} values`);
-  rt.fn<(...x: number[]) => void>('adam_step')(a.param.ptr, a.grad.ptr, a.m.ptr, a.v.ptr, n, lr,
+  kernel(rt, 'adam_step')(a.param.ptr, a.grad.ptr, a.m.ptr, a.v.ptr, n, lr,
     beta1, beta2, eps, weightDecay, a.step, a.decoupled ? 1 : 0);
 }

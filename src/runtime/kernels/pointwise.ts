@@ -3,11 +3,10 @@
 // (size-1 dims dropped, neighbours that broadcast alike merged) to the kernels' 4 dims; more than
 // 4 after collapsing are looped over in TypeScript. Tests: test/assembly/pointwise.test.ts.
 
-import { checkBuf } from '../check.js';
+import { checkBuf, fmt } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
-
-type Fn = (...a: number[]) => unknown;
+import { kernel } from './call.js';
 
 /** Op codes of binary_fwd_bcast4 (the order of its switch). */
 export const BINARY_OPS = {
@@ -33,10 +32,6 @@ export const UNARY_OPS = {
 export type UnaryOp = keyof typeof UNARY_OPS;
 
 const MAX_DIMS = 4;
-
-function fmt(s: readonly number[]): string {
-  return `[${s.join(',')}]`;
-}
 
 function product(s: readonly number[]): number {
   return s.reduce((a, d) => a * d, 1);
@@ -137,7 +132,7 @@ export function binary(rt: Runtime, op: BinaryOp, a: F32Buf, aShape: readonly nu
   checkBuf(op, 'output', y, n, `output ${fmt(yShape)}`);
   if (n === 0) return;
   const { dims, strides } = collapse(yShape, [aShape, bShape, yShape]);
-  const f = rt.fn<Fn>('binary_fwd_bcast4');
+  const f = kernel(rt, 'binary_fwd_bcast4');
   forEachBlock(dims, strides, (d, [sa, sb], [oa, ob, oy]) => {
     f(code, a.ptr + 4 * oa, b.ptr + 4 * ob, y.ptr + 4 * oy, d[0], d[1], d[2], d[3],
       sa[0], sa[1], sa[2], sa[3], sb[0], sb[1], sb[2], sb[3]);
@@ -155,10 +150,10 @@ export function sumTo(rt: Runtime, g: F32Buf, gShape: readonly number[], y: F32B
   const n = product(gShape);
   checkBuf(op, 'g', g, n, `g ${fmt(gShape)}`);
   checkBuf(op, 'output', y, product(shape), `output ${fmt(shape)}`);
-  rt.fn<Fn>('fill')(y.ptr, 0, product(shape));
+  kernel(rt, 'fill')(y.ptr, 0, product(shape));
   if (n === 0) return;
   const { dims, strides } = collapse(gShape, [shape]);
-  const f = rt.fn<Fn>('sum_to_bcast4');
+  const f = kernel(rt, 'sum_to_bcast4');
   let pg = g.ptr;
   forEachBlock(dims, strides, (d, [sy], [oy]) => {
     f(pg, y.ptr + 4 * oy, d[0], d[1], d[2], d[3], sy[0], sy[1], sy[2], sy[3]);
@@ -184,7 +179,7 @@ export function unaryForward(rt: Runtime, op: UnaryOp, x: F32Buf, y: F32Buf, n: 
   const code = unaryCode(op, p0, p1);
   checkBuf(op, 'input', x, n, `n = ${n}`);
   checkBuf(op, 'output', y, n, `n = ${n}`);
-  rt.fn<Fn>('unary_fwd')(code, x.ptr, y.ptr, n, p0, p1);
+  kernel(rt, 'unary_fwd')(code, x.ptr, y.ptr, n, p0, p1);
 }
 
 /**
@@ -198,5 +193,5 @@ export function unaryBackward(rt: Runtime, op: UnaryOp, s: F32Buf, gradOut: F32B
   checkBuf(what, UNARY_OPS[op][1] === 'x' ? 'input' : 'output', s, n, `n = ${n}`);
   checkBuf(what, 'gradOut', gradOut, n, `n = ${n}`);
   checkBuf(what, 'gradIn', gradIn, n, `n = ${n}`);
-  rt.fn<Fn>('unary_bwd')(code, s.ptr, gradOut.ptr, gradIn.ptr, n, p0, p1);
+  kernel(rt, 'unary_bwd')(code, s.ptr, gradOut.ptr, gradIn.ptr, n, p0, p1);
 }

@@ -1,9 +1,10 @@
 // Typed binding of assembly/pool.ts: max, average and global average pooling over NCHW
 // activations, with PyTorch's floor-mode output sizes and argument rules.
 
-import { checkBuf, checkInt } from '../check.js';
+import { checkBuf, checkInt, fmt, pair, type Pair } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel } from './call.js';
 
 export interface Pool2dOptions {
   /** Window size, a number or [h, w]. */
@@ -22,24 +23,6 @@ export interface Pool2dGeometry {
   kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
   oh: number; ow: number;
   countIncludePad: boolean;
-}
-
-type Pair = number | readonly [number, number];
-
-function fmt(s: readonly number[]): string {
-  return `[${s.join(',')}]`;
-}
-
-function pair(op: string, name: string, v: Pair | undefined, dflt: readonly [number, number],
-  min: number, shapes: string): [number, number] {
-  if (v !== undefined && typeof v !== 'number' && (!Array.isArray(v) || v.length !== 2)) {
-    throw new RangeError(`${op}: ${name} must be a number or [h, w], got ${String(v)}${shapes}`);
-  }
-  const p: [number, number] = v === undefined ? [dflt[0], dflt[1]]
-    : typeof v === 'number' ? [v, v] : [v[0], v[1]];
-  checkInt(op, `${name}[0]${shapes}`, p[0], min);
-  checkInt(op, `${name}[1]${shapes}`, p[1], min);
-  return p;
 }
 
 /**
@@ -70,10 +53,6 @@ export function pool2dShape(xShape: readonly number[], opts: Pool2dOptions,
   const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
   const countIncludePad = opts.countIncludePad ?? true;
   return { n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, countIncludePad };
-}
-
-export function pool2dOutputShape(g: Pool2dGeometry): [number, number, number, number] {
-  return [g.n, g.c, g.oh, g.ow];
 }
 
 /** Re-derives g from its own fields, so a hand-made geometry cannot send a kernel out of range. */
@@ -115,7 +94,7 @@ export function maxPool2dForward(rt: Runtime, g: Pool2dGeometry, x: F32Buf, y: F
   checkBuf(op, 'input', x, s.x, s.xs);
   checkBuf(op, 'output', y, s.y, s.ys);
   checkBuf(op, 'argmax', argmax, s.y, s.ys);
-  rt.fn<(...a: number[]) => void>('maxpool2d_fwd_nchw')(x.ptr, y.ptr, argmax.ptr, ...win(g));
+  kernel(rt, 'maxpool2d_fwd_nchw')(x.ptr, y.ptr, argmax.ptr, ...win(g));
 }
 
 /**
@@ -129,7 +108,7 @@ export function maxPool2dBackward(rt: Runtime, g: Pool2dGeometry, gradOut: F32Bu
   checkBuf(op, 'gradOut', gradOut, s.y, s.ys);
   checkBuf(op, 'argmax', argmax, s.y, s.ys);
   checkBuf(op, 'gradIn', gradIn, s.x, s.xs);
-  rt.fn<(...a: number[]) => void>('maxpool2d_bwd_nchw')(
+  kernel(rt, 'maxpool2d_bwd_nchw')(
     gradOut.ptr, argmax.ptr, gradIn.ptr, g.n, g.c, g.h, g.w, g.oh, g.ow);
 }
 
@@ -139,7 +118,7 @@ export function avgPool2dForward(rt: Runtime, g: Pool2dGeometry, x: F32Buf, y: F
   const s = sizes(checked(op, g));
   checkBuf(op, 'input', x, s.x, s.xs);
   checkBuf(op, 'output', y, s.y, s.ys);
-  rt.fn<(...a: number[]) => void>('avgpool2d_fwd_nchw')(
+  kernel(rt, 'avgpool2d_fwd_nchw')(
     x.ptr, y.ptr, ...win(g), g.countIncludePad ? 1 : 0);
 }
 
@@ -150,7 +129,7 @@ export function avgPool2dBackward(rt: Runtime, g: Pool2dGeometry, gradOut: F32Bu
   const s = sizes(checked(op, g));
   checkBuf(op, 'gradOut', gradOut, s.y, s.ys);
   checkBuf(op, 'gradIn', gradIn, s.x, s.xs);
-  rt.fn<(...a: number[]) => void>('avgpool2d_bwd_nchw')(
+  kernel(rt, 'avgpool2d_bwd_nchw')(
     gradOut.ptr, gradIn.ptr, ...win(g), g.countIncludePad ? 1 : 0);
 }
 
@@ -169,7 +148,7 @@ export function globalAvgPoolForward(rt: Runtime, xShape: readonly number[], x: 
   const [n, c, h, w] = checkShape4(op, xShape);
   checkBuf(op, 'input', x, n * c * h * w, `input ${fmt(xShape)}`);
   checkBuf(op, 'output', y, n * c, `output ${fmt([n, c, 1, 1])}`);
-  rt.fn<(...a: number[]) => void>('global_avgpool_fwd_nchw')(x.ptr, y.ptr, n * c, h * w);
+  kernel(rt, 'global_avgpool_fwd_nchw')(x.ptr, y.ptr, n * c, h * w);
 }
 
 /** gradIn [N,C,H,W] = gradOut [N,C] / (H*W) broadcast over each plane; overwrites gradIn. */
@@ -179,7 +158,7 @@ export function globalAvgPoolBackward(rt: Runtime, xShape: readonly number[], gr
   const [n, c, h, w] = checkShape4(op, xShape);
   checkBuf(op, 'gradOut', gradOut, n * c, `output ${fmt([n, c, 1, 1])}`);
   checkBuf(op, 'gradIn', gradIn, n * c * h * w, `input ${fmt(xShape)}`);
-  rt.fn<(...a: number[]) => void>('global_avgpool_bwd_nchw')(gradOut.ptr, gradIn.ptr, n * c, h * w);
+  kernel(rt, 'global_avgpool_bwd_nchw')(gradOut.ptr, gradIn.ptr, n * c, h * w);
 }
 
 /** Validated sizes of an adaptive pool: input [N,C,H,W] to [N,C,OH,OW]. */
@@ -202,7 +181,7 @@ export function adaptiveAvgPool2dForward(rt: Runtime, g: AdaptivePool2dGeometry,
   const s = adaptiveChecked(op, g);
   checkBuf(op, 'input', x, s.x, s.xs);
   checkBuf(op, 'output', y, s.y, s.ys);
-  rt.fn<(...a: number[]) => void>('adaptive_avgpool2d_fwd_nchw')(
+  kernel(rt, 'adaptive_avgpool2d_fwd_nchw')(
     x.ptr, y.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow);
 }
 
@@ -213,7 +192,7 @@ export function adaptiveAvgPool2dBackward(rt: Runtime, g: AdaptivePool2dGeometry
   const s = adaptiveChecked(op, g);
   checkBuf(op, 'gradOut', gradOut, s.y, s.ys);
   checkBuf(op, 'gradIn', gradIn, s.x, s.xs);
-  rt.fn<(...a: number[]) => void>('adaptive_avgpool2d_bwd_nchw')(
+  kernel(rt, 'adaptive_avgpool2d_bwd_nchw')(
     gradOut.ptr, gradIn.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow);
 }
 
@@ -225,7 +204,7 @@ export function adaptiveMaxPool2dForward(rt: Runtime, g: AdaptivePool2dGeometry,
   checkBuf(op, 'input', x, s.x, s.xs);
   checkBuf(op, 'output', y, s.y, s.ys);
   checkBuf(op, 'argmax', argmax, s.y, s.ys);
-  rt.fn<(...a: number[]) => void>('adaptive_maxpool2d_fwd_nchw')(
+  kernel(rt, 'adaptive_maxpool2d_fwd_nchw')(
     x.ptr, y.ptr, argmax.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow);
 }
 
@@ -237,6 +216,6 @@ export function adaptiveMaxPool2dBackward(rt: Runtime, g: AdaptivePool2dGeometry
   checkBuf(op, 'gradOut', gradOut, s.y, s.ys);
   checkBuf(op, 'argmax', argmax, s.y, s.ys);
   checkBuf(op, 'gradIn', gradIn, s.x, s.xs);
-  rt.fn<(...a: number[]) => void>('maxpool2d_bwd_nchw')(
+  kernel(rt, 'maxpool2d_bwd_nchw')(
     gradOut.ptr, argmax.ptr, gradIn.ptr, g.n, g.c, g.h, g.w, g.oh, g.ow);
 }

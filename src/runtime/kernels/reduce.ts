@@ -4,8 +4,8 @@
 import { checkBuf, checkFinite, checkInt } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel } from './call.js';
 
-type Fn = (...a: number[]) => void;
 
 /** [outer, R, inner]: the layout every kernel here works on. */
 export type Ori = readonly [number, number, number];
@@ -23,18 +23,18 @@ export function reduceSum(rt: Runtime, x: F32Buf, y: F32Buf, d: Ori): void {
   const [o, r, i, what] = dims(op, d, 0);
   checkBuf(op, 'input', x, o * r * i, what);
   checkBuf(op, 'output', y, o * i, what);
-  rt.fn<Fn>('reduce_sum')(x.ptr, y.ptr, o, r, i);
+  kernel(rt, 'reduce_sum')(x.ptr, y.ptr, o, r, i);
 }
 
 /** y = max (or min) over r, idx its first index as f32 (idx null: not computed). */
 export function reduceExtreme(rt: Runtime, kind: 'max' | 'min', x: F32Buf, y: F32Buf,
   idx: F32Buf | null, d: Ori): void {
-  const op = `reduce_${kind}`;
+  const op = `reduce_${kind}` as const;
   const [o, r, i, what] = dims(op, d, 1);
   checkBuf(op, 'input', x, o * r * i, what);
   checkBuf(op, 'output', y, o * i, what);
   if (idx) checkBuf(op, 'indices', idx, o * i, what);
-  rt.fn<Fn>(op)(x.ptr, y.ptr, idx ? idx.ptr : 0, o, r, i);
+  kernel(rt, op)(x.ptr, y.ptr, idx ? idx.ptr : 0, o, r, i);
 }
 
 /** gx = gy / count where x equals the extreme y (ties share), else 0. */
@@ -46,7 +46,7 @@ export function reduceExtremeBackward(rt: Runtime, x: F32Buf, y: F32Buf, gy: F32
   checkBuf(op, 'extreme', y, o * i, what);
   checkBuf(op, 'gradOut', gy, o * i, what);
   checkBuf(op, 'gradIn', gx, o * r * i, what);
-  rt.fn<Fn>(op)(x.ptr, y.ptr, gy.ptr, gx.ptr, o, r, i);
+  kernel(rt, op)(x.ptr, y.ptr, gy.ptr, gx.ptr, o, r, i);
 }
 
 /** gx = 0 except gx[o, idx[o, i], i] = gy[o, i]; indices must lie in [0, R). */
@@ -56,7 +56,7 @@ export function reduceIndexBackward(rt: Runtime, idx: F32Buf, gy: F32Buf, gx: F3
   checkBuf(op, 'indices', idx, o * i, what);
   checkBuf(op, 'gradOut', gy, o * i, what);
   checkBuf(op, 'gradIn', gx, o * r * i, what);
-  rt.fn<Fn>(op)(idx.ptr, gy.ptr, gx.ptr, o, r, i);
+  kernel(rt, op)(idx.ptr, gy.ptr, gx.ptr, o, r, i);
 }
 
 /** mean over r and (when vr is given) sum of squared deviations / max(0, R - correction). */
@@ -68,7 +68,7 @@ export function reduceMeanVar(rt: Runtime, x: F32Buf, mean: F32Buf, vr: F32Buf |
   checkBuf(op, 'input', x, o * r * i, what);
   checkBuf(op, 'mean', mean, o * i, what);
   if (vr) checkBuf(op, 'var', vr, o * i, what);
-  rt.fn<Fn>(op)(x.ptr, mean.ptr, vr ? vr.ptr : 0, o, r, i, correction);
+  kernel(rt, op)(x.ptr, mean.ptr, vr ? vr.ptr : 0, o, r, i, correction);
 }
 
 /** gx[o, r, i] = scale[o, i] * (x[o, r, i] - mean[o, i]). */
@@ -80,7 +80,7 @@ export function reduceVarBackward(rt: Runtime, x: F32Buf, mean: F32Buf, scale: F
   checkBuf(op, 'mean', mean, o * i, what);
   checkBuf(op, 'scale', scale, o * i, what);
   checkBuf(op, 'gradIn', gx, o * r * i, what);
-  rt.fn<Fn>(op)(x.ptr, mean.ptr, scale.ptr, gx.ptr, o, r, i);
+  kernel(rt, op)(x.ptr, mean.ptr, scale.ptr, gx.ptr, o, r, i);
 }
 
 /** y = softmax (or log-softmax when log) of x over the middle axis. */
@@ -89,7 +89,7 @@ export function softmaxForward(rt: Runtime, x: F32Buf, y: F32Buf, d: Ori, log = 
   const [o, r, i, what] = dims(op, d, 1);
   checkBuf(op, 'input', x, o * r * i, what);
   checkBuf(op, 'output', y, o * r * i, what);
-  rt.fn<Fn>(op)(x.ptr, y.ptr, o, r, i);
+  kernel(rt, op)(x.ptr, y.ptr, o, r, i);
 }
 
 /** gx from the forward's output y and gy (softmax, or log-softmax when log). */
@@ -100,5 +100,5 @@ export function softmaxBackward(rt: Runtime, y: F32Buf, gy: F32Buf, gx: F32Buf, 
   checkBuf(op, 'output', y, o * r * i, what);
   checkBuf(op, 'gradOut', gy, o * r * i, what);
   checkBuf(op, 'gradIn', gx, o * r * i, what);
-  rt.fn<Fn>(op)(y.ptr, gy.ptr, gx.ptr, o, r, i);
+  kernel(rt, op)(y.ptr, gy.ptr, gx.ptr, o, r, i);
 }

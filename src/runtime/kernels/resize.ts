@@ -2,9 +2,10 @@
 // scale handed to the kernels follows PyTorch's area_pixel_compute_scale in f32 (see
 // resizeScale); the kernels turn it into source coordinates.
 
-import { checkBuf, checkInt } from '../check.js';
+import { checkBuf, checkInt, fmt } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel } from './call.js';
 
 export type ResizeMode = 'nearest' | 'bilinear';
 
@@ -30,10 +31,6 @@ export function resizeScale(inp: number, out: number, mode: ResizeMode, alignCor
   return Math.fround(inp / out);
 }
 
-function fmt(s: readonly number[]): string {
-  return `[${s.join(',')}]`;
-}
-
 function sizes(op: string, g: ResizeGeometry): { x: number; y: number; xs: string; ys: string } {
   const xShape = [g.n, g.c, g.h, g.w];
   xShape.forEach((d, i) => checkInt(op, `input.shape[${i}]; input ${fmt(xShape)}`, d, 1));
@@ -54,9 +51,9 @@ export function resizeForward(rt: Runtime, g: ResizeGeometry, x: F32Buf, y: F32B
   const s = sizes(op, g);
   checkBuf(op, 'input', x, s.x, s.xs);
   checkBuf(op, 'output', y, s.y, s.ys);
-  const args = [x.ptr, y.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow, g.scaleH, g.scaleW];
-  if (g.mode === 'nearest') rt.fn<(...a: number[]) => void>('resize_nearest_fwd_nchw')(...args);
-  else rt.fn<(...a: number[]) => void>('resize_bilinear_fwd_nchw')(...args, g.alignCorners ? 1 : 0);
+  const args = [x.ptr, y.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow, g.scaleH, g.scaleW] as const;
+  if (g.mode === 'nearest') kernel(rt, 'resize_nearest_fwd_nchw')(...args);
+  else kernel(rt, 'resize_bilinear_fwd_nchw')(...args, g.alignCorners ? 1 : 0);
 }
 
 /** gradIn = d(loss)/d(x) of resizeForward with the same geometry; overwrites gradIn. */
@@ -66,7 +63,7 @@ export function resizeBackward(rt: Runtime, g: ResizeGeometry, gradOut: F32Buf,
   const s = sizes(op, g);
   checkBuf(op, 'gradOut', gradOut, s.y, s.ys);
   checkBuf(op, 'gradIn', gradIn, s.x, s.xs);
-  const args = [gradOut.ptr, gradIn.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow, g.scaleH, g.scaleW];
-  if (g.mode === 'nearest') rt.fn<(...a: number[]) => void>('resize_nearest_bwd_nchw')(...args);
-  else rt.fn<(...a: number[]) => void>('resize_bilinear_bwd_nchw')(...args, g.alignCorners ? 1 : 0);
+  const args = [gradOut.ptr, gradIn.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow, g.scaleH, g.scaleW] as const;
+  if (g.mode === 'nearest') kernel(rt, 'resize_nearest_bwd_nchw')(...args);
+  else kernel(rt, 'resize_bilinear_bwd_nchw')(...args, g.alignCorners ? 1 : 0);
 }

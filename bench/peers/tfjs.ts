@@ -1,5 +1,5 @@
 // TensorFlow.js peers of the kernel and model benchmarks: the `cpu` backend (@tensorflow/tfjs)
-// and the `wasm` backend (@tensorflow/tfjs-backend-wasm, one thread), on src/bench/shapes.ts
+// and the `wasm` backend (@tensorflow/tfjs-backend-wasm, one thread), on bench/shapes.ts
 // transposed to their NHWC activations and HWIO filters. Both packages are imported only when a
 // peer is asked for (they are dev dependencies): loadTfjs() before anything else here; a package
 // that is not installed is reported, not thrown at the user. A kernel a backend lacks is missing.
@@ -7,7 +7,9 @@
 import type * as TF from '@tensorflow/tfjs';
 import type * as TFWasm from '@tensorflow/tfjs-backend-wasm';
 import { errorMessage, measure, type Budget, type Timing } from '../measure.js';
-import { convOutHW, poolBytes, type BenchCase, type ConvCase } from '../shapes.js';
+import {
+  convOutHW, eltwiseBytes, poolBytes, type BenchCase, type ConvCase, type EltwiseCase,
+} from '../shapes.js';
 
 export type TfBackend = 'wasm' | 'cpu';
 
@@ -34,7 +36,11 @@ export interface TfjsInfo {
 
 /** A timed closure over tensors made outside the timed region, or why there is none. */
 export type TfTask =
-  | { status: 'ok'; kernel: string; op: () => TF.Tensor; dispose: () => void; bytes?: number }
+  | { status: 'ok'; kernel: string; op: () => TF.Tensor; dispose: () => void; bytes?: number;
+    /** Whether a timed call reads the result back (dataSync): false for the memory-bound
+     * cases, where that copy would double the peer's time (the wasm and cpu backends compute
+     * synchronously, so the op alone is the work). */
+    readback: boolean }
   | { status: 'missing'; kernel: string; note: string };
 
 /** Thrown by loadTfjs() when @tensorflow/tfjs itself cannot be imported. */
@@ -149,6 +155,12 @@ function rand(shape: number[]): TF.Tensor {
 function kernelOf(c: BenchCase): string {
   if (c.kind === 'gemm') return 'BatchMatMul';
   if (c.kind === 'pool') return 'MaxPool';
+  if (c.kind === 'eltwise') {
+    const names: Record<EltwiseCase['op'], string> = { add_bcast: 'Add', softmax: 'Softmax',
+      sum_dim1: 'Sum', layernorm2d_fwd: 'LayerNorm', layernorm2d_bwd: 'LayerNormGrad',
+      gelu_fwd: 'Gelu', gelu_bwd: 'GeluGrad' };
+    return names[c.op];
+  }
   const dw = c.groups > 1;
   if (dw && c.groups !== c.x[1]) {
     throw new Error(`${c.id}: tfjs has no grouped conv other than depthwise`);
@@ -160,11 +172,13 @@ function kernelOf(c: BenchCase): string {
   return dw ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter';
 }
 
-/** One timed call: run, read the result back (dataSync) and free everything it made. */
-export function timed(op: () => TF.Tensor): () => void {
+/** One timed call: run, read the result back (dataSync) unless readback is false, and free
+ * everything it made. */
+export function timed(op: () => TF.Tensor, readback = true): () => void {
   return () => {
     tf.tidy(() => {
-      op().dataSync();
+      const y = op();
+      if (readback) y.dataSync();
     });
   };
 }
@@ -220,13 +234,36 @@ function convTask(c: ConvCase, kernel: string, n: number): TfTask {
       : { strides, pad, dataFormat: 'NHWC', filterShape };
     op = () => engine.runKernel(kernel, { x, dy }, attrs);
   }
-  return { status: 'ok', kernel, op, dispose };
+  return { status: 'ok', kernel, op, dispose, readback: true };
+}
+
+/** NHWC, as the peers' convs: the [C,1,1] operand is a trailing [C], the channel sum is over the
+ * last axis. */
+function eltwiseTask(c: EltwiseCase, kernel: string, n: number): TfTask {
+  const bytes = eltwiseBytes(c);
+  if (c.op === 'softmax') {
+    const x = rand([n, ...c.x.slice(1)]) as TF.Tensor2D;
+    return { status: 'ok', kernel, op: () => tf.softmax(x), dispose: () => x.dispose(), bytes,
+      readback: false };
+  }
+  const [, ch, h, w] = c.x;
+  const x = rand([n, h, w, ch]);
+  if (c.op === 'add_bcast') {
+    const b = rand([ch]);
+    return { status: 'ok', kernel, op: () => tf.add(x, b),
+      dispose: () => { x.dispose(); b.dispose(); }, bytes, readback: false };
+  }
+  return { status: 'ok', kernel, op: () => tf.sum(x, 3), dispose: () => x.dispose(), bytes,
+    readback: false };
 }
 
 /** Builds the task for case c on backend b (which must be the active backend); batch replaces
  * the conv or pool input's N (bytes stay those of the full case). */
 export function tfjsTask(b: TfBackend, c: BenchCase, batch?: number): TfTask {
   const kernel = kernelOf(c);
+  if (c.kind === 'eltwise' && !['add_bcast', 'softmax', 'sum_dim1'].includes(c.op)) {
+    return { status: 'missing', kernel, note: `TF.js has no ${kernel} kernel` };
+  }
   if (!tf.getKernel(kernel, b)) {
     const issue = kernel === 'Conv2DBackpropFilter' ? ' (tensorflow/tfjs#8474)' : '';
     return { status: 'missing', kernel, note: `tfjs-${b} has no ${kernel} kernel${issue}` };
@@ -239,7 +276,7 @@ export function tfjsTask(b: TfBackend, c: BenchCase, batch?: number): TfTask {
     const bm = rand([c.k, c.n]) as TF.Tensor2D;
     return {
       status: 'ok', kernel, op: () => tf.matMul(a, bm),
-      dispose: () => { a.dispose(); bm.dispose(); },
+      dispose: () => { a.dispose(); bm.dispose(); }, readback: true,
     };
   }
   if (c.kind === 'pool') {
@@ -247,8 +284,9 @@ export function tfjsTask(b: TfBackend, c: BenchCase, batch?: number): TfTask {
     const x = rand([batch ?? c.x[0], h, w, ch]) as TF.Tensor4D;
     return {
       status: 'ok', kernel, op: () => tf.maxPool(x, c.k, c.stride, 'valid'),
-      dispose: () => x.dispose(), bytes: poolBytes(c, false),
+      dispose: () => x.dispose(), bytes: poolBytes(c, false), readback: true,
     };
   }
+  if (c.kind === 'eltwise') return eltwiseTask(c, kernel, batch ?? c.x[0]);
   return convTask(c, kernel, batch ?? c.x[0]);
 }

@@ -1,9 +1,9 @@
 // A BenchReport as a dependency-free SVG bar chart (`simdgrad bench --svg`): one panel per unit
-// (kernel GFLOP/s with the measured peak as a dashed line, pooling GB/s, training and inference
-// images/s), horizontal bars for ours and each peer with the value and ratio at the bar's end.
+// (kernel GFLOP/s with the measured peak as a dashed line, pooling and element-wise GB/s,
+// training and inference images/s), horizontal bars for ours and each peer with the value and ratio at the bar's end.
 
 import { fmtRatio, fmtValue } from './format.js';
-import type { BenchReport, PeerMeasured } from './report.js';
+import type { BenchReport, PeerMeasured } from './types.js';
 
 interface Bar {
   series: string;
@@ -76,7 +76,7 @@ function panels(r: BenchReport): Panel[] {
   const out: Panel[] = [
     { title: 'Kernels, one thread: GFLOP/s', groups: kernelGroups('GFLOP/s'),
       line: peak && { value: peak.gflops, label: `SIMD peak ${fmtValue(peak.gflops)}` } },
-    { title: 'Max pool, one thread: GB/s', groups: kernelGroups('GB/s') },
+    { title: 'Memory-bound kernels, one thread: GB/s', groups: kernelGroups('GB/s') },
   ];
   // One panel per model: training and inference share a scale, the two models would not.
   for (const model of r.config.models) {

@@ -1,11 +1,12 @@
 // The zoo's small CNN written as a user would write it: a custom nn.Module class calling F ops in
-// forward, in its own module so data-parallel workers import it (replica.model). bench/train.ts
-// times it beside the zoo's nn.Sequential ('small-cnn-class' rows); same parameters, same ops.
+// forward, in its own module so data-parallel workers import it (replica.model). `simdgrad bench
+// --suite train` times it beside the zoo's nn.Sequential ('small-cnn-class' rows); same
+// parameters, same ops.
 
-import * as F from '../nn/functional.js';
-import { Conv2d, Linear } from '../nn/layers.js';
-import { Module } from '../nn/module.js';
-import type { Tensor } from '../tensor/tensor.js';
+import * as F from '../src/nn/functional.js';
+import { Conv2d, Linear } from '../src/nn/layers.js';
+import { Module } from '../src/nn/module.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 
 /** conv 3x3x32 -> ReLU -> conv 3x3x64 -> ReLU -> max pool 2 -> dropout 0.25 -> dense 128 -> ReLU
  * -> dropout 0.5 -> dense 10 (1,199,882 parameters), as createModel('small-cnn'). */

@@ -1,11 +1,10 @@
-// tinybench underneath every simdgrad benchmark: warm-up (V8 tiers Wasm up from Liftoff to
-// TurboFan while it runs), then samples of one call each; reports the median with p25/p75 and
-// the median absolute deviation, which a noisy shared machine disturbs less than mean and stddev.
-// Used by `simdgrad bench` (src/bench/report.ts) and the dev benchmarks in bench/.
+// The timer under every simdgrad benchmark: warm-up (V8 tiers Wasm up from Liftoff to TurboFan
+// while it runs), then samples of one call each; reports the median with p25/p75 and the median
+// absolute deviation, which a noisy shared machine disturbs less than mean and stddev. Written
+// here rather than taken from a package so the harness has no dependency and a page loads it
+// without an import map. Used by `simdgrad bench` (bench/report.ts) and its suites.
 
-import { Bench } from 'tinybench';
-
-/** How long to sample one task: tinybench runs until both time and iterations are reached. */
+/** How long to sample one task: calls go on until both time and iterations are reached. */
 export interface Budget {
   timeMs: number;
   iterations: number;
@@ -88,31 +87,33 @@ export function scaleTiming(t: Timing, s: number): Timing {
     madMs: t.madMs * s, minMs: t.minMs * s };
 }
 
+/** Calls fn until both timeMs and iterations are reached; the per-call times in ms. */
+async function sample(fn: () => void | Promise<void>, timeMs: number, iterations: number,
+  isAsync: boolean, keep: boolean): Promise<number[]> {
+  const out: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < iterations || performance.now() - start < timeMs; i++) {
+    const t0 = performance.now();
+    if (isAsync) await fn();
+    else fn();
+    if (keep) out.push(performance.now() - t0);
+  }
+  return out;
+}
+
 /** Times fn (it does all its work before returning or resolving) under budget. */
 export async function measure(name: string, fn: () => void | Promise<void>, budget: Budget,
   isAsync = false): Promise<Timing> {
   await prepareMeasure();
   collectGarbage();
-  const bench = new Bench({
-    name,
-    time: budget.timeMs,
-    iterations: budget.iterations,
-    warmupTime: budget.warmupMs,
-    warmupIterations: budget.warmupIterations,
-    retainSamples: true,
-    throws: true,
-  });
-  // async undefined: tinybench tells an async function by its constructor.
-  bench.add(name, fn, { async: isAsync ? true : undefined });
-  await bench.run();
-  const result = bench.tasks[0].result;
-  if (result.state !== 'completed') {
-    const err = 'error' in result ? `: ${result.error.message}` : '';
-    throw new Error(`bench ${name} ended ${result.state}${err}`);
+  try {
+    await sample(fn, budget.warmupMs, budget.warmupIterations, isAsync, false);
+    const samples = await sample(fn, budget.timeMs, budget.iterations, isAsync, true);
+    if (samples.length === 0) throw new Error('no samples (a budget of 0 ms and 0 iterations)');
+    return summarize(samples);
+  } catch (e) {
+    throw new Error(`bench ${name}: ${errorMessage(e)}`, { cause: e });
   }
-  const samples = result.latency.samples;
-  if (!samples || samples.length === 0) throw new Error(`bench ${name}: no samples retained`);
-  return summarize(samples);
 }
 
 /** How timeCall picks a budget from the probe calls' time. */
@@ -129,7 +130,7 @@ export interface TimePlan {
   probes: number;
 }
 
-/** Probe calls, then tinybench under the budget the probe's time calls for. */
+/** Probe calls, then measure() under the budget the probe's time calls for. */
 export async function timeCall(name: string, run: () => void | Promise<void>, plan: TimePlan,
   isAsync = false): Promise<{ timing: Timing; note?: string }> {
   await prepareMeasure();

@@ -1,33 +1,34 @@
-// `npm run bench:train [-- --quick] [--models=small-cnn,lenet5] [--batches=64,128] [--no-cpu]
-// [--workers 1]`: training throughput (images/s, one thread) of small-cnn and lenet5 on real
-// MNIST batches, ours beside TensorFlow.js wasm and cpu training the same architecture (NHWC,
-// tf.layers, Adam lr 1e-3, softmax cross-entropy, dropout on) in the same run. One step =
-// forward + backward + Adam, one tinybench iteration; img/s = batch / median step time.
+// `simdgrad bench --suite train [--quick] [--models small-cnn,lenet5] [--batches 64,128]
+// [--peers tfjs-wasm] [--workers 1,2]` (`npm run bench:train`): training throughput (images/s,
+// one thread) of small-cnn and lenet5 on real MNIST batches, ours beside TensorFlow.js wasm and
+// cpu training the same architecture (NHWC, tf.layers, Adam lr 1e-3, softmax cross-entropy,
+// dropout on) in the same run. One step = forward + backward + Adam, one timed sample; img/s = batch / median step time.
 // TF.js wasm 4.22 cannot train a conv net as shipped: it has no Conv2DBackpropFilter kernel
-// (tensorflow/tfjs#8474). src/bench/peers/tfjs-fill.ts fills it with tf.registerKernel (plain JS
+// (tensorflow/tfjs#8474). bench/peers/tfjs-fill.ts fills it with tf.registerKernel (plain JS
 // over the wasm heap: im2col per image + a 2x4 register-blocked product, checked against
 // tfjs-cpu's kernel before timing); its time counts against tfjs-wasm, so tfjs-wasm's img/s is
 // what a user gets only after writing such a kernel (the table also shows it with that time
 // taken out). small-cnn-class is the same network written as a custom nn.Module class
-// (src/bench/small-cnn-class.ts; workers import it by URL): ours only, checked against small-cnn's
-// img/s. Results: bench/results/train.json (train.quick.json with --quick).
+// (bench/small-cnn-class.ts; workers import it by URL): ours only, checked against small-cnn's
+// img/s. Results: bench/results/train.json (train.quick.json with --quick) or --json.
 
-import { writeResults } from './results-path.js';
-import { MNIST_MEAN, MNIST_STD } from '../src/data/mnist.js';
-import { init } from '../src/index.js';
-import { chooseBuild, type BuildName } from '../src/runtime/load.js';
-import { describeMachine, machineInfo } from '../src/bench/machine.js';
+import { fmtValue, textTable } from '../format.js';
+import { loadPeers, progress, writeResults, type SuiteOptions } from './common.js';
+import { MNIST_MEAN, MNIST_STD } from '../../src/data/mnist.js';
+import { init } from '../../src/index.js';
+import { chooseBuild, type BuildName } from '../../src/runtime/load.js';
+import { describeMachine, machineInfo } from '../machine.js';
 import {
   budget, errorMessage as errMsg, type TimePlan, type Timing,
-} from '../src/bench/measure.js';
+} from '../measure.js';
 import {
   CUSTOM_SMALL_CNN, mnistBatches, timeOursModel, timePeerModel, type Batch, type ModelTiming,
-} from '../src/bench/models.js';
+} from '../models.js';
 import {
   FILL_DESCRIPTION, checkFilledKernels, fillWasmKernels, type FillCheck,
-} from '../src/bench/peers/tfjs-fill.js';
-import { tfTrainer, withFillStats } from '../src/bench/peers/tfjs-models.js';
-import { loadTfjs, useBackend, type TfjsInfo } from '../src/bench/peers/tfjs.js';
+} from '../peers/tfjs-fill.js';
+import { tfTrainer, withFillStats } from '../peers/tfjs-models.js';
+import { useBackend, type TfjsInfo } from '../peers/tfjs.js';
 
 type ModelName = 'small-cnn' | 'small-cnn-class' | 'lenet5';
 type Impl = 'ours' | 'tfjs-wasm' | 'tfjs-cpu';
@@ -62,53 +63,43 @@ interface CaseResult {
   oursOverTfjsCpu?: number;
 }
 
-const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const NO_CPU = args.includes('--no-cpu');
+export const TRAIN_SUITE_MODELS: readonly ModelName[] = ['small-cnn', 'small-cnn-class', 'lenet5'];
 
-function listArg(name: string): string[] | undefined {
-  const eq = args.find((a) => a.startsWith(`--${name}=`));
-  if (eq) return eq.slice(name.length + 3).split(',').filter(Boolean);
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0 && i + 1 < args.length) return args[i + 1].split(',').filter(Boolean);
-  return undefined;
-}
-
-const KNOWN_MODELS: ModelName[] = ['small-cnn', 'small-cnn-class', 'lenet5'];
-const MODELS = (listArg('models') ?? KNOWN_MODELS).map((m) => {
-  if (!KNOWN_MODELS.includes(m as ModelName)) {
-    throw new Error(`bench:train: --models: unknown model '${m}'; known: ${KNOWN_MODELS}`);
-  }
-  return m as ModelName;
-});
-const BATCHES = (listArg('batches') ?? (QUICK ? ['64'] : ['64', '128'])).map((b) => {
-  const v = Number(b);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`bench:train: --batches: bad batch '${b}'`);
-  return v;
-});
-const WORKERS_ASKED = (listArg('workers') ?? ['1']).map(Number);
-if (WORKERS_ASKED.some((w) => !Number.isInteger(w) || w < 1)) {
-  throw new Error(`bench:train: --workers must list positive integers, got ${listArg('workers')}`);
-}
-const OUT_ARG = args.find((a) => a.startsWith('--out='))?.slice(6);
-
+const NOT_INSTALLED = 'not installed (npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm)';
 const SAME_AS_SMALL_CNN = 'the same network as small-cnn: see its rows';
 
 /** Distinct batches cycled through the steps (real MNIST train images, normalized). */
 const N_BATCHES = 8;
 
-/** Two probe steps (the first one is cold), then the base budget; a step slower than
- * slowAboveMs (tfjs-wasm small-cnn: 1.5-3 s) gets a few timed steps only. */
-const PLAN: TimePlan = QUICK
-  ? { base: budget(300, 3, 0, 1), slow: budget(0, 2, 0, 0), slowAboveMs: 1000, probes: 2 }
-  : { base: budget(2000, 10, 500, 3), slow: budget(0, 5, 0, 1), slowAboveMs: 1000, probes: 2 };
-/** A peer's steps of one case (warm-up included) fit in about this; tfjs-cpu small-cnn runs
- * ~0.6 img/s, so it is timed at fewer images than the case's batch. */
-const CPU_CAP_MS = QUICK ? 15_000 : 60_000;
-const WASM_CAP_MS = QUICK ? 15_000 : 60_000;
+interface Config {
+  o: SuiteOptions;
+  models: ModelName[];
+  batches: number[];
+  /** Two probe steps (the first one is cold), then the base budget; a step slower than
+   * slowAboveMs (tfjs-wasm small-cnn: 1.5-3 s) gets a few timed steps only. */
+  plan: TimePlan;
+  /** A peer's steps of one case (warm-up included) fit in about this; tfjs-cpu small-cnn runs
+   * ~0.6 img/s, so it is timed at fewer images than the case's batch. */
+  cpuCapMs: number;
+  wasmCapMs: number;
+}
 
-function progress(msg: string): void {
-  process.stderr.write(`  .. ${msg}\n`);
+function config(o: SuiteOptions): Config {
+  const models = (o.models ?? TRAIN_SUITE_MODELS).map((m) => {
+    if (!TRAIN_SUITE_MODELS.includes(m as ModelName)) {
+      throw new RangeError(`bench --suite train: unknown model '${m}'; known: ` +
+        `${TRAIN_SUITE_MODELS.join(', ')}`);
+    }
+    return m as ModelName;
+  });
+  return {
+    o, models, batches: o.batches ?? (o.quick ? [64] : [64, 128]),
+    plan: o.quick
+      ? { base: budget(300, 3, 0, 1), slow: budget(0, 2, 0, 0), slowAboveMs: 1000, probes: 2 }
+      : { base: budget(2000, 10, 500, 3), slow: budget(0, 5, 0, 1), slowAboveMs: 1000, probes: 2 },
+    cpuCapMs: o.quick ? 15_000 : 60_000,
+    wasmCapMs: o.quick ? 15_000 : 60_000,
+  };
 }
 
 function fromTiming(r: ImplResult, m: ModelTiming): ImplResult {
@@ -118,11 +109,11 @@ function fromTiming(r: ImplResult, m: ModelTiming): ImplResult {
 
 // ---- ours ----
 
-async function runOurs(build: BuildName, model: ModelName, batch: number,
+async function runOurs(cfg: Config, build: BuildName, model: ModelName, batch: number,
   data: Batch[], workers = 1): Promise<ImplResult> {
   const r: ImplResult = { impl: 'ours', build, status: 'ok', workers };
   try {
-    const m = await timeOursModel(model, 'train', batch, workers, data, PLAN);
+    const m = await timeOursModel(model, 'train', batch, workers, data, cfg.plan);
     progress(`ours ${build} ${model} b${batch} w${workers}: ${m.timing.medianMs.toFixed(1)} ` +
       `ms/step, ${m.imagesPerSecond.toFixed(0)} img/s`);
     return fromTiming(r, m);
@@ -133,10 +124,12 @@ async function runOurs(build: BuildName, model: ModelName, batch: number,
 
 // ---- TF.js ----
 
-async function runTfjsWasm(model: ModelName, batch: number, data: Batch[],
-  info: TfjsInfo): Promise<ImplResult> {
+async function runTfjsWasm(cfg: Config, model: ModelName, batch: number, data: Batch[],
+  info: TfjsInfo | undefined): Promise<ImplResult> {
   const r: ImplResult = { impl: 'tfjs-wasm', status: 'ok' };
   if (model === CUSTOM_SMALL_CNN) return { ...r, status: 'skipped', note: SAME_AS_SMALL_CNN };
+  if (!cfg.o.peers.includes('tfjs-wasm')) return { ...r, status: 'skipped', note: 'not in --peers' };
+  if (!info) return { ...r, status: 'unavailable', note: NOT_INSTALLED };
   if (!info.wasm.ok) return { ...r, status: 'unavailable', note: info.wasm.error };
   try {
     await useBackend('wasm');
@@ -144,7 +137,7 @@ async function runTfjsWasm(model: ModelName, batch: number, data: Batch[],
     const m = await timePeerModel(`tfjs-wasm ${model} b${batch}`, (b) => {
       stepper = withFillStats(tfTrainer(model, b, data));
       return stepper;
-    }, batch, PLAN, WASM_CAP_MS);
+    }, batch, cfg.plan, cfg.wasmCapMs);
     const st = stepper!.stats(m.timing.samples);
     const out = fromTiming(r, m);
     out.filledKernelMs = st.filledMs;
@@ -159,15 +152,17 @@ async function runTfjsWasm(model: ModelName, batch: number, data: Batch[],
 }
 
 /** tfjs-cpu takes seconds per image on small-cnn (its Conv2DBackpropFilter runs ~0.01
- * GFLOP/s): timed at the batch that lets two or three steps fit in CPU_CAP_MS. */
-async function runTfjsCpu(model: ModelName, batch: number, data: Batch[]): Promise<ImplResult> {
+ * GFLOP/s): timed at the batch that lets two or three steps fit in cpuCapMs. */
+async function runTfjsCpu(cfg: Config, model: ModelName, batch: number, data: Batch[],
+  info: TfjsInfo | undefined): Promise<ImplResult> {
   const r: ImplResult = { impl: 'tfjs-cpu', status: 'ok' };
   if (model === CUSTOM_SMALL_CNN) return { ...r, status: 'skipped', note: SAME_AS_SMALL_CNN };
-  if (NO_CPU) return { ...r, status: 'skipped', note: '--no-cpu' };
+  if (!cfg.o.peers.includes('tfjs-cpu')) return { ...r, status: 'skipped', note: 'not in --peers' };
+  if (!info) return { ...r, status: 'unavailable', note: NOT_INSTALLED };
   try {
     await useBackend('cpu');
     const m = await timePeerModel(`tfjs-cpu ${model} b${batch}`, (b) => tfTrainer(model, b, data),
-      batch, PLAN, CPU_CAP_MS);
+      batch, cfg.plan, cfg.cpuCapMs);
     progress(`tfjs-cpu ${model} b${batch}: ${m.imagesPerSecond.toFixed(2)} img/s (${m.note})`);
     return fromTiming(r, m);
   } catch (e) {
@@ -182,13 +177,10 @@ function ok(r: ImplResult | undefined): r is ImplResult & { timing: Timing;
   return r !== undefined && r.status === 'ok' && r.imagesPerSecond !== undefined;
 }
 
-function ips(v: number | undefined): string {
-  if (v === undefined) return '';
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
+const ips = fmtValue;
 
 function ms(v: number): string {
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return fmtValue(v);
 }
 
 function ratio(v: number | undefined): string {
@@ -201,12 +193,7 @@ function label(r: ImplResult): string {
 }
 
 function table(rows: string[][], leftCols = 1): void {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  for (const row of rows) {
-    const cells = row.map((c, i) => (i < leftCols || i === row.length - 1
-      ? c.padEnd(widths[i]) : c.padStart(widths[i])));
-    console.log(`  ${cells.join('  ').trimEnd()}`);
-  }
+  console.log(textTable(rows, leftCols).replace(/^/gm, '  '));
 }
 
 function printCase(cr: CaseResult): void {
@@ -261,16 +248,19 @@ function printSummary(crs: CaseResult[]): void {
 
 // ---- main ----
 
-async function main(): Promise<void> {
+/** Runs the suite and prints it; the JSON goes to o.json or bench/results/. */
+export async function trainSuite(o: SuiteOptions): Promise<void> {
+  const cfg = config(o);
+  const { quick } = o;
   const started = new Date();
   const machine = await machineInfo();
-  console.log(`simdgrad training benchmark ${QUICK ? '(--quick) ' : ''}${started.toISOString()}`);
+  console.log(`simdgrad training benchmark ${quick ? '(--quick) ' : ''}${started.toISOString()}`);
   console.log(`machine: ${describeMachine(machine)}; ${machine.platform}; ${machine.engine}`);
-  const workers = [...new Set(WORKERS_ASKED)].sort((a, b) => a - b);
+  const workers = [...new Set(o.workers ?? [1])].sort((a, b) => a - b);
   console.log(`workers: ${workers.join(', ')} (1 = the main thread alone, N > 1 = N piscina ` +
     'threads sharing each minibatch); TF.js runs single-threaded (its wasm backend has no threads in Node)');
   console.log('step = forward + backward + Adam(lr 1e-3) ' +
-    'on softmax cross-entropy, dropout on; img/s = batch / median step time (tinybench, ' +
+    'on softmax cross-entropy, dropout on; img/s = batch / median step time (bench/measure.ts, ' +
     'warm-up first)');
 
   const defaultBuild = await chooseBuild('auto');
@@ -278,34 +268,36 @@ async function main(): Promise<void> {
   console.log(`ours: kernel builds ${builds.join(', ')}; init() picks ${defaultBuild} here ` +
     '(ratios use it)');
 
-  const data = await mnistBatches(Math.max(...BATCHES), N_BATCHES);
+  const data = await mnistBatches(Math.max(...cfg.batches), N_BATCHES);
   console.log(`data: ${N_BATCHES} fixed batches of real MNIST train images (first ` +
-    `${N_BATCHES * Math.max(...BATCHES)}), normalized (${MNIST_MEAN}, ${MNIST_STD}), cycled`);
+    `${N_BATCHES * Math.max(...cfg.batches)}), normalized (${MNIST_MEAN}, ${MNIST_STD}), cycled`);
 
   const cases: CaseResult[] = [];
-  for (const model of MODELS) {
-    for (const batch of BATCHES) cases.push({ model, batch, results: [] });
+  for (const model of cfg.models) {
+    for (const batch of cfg.batches) cases.push({ model, batch, results: [] });
   }
 
   for (const build of builds) {
     // Each build gets its own runtime; models made under one are left alone after the switch.
     await init({ build });
-    for (const cr of cases) cr.results.push(await runOurs(build, cr.model, cr.batch, data));
+    for (const cr of cases) cr.results.push(await runOurs(cfg, build, cr.model, cr.batch, data));
   }
   await init({ build: defaultBuild });
   for (const w of workers.filter((n) => n > 1)) {
-    for (const cr of cases) cr.results.push(await runOurs(defaultBuild, cr.model, cr.batch, data, w));
+    for (const cr of cases) cr.results.push(await runOurs(cfg, defaultBuild, cr.model, cr.batch, data, w));
   }
 
-  const tfInfo = await loadTfjs({ wasm: true });
+  const tfInfo = o.peers.length === 0 ? undefined : await loadPeers(o.peers);
   let fill: string[] = [];
   let fillChecks: FillCheck[] = [];
-  if (tfInfo.wasm.ok) {
+  if (!tfInfo) {
+    console.log(`tfjs: ${o.peers.length === 0 ? 'no peers asked for' : NOT_INSTALLED}`);
+  } else if (tfInfo.wasm.ok) {
     fill = fillWasmKernels();
     fillChecks = fill.length > 0 ? await checkFilledKernels() : [];
     console.log(`tfjs ${tfInfo.version}: wasm backend loaded ${tfInfo.wasm.binary} ` +
       `(SIMD ${tfInfo.wasm.simdSupported}, XNNPACK threads ${tfInfo.wasm.threads}); cpu ` +
-      `backend ${NO_CPU ? 'skipped (--no-cpu)' : 'plain JS'}; models built with tf.layers, ` +
+      `backend ${o.peers.includes('tfjs-cpu') ? 'plain JS' : 'skipped (not in --peers)'}; models built with tf.layers, ` +
       'optimizer.minimize(loss) + dataSync() per step');
     if (fill.length > 0) {
       console.log(`filled kernel: ${FILL_DESCRIPTION}`);
@@ -322,11 +314,11 @@ async function main(): Promise<void> {
   }
   const fillOk = fillChecks.every((c) => c.pass);
   for (const cr of cases) {
-    cr.results.push(fillOk ? await runTfjsWasm(cr.model, cr.batch, data, tfInfo)
+    cr.results.push(fillOk ? await runTfjsWasm(cfg, cr.model, cr.batch, data, tfInfo)
       : { impl: 'tfjs-wasm', status: 'error', note: 'filled kernel failed its check' });
   }
   // tfjs-cpu last: its garbage must not be collected inside the other timings.
-  for (const cr of cases) cr.results.push(await runTfjsCpu(cr.model, cr.batch, data));
+  for (const cr of cases) cr.results.push(await runTfjsCpu(cfg, cr.model, cr.batch, data, tfInfo));
 
   for (const cr of cases) {
     const o = cr.results.find((r) => r.impl === 'ours' && r.build === defaultBuild && (r.workers ?? 1) === 1);
@@ -407,25 +399,20 @@ async function main(): Promise<void> {
   }
 
   const json = {
-    benchmark: 'bench/train.ts',
+    benchmark: 'simdgrad bench --suite train',
     startedAt: started.toISOString(),
     seconds: +((Date.now() - started.getTime()) / 1000).toFixed(1),
-    args,
+    options: o,
     machine,
     workers,
     ours: { builds, defaultBuild },
     tfjs: { ...tfInfo, filledKernels: fill, fillDescription: fill.length ? FILL_DESCRIPTION : '',
       fillChecks },
     data: { batches: N_BATCHES, source: 'mnist train, normalized' },
-    budget: { plan: PLAN, cpuCapMs: CPU_CAP_MS, wasmCapMs: WASM_CAP_MS },
+    budget: { plan: cfg.plan, cpuCapMs: cfg.cpuCapMs, wasmCapMs: cfg.wasmCapMs },
     cases,
     targets,
   };
-  const outPath = writeResults(OUT_ARG, 'train', QUICK, json);
-  console.log(`\nwrote ${outPath} (${json.seconds} s)`);
+  const outPath = writeResults(o, 'train', json);
+  console.log(`\n${outPath ? `wrote ${outPath} ` : ''}(${json.seconds} s)`);
 }
-
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});

@@ -19,7 +19,7 @@ export interface FillStats {
 export const filled: FillStats = { kernel: 'Conv2DBackpropFilter', calls: 0, ms: 0, flops: 0 };
 
 export const FILL_DESCRIPTION =
-  'tfjs-wasm 4.22 has no Conv2DBackpropFilter kernel (tensorflow/tfjs#8474); src/bench/peers/' +
+  'tfjs-wasm 4.22 has no Conv2DBackpropFilter kernel (tensorflow/tfjs#8474); bench/peers/' +
   'tfjs-fill.ts registers one with tf.registerKernel({kernelName: "Conv2DBackpropFilter", ' +
   'backendName: "wasm"}) written in plain JavaScript: x and dy are read in place from the ' +
   'wasm heap (backend.typedArrayFromHeap), per image an im2col^T [fh*fw*inC, OH*OW] and ' +

@@ -1,19 +1,21 @@
-// `npm run bench:kernels [-- --quick] [--no-cpu] [--only=gemm.512,conv.mnist2]`: our kernels in
-// both builds beside TensorFlow.js wasm and cpu on src/bench/shapes.ts, in one process and run.
-// Prints the machine, the measured SIMD peak, a table per shape and the issue's target checks;
-// writes the same to bench/results/kernels.json (kernels.quick.json with --quick).
+// `simdgrad bench --suite kernels [--quick] [--peers tfjs-wasm] [--only gemm.512,conv.mnist2]`
+// (`npm run bench:kernels`): our kernels in both builds beside TensorFlow.js wasm and cpu on
+// bench/shapes.ts, in one process and run. Prints the machine, the measured SIMD peak, a table per
+// shape and the issue's target checks; writes the same to bench/results/kernels.json
+// (kernels.quick.json with --quick) or --json.
 
-import { writeResults } from './results-path.js';
-import { createRuntime, type BuildName, type Runtime } from '../src/runtime/load.js';
+import { fmtRatio, textTable } from '../format.js';
+import { loadPeers, progress, writeResults, type SuiteOptions } from './common.js';
+import { createRuntime, type BuildName, type Runtime } from '../../src/runtime/load.js';
 import {
   runOurKernel, runTfjsKernel, type KernelImpl as Impl, type KernelImplResult as ImplResult,
   type KernelPlan,
-} from '../src/bench/kernels.js';
-import { budget, errorMessage as errMsg, type Budget, type Timing } from '../src/bench/measure.js';
-import { describeMachine, machineInfo } from '../src/bench/machine.js';
-import { measurePeak, type Peak } from '../src/bench/ours.js';
-import { loadTfjs, type TfBackend, type TfjsInfo } from '../src/bench/peers/tfjs.js';
-import { CASES, flopsOf, poolBytes, type BenchCase } from '../src/bench/shapes.js';
+} from '../kernel-timing.js';
+import { budget, errorMessage as errMsg, type Budget, type Timing } from '../measure.js';
+import { describeMachine, machineInfo } from '../machine.js';
+import { measurePeak, type Peak } from '../ours.js';
+import type { TfBackend, TfjsInfo } from '../peers/tfjs.js';
+import { CASES, eltwiseBytes, flopsOf, poolBytes, type BenchCase } from '../shapes.js';
 
 interface CaseResult {
   id: string;
@@ -35,43 +37,37 @@ interface Check {
   detail: string;
 }
 
-const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const NO_CPU = args.includes('--no-cpu');
-const ONLY = args.find((a) => a.startsWith('--only='))?.slice(7).split(',').filter(Boolean);
-const OUT_ARG = args.find((a) => a.startsWith('--out='))?.slice(6);
+interface Config {
+  o: SuiteOptions;
+  base: Budget;
+  plan: KernelPlan;
+}
 
-const BASE: Budget = QUICK
-  ? budget(150, 3, 50, 2)
-  : budget(1000, 10, 250, 5);
-/** A call slower than slowAboveMs (tfjs-cpu, tfjs-wasm's scalar backprop) gets a few samples
- * only; one slower than oneShotAboveMs (tfjs-wasm's Conv2DBackpropInput at batch 64: ~2 s) is
- * timed once after its probe. tfjs-cpu conv/pool cases are scaled down past cpuFullMaxMs. */
-const PLAN: KernelPlan = {
-  base: BASE,
-  slow: QUICK ? budget(0, 1, 0, 0)
-    : budget(0, 3, 0, 0),
-  slowAboveMs: 250,
-  oneShotAboveMs: 2000,
-  probes: 1,
-  cpuFullMaxMs: 3000,
-  cpuTargetMs: 1000,
-};
+function config(o: SuiteOptions): Config {
+  const base = o.quick ? budget(150, 3, 50, 2) : budget(1000, 10, 250, 5);
+  /** A call slower than slowAboveMs (tfjs-cpu, tfjs-wasm's scalar backprop) gets a few samples
+   * only; one slower than oneShotAboveMs (tfjs-wasm's Conv2DBackpropInput at batch 64: ~2 s) is
+   * timed once after its probe. tfjs-cpu conv/pool cases are scaled down past cpuFullMaxMs. */
+  const plan: KernelPlan = {
+    base, slow: o.quick ? budget(0, 1, 0, 0) : budget(0, 3, 0, 0), slowAboveMs: 250,
+    oneShotAboveMs: 2000, probes: 1, cpuFullMaxMs: 3000, cpuTargetMs: 1000,
+  };
+  return { o, base, plan };
+}
+
 const READBACK: Budget = budget(100, 5, 20, 2);
 
-function progress(msg: string): void {
-  process.stderr.write(`  .. ${msg}\n`);
+async function runOurs(cfg: Config, rt: Runtime, c: BenchCase, peak: Peak): Promise<ImplResult> {
+  return runOurKernel(rt, c, peak.gflops, cfg.plan, progress);
 }
 
-async function runOurs(rt: Runtime, c: BenchCase, peak: Peak): Promise<ImplResult> {
-  return runOurKernel(rt, c, peak.gflops, PLAN, progress);
-}
-
-async function runTfjs(b: TfBackend, c: BenchCase, info: TfjsInfo): Promise<ImplResult> {
+async function runTfjs(cfg: Config, b: TfBackend, c: BenchCase, info: TfjsInfo | undefined):
+  Promise<ImplResult> {
   const impl: Impl = `tfjs-${b}`;
-  if (b === 'cpu' && NO_CPU) return { impl, status: 'skipped', note: '--no-cpu' };
+  if (!cfg.o.peers.includes(impl)) return { impl, status: 'skipped', note: 'not in --peers' };
+  if (!info) return { impl, status: 'not installed', note: 'npm install @tensorflow/tfjs' };
   if (b === 'wasm' && !info.wasm.ok) return { impl, status: 'unavailable', note: info.wasm.error };
-  return runTfjsKernel(b, c, PLAN, progress, READBACK);
+  return runTfjsKernel(b, c, cfg.plan, progress, READBACK);
 }
 
 function ok(r: ImplResult | undefined): r is ImplResult & { timing: Timing } {
@@ -95,6 +91,10 @@ function derive(cr: CaseResult): void {
 
 // ---- printing ----
 
+function indent(text: string): string {
+  return text.replace(/^/gm, '  ');
+}
+
 function ms(v: number): string {
   return v >= 100 ? v.toFixed(1) : v >= 10 ? v.toFixed(2) : v.toFixed(3);
 }
@@ -104,7 +104,7 @@ function num(v: number | undefined, digits = 2): string {
 }
 
 function ratio(v: number | undefined): string {
-  return v === undefined ? 'n/a' : `${v.toFixed(2)}x`;
+  return fmtRatio(v) || 'n/a';
 }
 
 const IMPL_LABEL: Record<Impl, string> = {
@@ -113,8 +113,9 @@ const IMPL_LABEL: Record<Impl, string> = {
 };
 
 function printCase(c: BenchCase, cr: CaseResult): void {
-  const pool = c.kind === 'pool';
-  const amount = pool ? `${(poolBytes(c, false) / 1e6).toFixed(1)} MB in+out` :
+  const pool = c.kind === 'pool' || c.kind === 'eltwise';
+  const amount = c.kind === 'pool' ? `${(poolBytes(c, false) / 1e6).toFixed(1)} MB in+out`
+    : c.kind === 'eltwise' ? `${(eltwiseBytes(c) / 1e6).toFixed(1)} MB in+out` :
     `${(cr.flops / 1e6).toFixed(1)} MFLOP`;
   console.log(`\n${cr.label}   [${cr.id}, ${amount}]`);
   const head = ['impl', 'median ms', 'p25..p75 ms', 'MAD ms', 'n', pool ? 'GB/s' : 'GFLOP/s',
@@ -136,12 +137,7 @@ function printCase(c: BenchCase, cr: CaseResult): void {
         r.note ? `- ${r.note}` : ''].filter(Boolean).join(' '),
     ]);
   }
-  const widths = head.map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) {
-    const cells = row.map((cell, i) => (i === 0 || i === row.length - 1 ? cell.padEnd(widths[i])
-      : cell.padStart(widths[i])));
-    console.log(`  ${cells.join('  ').trimEnd()}`);
-  }
+  console.log(indent(textTable(rows)));
   const best = cr.bestOurs ? `ours-best (${cr.bestOurs})` : 'ours-best (none)';
   const excl = cr.speedupVsTfjsWasmExclReadback;
   const differs = excl !== undefined && cr.speedupVsTfjsWasm !== undefined &&
@@ -153,7 +149,7 @@ function printCase(c: BenchCase, cr: CaseResult): void {
 
 /** One line per case: the numbers a reader compares first. */
 function printSummary(crs: CaseResult[]): void {
-  console.log('\nsummary (GFLOP/s, GB/s for pooling; % of that build\'s peak; ' +
+  console.log('\nsummary (GFLOP/s, GB/s for pooling and element-wise; % of that build\'s peak; ' +
     'speedup = tfjs time / our best time):');
   const head = ['case', 'simd128', '%pk', 'relaxed', '%pk', 'tfjs-wasm', 'tfjs-cpu', 'vs wasm',
     'vs cpu'];
@@ -161,7 +157,7 @@ function printSummary(crs: CaseResult[]): void {
   const rate = (cr: CaseResult, impl: Impl): string => {
     const r = cr.results.find((x) => x.impl === impl);
     if (!r || !ok(r)) return r ? r.status : '';
-    return num(cr.kind === 'pool' ? r.gbps : r.gflops);
+    return num(cr.kind === 'pool' || cr.kind === 'eltwise' ? r.gbps : r.gflops);
   };
   const pct = (cr: CaseResult, impl: Impl): string => {
     const f = cr.results.find((x) => x.impl === impl)?.fractionOfPeak;
@@ -172,11 +168,7 @@ function printSummary(crs: CaseResult[]): void {
       pct(cr, 'relaxed'), rate(cr, 'tfjs-wasm'), rate(cr, 'tfjs-cpu'),
       ratio(cr.speedupVsTfjsWasm), ratio(cr.speedupVsTfjsCpu)]);
   }
-  const widths = head.map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  for (const row of rows) {
-    console.log(`  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i])
-      : cell.padStart(widths[i]))).join('  ')}`);
-  }
+  console.log(indent(textTable(rows)));
 }
 
 // ---- targets from the issue ----
@@ -205,8 +197,8 @@ function checks(byId: Map<string, CaseResult>): Check[] {
     detail: gb?.fractionOfPeak === undefined ? 'n/a' : `best build ${gb.impl} ` +
       `${(100 * gb.fractionOfPeak).toFixed(1)}% (${fracs})`,
   });
-  const convIds = [...new Set(CASES.filter((c) => c.kind === 'conv').map((c) => c.id.split('.')
-    .slice(0, 2).join('.')))];
+  const convIds = [...new Set(CASES.filter((c) => c.kind === 'conv' && !c.transposed)
+    .map((c) => c.id.split('.').slice(0, 2).join('.')))];
   for (const base of convIds) {
     const fwd = byId.get(`${base}.fwd`);
     if (!fwd) continue;
@@ -235,15 +227,44 @@ function checks(byId: Map<string, CaseResult>): Check[] {
       });
     }
   }
+  // Issue 12: convTranspose2d both ways at 0.8x our conv forward (small-cnn's conv2), and the
+  // memory-bound rows at 1.5x tfjs-wasm.
+  const convFwd = bestOf(byId.get('conv.mnist2.fwd'));
+  for (const c of CASES) {
+    if (c.kind !== 'conv' || !c.transposed) continue;
+    const b = bestOf(byId.get(c.id));
+    const rel = b?.gflops !== undefined && convFwd?.gflops !== undefined
+      ? b.gflops / convFwd.gflops : undefined;
+    out.push({
+      name: `${c.id} >= 0.8x our conv fwd GFLOP/s (conv.mnist2)`,
+      pass: rel === undefined ? null : rel >= 0.8,
+      detail: rel === undefined ? 'n/a (not run)' : `${rel.toFixed(2)}x (${num(b!.gflops)} ` +
+        `${b!.impl}, conv fwd ${num(convFwd!.gflops)} ${convFwd!.impl})`,
+    });
+  }
+  for (const c of CASES) {
+    if (c.kind !== 'eltwise' || !c.id.startsWith('eltwise.')) continue;
+    const cr = byId.get(c.id);
+    const v = cr?.speedupVsTfjsWasm;
+    out.push({
+      name: `${c.id} >= 1.5x tfjs-wasm`,
+      pass: v === undefined ? null : v >= 1.5,
+      detail: v === undefined ? 'n/a (not run)' : `${ratio(v)} (ours ${num(bestOf(cr)?.gbps)} ` +
+        `GB/s, tfjs-wasm ${num(cr!.results.find((r) => r.impl === 'tfjs-wasm')?.gbps)} GB/s)`,
+    });
+  }
   return out;
 }
 
 // ---- main ----
 
-async function main(): Promise<void> {
+/** Runs the suite and prints it; the JSON goes to o.json or bench/results/. */
+export async function kernelsSuite(o: SuiteOptions): Promise<void> {
+  const cfg = config(o);
+  const { quick } = o;
   const started = new Date();
   const machine = await machineInfo();
-  console.log(`simdgrad kernel benchmark ${QUICK ? '(--quick) ' : ''}${started.toISOString()}`);
+  console.log(`simdgrad kernel benchmark ${quick ? '(--quick) ' : ''}${started.toISOString()}`);
   console.log(`machine: ${describeMachine(machine)}; ${machine.platform}; ${machine.engine}; ` +
     'single thread throughout');
 
@@ -269,7 +290,7 @@ async function main(): Promise<void> {
   const peaks = new Map<BuildName, Peak>();
   console.log('\nsingle-core SIMD peak (warm; fastest sample, median beside it):');
   for (const rt of runtimes) {
-    const p = await measurePeak(rt, BASE);
+    const p = await measurePeak(rt, cfg.base);
     peaks.set(rt.build, p);
     builds[rt.build] = { ...(builds[rt.build] as object), peak: p };
     console.log(`  ${rt.build.padEnd(8)} simd_peak_loop ${p.loop.gflops.toFixed(2)} GFLOP/s ` +
@@ -279,22 +300,25 @@ async function main(): Promise<void> {
       `   -> peak ${p.gflops.toFixed(2)}`);
   }
 
-  const tfInfo = await loadTfjs({ wasm: true });
-  if (tfInfo.wasm.ok) {
+  const tfInfo = o.peers.length === 0 ? undefined : await loadPeers(o.peers);
+  if (!tfInfo) {
+    console.log(`tfjs: ${o.peers.length === 0 ? 'no peers asked for' : 'not installed ' +
+      '(npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm)'}`);
+  } else if (tfInfo.wasm.ok) {
     console.log(`tfjs ${tfInfo.version}: wasm backend loaded ${tfInfo.wasm.binary} ` +
       `(SIMD supported: ${tfInfo.wasm.simdSupported}, multithread supported: ` +
       `${tfInfo.wasm.multithreadSupported}, XNNPACK threads: ${tfInfo.wasm.threads}); ` +
       `cpu backend ` +
-      `${NO_CPU ? 'skipped (--no-cpu)' : 'plain JS'}`);
+      `${o.peers.includes('tfjs-cpu') ? 'plain JS' : 'skipped (not in --peers)'}`);
   } else {
     console.log(`tfjs ${tfInfo.version}: wasm backend UNAVAILABLE - ${tfInfo.wasm.error}`);
   }
-  console.log('timings: tinybench, one call per sample, warm-up first; tfjs calls include ' +
+  console.log('timings: bench/measure.ts, one call per sample, warm-up first; tfjs calls include ' +
     'dataSync() of the result and tensor disposal');
 
   // tfjs-cpu runs after everything else: its garbage (hundreds of MB of JS arrays) must not be
   // collected inside the other timings.
-  const cases = CASES.filter((c) => !ONLY || ONLY.some((o) => c.id.startsWith(o)));
+  const cases = CASES.filter((c) => !o.only || o.only.some((p) => c.id.startsWith(p)));
   const caseResults: CaseResult[] = [];
   for (const c of cases) {
     const cr: CaseResult = {
@@ -302,15 +326,15 @@ async function main(): Promise<void> {
     };
     for (const build of ['simd128', 'relaxed'] as const) {
       const rt = runtimes.find((r) => r.build === build);
-      cr.results.push(rt ? await runOurs(rt, c, peaks.get(build)!)
+      cr.results.push(rt ? await runOurs(cfg, rt, c, peaks.get(build)!)
         : { impl: build, status: 'unavailable', note: 'build not loaded' });
     }
-    cr.results.push(await runTfjs('wasm', c, tfInfo));
+    cr.results.push(await runTfjs(cfg, 'wasm', c, tfInfo));
     caseResults.push(cr);
   }
   for (const [i, c] of cases.entries()) {
     const cr = caseResults[i];
-    cr.results.push(await runTfjs('cpu', c, tfInfo));
+    cr.results.push(await runTfjs(cfg, 'cpu', c, tfInfo));
     derive(cr);
     printCase(c, cr);
   }
@@ -326,22 +350,18 @@ async function main(): Promise<void> {
   }
 
   const json = {
-    benchmark: 'bench/kernels.ts',
+    benchmark: 'simdgrad bench --suite kernels',
     startedAt: started.toISOString(),
     seconds: +((Date.now() - started.getTime()) / 1000).toFixed(1),
-    args,
+    options: o,
     machine,
     builds,
     tfjs: tfInfo,
-    budget: PLAN,
+    budget: cfg.plan,
     cases: caseResults,
     targets: targetChecks,
   };
-  const outPath = writeResults(OUT_ARG, 'kernels', QUICK, json);
-  console.log(`\nwrote ${outPath} (${json.seconds} s)`);
+  const outPath = writeResults(o, 'kernels', json);
+  console.log(`\n${outPath ? `wrote ${outPath} ` : ''}(${json.seconds} s)`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});

@@ -1,18 +1,25 @@
 // Our side of the kernel benchmarks: the single-core SIMD peak of a build (assembly/peak.ts) and
-// one timed closure per case of src/bench/shapes.ts, through the same bindings the library calls
+// one timed closure per case of bench/shapes.ts, through the same bindings the library calls
 // (src/runtime/kernels/*). A kernel the build does not export yet is reported as "not built".
 
-import type { F32Buf } from '../runtime/heap.js';
-import type { Runtime } from '../runtime/load.js';
-import { gemm } from '../runtime/kernels/gemm.js';
+import type { F32Buf } from '../src/runtime/heap.js';
+import type { Runtime } from '../src/runtime/load.js';
+import { gemm } from '../src/runtime/kernels/gemm.js';
 import {
   conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry,
-} from '../runtime/kernels/conv.js';
-import { maxPool2dForward, pool2dShape } from '../runtime/kernels/pool.js';
+} from '../src/runtime/kernels/conv.js';
+import {
+  activationBackward, activationForward, layerNorm2dBackward, layerNorm2dForward,
+} from '../src/runtime/kernels/norm.js';
+import { binary } from '../src/runtime/kernels/pointwise.js';
+import { maxPool2dForward, pool2dShape } from '../src/runtime/kernels/pool.js';
+import { reduceSum, softmaxForward } from '../src/runtime/kernels/reduce.js';
 import { gflops, measure, type Budget, type Timing } from './measure.js';
 import {
-  poolBytes, type BenchCase, type ConvCase, type GemmCase, type PoolCase,
+  eltwiseBytes, poolBytes, type BenchCase, type ConvCase, type EltwiseCase, type GemmCase,
+  type PoolCase,
 } from './shapes.js';
+import { kernel } from '../src/runtime/kernels/call.js';
 
 export type OurTask =
   | { status: 'ok'; kernel: string; run: () => void; dispose: () => void; bytes?: number }
@@ -89,8 +96,8 @@ async function peakPart(name: string, call: (iters: number) => void, flopsPerIte
 
 /** simd_peak_loop (96 flops/iter, registers only) and simd_peak_tile (8192 flops/iter, L1). */
 export async function measurePeak(rt: Runtime, budget: Budget): Promise<Peak> {
-  const loopFn = rt.fn<(iters: number, seed: number) => number>('simd_peak_loop');
-  const tileFn = rt.fn<(iters: number, ws: number) => void>('simd_peak_tile');
+  const loopFn = kernel(rt, 'simd_peak_loop');
+  const tileFn = kernel(rt, 'simd_peak_tile');
   const ws = rt.heap.allocBytes(6 * 1024 + 128);
   let sink = 0;
   try {
@@ -153,10 +160,62 @@ function poolTask(rt: Runtime, c: PoolCase): OurTask {
     bytes: poolBytes(c, true) };
 }
 
+/** The bindings the ops call (F.add / Tensor.add, F.softmax, Tensor.sum), without the tensor
+ * and autograd bookkeeping around them. */
+function eltwiseTask(rt: Runtime, c: EltwiseCase): OurTask {
+  const mem = new Buffers(rt);
+  const xs = c.x.reduce((a, b) => a * b, 1);
+  const x = mem.random(xs, 1);
+  const bytes = eltwiseBytes(c);
+  if (c.op === 'add_bcast') {
+    const bShape = [c.x[1], 1, 1];
+    const b = mem.random(c.x[1], 2);
+    const y = mem.random(xs, 3);
+    return { status: 'ok', kernel: 'binary_fwd_bcast4', bytes, dispose: () => mem.free(),
+      run: () => binary(rt, 'add', x, c.x, b, bShape, y, c.x) };
+  }
+  if (c.op === 'softmax') {
+    const y = mem.random(xs, 2);
+    const ori = [xs / c.x[c.x.length - 1], c.x[c.x.length - 1], 1] as const;
+    return { status: 'ok', kernel: 'softmax_fwd', bytes, dispose: () => mem.free(),
+      run: () => softmaxForward(rt, x, y, ori) };
+  }
+  if (c.op === 'gelu_fwd' || c.op === 'gelu_bwd') {
+    const y = mem.random(xs, 2);
+    const g = mem.random(xs, 3);
+    return { status: 'ok', kernel: c.op, bytes, dispose: () => mem.free(),
+      run: c.op === 'gelu_fwd' ? () => activationForward(rt, 'gelu', x, y, xs)
+        : () => activationBackward(rt, 'gelu', x, g, y, xs) };
+  }
+  if (c.op === 'layernorm2d_fwd' || c.op === 'layernorm2d_bwd') {
+    const pixels = xs / c.x[1];
+    const ch = c.x[1];
+    const y = mem.random(xs, 2);
+    const gy = mem.random(xs, 3);
+    const gamma = mem.random(ch, 4);
+    const beta = mem.random(ch, 5);
+    const gg = mem.random(ch, 6);
+    const gb = mem.random(ch, 7);
+    const mean = mem.random(pixels, 8);
+    const inv = mem.random(pixels, 9);
+    // The forward fills mean and invstd; the backward reads them.
+    layerNorm2dForward(rt, c.x, x, y, gamma, beta, mean, inv, 1e-6);
+    return { status: 'ok', kernel: c.op, bytes, dispose: () => mem.free(),
+      run: c.op === 'layernorm2d_fwd'
+        ? () => layerNorm2dForward(rt, c.x, x, y, gamma, beta, mean, inv, 1e-6)
+        : () => layerNorm2dBackward(rt, c.x, x, gy, gamma, mean, inv, y, gg, gb) };
+  }
+  const y = mem.random(xs / c.x[1], 2);
+  const ori = [c.x[0], c.x[1], xs / (c.x[0] * c.x[1])] as const;
+  return { status: 'ok', kernel: 'reduce_sum', bytes, dispose: () => mem.free(),
+    run: () => reduceSum(rt, x, y, ori) };
+}
+
 /** Builds the task for c and calls it once: a missing export becomes "not built". */
 export function ourTask(rt: Runtime, c: BenchCase): OurTask {
   const task = c.kind === 'gemm' ? gemmTask(rt, c)
-    : c.kind === 'conv' ? convTask(rt, c) : poolTask(rt, c);
+    : c.kind === 'conv' ? convTask(rt, c)
+      : c.kind === 'pool' ? poolTask(rt, c) : eltwiseTask(rt, c);
   if (task.status !== 'ok') return task;
   try {
     task.run();

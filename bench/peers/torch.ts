@@ -10,7 +10,7 @@
 import { errorMessage, spread, summarize, type Budget } from '../measure.js';
 import type {
   BenchReport, Measured, PeerInfo, PeerMeasured, PeerName, SizeConfig,
-} from '../report.js';
+} from '../types.js';
 import type { Batch } from './tfjs-models.js';
 
 export type TorchIsa = 'full' | 'sse41';

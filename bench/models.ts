@@ -1,18 +1,18 @@
 // Model throughput: images/s of a zoo model's (or the small CNN written as a custom class's)
 // training step (forward + backward + Adam) or inference pass (eval mode, no graph) on ours, one
-// thread or DataParallel workers, and of a peer's Stepper (src/bench/peers/tfjs-models.ts),
-// whose slow steps are timed at a smaller batch within a time cap. Used by `simdgrad bench` and bench/train.ts.
+// thread or DataParallel workers, and of a peer's Stepper (bench/peers/tfjs-models.ts),
+// whose slow steps are timed at a smaller batch within a time cap. Used by `simdgrad bench` and its train suite.
 
-import { noGrad } from '../autograd/tape.js';
-import type { ImageDataset } from '../data/dataset.js';
-import * as F from '../nn/functional.js';
-import { createModel } from '../models/zoo.js';
-import { Adam } from '../optim/index.js';
-import { DataParallel } from '../parallel/data-parallel.js';
-import { countCorrect } from '../parallel/shared.js';
-import { manualSeed } from '../tensor/random.js';
-import { tensor, tidy } from '../tensor/tensor.js';
-import { Trainer } from '../train/trainer.js';
+import { noGrad } from '../src/autograd/tape.js';
+import type { ImageDataset } from '../src/data/dataset.js';
+import * as F from '../src/nn/functional.js';
+import { createModel } from '../src/models/zoo.js';
+import { Adam } from '../src/optim/index.js';
+import { DataParallel } from '../src/parallel/data-parallel.js';
+import { countCorrect } from '../src/parallel/shared.js';
+import { manualSeed } from '../src/tensor/random.js';
+import { tensor, tidy } from '../src/tensor/tensor.js';
+import { Trainer } from '../src/train/trainer.js';
 import { collectGarbage, summarize, timeCall, type TimePlan, type Timing } from './measure.js';
 import { fillRandom } from './ours.js';
 import { SmallCnn } from './small-cnn-class.js';
@@ -33,7 +33,7 @@ export interface ModelTiming {
 
 const SAMPLE: [number, number, number] = [1, 28, 28];
 
-/** The zoo's small CNN written as a custom nn.Module class (src/bench/small-cnn-class.ts). */
+/** The zoo's small CNN written as a custom nn.Module class (bench/small-cnn-class.ts). */
 export const CUSTOM_SMALL_CNN = 'small-cnn-class';
 
 /** Our step for `model` (a zoo name, or CUSTOM_SMALL_CNN) on the current runtime: train =
@@ -182,7 +182,7 @@ export async function mnistBatches(batch: number, count: number,
     d = await load(n);
     if (d.n < n) throw new RangeError(`bench: the mnist option gave ${d.n} images, ${n} needed`);
   } else {
-    const { mnist, normalize, MNIST_MEAN, MNIST_STD } = await import('../data/mnist.js');
+    const { mnist, normalize, MNIST_MEAN, MNIST_STD } = await import('../src/data/mnist.js');
     d = await mnist({ split: 'train', limit: n });
     normalize(d.images, MNIST_MEAN, MNIST_STD, d.images);
   }

@@ -104,7 +104,7 @@ export function tfInference(model: string, batch: number, data: Batch[]): Steppe
 }
 
 /** Wraps a tfjs-wasm step to record, per call, its time and the part spent in the filled
- * Conv2DBackpropFilter (src/bench/peers/tfjs-fill.ts). */
+ * Conv2DBackpropFilter (bench/peers/tfjs-fill.ts). */
 export function withFillStats(s: Stepper): Stepper & {
   /** Over the last n calls: median ms in the filled kernel, its GFLOP/s, and the median step
    * time with that kernel's time taken out. */

@@ -3,7 +3,7 @@
 // the notes a reader needs to read them.
 
 import { describeMachine } from './machine.js';
-import type { BenchReport, PeerMeasured, PeerName } from './report.js';
+import type { BenchReport, PeerMeasured, PeerName } from './types.js';
 
 /** A number with about three significant figures. */
 export function fmtValue(v: number | undefined): string {
@@ -66,6 +66,31 @@ function header(r: BenchReport): string[] {
   ];
 }
 
+/** What the kernel rows' short labels stand for. */
+function kernelFootnotes(r: BenchReport): string[] {
+  const find = (p: (row: BenchReport['kernels'][number]) => boolean): string | undefined =>
+    r.kernels.find(p)?.shape;
+  const lines: string[] = [];
+  const conv = find((row) => row.id.startsWith('conv2.'));
+  const pool = find((row) => row.kind === 'pool');
+  if (conv) {
+    lines.push(`conv2 = small-cnn's second conv layer, ${conv}` +
+      `${pool ? `; max pool 2x2 stride 2 on ${pool}` : ''}`);
+  }
+  const convT = find((row) => row.id.startsWith('convT.'));
+  if (convT) {
+    lines.push(`convT = F.convTranspose2d ${convT} (DCGAN): fwd runs the conv backward-input ` +
+      'kernel, bwd_input the conv forward, bwd_weight the conv backward-weight');
+  }
+  const add = find((row) => row.id === 'eltwise.add_bcast');
+  const softmax = find((row) => row.id === 'eltwise.softmax');
+  if (add && softmax) {
+    lines.push(`add: ${add} + b[C,1,1]; softmax over the last dim of ${softmax}; sum: ${add} ` +
+      'over dim 1; GB/s = bytes each must read and write once');
+  }
+  return lines;
+}
+
 /** The whole report as text, for a terminal or a README code block. */
 export function formatReport(r: BenchReport): string {
   const peers = r.config.peers;
@@ -85,12 +110,7 @@ export function formatReport(r: BenchReport): string {
       fmtSpread(o.spread), fmtPercent(o.fractionOfPeak), ...peerCells(peers, row.peers)]);
   }
   out.push('', textTable(k, 2));
-  const conv = r.kernels.find((row) => row.kind === 'conv');
-  const pool = r.kernels.find((row) => row.kind === 'pool');
-  if (conv) {
-    out.push(`conv2 = small-cnn's second conv layer, ${conv.shape}` +
-      `${pool ? `; max pool 2x2 stride 2 on ${pool.shape}` : ''}`);
-  }
+  out.push(...kernelFootnotes(r));
 
   const md: string[][] = [['models, images/s', 'workers', 'ours', 'spread', ...peerHead]];
   for (const row of r.models) {

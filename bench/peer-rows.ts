@@ -1,10 +1,10 @@
-// The peer side of `simdgrad bench` (src/bench/report.ts): load a TF.js backend (or record that
+// The peer side of `simdgrad bench` (bench/report.ts): load a TF.js backend (or record that
 // it is not installed), run the report's kernel cases and model rows on it, and add one entry
 // per row. tfjs-wasm gets the JS Conv2DBackpropFilter of tfjs-fill.ts before its training rows.
 // In a page the peers are not run (loading them reads Node's file system): "unavailable".
 
-import { isNode } from '../runtime/features.js';
-import { runTfjsKernel } from './kernels.js';
+import { isNode } from '../src/runtime/features.js';
+import { runTfjsKernel } from './kernel-timing.js';
 import { errorMessage } from './measure.js';
 import { timePeerModel, type Batch, type ModelMode, type Stepper } from './models.js';
 import { checkFilledKernels, fillWasmKernels } from './peers/tfjs-fill.js';
@@ -16,7 +16,7 @@ import {
 import {
   kernelValue, measured, type BenchOptions, type BenchReport, type PeerInfo,
   type PeerMeasured, type PeerName, type PeerStatus, type SizeConfig,
-} from './report.js';
+} from './types.js';
 
 const NOT_IN_BROWSER = 'not available in the browser (npx simdgrad bench runs it in Node)';
 
@@ -66,7 +66,7 @@ export async function runPeer(peer: PeerName, report: BenchReport, cfg: SizeConf
     if (bad.length > 0) fillError = `filled Conv2DBackpropFilter failed its check: ${bad[0].label}`;
     if (filled.length > 0) {
       report.notes.push('tfjs-wasm has no Conv2DBackpropFilter kernel (tensorflow/tfjs#8474): to ' +
-        'train a conv net at all it gets a plain-JavaScript one (src/bench/peers/tfjs-fill.ts, ' +
+        'train a conv net at all it gets a plain-JavaScript one (bench/peers/tfjs-fill.ts, ' +
         'checked against tfjs-cpu), whose time counts against tfjs-wasm');
     }
   }

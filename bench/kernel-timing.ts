@@ -1,9 +1,9 @@
-// One kernel case of src/bench/shapes.ts timed on one implementation: ours (a build's binding,
+// One kernel case of bench/shapes.ts timed on one implementation: ours (a build's binding,
 // GFLOP/s and fraction of that build's peak) or a TF.js backend (its kernel through
-// engine.runKernel, the result read back with dataSync). Used by `simdgrad bench` and
-// bench/kernels.ts; the peer must have been loaded (loadTfjs) and the case's shapes fit memory.
+// engine.runKernel, the result read back with dataSync). Used by `simdgrad bench` and its
+// kernels suite; the peer must have been loaded (loadTfjs) and the case's shapes fit memory.
 
-import type { BuildName, Runtime } from '../runtime/load.js';
+import type { BuildName, Runtime } from '../src/runtime/load.js';
 import {
   errorMessage, gbps, gflops, scaleTiming, timeCall, type Budget, type TimePlan, type Timing,
 } from './measure.js';
@@ -27,7 +27,7 @@ export interface KernelImplResult {
   timing?: Timing;
   /** GEMM and conv: flops / median time. */
   gflops?: number;
-  /** Pooling: bytes moved / median time. */
+  /** Pooling and element-wise: bytes moved / median time. */
   gbps?: number;
   bytes?: number;
   /** Ours: gflops / that build's measured peak. */
@@ -50,7 +50,7 @@ export type Progress = (msg: string) => void;
 function fill(r: KernelImplResult, c: BenchCase, timing: Timing, bytes: number | undefined,
   peakGflops?: number): void {
   r.timing = timing;
-  if (c.kind === 'pool') {
+  if (c.kind === 'pool' || c.kind === 'eltwise') {
     r.bytes = bytes;
     if (bytes) r.gbps = gbps(bytes, timing.medianMs);
     return;
@@ -84,13 +84,14 @@ export async function runOurKernel(rt: Runtime, c: BenchCase, peakGflops: number
   return r;
 }
 
-/** tfjs-cpu's conv backprop-filter runs ~10 MFLOP/s (minutes at batch 64): the batch to time a
- * conv or pool case at when its full batch would take over cpuFullMaxMs; undefined keeps it. */
+/** tfjs-cpu's conv backprop-filter runs ~10 MFLOP/s (minutes at batch 64): the batch (first
+ * dim: images, softmax rows) to time a conv, pool or element-wise case at when its full batch
+ * would take over cpuFullMaxMs; undefined keeps it. */
 function cpuBatch(c: BenchCase, plan: KernelPlan): number | undefined {
   if (c.kind === 'gemm') return undefined;
   const task = tfjsTask('cpu', c, 1);
   if (task.status !== 'ok') return undefined;
-  const run = timed(task.op);
+  const run = timed(task.op, task.readback);
   let perImage = Infinity;
   try {
     for (let i = 0; i < 2; i++) {
@@ -130,13 +131,15 @@ export async function runTfjsKernel(b: TfBackend, c: BenchCase, plan: KernelPlan
       scale = (c as { x: number[] }).x[0] / batch;
       r.scaledFromBatch = batch;
     }
-    const { timing, note } = await timeCall(`${impl} ${c.id}`, timed(task.op), plan);
+    const { timing, note } = await timeCall(`${impl} ${c.id}`, timed(task.op, task.readback),
+      plan);
     fill(r, c, scaleTiming(timing, scale), task.bytes);
     const notes = [batch === undefined ? '' : `timed at batch ${batch} of ` +
-      `${(c as { x: number[] }).x[0]}, times x${scale.toFixed(1)}`, note ?? ''];
+      `${(c as { x: number[] }).x[0]}, times x${scale.toFixed(1)}`, note ?? '',
+    task.readback ? '' : 'timed without reading the result back (dataSync)'];
     if (notes.some(Boolean)) r.note = notes.filter(Boolean).join('; ');
     // The cpu backend hands back its own array; wasm copies the result out of its heap.
-    if (b === 'wasm' && readback) r.readbackMs = (await readbackTiming(task.op, readback)).medianMs;
+    if (b === 'wasm' && readback && task.readback) r.readbackMs = (await readbackTiming(task.op, readback)).medianMs;
     progress(`${impl.padEnd(9)} ${c.id}: ${timing.medianMs.toFixed(3)} ms`);
   } catch (e) {
     return { ...r, status: 'error', note: errorMessage(e) };
