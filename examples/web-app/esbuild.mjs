@@ -1,7 +1,8 @@
 // `node esbuild.mjs [outdir]` (default dist-esbuild): the app and simdgrad's Web Worker entry
 // (`simdgrad/web-worker`) as two ES module bundles, the two .wasm builds copied beside them, and
-// index.html pointing at the app's bundle. esbuild does not follow `new URL(...,
-// import.meta.url)`, so src/main-esbuild.js tells init() where these files are.
+// index.html pointing at the app's bundle. esbuild does not follow
+// `new URL(..., import.meta.url)`, so the app's entry for it,
+// examples/web-app/src/main-esbuild.js, tells init() where these files are.
 import * as esbuild from 'esbuild';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

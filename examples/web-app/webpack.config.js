@@ -12,7 +12,8 @@ class IndexHtml {
   apply(compiler) {
     compiler.hooks.thisCompilation.tap('IndexHtml', (compilation) => {
       compilation.hooks.processAssets.tap('IndexHtml', () => {
-        const html = readFileSync(here('./index.html'), 'utf8').replace('/src/main.js', './main.js');
+        const html = readFileSync(here('./index.html'), 'utf8')
+          .replace('/src/main.js', './main.js');
         compilation.emitAsset('index.html', new compiler.webpack.sources.RawSource(html));
       });
     });

@@ -115,8 +115,9 @@ const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 function checkMagic(bytes: Uint8Array, from: string): void {
   if (WASM_MAGIC.every((b, i) => bytes[i] === b)) return;
   const start = String.fromCharCode(...bytes.subarray(0, 16)).replace(/[^\x20-\x7e]/g, '.');
-  throw new Error(`simdgrad: ${from} is not a WebAssembly file (it begins '${start}'` +
-    `${/^\s*</.test(start) ? ', a web page: likely the server\'s fallback for a missing file' : ''}). ` +
+  const page = /^\s*</.test(start)
+    ? ', a web page: likely the server\'s fallback for a missing file' : '';
+  throw new Error(`simdgrad: ${from} is not a WebAssembly file (it begins '${start}'${page}). ` +
     'If a bundler built this app, it did not emit the .wasm files: esbuild does not follow ' +
     '`new URL(..., import.meta.url)`, so copy node_modules/simdgrad/dist/wasm/*.wasm next to ' +
     'the bundle and call init({ wasmBaseUrl }) (README: "Using simdgrad in a web app")');
@@ -142,7 +143,9 @@ async function readUrl(where: string | URL, who: string): Promise<Uint8Array<Arr
 }
 
 async function fromResponse(res: Response, who: string): Promise<Uint8Array<ArrayBuffer>> {
-  if (!res.ok) throw new Error(`${who}: could not fetch ${res.url || 'the kernels'}: HTTP ${res.status}`);
+  if (!res.ok) {
+    throw new Error(`${who}: could not fetch ${res.url || 'the kernels'}: HTTP ${res.status}`);
+  }
   return new Uint8Array(await res.arrayBuffer());
 }
 
@@ -310,8 +313,9 @@ async function sourceBytes(source: WasmSource): Promise<Uint8Array<ArrayBuffer>>
   }
   checkMagic(bytes, from);
   if (!WebAssembly.validate(bytes)) {
-    throw new Error(`${who}: this engine cannot compile ${from}` +
-      (hasRelaxedSimd() ? '' : ' (the relaxed build needs relaxed SIMD: give simdgrad.simd128.wasm)'));
+    const hint = hasRelaxedSimd() ? ''
+      : ' (the relaxed build needs relaxed SIMD: give simdgrad.simd128.wasm)';
+    throw new Error(`${who}: this engine cannot compile ${from}${hint}`);
   }
   return bytes;
 }
@@ -341,11 +345,13 @@ async function runtimeOfSource(source: WasmSource, opts: InitOptions): Promise<R
   }
   const isRelaxed = exports.build_is_relaxed;
   if (typeof isRelaxed !== 'function') {
-    throw new Error('init: wasm is not a simdgrad kernel build (it has no build_is_relaxed export)');
+    throw new Error('init: wasm is not a simdgrad kernel build ' +
+      '(it has no build_is_relaxed export)');
   }
   const build: BuildName = (isRelaxed as () => number)() ? 'relaxed' : 'simd128';
   if (want !== 'auto' && want !== build) {
-    throw new Error(`init: build '${want}' was asked for, but the wasm given is the ${build} build`);
+    throw new Error(`init: build '${want}' was asked for, but the wasm given is the ${build} ` +
+      'build');
   }
   return newRuntime(build, module, memory, exports, opts.join);
 }

@@ -24,19 +24,23 @@ export function enableRelaxedSimd(): void {
 }
 
 type RegistryClass = new <T>(cb: (held: T) => void) => unknown;
+type SyncCollection = { Registry: RegistryClass | null; gc: (() => void) | null };
 
 /**
  * gc() and a FinalizationRegistry with cleanupSome(), from V8 flags set now and a context made
  * after them (see collector.ts); null where the process refuses.
  */
-export function syncCollection(): { Registry: RegistryClass | null; gc: (() => void) | null } | null {
+export function syncCollection(): SyncCollection | null {
   try {
     setFlagsFromString('--expose-gc');
     setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
     const FR = runInContext('FinalizationRegistry', createContext({})) as RegistryClass;
-    const hasCleanup = typeof (FR.prototype as { cleanupSome?: unknown }).cleanupSome === 'function';
+    const cleanupSome = (FR.prototype as { cleanupSome?: unknown }).cleanupSome;
     const gc = runInNewContext('gc') as unknown;
-    return { Registry: hasCleanup ? FR : null, gc: typeof gc === 'function' ? gc as () => void : null };
+    return {
+      Registry: typeof cleanupSome === 'function' ? FR : null,
+      gc: typeof gc === 'function' ? gc as () => void : null,
+    };
   } catch {
     return null;
   }

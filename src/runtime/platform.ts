@@ -32,7 +32,8 @@ let loadedNodeRuntime: typeof NodeRuntime | null = null;
  * once; null outside Node. */
 export function loadNodeRuntime(): Promise<typeof NodeRuntime | null> {
   nodeRuntime ??= isNode
-    ? nodeOnly(import('#node/runtime/node'), 'the Node runtime').then((m) => (loadedNodeRuntime = m))
+    ? nodeOnly(import('#node/runtime/node'), 'the Node runtime')
+      .then((m) => (loadedNodeRuntime = m))
     : Promise.resolve(null);
   return nodeRuntime;
 }

@@ -33,8 +33,10 @@ const ISOLATION = {
 /** Modules no browser bundle may hold: Node built-ins, piscina, simdgrad's Node-only side. */
 const NODE_ONLY = [
   /^node:/, /(^|\0|[/\\])node:[a-z_/]+$/, /^stubbed:/, /[/\\]node_modules[/\\]piscina[/\\]/,
-  /simdgrad[/\\]dist[/\\]src[/\\](runtime[/\\]node|parallel[/\\](piscina-pool|worker)|data[/\\](mnist|fashion-mnist|idx-node|image-folder)|train[/\\]checkpoint|io[/\\]safetensors-node)\.js$/,
-  /simdgrad[/\\]dist[/\\]src[/\\]cli[/\\]/,
+  ...['runtime/node', 'parallel/piscina-pool', 'parallel/worker', 'data/mnist',
+    'data/fashion-mnist', 'data/idx-node', 'data/image-folder', 'train/checkpoint',
+    'io/safetensors-node', 'cli/[^/]+']
+    .map((m) => new RegExp(`simdgrad/dist/src/${m}\\.js$`.replace(/\//g, '[/\\\\]'))),
 ];
 
 interface Bundle {
@@ -63,14 +65,15 @@ const sizes: string[] = [];
 async function setup(): Promise<void> {
   await rm(WORK, { recursive: true, force: true });
   await mkdir(WORK, { recursive: true });
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', WORK],
-    { cwd: ROOT });
+  const { stdout } = await run('npm',
+    ['pack', '--ignore-scripts', '--silent', '--pack-destination', WORK], { cwd: ROOT });
   const tarball = join(WORK, stdout.trim().split('\n').pop()!);
   await cp(join(ROOT, 'examples', 'web-app'), APP, {
     recursive: true, filter: (src) => !/[/\\](node_modules|dist[^/\\]*)$/.test(src),
   });
   // The app's package.json without its bundlers (the repository's are used), then the tarball.
-  await writeFile(join(APP, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  await writeFile(join(APP, 'package.json'),
+    JSON.stringify({ name: 'app', private: true, type: 'module' }));
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts',
     '--omit=optional', tarball], { cwd: APP });
   const harness = await import(pathToFileURL(join(ROOT, 'scripts', 'browser.mjs')).href) as
@@ -100,7 +103,8 @@ async function serve(dir: string, isolated: boolean): Promise<{ url: string; ser
       return;
     }
     readFile(file).then((body) => {
-      res.writeHead(200, { ...headers, 'Content-Type': types[extname(file)] ?? 'application/octet-stream' });
+      const type = types[extname(file)] ?? 'application/octet-stream';
+      res.writeHead(200, { ...headers, 'Content-Type': type });
       res.end(body);
     }, () => res.writeHead(404, headers).end('not found'));
   });
@@ -129,9 +133,11 @@ async function load(url: string): Promise<PageRun> {
   });
   try {
     await page.goto(url);
-    await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.body.dataset.state !== 'loading', null,
+      { timeout: 120_000 });
     const state = await page.evaluate(() => document.body.dataset.state ?? '');
-    const result = await page.evaluate(() => (globalThis as unknown as { result: PageRun['result'] }).result);
+    const result = await page.evaluate(() =>
+      (globalThis as unknown as { result: PageRun['result'] }).result);
     return { state, result, errors, failed, wasm, workers };
   } finally {
     await context.close();
@@ -152,7 +158,8 @@ function checkRun(name: string, r: PageRun, isolated: boolean): void {
   assert.ok(mean(s.slice(-3)) < mean(s.slice(0, 3)) - 0.02,
     `${name}: one-thread loss did not fall: ${s.map((v) => v.toFixed(4)).join(' ')}`);
   assert.is(r.result.isolated, isolated, `${name}: crossOriginIsolated`);
-  assert.ok(Number.isFinite(r.result.epoch?.loss), `${name}: epoch ${JSON.stringify(r.result.epoch)}`);
+  assert.ok(Number.isFinite(r.result.epoch?.loss),
+    `${name}: epoch ${JSON.stringify(r.result.epoch)}`);
   const out = r.result.trainerOut ?? '';
   if (isolated) {
     assert.is(r.workers, 2, `${name}: Web Workers started`);
@@ -172,7 +179,8 @@ async function measure(name: string, dir: string): Promise<void> {
   let wasm = 0;
   const parts: string[] = [];
   for (const f of files.map(String).sort()) {
-    const gz = (): Promise<number> => readFile(join(dir, f)).then((b) => gzipSync(b, { level: 9 }).length);
+    const gz = (): Promise<number> =>
+      readFile(join(dir, f)).then((b) => gzipSync(b, { level: 9 }).length);
     if (f.endsWith('.js')) {
       const n = await gz();
       js += n;
@@ -180,7 +188,8 @@ async function measure(name: string, dir: string): Promise<void> {
     }
     if (/simdgrad\.relaxed[^/\\]*\.wasm$/.test(f)) wasm = await gz();
   }
-  sizes.push(`${name}: JS ${kib(js)} KiB gzip (${parts.join(', ')}), wasm ${kib(wasm)} KiB gzip (one build)`);
+  sizes.push(`${name}: JS ${kib(js)} KiB gzip (${parts.join(', ')}), ` +
+    `wasm ${kib(wasm)} KiB gzip (one build)`);
 }
 
 function checkModules(name: string, b: Bundle): void {
@@ -230,10 +239,11 @@ t('Vite 8: production build of the example app', async () => {
   await measure('vite', bundles.vite.dir);
 });
 
-t('Vite: `vite preview` (the README config) trains on one thread and on two Web Workers', async () => {
+t('Vite: `vite preview` (the README config) trains on one thread and two Web Workers', async () => {
   assert.ok(bundles.vite, 'no Vite build');
   const vite = await import('vite');
-  const server = await vite.preview({ root: APP, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } });
+  const server = await vite.preview(
+    { root: APP, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } });
   try {
     const url = server.resolvedUrls!.local[0];
     const res = await fetch(url);
@@ -254,7 +264,7 @@ t('Vite: without COOP/COEP the Trainer says why and trains on one thread', async
   }
 });
 
-t('esbuild: production build (examples/web-app/esbuild.mjs) trains on one thread and two workers', async () => {
+t('esbuild: a production build (esbuild.mjs) trains on one thread and two workers', async () => {
   await ready;
   const dir = join(APP, 'dist-esbuild');
   const { buildApp } = await import(pathToFileURL(join(APP, 'esbuild.mjs')).href) as {
@@ -274,12 +284,13 @@ t('esbuild: production build (examples/web-app/esbuild.mjs) trains on one thread
   }
 });
 
-t('esbuild: an app that uses only inference ships no trainer, optimizer, workers or ONNX', async () => {
+t('esbuild: an inference-only app ships no trainer, optimizer, workers or ONNX', async () => {
   await ready;
   const esbuild = await import('esbuild');
   const entry = join(APP, 'src', 'infer-only.js');
   await writeFile(entry, "import { init, loadModel, predict } from 'simdgrad';\n" +
-    "await init();\nconsole.log(predict(await loadModel('/m.safetensors'), new Float32Array(784)));\n");
+    'await init();\n' +
+    "console.log(predict(await loadModel('/m.safetensors'), new Float32Array(784)));\n");
   const r = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', write: false,
     metafile: true, absWorkingDir: APP, outdir: join(APP, 'dist-infer'), logLevel: 'silent' });
   const kept = Object.values(r.metafile.outputs).flatMap((o) =>

@@ -51,7 +51,8 @@ function matcher(globs: string[]): (path: string) => boolean {
   return (path) => res.some((re) => re.test(path));
 }
 
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { sideEffects: string[] };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
+  { sideEffects: string[] };
 const files = sources(join(ROOT, 'src'));
 
 t('every module with top-level effects is listed in package.json sideEffects', () => {
@@ -62,10 +63,13 @@ t('every module with top-level effects is listed in package.json sideEffects', (
   for (const f of files) {
     const { what, imported } = effects(f);
     if (what.length > 0 && !listed(distPath(f))) {
-      missing.push(`${distPath(f)}: ${what[0]}${what.length > 1 ? ` (and ${what.length - 1} more)` : ''}`);
+      const more = what.length > 1 ? ` (and ${what.length - 1} more)` : '';
+      missing.push(`${distPath(f)}: ${what[0]}${more}`);
     }
     for (const m of imported) {
-      if (!listed(distPath(m))) missing.push(`${distPath(m)}: imported for effect by ${distPath(f)}`);
+      if (!listed(distPath(m))) {
+        missing.push(`${distPath(m)}: imported for effect by ${distPath(f)}`);
+      }
     }
   }
   assert.equal(missing, [], 'modules with top-level effects that bundlers may drop');

@@ -36,13 +36,14 @@ async function message(p: Promise<unknown>): Promise<string> {
 t('a file: URL, a path, an ArrayBuffer, a typed array, a Response and its promise', async () => {
   await works({ wasm: url }, 'simd128');
   await works({ wasm: fileURLToPath(url) }, 'simd128');
-  await works({ wasm: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }, 'simd128');
+  const end = bytes.byteOffset + bytes.byteLength;
+  await works({ wasm: bytes.buffer.slice(bytes.byteOffset, end) }, 'simd128');
   await works({ wasm: new Uint8Array(bytes) }, 'simd128');
   await works({ wasm: new Response(new Uint8Array(bytes)) }, 'simd128');
   await works({ wasm: Promise.resolve(new Response(new Uint8Array(bytes))) }, 'simd128');
 });
 
-t('the build is the module\'s own (relaxed where the engine runs it); build must match', async () => {
+t('the build is the module\'s own (relaxed where validated); `build` must match', async () => {
   const relaxed = new URL('../../wasm/simdgrad.relaxed.wasm', import.meta.url);
   const probe = await createRuntime({ build: 'auto' });
   if (probe.build === 'relaxed') await works({ wasm: relaxed }, 'relaxed');
@@ -83,7 +84,7 @@ t('a foreign module, a failed fetch and a wrong type are named', async () => {
   assert.ok(msg.includes('must be a URL, a path, a Response'), msg);
 });
 
-t('init({ wasm }) makes those kernels the runtime; a second init() without options keeps them', async () => {
+t('init({ wasm }) sets the runtime; a second init() without options keeps it', async () => {
   await init();
   const before = getRuntime(); // other suites' tensors live in it: put back after
   try {
@@ -99,7 +100,7 @@ t('init({ wasm }) makes those kernels the runtime; a second init() without optio
 });
 
 t('the packaged builds sit at the literal URLs load.ts names (what bundlers follow)', () => {
-  const src = readFileSync(new URL('./load.js', new URL('../../src/runtime/', import.meta.url)), 'utf8');
+  const src = readFileSync(new URL('../../src/runtime/load.js', import.meta.url), 'utf8');
   for (const build of ['relaxed', 'simd128']) {
     const literal = `new URL('../../wasm/simdgrad.${build}.wasm', import.meta.url)`;
     assert.ok(src.includes(literal), `dist/src/runtime/load.js lacks ${literal}`);
@@ -107,8 +108,8 @@ t('the packaged builds sit at the literal URLs load.ts names (what bundlers foll
       new URL('../../src/runtime/load.js', import.meta.url)));
   }
   const pool = readFileSync(new URL('../../src/parallel/web-pool.js', import.meta.url), 'utf8');
-  assert.ok(pool.includes("new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })"),
-    'web-pool.js lacks the literal Worker form');
+  const worker = "new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })";
+  assert.ok(pool.includes(worker), 'web-pool.js lacks the literal Worker form');
 });
 
 t.run();

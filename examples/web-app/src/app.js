@@ -67,7 +67,8 @@ export async function start(initOptions = {}) {
     result.epoch = { loss: epoch.trainLoss, accuracy: epoch.trainAccuracy };
     result.trainerOut = out.join('');
     log(`Trainer, workers: 2: ${result.trainerOut.trim()}`);
-    log(`epoch: loss ${epoch.trainLoss.toFixed(4)}, accuracy ${(100 * epoch.trainAccuracy).toFixed(1)}%`);
+    log(`epoch: loss ${epoch.trainLoss.toFixed(4)}, ` +
+      `accuracy ${(100 * epoch.trainAccuracy).toFixed(1)}%`);
     document.body.dataset.state = 'done';
   } catch (e) {
     result.error = e instanceof Error ? `${e.message}\n${e.stack}` : String(e);
