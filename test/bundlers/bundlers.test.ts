@@ -5,7 +5,8 @@
 // Trainer runs an epoch on two Web Workers; no page error, no failed request, one .wasm fetched
 // (the chosen build); without COOP/COEP the Trainer says why and stays on one thread. No bundle
 // reaches a node: built-in, piscina or simdgrad's Node-only modules, and an app using only
-// inference ships no trainer (package.json sideEffects). Gzipped sizes are printed.
+// inference ships no trainer (package.json sideEffects); the package names no source map it does
+// not ship. Gzipped sizes are printed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
@@ -207,6 +208,21 @@ async function checkNoNodeSpecifiers(name: string, dir: string): Promise<void> {
     assert.equal(hits, [], `${name}: ${f} names node: modules`);
   }
 }
+
+t('the installed package names no source map it does not ship (Vite\'s dev server would complain)',
+  async () => {
+    await ready;
+    const dir = join(APP, 'node_modules', 'simdgrad');
+    const missing: string[] = [];
+    for (const f of (await readdir(dir, { recursive: true })).map(String)) {
+      if (!f.endsWith('.js')) continue;
+      const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(await readFile(join(dir, f), 'utf8'))?.[1];
+      if (map && !map.startsWith('data:')) {
+        await readFile(join(dir, f, '..', map)).catch(() => missing.push(`${f} -> ${map}`));
+      }
+    }
+    assert.equal(missing, []);
+  });
 
 t('Vite 8: production build of the example app', async () => {
   await ready;
