@@ -6,20 +6,16 @@
 // Results: scaling.json (scaling.quick.json with --quick) in bench/results/.
 
 import os from 'node:os';
-import { writeResults } from './suites/common.js';
+import { scriptArgs, writeResults } from './suites/common.js';
 import { init } from '../src/index.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { budget } from './measure.js';
 import { mnistBatches, timeOursModel } from './models.js';
 
 const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const argValue = (name: string): string | undefined => {
-  const eq = args.find((a) => a.startsWith(`--${name}=`));
-  if (eq) return eq.slice(name.length + 3);
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const cli = scriptArgs(args);
+const QUICK = cli.quick;
+const argValue = cli.value;
 const ROUNDS = Number(argValue('rounds') ?? (QUICK ? 2 : 6));
 const WORKERS = (argValue('workers') ?? '1,2').split(',').map(Number);
 const CASES = (argValue('cases') ?? 'small-cnn:64,lenet5:128').split(',').map((c) => {

@@ -7,7 +7,7 @@
 // it is AVX-512). Results: torch.json (torch.quick.json with --quick) in bench/results/.
 
 import os from 'node:os';
-import { writeResults } from './suites/common.js';
+import { scriptArgs, writeResults } from './suites/common.js';
 import { init } from '../src/index.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { budget } from './measure.js';
@@ -15,13 +15,9 @@ import { mnistBatches, timeOursModel } from './models.js';
 import { runTorch, type TorchIsa, type TorchRun } from './peers/torch.js';
 
 const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const argValue = (name: string): string | undefined => {
-  const eq = args.find((a) => a.startsWith(`--${name}=`));
-  if (eq) return eq.slice(name.length + 3);
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const cli = scriptArgs(args);
+const QUICK = cli.quick;
+const argValue = cli.value;
 const ROUNDS = Number(argValue('rounds') ?? (QUICK ? 2 : 5));
 const MODELS = (argValue('models') ?? 'small-cnn,lenet5').split(',').filter(Boolean);
 const BATCH: Record<string, number> = { 'small-cnn': 64, lenet5: 128 };

@@ -25,6 +25,20 @@ export interface SuiteOptions {
   workers?: number[];
 }
 
+/** The command line of a dev benchmark script (bench/torch.ts, bench/scaling.ts): --quick and
+ * `--name value` / `--name=value` options. */
+export function scriptArgs(argv = process.argv.slice(2)): { quick: boolean; value(name: string): string | undefined } {
+  return {
+    quick: argv.includes('--quick'),
+    value(name: string): string | undefined {
+      const eq = argv.find((a) => a.startsWith(`--${name}=`));
+      if (eq) return eq.slice(name.length + 3);
+      const i = argv.indexOf(`--${name}`);
+      return i >= 0 ? argv[i + 1] : undefined;
+    },
+  };
+}
+
 export function progress(msg: string): void {
   process.stderr.write(`  .. ${msg}\n`);
 }
