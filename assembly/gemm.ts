@@ -4,7 +4,7 @@
 // matrices (packers here) and convolutions (implicit im2col packers in conv.ts).
 // Tests: test/assembly/gemm.test.ts against test/ref/gemm.ts. Bench: `simdgrad bench --suite kernels`.
 
-import { madd } from "./simd";
+import { madd, transpose4 } from "./simd";
 
 // A 4x8 tile needs 8 accumulators + 2 B vectors + 1 broadcast = 11 of the 15 xmm registers V8
 // gives Wasm on x64; 12 accumulators (6x8, 4x12) spill (shared/FACTS.md).
@@ -24,17 +24,6 @@ export function gemm_workspace_bytes(): i32 {
   return (MC * KC + KC * NC + MR * NR) * 4;
 }
 
-// @ts-ignore: decorator
-@inline function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, stride: usize): void {
-  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
-  const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
-  v128.store(dst + stride, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
-  v128.store(dst + 2 * stride, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * stride, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
-}
 
 // ---- A packers: MR-row panels; panel i holds, for each k, the MR values of rows i*MR..i*MR+3
 // ---- (zero rows past the edge), so the micro-kernel broadcasts one float per row per k.
