@@ -57,7 +57,7 @@ export function record(out: Tensor, name: string, inputs: readonly (Tensor | nul
   out.opOutput = true;
   if (gradEnabled && inputs.some((t) => t?.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { name, inputs, backward, release };
+    out.node = { name, inputs, backward };
     out.setRelease(release ?? null);
   } else {
     release?.();

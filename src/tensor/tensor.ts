@@ -63,6 +63,13 @@ const stats = { numTensors: 0, numDataBuffers: 0, numBytes: 0 };
 let bytesAfterCollect = 0;
 let collectMinSlack = 64 * 1024 * 1024;
 
+/** Runs what frees a tensor's saved buffers (what its op's record() was given), at most once. */
+function releaseOnce(h: Holder): void {
+  const release = h.release;
+  h.release = null;
+  release?.();
+}
+
 let tensorCollector: Collector<Holder> | null = null;
 let viewCollector: Collector<Storage> | null = null;
 
@@ -70,9 +77,7 @@ function collectors(): [Collector<Holder>, Collector<Storage>] {
   if (!tensorCollector || !viewCollector) {
     tensorCollector = new Collector<Holder>((h) => {
       stats.numTensors--;
-      const release = h.release;
-      h.release = null;
-      release?.();
+      releaseOnce(h);
       h.storage.unref();
     });
     viewCollector = new Collector<Storage>((st) => {
@@ -165,8 +170,6 @@ export interface GradNode {
   readonly inputs: readonly (Tensor | null)[];
   /** Gradients for inputs (null where an input needs none), given the output's gradient. */
   backward(gradOut: Tensor, needs: readonly boolean[]): (Tensor | null)[];
-  /** Frees what forward saved (called once backward has run, or when the graph is dropped). */
-  release?(): void;
 }
 
 const scopes: Set<Tensor>[] = [];
@@ -240,9 +243,7 @@ export class Tensor {
 
   /** @internal Frees what this tensor's autograd node saved outside tensors, once. */
   releaseSaved(): void {
-    const release = this.holder.release;
-    this.holder.release = null;
-    release?.();
+    releaseOnce(this.holder);
   }
 
   get disposed(): boolean {
