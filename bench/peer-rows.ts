@@ -1,6 +1,7 @@
 // The peer side of `simdgrad bench` (bench/report.ts): load a TF.js backend (or record that
 // it is not installed), run the report's kernel cases and model rows on it, and add one entry
-// per row. tfjs-wasm gets the JS Conv2DBackpropFilter of tfjs-fill.ts before its training rows.
+// per row (torch and ort-web: peers/torch.ts, peers/ort-web.ts). tfjs-wasm gets the JS
+// Conv2DBackpropFilter of tfjs-fill.ts before its training rows.
 // In a page the peers are not run (loading them reads Node's file system): "unavailable".
 
 import { isNode } from '../src/runtime/features.js';
@@ -8,6 +9,7 @@ import { runTfjsKernel } from './kernel-timing.js';
 import { errorMessage } from './measure.js';
 import { timePeerModel, type Batch, type ModelMode, type Stepper } from './models.js';
 import { checkFilledKernels, fillWasmKernels } from './peers/tfjs-fill.js';
+import { runOrtWebPeer } from './peers/ort-web.js';
 import { runTorchPeer } from './peers/torch.js';
 import { tfInference, tfTrainer, withFillStats } from './peers/tfjs-models.js';
 import {
@@ -34,6 +36,7 @@ export async function runPeer(peer: PeerName, report: BenchReport, cfg: SizeConf
   if (peer === 'torch' || peer === 'torch-128') {
     return runTorchPeer(peer, report, cfg, batches, progress);
   }
+  if (peer === 'ort-web') return runOrtWebPeer(report, cfg, batches, opts, progress);
   const backend: TfBackend = peer === 'tfjs-wasm' ? 'wasm' : 'cpu';
   let version: string;
   let detail: string;

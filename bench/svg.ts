@@ -33,7 +33,7 @@ const BAR_GAP = 2;
 const GROUP_GAP = 10;
 const PANEL_HEAD = 44;
 const PEER_COLORS: Record<string, string> = { 'tfjs-wasm': '#f28e2b', 'tfjs-cpu': '#9d9d9d',
-  torch: '#e15759', 'torch-128': '#ff9d9a' };
+  torch: '#e15759', 'torch-128': '#ff9d9a', 'ort-web': '#59a14f' };
 const OURS_COLORS = ['#1f5fa8', '#4e8fd6', '#8dbbe8', '#bcd7f2'];
 
 function esc(s: string): string {

@@ -12,7 +12,7 @@ import type { ModelMode } from './models.js';
 import type { ImportFn } from './peers/tfjs.js';
 import type { BenchCase } from './shapes.js';
 
-export const PEERS = ['tfjs-wasm', 'torch', 'torch-128', 'tfjs-cpu'] as const;
+export const PEERS = ['tfjs-wasm', 'ort-web', 'torch', 'torch-128', 'tfjs-cpu'] as const;
 export type PeerName = (typeof PEERS)[number];
 export const BENCH_MODELS = ['small-cnn', 'lenet5'] as const;
 

@@ -1,9 +1,12 @@
-// `simdgrad bench --suite infer [--quick] [--models resnet18,small-cnn]` (`npm run bench:infer`):
-// inference images/s (eval mode, no graph; one thread) of ResNet-18, MobileNetV2 and
-// EfficientNet-B0 at 224x224x3, batch 1 and 8, and of the MNIST models at batch 128, against
-// TensorFlow.js wasm (XNNPACK, one thread) on the same architectures (random weights) in the same
-// run. Writes bench/results/infer.json (infer.quick.json with --quick: fewer samples, the 224x224
-// models at batch 1 only) or --json; a run of some --models keeps the other models' rows there.
+// `simdgrad bench --suite infer [--quick] [--models resnet18,small-cnn] [--peers ...]`
+// (`npm run bench:infer`): inference images/s (eval mode, no graph; one thread) of ResNet-18,
+// MobileNetV2 and EfficientNet-B0 at 224x224x3, batch 1 and 8, and of the MNIST models at batch
+// 128, against TensorFlow.js wasm (XNNPACK, one thread) on the same architectures (random
+// weights) and ONNX Runtime Web (wasm SIMD, one thread) on our own ONNX export of the same model
+// (checked to give our output first: bench/peers/ort-web.ts), in the same run, with the issue's
+// target checks. Writes bench/results/infer.json (infer.quick.json with --quick: fewer samples,
+// the 224x224 models at batch 1 only) or --json; a run of some --models keeps the other models'
+// rows there.
 
 import { loadavg } from 'node:os';
 import { loadPeers, readResults, writeResults, type SuiteOptions } from './common.js';
@@ -16,6 +19,8 @@ import { tfjs, useBackend } from '../peers/tfjs.js';
 import { tfModel } from '../peers/tfjs-models.js';
 import { tfResnet18 } from '../peers/tfjs-resnet.js';
 import { tfEfficientNetB0, tfMobileNetV2 } from '../peers/tfjs-mobile.js';
+import { loadOrtWeb, ortStepper, type OrtWebInfo } from '../peers/ort-web.js';
+import { NotInstalledError } from '../peers/tfjs.js';
 import { createModel, inputShape } from '../../src/models/zoo.js';
 
 function plan(quick: boolean): TimePlan {
@@ -29,6 +34,8 @@ function plan(quick: boolean): TimePlan {
 
 export interface Row {
   model: string; batch: number; ours?: number; tfjs?: number; note?: string;
+  /** ONNX Runtime Web img/s, and max |its output - ours| / max |ours| checked before timing. */
+  ort?: number; ortAgreement?: number;
   /** When and on which CPU the row was measured, and the load average then (rows kept from an
    * earlier run of other --models carry theirs). */
   measuredAt?: string; cpuId?: string; loadAvg?: number[];
@@ -99,6 +106,40 @@ async function theirs(model: string, batch: number, timePlan: TimePlan): Promise
   return batch / (timing.medianMs / 1000);
 }
 
+async function ortWeb(model: string, batch: number, timePlan: TimePlan):
+  Promise<{ ips: number; agreement: number }> {
+  manualSeed(1);
+  const m = createModel(model);
+  const [c, h, w] = inputShape(model);
+  const x = randn([batch, c, h, w]);
+  const input = x.toFloat32Array();
+  x.dispose();
+  const s = await ortStepper(m, [batch, c, h, w], [input]);
+  try {
+    const { timing } = await timeCall(`ort-web ${model} b${batch}`, s.step, timePlan, true);
+    return { ips: batch / (timing.medianMs / 1000), agreement: s.agreement };
+  } finally {
+    await s.dispose();
+    m.dispose();
+  }
+}
+
+export interface Target { name: string; pass: boolean | null; detail: string }
+
+/** The issue's checks: ours >= 2x ONNX Runtime Web on the 224x224 models at batch 1. */
+export function targets(rows: readonly Row[]): Target[] {
+  return ['resnet18', 'mobilenet_v2'].map((model) => {
+    const r = rows.find((x) => x.model === model && x.batch === 1);
+    const name = `${model} 224x224 batch 1 ours >= 2x ort-web`;
+    if (!r?.ours || !r.ort) {
+      return { name, pass: null, detail: r ? (r.note ?? 'a side did not run') : 'not run' };
+    }
+    const v = r.ours / r.ort;
+    return { name, pass: v >= 2, detail: `${fmtRatio(v)} (ours ${fmtValue(r.ours)} img/s, ` +
+      `ort-web ${fmtValue(r.ort)} img/s)` };
+  });
+}
+
 /** Runs the suite and prints it; the JSON goes to o.json or bench/results/. */
 export async function inferSuite(o: SuiteOptions): Promise<void> {
   const { quick } = o;
@@ -115,6 +156,18 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
   console.log(!info ? `tfjs-wasm: ${asked ? 'not installed' : 'not in --peers'}`
     : `tfjs ${info.version}: wasm ${wasmOk ? `${info.wasm.binary}, ${info.wasm.threads} thread`
       : `unavailable (${info.wasm.error})`}`);
+  let ortInfo: OrtWebInfo | { error: string } | undefined;
+  if (o.peers.includes('ort-web')) {
+    try {
+      ortInfo = await loadOrtWeb();
+    } catch (e) {
+      ortInfo = { error: e instanceof NotInstalledError ? 'not installed' : errorMessage(e) };
+    }
+  }
+  console.log(!ortInfo ? 'ort-web: not in --peers' : 'error' in ortInfo ? `ort-web: ${ortInfo.error}`
+    : `onnxruntime-web ${ortInfo.version}: ${ortInfo.binary}, ${ortInfo.threads} thread, our ` +
+      'ONNX export (checked against our output)');
+  const ortOk = ortInfo !== undefined && !('error' in ortInfo);
   const rows: Row[] = [];
   const todo = cases(quick).filter(([m]) => !o.models || o.models.includes(m));
   for (const [model, batch] of todo) {
@@ -132,14 +185,33 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
         r.note = `${r.note ?? ''} tfjs: ${errorMessage(e)}`.trim();
       }
     }
-    process.stderr.write(`  .. ${model} b${batch}: ours ${fmtValue(r.ours)} img/s, tfjs-wasm ${fmtValue(r.tfjs)} img/s\n`);
+    if (ortOk) {
+      try {
+        const q = await ortWeb(model, batch, timePlan);
+        r.ort = q.ips;
+        r.ortAgreement = q.agreement;
+      } catch (e) {
+        r.note = `${r.note ?? ''} ort-web: ${errorMessage(e)}`.trim();
+      }
+    }
+    process.stderr.write(`  .. ${model} b${batch}: ours ${fmtValue(r.ours)} img/s, tfjs-wasm ` +
+      `${fmtValue(r.tfjs)} img/s, ort-web ${fmtValue(r.ort)} img/s\n`);
     rows.push(r);
   }
-  console.log(textTable([['model', 'input', 'batch', 'ours img/s', 'tfjs-wasm img/s', 'ours / tfjs-wasm'],
-    ...rows.map((r) => [r.model, inputShape(r.model).join('x'), String(r.batch), fmtValue(r.ours), fmtValue(r.tfjs),
-      r.ours && r.tfjs ? fmtRatio(r.ours / r.tfjs) : (r.note ?? '')])], 3));
+  const ratio = (a?: number, b?: number): string => (a && b ? fmtRatio(a / b) : '');
+  console.log(textTable([['model', 'input', 'batch', 'ours img/s', 'tfjs-wasm img/s',
+    'ours / tfjs-wasm', 'ort-web img/s', 'ours / ort-web', 'note'],
+  ...rows.map((r) => [r.model, inputShape(r.model).join('x'), String(r.batch), fmtValue(r.ours),
+    fmtValue(r.tfjs), ratio(r.ours, r.tfjs), fmtValue(r.ort), ratio(r.ours, r.ort),
+    r.note ?? ''])], 3));
   const all = o.models ? mergeRows(rows, readResults(o, 'infer'), quick) : rows;
+  const checks = targets(all);
+  console.log('\ntarget checks (issue):');
+  for (const t of checks) {
+    console.log(`  ${t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.detail}`);
+  }
   const out = writeResults(o, 'infer', { benchmark: 'simdgrad bench --suite infer', startedAt: new Date(started).toISOString(),
-    seconds: (Date.now() - started) / 1000, machine, build, tfjs: info, rows: all });
+    seconds: (Date.now() - started) / 1000, machine, build, tfjs: info, ortWeb: ortInfo,
+    rows: all, targets: checks });
   if (out) console.log(`wrote ${out}`);
 }

@@ -20,7 +20,7 @@ export const BENCH_SPEC: Record<string, ArgSpec> = {
     'machine"); kernels: every kernel shape of bench/shapes.ts on both builds, per-case timings ' +
     'and the target checks; train: training images/s per model, batch and build; infer: ' +
     'inference images/s, ResNet-18, MobileNetV2 and EfficientNet-B0 at 224x224 included. The ' +
-    'three suites run both peers unless --peers says otherwise (infer: tfjs-wasm) and write ' +
+    'three suites run both peers unless --peers says otherwise (infer: tfjs-wasm, ort-web) and write ' +
     'bench/results/<suite>.json here',
   default: 'report', choices: SUITES },
   quick: { type: 'boolean',
@@ -30,7 +30,8 @@ export const BENCH_SPEC: Record<string, ArgSpec> = {
   peers: { type: 'string', help: `also run the same work on these, comma-separated ('none': no peer): ` +
     `${PEERS.join(', ')} (default: none; a peer not installed is reported so: npm install ` +
     '@tensorflow/tfjs @tensorflow/tfjs-backend-wasm; torch, torch-128: python3 with PyTorch, ' +
-    'one thread, full vector width or 128-bit)' },
+    'one thread, full vector width or 128-bit; ort-web: onnxruntime-web, wasm SIMD, one thread, ' +
+    'inference rows only, on our ONNX export)' },
   models: { type: 'string', help: 'models for the images/s rows, comma-separated (default: ' +
     `${BENCH_MODELS.join(',')})` },
   build: { type: 'string', help: 'kernel build of the kernel and model rows: auto, simd128, ' +
@@ -115,7 +116,7 @@ async function runSuite(suite: Exclude<Suite, 'report'>, o: Record<string, unkno
   lists: Awaited<ReturnType<typeof benchOptions>>): Promise<void> {
   if (o.svg) throw new UsageError(`${WHO}: --svg draws the report only (--suite report)`);
   const opts = { ...lists, quick: o.quick === true, json: o.json as string | undefined,
-    peers: lists.peers ?? (suite === 'infer' ? ['tfjs-wasm'] : [...PEERS]) as PeerName[] };
+    peers: lists.peers ?? (suite === 'infer' ? ['tfjs-wasm', 'ort-web'] : [...PEERS]) as PeerName[] };
   if (suite === 'kernels') await (await import('../../bench/suites/kernels.js')).kernelsSuite(opts);
   else if (suite === 'train') await (await import('../../bench/suites/train.js')).trainSuite(opts);
   else await (await import('../../bench/suites/infer.js')).inferSuite(opts);
