@@ -8,7 +8,7 @@ import type { ImageDataset } from '../src/data/dataset.js';
 import * as F from '../src/nn/functional.js';
 import { createModel } from '../src/models/zoo.js';
 import { Adam } from '../src/optim/index.js';
-import { DataParallel } from '../src/parallel/data-parallel.js';
+import { DataParallel, type StepTiming } from '../src/parallel/data-parallel.js';
 import { countCorrect } from '../src/parallel/shared.js';
 import { manualSeed } from '../src/tensor/random.js';
 import { tensor, tidy } from '../src/tensor/tensor.js';
@@ -22,6 +22,9 @@ export type { Batch, Stepper };
 
 export type ModelMode = 'train' | 'infer';
 
+/** A data-parallel training step's timing with the optimizer step after it (main thread), ms. */
+export type ProfiledStep = StepTiming & { optimizer: number };
+
 /** A timing of steps at timedBatch images each. */
 export interface ModelTiming {
   timing: Timing;
@@ -29,6 +32,8 @@ export interface ModelTiming {
   imagesPerSecond: number;
   params: number;
   note?: string;
+  /** Data-parallel training: the timed steps' breakdowns. */
+  steps?: ProfiledStep[];
 }
 
 const SAMPLE: [number, number, number] = [1, 28, 28];
@@ -40,7 +45,7 @@ export const CUSTOM_SMALL_CNN = 'small-cnn-class';
  * forward + backward + Adam(lr 1e-3), infer = eval-mode forward under noGrad plus the argmax. workers > 1 shares each batch over
  * DataParallel threads (the reduction and Adam on this thread; close() ends them). */
 export function oursStepper(model: string, mode: ModelMode, batch: number, workers: number,
-  data: Batch[]): Stepper {
+  data: Batch[]): Stepper & { steps?: ProfiledStep[] } {
   manualSeed(1);
   const custom = model === CUSTOM_SMALL_CNN;
   const net = custom ? new SmallCnn() : createModel(model);
@@ -59,10 +64,13 @@ export function oursStepper(model: string, mode: ModelMode, batch: number, worke
     await dp?.close();
   };
   if (dp && mode === 'train') {
-    return { params, dispose, step: async () => {
+    const steps: ProfiledStep[] = [];
+    return { params, dispose, steps, step: async () => {
       const b = next();
       await dp.step(b.x, b.y, batch, i, `bench step ${i}`);
+      const t0 = performance.now();
       optimizer.step();
+      steps.push({ ...dp.lastStep!, optimizer: performance.now() - t0 });
     } };
   }
   if (dp) {
@@ -100,7 +108,7 @@ export async function timeOursModel(model: string, mode: ModelMode, batch: numbe
     const { timing, note } = await timeCall(`ours ${model} ${mode} b${batch} w${workers}`, s.step,
       plan, workers > 1);
     return { timing, timedBatch: batch, imagesPerSecond: batch / (timing.medianMs / 1000),
-      params: s.params, note };
+      params: s.params, note, steps: s.steps?.slice(-timing.samples) };
   } finally {
     await s.dispose();
   }

@@ -1,23 +1,34 @@
 // `node dist/bench/scaling.js [--quick] [--rounds N] [--workers 1,2] [--cases small-cnn:64,lenet5:128]`:
 // data-parallel training images/s (forward + backward + Adam, real MNIST batches) per worker
-// count, in alternating rounds (1, 2, 2, 1, ...) so a shared, noisy machine weighs on every
-// count alike; per round and the median over rounds, the ratio to one worker, and the load
-// average at each round (issue 16, target 2: 2 workers >= 1.95x one). Ours only, no peers.
-// Results: scaling.json (scaling.quick.json with --quick) in bench/results/.
+// count (default 1 and powers of two up to the available parallelism), in alternating rounds
+// (1, 2, 2, 1, ...) so a shared, noisy machine weighs on every count alike; per round and the
+// median over rounds, the ratio to one worker, and the load average at each round (issue 16,
+// target 2: 2 workers >= 1.95x one). For each count above one, where a step's time went
+// (DataParallel.lastStep and the optimizer step), its serial fraction s and Amdahl's projection
+// for 4, 8 and 16 workers, beside the Karp-Flatt fraction the measured speedup implies
+// (bench/serial-fraction.ts). Ours only, no peers. Results: scaling.json (scaling.quick.json
+// with --quick) in bench/results/.
 
 import os from 'node:os';
 import { scriptArgs, writeResults } from './suites/common.js';
 import { init } from '../src/index.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { budget } from './measure.js';
-import { mnistBatches, timeOursModel } from './models.js';
+import { mnistBatches, timeOursModel, type ProfiledStep } from './models.js';
+import { amdahl, breakdown, karpFlatt, type StepBreakdown } from './serial-fraction.js';
 
 const args = process.argv.slice(2);
 const cli = scriptArgs(args);
 const QUICK = cli.quick;
 const argValue = cli.value;
 const ROUNDS = Number(argValue('rounds') ?? (QUICK ? 2 : 6));
-const WORKERS = (argValue('workers') ?? '1,2').split(',').map(Number);
+const defaultWorkers = (): string => {
+  const out = [1];
+  while (out[out.length - 1] * 2 <= os.availableParallelism()) out.push(out[out.length - 1] * 2);
+  return (out.length > 1 ? out : [1, 2]).join(',');
+};
+const WORKERS = (argValue('workers') ?? defaultWorkers()).split(',').map(Number);
+const PROJECT = [4, 8, 16];
 const CASES = (argValue('cases') ?? 'small-cnn:64,lenet5:128').split(',').map((c) => {
   const [model, batch] = c.split(':');
   return { model, batch: Number(batch ?? 64) };
@@ -30,6 +41,27 @@ const median = (v: number[]): number => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+const f = (v: number | undefined, d = 2): string => (v === undefined || !Number.isFinite(v) ? 'n/a'
+  : v.toFixed(d));
+
+/** Prints where a step of b.workers went, the serial fraction and the projections. */
+function serialRow(b: StepBreakdown, overOne: number | undefined, oneMs: number | undefined) {
+  const kf = overOne ? karpFlatt(overOne, b.workers) : undefined;
+  const projections = PROJECT.map((n) => ({ workers: n, amdahl: amdahl(b.s, n),
+    karpFlatt: kf === undefined ? undefined : amdahl(kf, n) }));
+  console.log(`    ${b.workers} workers, ms per step (medians of ${b.steps} steps): step ` +
+    `${f(b.stepMs)}${oneMs ? ` (1 thread ${f(oneMs)})` : ''} = main before ${f(b.prepare)} + ` +
+    `message out ${f(b.dispatch)} + shard fwd/bwd ${f(b.compute)} (slowest ${f(b.computeMax)}; ` +
+    `all shards ${f(b.work)}${oneMs ? `, ${f(b.work / oneMs)}x one thread's step` : ''}) + ` +
+    `meet ${f(b.meet)} + reduce ${f(b.reduce)} + message back ${f(b.collect)} + main after ` +
+    `${f(b.finish)} + optimizer ${f(b.optimizer)}`);
+  console.log(`      serial ${f(b.serial)} ms: s = ${f(b.s, 3)}; Amdahl ` +
+    projections.map((p) => `${p.workers}w ${f(p.amdahl)}x`).join(', ') +
+    (kf === undefined ? '' : `; Karp-Flatt e = ${f(kf, 3)} from the measured ${f(overOne)}x: ` +
+      projections.map((p) => `${p.workers}w ${f(p.karpFlatt)}x`).join(', ')));
+  return { ...b, karpFlatt: kf, projections };
+}
+
 async function main(): Promise<void> {
   const machine = await machineInfo();
   const { build } = await init();
@@ -37,7 +69,7 @@ async function main(): Promise<void> {
     `${new Date().toISOString()}\nmachine: ${describeMachine(machine)}`);
   const data = await mnistBatches(Math.max(...CASES.map((c) => c.batch)), 8);
   const results = CASES.map((c) => ({ ...c, imagesPerSecond: WORKERS.map(() => [] as number[]),
-    loads: [] as number[] }));
+    steps: WORKERS.map(() => [] as ProfiledStep[]), loads: [] as number[] }));
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 ? [...WORKERS.keys()].reverse() : [...WORKERS.keys()];
     for (const res of results) {
@@ -45,6 +77,7 @@ async function main(): Promise<void> {
       for (const k of order) {
         const t = await timeOursModel(res.model, 'train', res.batch, WORKERS[k], data, plan);
         res.imagesPerSecond[k].push(t.imagesPerSecond);
+        res.steps[k].push(...(t.steps ?? []));
         console.log(`  round ${r + 1} ${res.model} b${res.batch} ${WORKERS[k]} worker(s): ` +
           `${t.imagesPerSecond.toFixed(0)} img/s (load ${os.loadavg()[0].toFixed(1)})`);
       }
@@ -62,7 +95,12 @@ async function main(): Promise<void> {
     console.log(`  ${res.model} b${res.batch}: ` + rows.map((x) => `${x.workers}w ` +
       `${x.imagesPerSecond.toFixed(0)}${x.overOne ? ` (${x.overOne.toFixed(2)}x)` : ''}`)
       .join(', ') + `; load ${res.loads.map((l) => l.toFixed(1)).join(' ')}`);
-    return { model: res.model, batch: res.batch, loads: res.loads, rows };
+    const oneMs = one >= 0 ? 1000 * res.batch / rows[one].imagesPerSecond : undefined;
+    const parts = WORKERS.map((w, k) => (w > 1 && res.steps[k].length > 0
+      ? serialRow(breakdown(res.steps[k]), rows[k].overOne, oneMs) : undefined))
+      .filter((x) => x !== undefined);
+    return { model: res.model, batch: res.batch, loads: res.loads, oneWorkerStepMs: oneMs, rows,
+      serial: parts };
   });
   const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'scaling', { benchmark: 'bench/scaling.ts',
     startedAt: new Date().toISOString(), args, machine, build, rounds: ROUNDS, summary });

@@ -16,7 +16,7 @@ import type { LossFunction, MetricFunction } from '../train/metrics.js';
 import { resolveLoss, resolveMetrics } from '../train/objective.js';
 import {
   SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, TABLE_FIXED, type ReplicaOptions, type ShardResult,
-  type ShardTask, type WorkerInit, type WorkerPool,
+  type ShardTask, type WorkerInit, type WorkerPool, wallClockMs,
 } from './pool.js';
 import { lossSource, metricSources, modelSource } from './sources.js';
 import { WebWorkerPool } from './web-pool.js';
@@ -67,6 +67,29 @@ export interface ParallelResult {
   correct: number | null;
 }
 
+/** Where one data-parallel step's time went, in ms (DataParallel.lastStep): what the main
+ * thread did, the messages each way, and each shard's work on its worker. bench/scaling.ts turns
+ * it into the step's serial fraction. */
+export interface StepTiming {
+  /** Main thread, from step() until the shards are handed to the pool: checks, the table,
+   * copying the batch into shared memory. */
+  prepare: number;
+  /** Per shard: from the hand-over until its worker began it (the message out). */
+  dispatch: number[];
+  /** Per shard: forward and backward (eval: the forward). */
+  compute: number[];
+  /** Per shard: waiting for the other shards' gradients (load imbalance). */
+  meet: number[];
+  /** Per shard: its part of the reduction. */
+  reduce: number[];
+  /** From the last worker's end until the main thread held every result (the messages back). */
+  collect: number;
+  /** Main thread after the results: the loss and metric sums. */
+  finish: number;
+  /** The whole call. */
+  total: number;
+}
+
 /**
  * Data-parallel gradients of a model over worker threads. Workers rebuild the model (from its
  * spec, or from replica.model), the loss and the metrics at start, check their parameter names
@@ -80,6 +103,8 @@ export interface ParallelResult {
  */
 export class DataParallel {
   readonly workers: number;
+  /** The timing of the last step() or evaluate() (null before the first). */
+  lastStep: StepTiming | null = null;
   private pool: WorkerPool | null = null;
   /** The page-map owner id of the pool's heaps (their pages are released with the pool). */
   private poolOwner = 0;
@@ -214,6 +239,7 @@ export class DataParallel {
   private async run(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
     where: string, mode: 'train' | 'eval', fault?: { shard: number; kind: 'throw' | 'exit' }):
     Promise<ParallelResult> {
+    const t0 = wallClockMs();
     if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
     if ((y instanceof Int32Array) !== (this.yView instanceof Int32Array)) {
       const kind = this.yView instanceof Int32Array ? 'class labels' : 'float targets';
@@ -249,7 +275,9 @@ export class DataParallel {
         fault: fault?.shard === k ? fault.kind : undefined });
       start += count;
     }
+    const sent = wallClockMs();
     const results = await this.all(pool, tasks, where);
+    const arrived = wallClockMs();
     let loss = 0;
     const metrics: Record<string, number> = {};
     tasks.forEach((t, k) => {
@@ -258,6 +286,7 @@ export class DataParallel {
         metrics[name] = (metrics[name] ?? 0) + v;
       }
     });
+    this.lastStep = stepTiming(results, t0, sent, arrived, wallClockMs());
     return { loss, metrics, correct: metrics.accuracy ?? null };
   }
 
@@ -331,4 +360,20 @@ export class DataParallel {
   async close(): Promise<void> {
     await this.restart();
   }
+}
+
+function stepTiming(results: ShardResult[], t0: number, sent: number, arrived: number,
+  end: number): StepTiming {
+  const times = results.map((r) => r.times ?? { start: sent, computed: sent, met: sent,
+    reduced: sent });
+  return {
+    prepare: sent - t0,
+    dispatch: times.map((t) => t.start - sent),
+    compute: times.map((t) => t.computed - t.start),
+    meet: times.map((t) => t.met - t.computed),
+    reduce: times.map((t) => t.reduced - t.met),
+    collect: arrived - Math.max(...times.map((t) => t.reduced)),
+    finish: end - arrived,
+    total: end - t0,
+  };
 }

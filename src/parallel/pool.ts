@@ -136,4 +136,13 @@ export interface ShardResult {
   /** Each metric's sum over the shard. */
   metrics: Record<string, number>;
   threadId: number;
+  /** When the worker began the task, finished forward + backward, met the other shards and
+   * finished its part of the reduction: ms on the clock all threads share (wallClockMs()). */
+  times?: { start: number; computed: number; met: number; reduced: number };
+}
+
+/** Milliseconds on a clock every thread of this process reads alike (performance.now() starts
+ * at each thread's own origin). */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
 }

@@ -17,7 +17,7 @@ import type { LossFunction } from '../train/metrics.js';
 import { computeLoss, computeMetrics, resolveLoss } from '../train/objective.js';
 import {
   SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, TABLE_FIXED, type ShardResult, type ShardTask,
-  type WorkerInit, type WorkerTask,
+  type WorkerInit, type WorkerTask, wallClockMs,
 } from './pool.js';
 import { paramLayout, reducePart } from './shared.js';
 import { buildReplicaModel, checkReplicaState, loadLoss, loadMetrics } from './sources.js';
@@ -165,10 +165,16 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
 
   return (task: WorkerTask): ShardResult => {
     if (task.mode === 'check') return { loss: 0, metrics: {}, threadId };
+    const start = wallClockMs();
     refresh();
     manualSeed(task.stepSeed);
     setBatchRowOffset(task.start);
-    if (task.mode === 'eval') return evaluateShard(task);
+    if (task.mode === 'eval') {
+      const r = evaluateShard(task);
+      const end = wallClockMs();
+      r.times = { start, computed: end, met: end, reduced: end };
+      return r;
+    }
     let result: ShardResult;
     try {
       result = trainShard(task);
@@ -176,8 +182,11 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
       abort();
       throw e;
     }
+    const computed = wallClockMs();
     meet(task);
+    const met = wallClockMs();
     reduce(task);
+    result.times = { start, computed, met, reduced: wallClockMs() };
     return result;
   };
 }

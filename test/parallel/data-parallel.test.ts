@@ -2,7 +2,8 @@
 // (dropout included), ten Adam steps with 2 workers, a failing or dying worker (an error naming
 // the shard, no hang, a working pool afterwards), and stop + resume from a checkpoint. The
 // shared memory: repeatable reductions, workers' memory reused across steps and given back at
-// close, slices of the reduction covering every value once, a private memory refused.
+// close, slices of the reduction covering every value once, a private memory refused; a step's
+// timing (lastStep) has one entry per shard.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -89,6 +90,17 @@ t('batch smaller than the worker count and an uneven split', async () => {
       await dp.step(data.images, data.labels, size, 9, 'test');
       const d = maxRelDiff(grads(model.parameters()), refGrads);
       assert.ok(d <= 1e-5, `size=${size}: gradient differs by ${d.toExponential(2)}`);
+      // lastStep: one entry per shard; threads share a clock (a message takes no negative time)
+      const st = dp.lastStep!;
+      const shards = Math.min(3, size);
+      for (const k of ['dispatch', 'compute', 'meet', 'reduce'] as const) {
+        assert.is(st[k].length, shards, `lastStep.${k}`);
+      }
+      for (const v of [st.prepare, st.collect, st.finish, ...st.compute, ...st.meet, ...st.reduce,
+        ...st.dispatch]) {
+        assert.ok(Number.isFinite(v) && v >= -0.5, `lastStep ${JSON.stringify(st)}`);
+      }
+      assert.ok(st.total >= Math.max(...st.compute), `lastStep ${JSON.stringify(st)}`);
     } finally {
       await dp.close();
     }
