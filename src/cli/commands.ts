@@ -25,7 +25,7 @@ interface ModelDefaults {
 }
 
 /** Defaults per model: what the README's table was measured with. */
-const MODEL_DEFAULTS: Record<string, ModelDefaults> = {
+export const MODEL_DEFAULTS: Record<string, ModelDefaults> = {
   logistic: { epochs: 5, batch: 128, opt: 'adam', lr: 1e-3, schedule: 'exp', lrDecay: 1 },
   mlp: { epochs: 10, batch: 128, opt: 'adam', lr: 1e-3, schedule: 'exp', lrDecay: 0.8 },
   'small-cnn': { epochs: 6, batch: 128, opt: 'adam', lr: 2e-3, schedule: 'onecycle', lrDecay: 1 },
