@@ -42,10 +42,11 @@ const SAMPLE: [number, number, number] = [1, 28, 28];
 export const CUSTOM_SMALL_CNN = 'small-cnn-class';
 
 /** Our step for `model` (a zoo name, or CUSTOM_SMALL_CNN) on the current runtime: train =
- * forward + backward + Adam(lr 1e-3), infer = eval-mode forward under noGrad plus the argmax. workers > 1 shares each batch over
- * DataParallel threads (the reduction and Adam on this thread; close() ends them). */
+ * forward + backward + Adam(lr 1e-3), infer = eval-mode forward under noGrad plus the argmax.
+ * workers > 1 shares each batch over DataParallel threads, in `shards` pieces (default one per
+ * worker; Adam on this thread; close() ends them). */
 export function oursStepper(model: string, mode: ModelMode, batch: number, workers: number,
-  data: Batch[]): Stepper & { steps?: ProfiledStep[] } {
+  data: Batch[], shards?: number): Stepper & { steps?: ProfiledStep[] } {
   manualSeed(1);
   const custom = model === CUSTOM_SMALL_CNN;
   const net = custom ? new SmallCnn() : createModel(model);
@@ -55,7 +56,7 @@ export function oursStepper(model: string, mode: ModelMode, batch: number, worke
   const replica = custom
     ? { model: { module: new URL('./small-cnn-class.js', import.meta.url), export: 'SmallCnn' } }
     : undefined;
-  const dp = workers > 1 ? new DataParallel({ model: net, replica, workers,
+  const dp = workers > 1 ? new DataParallel({ model: net, replica, workers, shards,
     maxBatch: batch, sampleShape: [...SAMPLE] }) : null;
   const params = net.numParameters();
   let i = 0;
@@ -102,8 +103,8 @@ export function oursStepper(model: string, mode: ModelMode, batch: number, worke
 
 /** Times oursStepper(...) under plan. */
 export async function timeOursModel(model: string, mode: ModelMode, batch: number,
-  workers: number, data: Batch[], plan: TimePlan): Promise<ModelTiming> {
-  const s = oursStepper(model, mode, batch, workers, data);
+  workers: number, data: Batch[], plan: TimePlan, shards?: number): Promise<ModelTiming> {
+  const s = oursStepper(model, mode, batch, workers, data, shards);
   try {
     const { timing, note } = await timeCall(`ours ${model} ${mode} b${batch} w${workers}`, s.step,
       plan, workers > 1);

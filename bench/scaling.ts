@@ -1,4 +1,5 @@
-// `node dist/bench/scaling.js [--quick] [--rounds N] [--workers 1,2] [--cases small-cnn:64,lenet5:128]`:
+// `node dist/bench/scaling.js [--quick] [--rounds N] [--workers 1,2] [--shards N]
+// [--cases small-cnn:64,lenet5:128]`:
 // data-parallel training images/s (forward + backward + Adam, real MNIST batches) per worker
 // count (default 1 and powers of two up to the available parallelism), in alternating rounds
 // (1, 2, 2, 1, ...) so a shared, noisy machine weighs on every count alike; per round and the
@@ -29,6 +30,8 @@ const defaultWorkers = (): string => {
 };
 const WORKERS = (argValue('workers') ?? defaultWorkers()).split(',').map(Number);
 const PROJECT = [4, 8, 16];
+/** Batch shards per step (DataParallel's shards; default one per worker). */
+const SHARDS = argValue('shards') === undefined ? undefined : Number(argValue('shards'));
 const CASES = (argValue('cases') ?? 'small-cnn:64,lenet5:128').split(',').map((c) => {
   const [model, batch] = c.split(':');
   return { model, batch: Number(batch ?? 64) };
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
   const machine = await machineInfo();
   const { build } = await init();
   console.log(`data-parallel scaling, ${ROUNDS} alternating rounds, ${build} build, ` +
+    `${SHARDS ? `${SHARDS} shards per step` : 'one shard per worker'}, ` +
     `${new Date().toISOString()}\nmachine: ${describeMachine(machine)}`);
   const data = await mnistBatches(Math.max(...CASES.map((c) => c.batch)), 8);
   const results = CASES.map((c) => ({ ...c, imagesPerSecond: WORKERS.map(() => [] as number[]),
@@ -75,7 +79,8 @@ async function main(): Promise<void> {
     for (const res of results) {
       res.loads.push(os.loadavg()[0]);
       for (const k of order) {
-        const t = await timeOursModel(res.model, 'train', res.batch, WORKERS[k], data, plan);
+        const t = await timeOursModel(res.model, 'train', res.batch, WORKERS[k], data, plan,
+          SHARDS);
         res.imagesPerSecond[k].push(t.imagesPerSecond);
         res.steps[k].push(...(t.steps ?? []));
         console.log(`  round ${r + 1} ${res.model} b${res.batch} ${WORKERS[k]} worker(s): ` +
@@ -103,7 +108,8 @@ async function main(): Promise<void> {
       serial: parts };
   });
   const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'scaling', { benchmark: 'bench/scaling.ts',
-    startedAt: new Date().toISOString(), args, machine, build, rounds: ROUNDS, summary });
+    startedAt: new Date().toISOString(), args, machine, build, rounds: ROUNDS, shards: SHARDS,
+    summary });
   console.log(`\nwrote ${out}`);
 }
 

@@ -1,10 +1,11 @@
-// Data-parallel gradients over one shared Wasm memory: a minibatch is cut into one shard per
-// worker; each worker's replica reads the model's parameters in place and computes its shard's
-// gradient in its own heap; once all are done (they meet in shared memory, no message) the
-// workers sum the shards' gradients, weighted by shard size and in shard order, into the model's
-// .grad, each worker one slice of all parameters: one round trip per step. The order
-// is fixed, so a given worker count gives the same result every run, equal to one thread's up to
-// float rounding. Tests: test/parallel/, test/browser/.
+// Data-parallel gradients over one shared Wasm memory: a minibatch is cut into shards (one per
+// worker unless told otherwise), which the workers take in turn from a shared counter; each
+// worker's replica reads the model's parameters in place and computes its shards' gradients in
+// its own heap; once all are done (they meet in shared memory, no message) the workers sum the
+// shards' gradients, weighted by shard size and in shard order, into the model's .grad, each
+// worker one slice of all parameters: one round trip per step. The order is fixed, so a given
+// shard count gives the same result every run whichever worker took which shard, equal to one
+// thread's up to float rounding. Tests: test/parallel/, test/browser/.
 
 import type { Module } from '../nn/module.js';
 import { sharedMemoryProblem } from '../runtime/features.js';
@@ -15,7 +16,7 @@ import { modelSpec } from '../models/spec.js';
 import type { LossFunction, MetricFunction } from '../train/metrics.js';
 import { resolveLoss, resolveMetrics } from '../train/objective.js';
 import {
-  SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, TABLE_FIXED, type ReplicaOptions, type ShardResult,
+  SHARD_ABORTED, SYNC_CLAIMS, TABLE_FIXED, type ReplicaOptions, type ShardResult,
   type ShardTask, type WorkerInit, type WorkerPool, wallClockMs,
 } from './pool.js';
 import { lossSource, metricSources, modelSource } from './sources.js';
@@ -49,6 +50,10 @@ export interface DataParallelOptions {
   /** Label smoothing of the workers' cross-entropy. */
   labelSmoothing?: number;
   workers: number;
+  /** Shards a training batch is cut into (at most its size), taken by the workers in turn, so a
+   * worker that the machine slows down takes fewer (default: workers). Batch norm normalises
+   * each shard by itself; the result is the same whichever worker takes which shard. */
+  shards?: number;
   maxBatch: number;
   sampleShape: number[];
   /** Shape of one float target; absent or null: class labels (Int32Array y). */
@@ -68,19 +73,19 @@ export interface ParallelResult {
 }
 
 /** Where one data-parallel step's time went, in ms (DataParallel.lastStep): what the main
- * thread did, the messages each way, and each shard's work on its worker. bench/scaling.ts turns
+ * thread did, the messages each way, and each worker's work (per task: one per worker). bench/scaling.ts turns
  * it into the step's serial fraction. */
 export interface StepTiming {
   /** Main thread, from step() until the shards are handed to the pool: checks, the table,
    * copying the batch into shared memory. */
   prepare: number;
-  /** Per shard: from the hand-over until its worker began it (the message out). */
+  /** Per worker: from the hand-over until it began (the message out). */
   dispatch: number[];
-  /** Per shard: forward and backward (eval: the forward). */
+  /** Per worker: forward and backward of the shards it took (eval: the forward). */
   compute: number[];
-  /** Per shard: waiting for the other shards' gradients (load imbalance). */
+  /** Per worker: waiting for the other shards' gradients (load imbalance). */
   meet: number[];
-  /** Per shard: its part of the reduction. */
+  /** Per worker: its part of the reduction. */
   reduce: number[];
   /** From the last worker's end until the main thread held every result (the messages back). */
   collect: number;
@@ -103,6 +108,8 @@ export interface StepTiming {
  */
 export class DataParallel {
   readonly workers: number;
+  /** Shards per training batch (at most the batch size). */
+  readonly shards: number;
   /** The timing of the last step() or evaluate() (null before the first). */
   lastStep: StepTiming | null = null;
   private pool: WorkerPool | null = null;
@@ -139,6 +146,10 @@ export class DataParallel {
     const loss = lossSource(opts.loss, opts.replica, opts.labelSmoothing, who);
     const metrics = metricSources(resolveMetrics(opts.metrics, labels, who), opts.replica, who);
     this.workers = opts.workers;
+    this.shards = opts.shards ?? opts.workers;
+    if (!Number.isInteger(this.shards) || this.shards < 1) {
+      throw new RangeError(`DataParallel: shards must be a positive integer, got ${opts.shards}`);
+    }
     this.rt = getRuntime();
     if (!isSharedMemory(this.rt.heap.memory)) {
       throw new Error('DataParallel: the runtime\'s Wasm memory is not shared (init() makes a ' +
@@ -147,10 +158,10 @@ export class DataParallel {
     }
     this.params = opts.model.parameters();
     this.buffers = opts.model.namedBuffers().map(([, t]) => t);
-    this.row = TABLE_FIXED + opts.workers;
+    this.row = TABLE_FIXED + this.shards;
     const table = new SharedArrayBuffer(4 * this.row * (this.params.length + this.buffers.length));
     this.table = new Uint32Array(table);
-    const sync = new SharedArrayBuffer(8);
+    const sync = new SharedArrayBuffer(4 * (SYNC_CLAIMS + this.shards));
     this.sync = new Int32Array(sync);
     const trainable = new SharedArrayBuffer(Math.max(this.params.length, 1));
     this.trainable = new Uint8Array(trainable);
@@ -226,7 +237,7 @@ export class DataParallel {
    * [size, ...targetShape]. where names the step in errors.
    */
   async step(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string, fault?: { shard: number; kind: 'throw' | 'exit' }): Promise<ParallelResult> {
+    where: string, fault?: ShardTask['fault']): Promise<ParallelResult> {
     return this.run(x, y, size, stepSeed, where, 'train', fault);
   }
 
@@ -237,8 +248,7 @@ export class DataParallel {
   }
 
   private async run(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string, mode: 'train' | 'eval', fault?: { shard: number; kind: 'throw' | 'exit' }):
-    Promise<ParallelResult> {
+    where: string, mode: 'train' | 'eval', fault?: ShardTask['fault']): Promise<ParallelResult> {
     const t0 = wallClockMs();
     if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
     if ((y instanceof Int32Array) !== (this.yView instanceof Int32Array)) {
@@ -257,35 +267,46 @@ export class DataParallel {
       this.table[i * this.row] = p.buf.ptr;
     });
     if (mode === 'train') this.setTargets();
-    Atomics.store(this.sync, SYNC_ARRIVED, 0);
-    Atomics.store(this.sync, SYNC_ABORT, 0);
+    this.sync.fill(0);
     this.xView.set(x.subarray(0, size * this.sample));
     this.yView.set(y.subarray(0, size * this.targetSize));
-    const shards = Math.min(this.workers, size);
-    const counts = Array.from({ length: shards },
-      (_, k) => Math.floor(size / shards) + (k < size % shards ? 1 : 0));
-    const weights = counts.map((c) => c / size);
+    const split = (parts: number): [number, number][] => {
+      let start = 0;
+      return Array.from({ length: parts }, (_, k) => {
+        const count = Math.floor(size / parts) + (k < size % parts ? 1 : 0);
+        start += count;
+        return [start - count, count];
+      });
+    };
     const waitMs = this.opts.stepTimeoutMs ?? STEP_TIMEOUT_MS;
-    const tasks: ShardTask[] = [];
-    let start = 0;
-    for (let k = 0; k < shards; k++) {
-      const count = counts[k];
-      const train = mode === 'train' ? { shards, weights, waitMs } : {};
-      tasks.push({ shard: k, start, count, stepSeed, mode, ...train,
-        fault: fault?.shard === k ? fault.kind : undefined });
-      start += count;
+    let tasks: ShardTask[];
+    let rows: [number, number][] = [];
+    let weights: number[] = [];
+    if (mode === 'train') {
+      rows = split(Math.min(this.shards, size));
+      weights = rows.map(([, c]) => c / size);
+      const n = Math.min(this.workers, rows.length);
+      tasks = Array.from({ length: n }, (_, k) => ({ shard: k, start: 0, count: 0, stepSeed, mode,
+        rows, weights, tasks: n, waitMs, fault }));
+    } else {
+      tasks = split(Math.min(this.workers, size)).map(([start, count], k) => ({ shard: k, start,
+        count, stepSeed, mode }));
     }
     const sent = wallClockMs();
-    const results = await this.all(pool, tasks, where);
+    const results = await this.all(pool, tasks, where, rows);
     const arrived = wallClockMs();
     let loss = 0;
     const metrics: Record<string, number> = {};
-    tasks.forEach((t, k) => {
-      loss += (t.count / size) * results[k].loss;
-      for (const [name, v] of Object.entries(results[k].metrics)) {
-        metrics[name] = (metrics[name] ?? 0) + v;
-      }
-    });
+    const add = (weight: number, l: number, m: Record<string, number>): void => {
+      loss += weight * l;
+      for (const [name, v] of Object.entries(m)) metrics[name] = (metrics[name] ?? 0) + v;
+    };
+    if (mode === 'train') {
+      const byShard = results.flatMap((r) => r.shards ?? []).sort((a, b) => a.index - b.index);
+      for (const r of byShard) add(weights[r.index], r.loss, r.metrics);
+    } else {
+      tasks.forEach((t, k) => add(t.count / size, results[k].loss, results[k].metrics));
+    }
     this.lastStep = stepTiming(results, t0, sent, arrived, wallClockMs());
     return { loss, metrics, correct: metrics.accuracy ?? null };
   }
@@ -313,10 +334,20 @@ export class DataParallel {
    * training can go on, or resume) and the failing shard's error is thrown. Shards that stopped
    * only because another failed (SHARD_ABORTED) do not end the wait for that error.
    */
-  private async all(pool: WorkerPool, tasks: ShardTask[], where: string): Promise<ShardResult[]> {
-    const why = (t: ShardTask, e: Error): Error => new Error(`worker for shard ${t.shard + 1}/` +
-      `${tasks.length} (rows ${t.start}..${t.start + t.count - 1}) failed at ${where}: ` +
-      e.message);
+  private async all(pool: WorkerPool, tasks: ShardTask[], where: string,
+    rows: [number, number][]): Promise<ShardResult[]> {
+    const why = (t: ShardTask, e: Error): Error => {
+      // training: the shard the worker was computing, as its claim cell says
+      let k = -1;
+      for (let j = 0; j < rows.length; j++) {
+        if (Atomics.load(this.sync, SYNC_CLAIMS + j) === t.shard + 1) k = j;
+      }
+      const [n, start, count] = rows.length === 0 ? [tasks.length, t.start, t.count]
+        : k >= 0 ? [rows.length, ...rows[k]] : [0, 0, 0];
+      const what = n > 0 ? `shard ${(k >= 0 ? k : t.shard) + 1}/${n} (rows ${start}..` +
+        `${start + count - 1})` : `worker ${t.shard + 1}/${tasks.length} (between shards)`;
+      return new Error(`worker for ${what} failed at ${where}: ${e.message}`);
+    };
     const settled = new Promise<ShardResult[]>((resolve, reject) => {
       const out: ShardResult[] = new Array(tasks.length);
       let left = tasks.length;

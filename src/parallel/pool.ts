@@ -85,8 +85,8 @@ export interface WorkerInit {
    * before every step), then each shard's gradient (or updated buffer; 0: none, read as zeros),
    * written by the worker that ran the shard. */
   table: SharedArrayBuffer;
-  /** Int32 cells where a step's shards meet before the reduction (SYNC_ARRIVED, SYNC_ABORT),
-   * cleared by the main thread before every step. */
+  /** Int32 cells where a step's shards are handed out and meet before the reduction (SYNC_*,
+   * then one SYNC_CLAIMS cell per shard), cleared by the main thread before every step. */
   sync: SharedArrayBuffer;
   /** One byte per parameter, 1 where it requires a gradient, written by the main thread before
    * every step (frozen parameters cost the workers no gradient). Absent: all of them. */
@@ -101,23 +101,35 @@ export interface WorkerInit {
 
 /** Cells of a table row before the shards' columns: the main tensor, the reduction's target. */
 export const TABLE_FIXED = 2;
-/** WorkerInit.sync cells: shards done with their gradient; set when one failed. */
+/** WorkerInit.sync cells: shards done with their gradient; set when one failed; the next shard
+ * to take; then, per shard, who took it: 0 nobody yet, k + 1 task k (computing it), -(k + 1) task
+ * k (done), so the main thread can name the shard of a worker that failed. */
 export const SYNC_ARRIVED = 0;
 export const SYNC_ABORT = 1;
+export const SYNC_NEXT = 2;
+export const SYNC_CLAIMS = 3;
 /** What a shard that stopped because another failed says (the other's error is the one to
  * report). */
 export const SHARD_ABORTED = 'stopped: another shard of this step failed';
 
-/** One shard of one step. A training shard computes its gradient, waits for the step's other
- * shards, then sums its part (the shard-th of shards equal slices of all parameters and buffers)
- * of target = sum over shards, in order, of weight * the shard's value. */
+/** One worker's part of one step. Training: the step's batch is cut into shards (rows), which
+ * the step's tasks take in turn from a shared counter (a worker that is ahead takes more, so one
+ * slowed down by the machine holds the step up less); each shard's gradient stays in the heap of
+ * the worker that computed it; once every shard is done, task `shard` sums its slice (the
+ * shard-th of `tasks` equal slices of all parameters and buffers) of target = sum over shards,
+ * in shard order, of weight * the shard's value: the result does not depend on which worker
+ * computed which shard. Eval and check: rows start..start+count of the batch. */
 export interface ShardTask {
+  /** This task's index among the step's tasks (training: its slice of the reduction). */
   shard: number;
   start: number;
   count: number;
-  /** Training: the step's shard count and each shard's weight (its share of the batch). */
-  shards?: number;
+  /** Training: [first row, row count] of each shard of the batch, and each shard's weight (its
+   * share of the batch). */
+  rows?: [number, number][];
   weights?: number[];
+  /** Training: the step's task count (slices of the reduction). */
+  tasks?: number;
   /** Training: how long to wait for the other shards before failing. */
   waitMs?: number;
   /** Seeds the replica's generator, so dropout draws what one thread would. */
@@ -125,19 +137,23 @@ export interface ShardTask {
   /** 'eval': forward only in eval mode (no dropout, no gradient); 'check': only report that the
    * replica was built and matches the main model. */
   mode?: 'train' | 'eval' | 'check';
-  /** Tests only: make the worker fail in the middle of the step. */
-  fault?: 'throw' | 'exit';
+  /** Tests only: make the worker that computes this batch shard fail in the middle of it. */
+  fault?: { shard: number; kind: 'throw' | 'exit' };
 }
 
 export type WorkerTask = ShardTask;
 
 export interface ShardResult {
+  /** Eval: the mean loss over the task's rows. */
   loss: number;
-  /** Each metric's sum over the shard. */
+  /** Eval: each metric's sum over the task's rows. */
   metrics: Record<string, number>;
+  /** Training: each batch shard this task computed, its mean loss and metric sums. */
+  shards?: { index: number; loss: number; metrics: Record<string, number> }[];
   threadId: number;
-  /** When the worker began the task, finished forward + backward, met the other shards and
-   * finished its part of the reduction: ms on the clock all threads share (wallClockMs()). */
+  /** When the worker began the task, finished forward + backward of its shards, met the other
+   * shards and finished its part of the reduction: ms on the clock all threads share
+   * (wallClockMs()). */
   times?: { start: number; computed: number; met: number; reduced: number };
 }
 

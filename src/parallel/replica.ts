@@ -1,8 +1,9 @@
 // The model replica a data-parallel worker holds, whatever the thread: its own instance of the
 // kernels over the main thread's shared memory and its own heap in it. The replica's parameters
-// are the main model's (read in place); its buffers are copies refreshed every step; its
-// gradients stay in its heap until the step's reduction: once every shard is done (meet()), each
-// worker sums one slice of all shards' gradients into the model's (reduce()).
+// are the main model's (read in place); its buffers are copies refreshed every shard; the
+// gradients of the batch shards it takes (takeShards()) stay in its heap until the step's
+// reduction: once every shard is done (meet()), each worker sums one slice of all shards'
+// gradients into the model's (reduce()).
 // worker.ts hosts it under piscina (Node), web-worker.ts in a Web Worker; sources.ts builds the
 // model, loss and metrics it is told of. Tests: test/parallel/, test/browser/.
 
@@ -12,12 +13,12 @@ import { setBatchRowOffset } from '../ops/elementwise.js';
 import { axpy, fill, scale } from '../runtime/kernels/elementwise.js';
 import { createRuntime, type BuildName } from '../runtime/load.js';
 import { manualSeed } from '../tensor/random.js';
-import { setRuntime, tensor, tidy, type Tensor } from '../tensor/tensor.js';
+import { setRuntime, Tensor, tensor, tidy } from '../tensor/tensor.js';
 import type { LossFunction } from '../train/metrics.js';
 import { computeLoss, computeMetrics, resolveLoss } from '../train/objective.js';
 import {
-  SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, TABLE_FIXED, type ShardResult, type ShardTask,
-  type WorkerInit, type WorkerTask, wallClockMs,
+  SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, SYNC_CLAIMS, SYNC_NEXT, TABLE_FIXED, type ShardResult,
+  type ShardTask, type WorkerInit, type WorkerTask, wallClockMs,
 } from './pool.js';
 import { paramLayout, reducePart } from './shared.js';
 import { buildReplicaModel, checkReplicaState, loadLoss, loadMetrics } from './sources.js';
@@ -59,18 +60,18 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   const sample = init.sampleShape.reduce((a, b) => a * b, 1);
   const threadId = host.threadId;
 
-  const shardInput = (task: ShardTask): { x: Tensor; target: Int32Array | Tensor } => ({
-    x: tensor(xView.subarray(task.start * sample, (task.start + task.count) * sample),
-      [task.count, ...init.sampleShape]),
-    target: yLabels ? yLabels.slice(task.start, task.start + task.count)
-      : tensor(yFloats!.subarray(task.start * targetSize, (task.start + task.count) * targetSize),
-        [task.count, ...targetShape]),
+  const shardInput = (start: number, count: number): { x: Tensor; target: Int32Array | Tensor } => ({
+    x: tensor(xView.subarray(start * sample, (start + count) * sample),
+      [count, ...init.sampleShape]),
+    target: yLabels ? yLabels.slice(start, start + count)
+      : tensor(yFloats!.subarray(start * targetSize, (start + count) * targetSize),
+        [count, ...targetShape]),
   });
 
   const evaluateShard = (task: ShardTask): ShardResult => {
     model.eval();
     return noGrad(() => tidy(() => {
-      const { x, target } = shardInput(task);
+      const { x, target } = shardInput(task.start, task.count);
       const out = model.forward(x);
       const value = computeLoss(evalLoss, out, target, 'worker').item();
       return { loss: value, metrics: computeMetrics(metrics, out, target, 'worker'), threadId };
@@ -93,11 +94,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   /** Waits until the step's every shard has its gradient in the table; throws when one failed
    * or waitMs passed. */
   const meet = (task: ShardTask): void => {
-    const shards = task.shards!;
-    if (Atomics.add(sync, SYNC_ARRIVED, 1) + 1 === shards) {
-      Atomics.notify(sync, SYNC_ARRIVED);
-      return;
-    }
+    const shards = task.rows!.length;
     const t0 = Date.now();
     for (;;) {
       const arrived = Atomics.load(sync, SYNC_ARRIVED);
@@ -116,13 +113,13 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     Atomics.notify(sync, SYNC_ARRIVED);
   };
 
-  /** The shard-th of shards slices of every target = sum over shards, in order, of weight *
-   * the shard's value (scale, then axpy: the kernels one thread's sum would use). */
+  /** The shard-th of tasks slices of every target = sum over the batch shards, in order, of
+   * weight * the shard's value (scale, then axpy: the kernels one thread's sum would use). */
   const reduce = (task: ShardTask): void => {
-    const shards = task.shards!;
+    const shards = task.rows!.length;
     state.forEach((p, i) => {
       if (table[i * row + 1] === 0) return;
-      const part = reducePart(layout.offsets[i], p.size, layout.total, task.shard, shards);
+      const part = reducePart(layout.offsets[i], p.size, layout.total, task.shard, task.tasks!);
       if (!part) return;
       const bytes = part.start * 4;
       const out = { ptr: table[i * row + 1] + bytes, length: part.count };
@@ -139,45 +136,87 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     });
   };
 
-  const trainShard = (task: ShardTask): ShardResult => tidy(() => {
+  // The gradients of the shards this worker computed in the current step (freed at the next),
+  // and per shard index, where its buffers' updated values wait for the reduction.
+  let held: Tensor[] = [];
+  const stash = new Map<number, Tensor[]>();
+
+  const trainShard = (task: ShardTask, j: number):
+    { index: number; loss: number; metrics: Record<string, number> } => tidy(() => {
+    refresh();
+    manualSeed(task.stepSeed);
+    const [start, count] = task.rows![j];
+    setBatchRowOffset(start);
     model.train();
     if (trainable) params.forEach((p, i) => (p.requiresGrad = trainable[i] === 1));
-    for (const p of params) {
-      p.grad?.dispose();
-      p.grad = null;
-    }
-    const { x, target } = shardInput(task);
+    const { x, target } = shardInput(start, count);
     const out = model.forward(x);
     const value = computeLoss(loss, out, target, 'worker');
     // read before backward, which may free the graph's tensors (output included)
-    const result = { loss: value.item(), metrics: computeMetrics(metrics, out, target, 'worker'),
-      threadId };
-    if (task.fault === 'throw') throw new Error('injected fault (test)');
-    if (task.fault === 'exit') host.die();
+    const result = { index: j, loss: value.item(),
+      metrics: computeMetrics(metrics, out, target, 'worker') };
+    if (task.fault?.shard === j && task.fault.kind === 'throw') {
+      throw new Error('injected fault (test)');
+    }
+    if (task.fault?.shard === j) host.die();
     value.backward();
-    // the gradients (kept by backward, out of tidy's reach) stay until the next step
-    state.forEach((p, i) => {
-      const held = i < params.length ? p.grad : p;
-      table[i * row + TABLE_FIXED + task.shard] = held ? held.buf.ptr : 0;
+    // the gradients (kept by backward, out of tidy's reach) stay until the next step; .grad is
+    // cleared so that the next shard's backward does not add to them
+    params.forEach((p, i) => {
+      table[i * row + TABLE_FIXED + j] = p.grad ? p.grad.buf.ptr : 0;
+      if (p.grad) held.push(p.grad);
+      p.grad = null;
+    });
+    let copies = stash.get(j);
+    if (!copies) {
+      copies = buffers.map((b) => Tensor.empty(b.shape).keep());
+      stash.set(j, copies);
+    }
+    const f32 = rt.heap.f32All;
+    buffers.forEach((b, k) => {
+      const to = copies[k].buf.ptr;
+      f32.copyWithin(to >>> 2, b.buf.ptr >>> 2, (b.buf.ptr >>> 2) + b.size);
+      table[(params.length + k) * row + TABLE_FIXED + j] = to;
     });
     return result;
   });
 
+  /** Takes the step's shards in turn until none is left, each claimed in the sync cells. */
+  const takeShards = (task: ShardTask): ShardResult['shards'] => {
+    for (const g of held) g.dispose();
+    held = [];
+    for (const p of params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+    const done: NonNullable<ShardResult['shards']> = [];
+    const shards = task.rows!.length;
+    for (;;) {
+      if (Atomics.load(sync, SYNC_ABORT)) throw new Error(SHARD_ABORTED);
+      const j = Atomics.add(sync, SYNC_NEXT, 1);
+      if (j >= shards) return done;
+      Atomics.store(sync, SYNC_CLAIMS + j, task.shard + 1);
+      done.push(trainShard(task, j));
+      Atomics.store(sync, SYNC_CLAIMS + j, -(task.shard + 1));
+      if (Atomics.add(sync, SYNC_ARRIVED, 1) + 1 === shards) Atomics.notify(sync, SYNC_ARRIVED);
+    }
+  };
+
   return (task: WorkerTask): ShardResult => {
     if (task.mode === 'check') return { loss: 0, metrics: {}, threadId };
     const start = wallClockMs();
-    refresh();
-    manualSeed(task.stepSeed);
-    setBatchRowOffset(task.start);
     if (task.mode === 'eval') {
+      refresh();
+      manualSeed(task.stepSeed);
+      setBatchRowOffset(task.start);
       const r = evaluateShard(task);
       const end = wallClockMs();
       r.times = { start, computed: end, met: end, reduced: end };
       return r;
     }
-    let result: ShardResult;
+    let shards: ShardResult['shards'];
     try {
-      result = trainShard(task);
+      shards = takeShards(task);
     } catch (e) {
       abort();
       throw e;
@@ -186,7 +225,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     meet(task);
     const met = wallClockMs();
     reduce(task);
-    result.times = { start, computed, met, reduced: wallClockMs() };
-    return result;
+    return { loss: 0, metrics: {}, shards, threadId,
+      times: { start, computed, met, reduced: wallClockMs() } };
   };
 }

@@ -1,5 +1,6 @@
 // Data-parallel training against one thread: the minibatch gradient with 1, 2 and 3 workers
-// (dropout included), ten Adam steps with 2 workers, a failing or dying worker (an error naming
+// (dropout included), more shards than workers (the same bits whichever worker took which),
+// ten Adam steps with 2 workers, a failing or dying worker (an error naming
 // the shard, no hang, a working pool afterwards), and stop + resume from a checkpoint. The
 // shared memory: repeatable reductions, workers' memory reused across steps and given back at
 // close, slices of the reduction covering every value once, a private memory refused; a step's
@@ -75,6 +76,69 @@ t('small-cnn minibatch gradient with 1, 2, 3 workers equals one thread (relative
       await dp.close();
     }
   }
+});
+
+t('more shards than workers: one thread\'s gradient, and the same bits whichever worker took a shard', async () => {
+  manualSeed(1);
+  const model = createModel('small-cnn');
+  const opt = new optim.SGD(model.parameters(), { lr: 0 });
+  const trainer = new Trainer({ model, optimizer: opt, train: data, epochs: 1, batchSize: 50, workers: 1, out: quiet });
+  const seed = stepSeed(1, 0, 1);
+  const ref = trainer.step(data.images, data.labels, 50, 'ref', seed);
+  const refGrads = grads(model.parameters());
+  const bits: Float32Array[][] = [];
+  for (const [workers, shards] of [[2, 5], [3, 5], [1, 5], [2, 5]]) {
+    const dp = new DataParallel({ model, modelName: 'small-cnn', workers, shards, maxBatch: 50, sampleShape: [1, 28, 28] });
+    try {
+      const r = await dp.step(data.images, data.labels, 50, seed, 'test');
+      const g = grads(model.parameters());
+      const d = maxRelDiff(g, refGrads);
+      assert.ok(d <= 1e-5, `workers=${workers} shards=${shards}: gradient differs by ${d.toExponential(2)}`);
+      assert.ok(Math.abs(r.loss - ref.loss) <= 1e-5 * Math.abs(ref.loss), `loss ${r.loss} vs ${ref.loss}`);
+      assert.is(r.correct, ref.correct);
+      assert.is(dp.lastStep!.compute.length, Math.min(workers, shards));
+      bits.push(g);
+    } finally {
+      await dp.close();
+    }
+  }
+  for (const g of bits.slice(1)) assert.is(maxRelDiff(g, bits[0]), 0, 'another worker count, other bits');
+});
+
+t('more shards than workers with batch norm: per-shard statistics, the same bits for any worker count', async () => {
+  const run = async (workers: number): Promise<Float32Array[]> => {
+    manualSeed(12);
+    const model = createModel('resnet-mini');
+    const dp = new DataParallel({ model, modelName: 'resnet-mini', workers, shards: 4, maxBatch: 24, sampleShape: [1, 28, 28] });
+    try {
+      await dp.step(data.images, data.labels, 24, 3, 'bn step');
+      return [...grads(model.parameters()), ...model.namedBuffers().map(([, b]) => b.toFloat32Array())];
+    } finally {
+      await dp.close();
+    }
+  };
+  const four = await run(4);
+  const two = await run(2);
+  assert.is(maxRelDiff(two, four), 0, 'gradients or running statistics differ');
+});
+
+t('a shard that fails is named by its rows whichever worker took it; shards must be positive', async () => {
+  manualSeed(4);
+  const model = createModel('lenet5');
+  const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, shards: 4, maxBatch: 32, sampleShape: [1, 28, 28] });
+  try {
+    let message = '';
+    try {
+      await withTimeout(dp.step(data.images, data.labels, 32, 1, 'step 9', { shard: 2, kind: 'throw' }), 30000, 'faulty step');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert.ok(/worker for shard 3\/4 \(rows 16\.\.23\) failed at step 9: injected fault/.test(message), message);
+  } finally {
+    await dp.close();
+  }
+  assert.throws(() => new DataParallel({ model, workers: 2, shards: 0, maxBatch: 8, sampleShape: [1, 28, 28] }),
+    /shards must be a positive integer/);
 });
 
 t('batch smaller than the worker count and an uneven split', async () => {
