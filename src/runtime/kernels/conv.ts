@@ -1,9 +1,13 @@
 // Typed binding of assembly/conv.ts: 2-D convolution, NCHW activations, OIHW weights, with
-// stride, zero padding, dilation and groups (groups = channels is depthwise).
+// stride, zero padding, dilation and groups (groups = channels is depthwise). With intra-op
+// threads (../threads.ts) a large call is split into parts that each run the same kernel on a
+// slice: images; else groups; else (one group) output channels, cut at the GEMM tile edges.
+// Each output value is computed exactly as on one thread, so results are bit-identical.
 
 import { checkBuf, checkInt, fmt, pair, type Pair } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { MR, NR, getNumThreads, partCount, partRange, runParts, type SplitKernel } from '../threads.js';
 import { kernel } from './call.js';
 
 export type { Pair };
@@ -69,9 +73,71 @@ function dims(g: Conv2dGeometry): Dims {
   return [g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups];
 }
 
-function workspace(rt: Runtime, kind: number, g: Conv2dGeometry): number {
-  const bytes = kernel(rt, 'conv2d_workspace_bytes')(kind, ...dims(g));
-  return rt.workspace(bytes);
+/** One part of a split call: the slice's geometry and where its x, w, bias and y start
+ * (in floats; x and y stand for gradIn and gradOut in the backward kernels). */
+interface Part {
+  g: Conv2dGeometry;
+  x: number;
+  w: number;
+  b: number;
+  y: number;
+}
+
+/**
+ * How to split a call of kernel kind on g into parts. Images when there are several (the
+ * weight gradient sums over them, so it never splits them); else groups (a depthwise part keeps
+ * at least two channels, so it stays on the depthwise path); else output channels, in whole GEMM
+ * tiles: rows of W (MR) forward, columns of dW^T (NR) for the weight gradient.
+ */
+function plan(rt: Runtime, kind: number, g: Conv2dGeometry): Part[] {
+  const cg = g.c / g.groups;
+  const og = g.o / g.groups;
+  const p = g.oh * g.ow;
+  const ckk = cg * g.kh * g.kw;
+  const flops = 2 * g.n * g.o * p * ckk;
+  const whole: Part[] = [{ g, x: 0, w: 0, b: 0, y: 0 }];
+  if (getNumThreads() <= 1) return whole;
+  if (g.n > 1 && kind !== KIND_BWD_WEIGHT) {
+    const parts = partCount(rt, flops, g.n);
+    return Array.from({ length: parts }, (_, i) => {
+      const [n0, n1] = partRange(g.n, parts, i);
+      return { g: { ...g, n: n1 - n0 }, x: n0 * g.c * g.h * g.w, w: 0, b: 0, y: n0 * g.o * p };
+    });
+  }
+  if (g.n > 1) return whole;
+  if (g.groups > 1) {
+    const depthwise = g.groups === g.c && g.groups === g.o;
+    const parts = partCount(rt, flops, depthwise ? Math.floor(g.groups / 2) : g.groups);
+    return Array.from({ length: parts }, (_, i) => {
+      const [g0, g1] = partRange(g.groups, parts, i);
+      const k = g1 - g0;
+      return { g: { ...g, c: k * cg, o: k * og, groups: k }, x: g0 * cg * g.h * g.w,
+        w: g0 * og * ckk, b: g0 * og, y: g0 * og * p };
+    });
+  }
+  if (kind === KIND_BWD_INPUT) return whole;
+  const tile = kind === KIND_FWD ? MR : NR;
+  const tiles = Math.ceil(g.o / tile);
+  const parts = partCount(rt, flops, tiles);
+  return Array.from({ length: parts }, (_, i) => {
+    const [t0, t1] = partRange(tiles, parts, i);
+    const o0 = t0 * tile;
+    const o1 = Math.min(g.o, t1 * tile);
+    return { g: { ...g, o: o1 - o0 }, x: 0, w: o0 * ckk, b: o0, y: o0 * p };
+  });
+}
+
+/** Workspaces for the parts, each as large as the largest part asks. */
+function workspaces(rt: Runtime, kind: number, parts: Part[]): number[] {
+  const bytes = Math.max(...parts.map((q) => kernel(rt, 'conv2d_workspace_bytes')(kind, ...dims(q.g))));
+  return rt.workspaces(bytes, parts.length);
+}
+
+function run(rt: Runtime, name: SplitKernel, kind: number, g: Conv2dGeometry,
+  args: (q: Part, ws: number) => number[]): void {
+  const parts = plan(rt, kind, g);
+  const ws = workspaces(rt, kind, parts);
+  runParts(rt, name, parts.map((q, i) => args(q, ws[i])));
 }
 
 function sizes(g: Conv2dGeometry): { x: number; w: number; y: number } {
@@ -96,9 +162,8 @@ export function conv2dForward(rt: Runtime, g: Conv2dGeometry, x: F32Buf, weight:
   checkBuf('conv2d', 'weight', weight, s.w, shapeOf(g, 'w'));
   if (bias) checkBuf('conv2d', 'bias', bias, g.o, `bias [${g.o}]`);
   checkBuf('conv2d', 'output', y, s.y, shapeOf(g, 'y'));
-  const ws = workspace(rt, KIND_FWD, g);
-  kernel(rt, 'conv2d_fwd_nchw')(
-    x.ptr, weight.ptr, bias ? bias.ptr : 0, y.ptr, ...dims(g), relu ? 1 : 0, ws);
+  run(rt, 'conv2d_fwd_nchw', KIND_FWD, g, (q, ws) => [x.ptr + q.x * 4, weight.ptr + q.w * 4,
+    bias ? bias.ptr + q.b * 4 : 0, y.ptr + q.y * 4, ...dims(q.g), relu ? 1 : 0, ws]);
 }
 
 /** gradIn = d(loss)/d(x) given gradOut = d(loss)/d(y); overwrites gradIn. */
@@ -108,9 +173,8 @@ export function conv2dBackwardInput(rt: Runtime, g: Conv2dGeometry, gradOut: F32
   checkBuf('conv2d_backward_input', 'gradOut', gradOut, s.y, shapeOf(g, 'y'));
   checkBuf('conv2d_backward_input', 'weight', weight, s.w, shapeOf(g, 'w'));
   checkBuf('conv2d_backward_input', 'gradIn', gradIn, s.x, shapeOf(g, 'x'));
-  const ws = workspace(rt, KIND_BWD_INPUT, g);
-  kernel(rt, 'conv2d_bwd_input_nchw')(
-    gradOut.ptr, weight.ptr, gradIn.ptr, ...dims(g), ws);
+  run(rt, 'conv2d_bwd_input_nchw', KIND_BWD_INPUT, g, (q, ws) => [gradOut.ptr + q.y * 4,
+    weight.ptr + q.w * 4, gradIn.ptr + q.x * 4, ...dims(q.g), ws]);
 }
 
 /** gradWeight = d(loss)/d(weight), summed over the batch; overwrites gradWeight. */
@@ -120,9 +184,8 @@ export function conv2dBackwardWeight(rt: Runtime, g: Conv2dGeometry, x: F32Buf, 
   checkBuf('conv2d_backward_weight', 'input', x, s.x, shapeOf(g, 'x'));
   checkBuf('conv2d_backward_weight', 'gradOut', gradOut, s.y, shapeOf(g, 'y'));
   checkBuf('conv2d_backward_weight', 'gradWeight', gradWeight, s.w, shapeOf(g, 'w'));
-  const ws = workspace(rt, KIND_BWD_WEIGHT, g);
-  kernel(rt, 'conv2d_bwd_weight_nchw')(
-    x.ptr, gradOut.ptr, gradWeight.ptr, ...dims(g), ws);
+  run(rt, 'conv2d_bwd_weight_nchw', KIND_BWD_WEIGHT, g, (q, ws) => [x.ptr + q.x * 4,
+    gradOut.ptr + q.y * 4, gradWeight.ptr + q.w * 4, ...dims(q.g), ws]);
 }
 
 /** gradBias[o] = sum over batch and pixels of gradOut[:, o]; overwrites gradBias. */
