@@ -13,7 +13,7 @@ import { nodeRuntimeIfLoaded } from './platform.js';
 /** The kernels a team can run a part of, by index (the control block carries the index). */
 export const SPLIT_KERNELS = [
   'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt',
-  'conv2d_fwd_nchw', 'conv2d_bwd_input_nchw', 'conv2d_bwd_weight_nchw',
+  'conv2d_fwd_nchw', 'conv2d_bwd_input_nchw', 'conv2d_bwd_weight_nchw', 'copy_strided',
 ] as const;
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 

@@ -1,8 +1,9 @@
 // Typed binding of assembly/conv.ts: 2-D convolution, NCHW activations, OIHW weights, with
 // stride, zero padding, dilation and groups (groups = channels is depthwise). With intra-op
 // threads (../threads.ts) a large call is split into parts that each run the same kernel on a
-// slice: images; else groups; else (one group) output channels, cut at the GEMM tile edges.
-// Each output value is computed exactly as on one thread, so results are bit-identical.
+// slice: images; else groups; else (one group) bands of output rows (forward, tall outputs) or
+// output channels cut at the GEMM tile edges. Each output value is computed exactly as on one
+// thread, so results are bit-identical (for finite values: see bandForward).
 
 import { checkBuf, checkInt, fmt, pair, type Pair } from '../check.js';
 import type { F32Buf } from '../heap.js';
@@ -162,8 +163,81 @@ export function conv2dForward(rt: Runtime, g: Conv2dGeometry, x: F32Buf, weight:
   checkBuf('conv2d', 'weight', weight, s.w, shapeOf(g, 'w'));
   if (bias) checkBuf('conv2d', 'bias', bias, g.o, `bias [${g.o}]`);
   checkBuf('conv2d', 'output', y, s.y, shapeOf(g, 'y'));
+  if (g.n === 1 && g.groups === 1 && getNumThreads() > 1) {
+    const parts = partCount(rt, 2 * g.o * g.oh * g.ow * g.c * g.kh * g.kw,
+      Math.floor(g.oh / MIN_BAND_ROWS));
+    if (parts > 1) {
+      bandForward(rt, g, x, weight, bias, y, relu, parts);
+      return;
+    }
+  }
   run(rt, 'conv2d_fwd_nchw', KIND_FWD, g, (q, ws) => [x.ptr + q.x * 4, weight.ptr + q.w * 4,
     bias ? bias.ptr + q.b * 4 : 0, y.ptr + q.y * 4, ...dims(q.g), relu ? 1 : 0, ws]);
+}
+
+/** A band of output rows is worth its input and output copies, and the rows a band at the
+ * image's edge computes and drops (about padding / stride), from this many rows. */
+const MIN_BAND_ROWS = 12;
+
+/** Output rows [a, b) of a conv computed as a conv of its own over input rows [r0, r0 + h)
+ * with vertical padding ph: its output row `skip` is row a. A band at the top or bottom keeps
+ * the padding there (and computes a few rows it drops at the other end); one in the middle
+ * needs none. */
+function band(g: Conv2dGeometry, a: number, b: number):
+  { r0: number; h: number; ph: number; oh: number; skip: number } {
+  const ekh = g.dh * (g.kh - 1) + 1;
+  const needTop = a * g.sh - g.ph < 0;
+  const needBottom = (b - 1) * g.sh - g.ph + ekh > g.h;
+  let r0: number;
+  let h: number;
+  let ph: number;
+  let skip: number;
+  if (needTop) {
+    [r0, ph, skip] = [0, g.ph, a];
+    h = needBottom ? g.h : (b - 1) * g.sh - g.ph + ekh;
+  } else if (needBottom) {
+    const e = Math.ceil(g.ph / g.sh);
+    [r0, ph, skip] = [(a - e) * g.sh, g.ph, e];
+    h = g.h - r0;
+  } else {
+    [r0, ph, skip] = [a * g.sh - g.ph, 0, 0];
+    h = (b - a - 1) * g.sh + ekh;
+  }
+  return { r0, h, ph, skip, oh: Math.floor((h + 2 * ph - ekh) / g.sh) + 1 };
+}
+
+/**
+ * One image's forward split into bands of output rows, one per thread: each part copies its
+ * input rows out (the kernel reads channels H * W apart), convolves them into an output of its
+ * own, and copies its rows into y. Unlike output channels, the im2col and packing of the
+ * image is not repeated by every thread. A column of the GEMM may land in an edge tile here and
+ * in a full tile on one thread: the two give the same bits for finite values (alpha 1, beta 0 or
+ * 1), but a NaN the ReLU clamps to 0 in an edge tile passes as NaN in a full one.
+ */
+function bandForward(rt: Runtime, g: Conv2dGeometry, x: F32Buf, weight: F32Buf,
+  bias: F32Buf | null, y: F32Buf, relu: boolean, parts: number): void {
+  const bands = Array.from({ length: parts }, (_, i) => {
+    const [a, b] = partRange(g.oh, parts, i);
+    return { a, b, ...band(g, a, b) };
+  });
+  const geo = bands.map((q) => ({ ...g, h: q.h, ph: q.ph, oh: q.oh }));
+  const align = (floats: number): number => Math.ceil(floats / 16) * 16;
+  const xFloats = Math.max(...bands.map((q) => align(g.c * q.h * g.w + 16)));
+  const yFloats = Math.max(...bands.map((q) => align(g.o * q.oh * g.ow)));
+  const convBytes = Math.max(...geo.map((q) => kernel(rt, 'conv2d_workspace_bytes')(KIND_FWD, ...dims(q))));
+  const ws = rt.workspaces((xFloats + yFloats) * 4 + convBytes, parts);
+  const xt = ws.map((p) => p);
+  const yt = ws.map((p) => p + xFloats * 4);
+  const cw = ws.map((p) => p + (xFloats + yFloats) * 4);
+  const hw = g.h * g.w;
+  const p = g.oh * g.ow;
+  runParts(rt, 'copy_strided', bands.map((q, i) => [x.ptr + q.r0 * g.w * 4, xt[i],
+    1, 1, 1, 1, g.c, q.h * g.w, 0, 0, 0, 0, hw, 1, 0, 0, 0, 0, q.h * g.w, 1]));
+  runParts(rt, 'conv2d_fwd_nchw', bands.map((q, i) => [xt[i], weight.ptr, bias ? bias.ptr : 0,
+    yt[i], ...dims(geo[i]), relu ? 1 : 0, cw[i]]));
+  runParts(rt, 'copy_strided', bands.map((q, i) => [yt[i] + q.skip * g.ow * 4,
+    y.ptr + q.a * g.ow * 4, 1, 1, 1, 1, g.o, (q.b - q.a) * g.ow, 0, 0, 0, 0, q.oh * g.ow, 1,
+    0, 0, 0, 0, p, 1]));
 }
 
 /** gradIn = d(loss)/d(x) given gradOut = d(loss)/d(y); overwrites gradIn. */
