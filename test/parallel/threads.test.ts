@@ -5,6 +5,8 @@
 // the helpers (and the suite's process exits with them unref'ed).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry } from '../../src/runtime/kernels/conv.js';
 import { gemm } from '../../src/runtime/kernels/gemm.js';
 import type { Runtime } from '../../src/runtime/load.js';
@@ -190,6 +192,17 @@ t('setNumThreads(1) stops the helpers (nothing splits any more)', () => {
   assert.is(threadTesting.splitCalls(), before + 1);
   assert.throws(() => injectThreadFault(rt, 'throw'), /no team/);
   freeAll(rt, a, c);
+});
+
+t('a process with helpers running exits by itself (they are unref\'ed)', async () => {
+  const script = fileURLToPath(new URL('./threads-exit.js', import.meta.url));
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [script], { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message} (killed: ${err.killed})\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+  assert.match(out, /splits 1 c 256/);
 });
 
 t.run();
