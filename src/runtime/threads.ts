@@ -1,10 +1,11 @@
 // Intra-op parallelism (setNumThreads): a team of helper threads, each with its own instance of
 // the kernels over the runtime's shared memory, runs parts of one kernel call (GEMM column or
-// row panels, conv images, groups or output channels) while the calling thread runs part 0, as
-// XNNPACK's thread pool does. The bindings (kernels/gemm.ts, kernels/conv.ts) decide the parts;
-// here are the team, its control block (Atomics over a SharedArrayBuffer, no messages per call)
-// and the helpers' loop (thread-worker.ts hosts it in a Node worker thread). Node only in this
-// version: a page runs every kernel on its main thread. Tests: test/parallel/threads.test.ts.
+// row panels; conv images, groups, bands of output rows or output channels) while the calling
+// thread runs part 0, as XNNPACK's thread pool does. The bindings (kernels/gemm.ts,
+// kernels/conv.ts) decide the parts; here are the team, its control block (Atomics over a
+// SharedArrayBuffer, no message per call) and the helpers' loop (thread-worker.ts hosts it in a
+// Node worker thread). Node only in this version: a page runs every kernel on its main thread.
+// Tests: test/parallel/threads.test.ts.
 
 import { kernel } from './kernels/call.js';
 import { isSharedMemory, type Runtime } from './load.js';
@@ -26,7 +27,7 @@ export const NR = 8;
 export const MAX_SPLIT_ARGS = 24;
 
 export interface ThreadTeam {
-  /** Threads usable now, the caller included (helpers still starting are not counted). */
+  /** Threads usable now, the caller included (1 once the team was stopped). */
   available(): number;
   /** Runs kernel once per argument list, all at the same time: parts[0] on the calling thread,
    * the others on helpers; returns when every part is done, throws when one failed. */
@@ -318,8 +319,9 @@ const teams = new Map<Runtime, Team>();
  * Sets how many threads one kernel call may use (PyTorch: `torch.set_num_threads`): large GEMMs
  * and convolutions are split across n threads over the shared Wasm memory, with results
  * bit-identical to one thread. Default 1. Helpers start at the first kernel call that splits and
- * stop with `setNumThreads(1)`; they never keep Node running. Node only in this version (a page
- * computes on one thread whatever n is); data-parallel workers always use one thread.
+ * stop with `setNumThreads(1)`; they never keep Node running. Node only in this version, and
+ * only over a shared memory (a page, or kernels given as a compiled private-memory Module,
+ * compute on one thread whatever n is); data-parallel workers always use one thread.
  *
  * @example
  * setNumThreads(2);
