@@ -46,6 +46,7 @@ export { DataParallel, type DataParallelOptions } from './parallel/data-parallel
 export type { ExportRef, ReplicaOptions } from './parallel/pool.js';
 export { WebWorkerPool } from './parallel/web-pool.js';
 export { availableThreads, canShareMemory, sharedMemoryProblem } from './runtime/features.js';
+export { getNumThreads, setNumThreads } from './runtime/threads.js';
 export type { BuildName, Runtime, WasmSource };
 
 export interface InitOptions extends RuntimeOptions {
