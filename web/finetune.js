@@ -286,7 +286,7 @@ function classify(source) {
 }
 
 async function classifyFile(file) {
-  if (!file || !file.type.startsWith('image/')) return;
+  if (!file?.type.startsWith('image/')) return;
   classify(await createImageBitmap(file));
 }
 
