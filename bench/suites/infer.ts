@@ -10,7 +10,7 @@
 import { loadavg } from 'node:os';
 import { loadPeers, readResults, writeResults, type SuiteOptions } from './common.js';
 import type * as TF from '@tensorflow/tfjs';
-import { init, manualSeed, noGrad, randn, setNumThreads, tensor, tidy } from '../../src/index.js';
+import { init, manualSeed, noGrad, randn, setNumThreads, tidy } from '../../src/index.js';
 import { budget, errorMessage, timeCall, type TimePlan } from '../measure.js';
 import { describeMachine, machineInfo } from '../machine.js';
 import { fmtRatio, fmtValue, textTable } from '../format.js';

@@ -83,7 +83,7 @@ function topoOrder(root: Tensor): Tensor[] {
     if (i < inputs.length) {
       top[1]++;
       const child = inputs[i];
-      if (child && child.requiresGrad && !seen.has(child)) {
+      if (child?.requiresGrad && !seen.has(child)) {
         seen.add(child);
         stack.push([child, 0]);
       }

@@ -97,7 +97,7 @@ export async function loadModel(source: WeightsSource, modelOrName?: Module | st
 }
 
 export interface PredictOptions {
-  /** [mean, std]: images become (x - mean) / std first, e.g. [MNIST_MEAN, MNIST_STD] for pixels
+  /** `[mean, std]`: images become (x - mean) / std first, e.g. [MNIST_MEAN, MNIST_STD] for pixels
    * in [0, 1] given to a model trained by `simdgrad train`. */
   normalize?: readonly [number, number];
   /** The shape of one image (default: the zoo model's input, else [1, 28, 28]). */

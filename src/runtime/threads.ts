@@ -87,7 +87,7 @@ const KERNEL = 1;
 const NARGS = 2;
 const STATE = 3;
 const MSG_LEN = 4;
-const STARTING = 0;
+// a helper state of 0 (the zeroed control block) means it is starting
 const READY = 1;
 const START_FAILED = 2;
 const JOB_FAILED = 3;

@@ -29,7 +29,7 @@ import type { LossFunction, MetricFunction } from './metrics.js';
 
 export type { EpochRecord, LossFunction, MetricFunction, ReplicaOptions };
 
-type Out = { write(s: string): unknown; isTTY?: boolean };
+export type Out = { write(s: string): unknown; isTTY?: boolean };
 
 export interface TrainerOptions {
   model: Module;
@@ -249,7 +249,6 @@ export class Trainer {
   /** Shape of one sample as the model gets it (after opts.transform). */
   private readonly sampleShape: number[];
   private readonly loss: LossFunction;
-  private readonly evalLoss: LossFunction;
   private readonly metrics: [string, MetricFunction][];
 
   constructor(opts: TrainerOptions) {
@@ -280,7 +279,6 @@ export class Trainer {
         'at that size (e.g. Resize, CenterCrop and Normalize at load)');
     }
     this.loss = resolveLoss(opts.loss, this.labels, opts.labelSmoothing, 'Trainer');
-    this.evalLoss = resolveLoss(opts.loss, this.labels, 0, 'Trainer');
     this.metrics = resolveMetrics(opts.metrics, this.labels, 'Trainer');
     this.opts = opts;
   }

@@ -206,7 +206,7 @@ async function customRun(sg: typeof import('../../src/index.js'),
   const h = await trainer.fit();
   return {
     params: model.parameters().map((p) => Array.from(p.toFloat32Array())),
-    losses: h.map((r) => [r.trainLoss, r.testLoss!, r.trainMetrics.absError]).flat(),
+    losses: h.flatMap((r) => [r.trainLoss, r.testLoss!, r.trainMetrics.absError]),
     oneThread: lines.some((l) => l.includes('one thread')),
   };
 }

@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
 import {
-  F, Tensor, createModel, exportOnnx, init, manualSeed, nn, noGrad, randn, tensor, tidy,
+  F, type Tensor, createModel, exportOnnx, init, manualSeed, nn, noGrad, randn, tensor, tidy,
 } from '../../src/index.js';
 import { decodeOnnx } from '../../src/io/onnx.js';
 import { TinyViT } from '../../examples/tiny-vit.js';

@@ -308,7 +308,7 @@ function classify(source: ImageBitmap): void {
 }
 
 async function classifyFile(file: File | undefined): Promise<void> {
-  if (!file || !file.type.startsWith('image/')) return;
+  if (!file?.type.startsWith('image/')) return;
   classify(await createImageBitmap(file));
 }
 

@@ -233,7 +233,7 @@ function bandForward(rt: Runtime, g: Conv2dGeometry, x: F32Buf, weight: F32Buf,
   const p = g.oh * g.ow;
   runParts(rt, 'copy_strided', bands.map((q, i) => [x.ptr + q.r0 * g.w * 4, xt[i],
     1, 1, 1, 1, g.c, q.h * g.w, 0, 0, 0, 0, hw, 1, 0, 0, 0, 0, q.h * g.w, 1]));
-  runParts(rt, 'conv2d_fwd_nchw', bands.map((q, i) => [xt[i], weight.ptr, bias ? bias.ptr : 0,
+  runParts(rt, 'conv2d_fwd_nchw', bands.map((_q, i) => [xt[i], weight.ptr, bias ? bias.ptr : 0,
     yt[i], ...dims(geo[i]), relu ? 1 : 0, cw[i]]));
   runParts(rt, 'copy_strided', bands.map((q, i) => [yt[i] + q.skip * g.ow * 4,
     y.ptr + q.a * g.ow * 4, 1, 1, 1, 1, g.o, (q.b - q.a) * g.ow, 0, 0, 0, 0, q.oh * g.ow, 1,
