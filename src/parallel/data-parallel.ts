@@ -201,8 +201,8 @@ export class DataParallel {
    * [size, ...targetShape]. where names the step in errors.
    */
   async step(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string, fault?: { shard: number; kind: 'throw' | 'exit' }): Promise<ParallelResult> {
-    return this.run(x, y, size, stepSeed, where, 'train', fault);
+    where: string): Promise<ParallelResult> {
+    return this.run(x, y, size, stepSeed, where, 'train');
   }
 
   /** Mean loss and metric sums of the model in eval mode on x[0..size) (no gradient). */
@@ -212,8 +212,7 @@ export class DataParallel {
   }
 
   private async run(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string, mode: 'train' | 'eval', fault?: { shard: number; kind: 'throw' | 'exit' }):
-    Promise<ParallelResult> {
+    where: string, mode: 'train' | 'eval'): Promise<ParallelResult> {
     if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
     if ((y instanceof Int32Array) !== (this.yView instanceof Int32Array)) {
       const kind = this.yView instanceof Int32Array ? 'class labels' : 'float targets';
@@ -245,8 +244,7 @@ export class DataParallel {
     for (let k = 0; k < shards; k++) {
       const count = counts[k];
       const train = mode === 'train' ? { shards, weights, waitMs } : {};
-      tasks.push({ shard: k, start, count, stepSeed, mode, ...train,
-        fault: fault?.shard === k ? fault.kind : undefined });
+      tasks.push({ shard: k, start, count, stepSeed, mode, ...train });
       start += count;
     }
     const results = await this.all(pool, tasks, where);

@@ -125,8 +125,6 @@ export interface ShardTask {
   /** 'eval': forward only in eval mode (no dropout, no gradient); 'check': only report that the
    * replica was built and matches the main model. */
   mode?: 'train' | 'eval' | 'check';
-  /** Tests only: make the worker fail in the middle of the step. */
-  fault?: 'throw' | 'exit';
 }
 
 export type WorkerTask = ShardTask;

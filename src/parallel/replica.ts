@@ -8,10 +8,9 @@
 
 import '../autograd/tape.js';
 import { noGrad } from '../autograd/tape.js';
-import { setBatchRowOffset } from '../ops/elementwise.js';
 import { axpy, fill, scale } from '../runtime/kernels/elementwise.js';
 import { createRuntime, type BuildName } from '../runtime/load.js';
-import { manualSeed } from '../tensor/random.js';
+import { Generator, withGenerator } from '../tensor/random.js';
 import { setRuntime, tensor, tidy, type Tensor } from '../tensor/tensor.js';
 import type { LossFunction } from '../train/metrics.js';
 import { computeLoss, computeMetrics, resolveLoss } from '../train/objective.js';
@@ -22,16 +21,10 @@ import {
 import { paramLayout, reducePart } from './shared.js';
 import { buildReplicaModel, checkReplicaState, loadLoss, loadMetrics } from './sources.js';
 
-export interface ReplicaHost {
-  /** Reported in every result (tests check that shards ran on distinct threads). */
-  threadId: number;
-  /** What fault 'exit' does: end the thread the way a crash would (tests only). */
-  die(): never;
-}
-
 /** Builds the replica from what the pool sent at start (importing the model, loss and metrics
- * modules it names) and checks it against the main model; returns the per-task function. */
-export async function createReplica(init: WorkerInit, host: ReplicaHost):
+ * modules it names) and checks it against the main model; returns the per-task function.
+ * threadId is reported in every result (tests check that shards ran on distinct threads). */
+export async function createReplica(init: WorkerInit, threadId: number):
   Promise<(task: WorkerTask) => ShardResult> {
   const rt = await createRuntime({ module: init.module, build: init.build as BuildName,
     memory: init.memory, join: { pages: init.pages, owner: init.owner } });
@@ -57,7 +50,6 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   const targetSize = targetShape.reduce((a, b) => a * b, 1);
   const layout = paramLayout(state.map((p) => p.size));
   const sample = init.sampleShape.reduce((a, b) => a * b, 1);
-  const threadId = host.threadId;
 
   const shardInput = (task: ShardTask): { x: Tensor; target: Int32Array | Tensor } => ({
     x: tensor(xView.subarray(task.start * sample, (task.start + task.count) * sample),
@@ -152,8 +144,6 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     // read before backward, which may free the graph's tensors (output included)
     const result = { loss: value.item(), metrics: computeMetrics(metrics, out, target, 'worker'),
       threadId };
-    if (task.fault === 'throw') throw new Error('injected fault (test)');
-    if (task.fault === 'exit') host.die();
     value.backward();
     // the gradients (kept by backward, out of tidy's reach) stay until the next step
     state.forEach((p, i) => {
@@ -166,12 +156,12 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   return (task: WorkerTask): ShardResult => {
     if (task.mode === 'check') return { loss: 0, metrics: {}, threadId };
     refresh();
-    manualSeed(task.stepSeed);
-    setBatchRowOffset(task.start);
-    if (task.mode === 'eval') return evaluateShard(task);
+    // the step's draws, from where this shard's rows start: what one thread would draw
+    const generator = new Generator(task.stepSeed, { batchRowOffset: task.start });
+    if (task.mode === 'eval') return withGenerator(generator, () => evaluateShard(task));
     let result: ShardResult;
     try {
-      result = trainShard(task);
+      result = withGenerator(generator, () => trainShard(task));
     } catch (e) {
       abort();
       throw e;

@@ -1,6 +1,7 @@
 // Data-parallel training against one thread: the minibatch gradient with 1, 2 and 3 workers
-// (dropout included), ten Adam steps with 2 workers, a failing or dying worker (an error naming
-// the shard, no hang, a working pool afterwards), and stop + resume from a checkpoint. The
+// (dropout included), ten Adam steps with 2 workers, a failing or dying worker (faults from
+// faulty-pool.ts; an error naming the shard, no hang, a working pool afterwards), and stop +
+// resume from a checkpoint. The
 // shared memory: repeatable reductions, workers' memory reused across steps and given back at
 // close, slices of the reduction covering every value once, a private memory refused.
 import { suite } from 'uvu';
@@ -19,6 +20,7 @@ import { reducePart, stepSeed } from '../../src/parallel/shared.js';
 import { createRuntime } from '../../src/runtime/load.js';
 import { getRuntime, setRuntime } from '../../src/tensor/tensor.js';
 import { evaluate, evaluateParallel, Trainer } from '../../src/train/trainer.js';
+import { FaultInjector } from './faulty-pool.js';
 
 const t = suite('data-parallel');
 await init();
@@ -155,11 +157,14 @@ for (const kind of ['throw', 'exit'] as const) {
   t(`a worker that ${kind === 'throw' ? 'throws' : 'dies'} mid-step fails the step with a clear error, no hang`, async () => {
     manualSeed(4);
     const model = createModel('lenet5');
-    const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, maxBatch: 32, sampleShape: [1, 28, 28] });
+    const faults = new FaultInjector();
+    const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, maxBatch: 32, sampleShape: [1, 28, 28],
+      createPool: faults.createPool });
     try {
       let message = '';
+      faults.arm(1, kind);
       try {
-        await withTimeout(dp.step(data.images, data.labels, 32, 1, 'epoch 1 step 3', { shard: 1, kind }), 30000, 'faulty step');
+        await withTimeout(dp.step(data.images, data.labels, 32, 1, 'epoch 1 step 3'), 30000, 'faulty step');
       } catch (e) {
         message = (e as Error).message;
       }
