@@ -6,7 +6,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { encodeOnnxModel } from '../../src/io/onnx-encode.js';
 import { decodeOnnx } from './onnx-decode.js';
 
