@@ -3,8 +3,8 @@
 // both builds, GEMM / conv / pooling kernels, and small-cnn / lenet5 images/s for each worker
 // count, with TF.js peers on the same work as ratios (peer-rows.ts). Types: types.ts; text:
 // format.ts; chart: svg.ts; test: test/bench/report.test.ts. Also runs in a page (the demo's
-// "Benchmark this device", web/demo.js): MNIST comes from opts.mnist, workers are Web Workers,
-// peers are reported as not available.
+// "Benchmark this device", web/src/bench-panel.ts): MNIST comes from opts.mnist, workers are
+// Web Workers, peers are reported as not available.
 
 import { enableRelaxedSimdFlag, hasRelaxedSimd } from '../src/runtime/features.js';
 import { chooseBuild, createRuntime, type BuildName, type Runtime } from '../src/runtime/load.js';

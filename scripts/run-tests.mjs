@@ -11,6 +11,7 @@ child.stdout.on('data', (d) => {
   process.stdout.write(d);
 });
 child.on('close', (code) => {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes it strips
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
   const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);

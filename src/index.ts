@@ -9,6 +9,12 @@
 //   const model = new nn.Sequential(new nn.Conv2d(1, 8, 3), new nn.ReLU(), new nn.Flatten(),
 //     new nn.Linear(8 * 26 * 26, 10));
 
+/**
+ * PyTorch's names in camelCase over WebAssembly SIMD kernels: tensors and autograd, `F`, `nn`,
+ * `optim`, `data`, the model zoo, the Trainer and data-parallel training.
+ * @module simdgrad
+ */
+
 import './autograd/tape.js';
 import {
   createRuntime, type BuildName, type InitOptions as RuntimeOptions, type Runtime, type WasmSource,
@@ -46,7 +52,17 @@ export { DataParallel, type DataParallelOptions } from './parallel/data-parallel
 export type { ExportRef, ReplicaOptions } from './parallel/pool.js';
 export { WebWorkerPool } from './parallel/web-pool.js';
 export { availableThreads, canShareMemory, sharedMemoryProblem } from './runtime/features.js';
+export { getNumThreads, setNumThreads } from './runtime/threads.js';
 export type { BuildName, Runtime, WasmSource };
+// Types the functions and options above name, exported for callers and the API reference.
+export type { GradcheckOptions, GradcheckReport } from './autograd/gradcheck.js';
+export type { FloatDtype, IntDtype, SafetensorsContents } from './io/safetensors.js';
+export type { ModuleSpec, SpecValue } from './nn/spec.js';
+export type { Schedule, ScheduleName } from './optim/schedule.js';
+export type { Out } from './train/trainer.js';
+export type { CreatePool, ParallelResult } from './parallel/data-parallel.js';
+export type { FunctionSource, ModelSource, WorkerInit, WorkerPool } from './parallel/pool.js';
+export type { WebWorkerPoolOptions } from './parallel/web-pool.js';
 
 export interface InitOptions extends RuntimeOptions {
   /** Where the Web Worker entry (`simdgrad/web-worker`) is, for data-parallel training in a

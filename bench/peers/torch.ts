@@ -289,7 +289,7 @@ export async function runTorchPeer(peer: PeerName & keyof typeof TORCH_PEERS,
   for (const row of report.models) {
     const r = run.rows.find((x) => x.model === row.model && x.mode === row.mode);
     let entry: PeerMeasured;
-    if (!r || r.status !== 'ok' || !r.samplesMs?.length) {
+    if (r?.status !== 'ok' || !r.samplesMs?.length) {
       entry = { peer, status: r?.status === 'missing' ? 'missing' : 'error',
         note: r?.note ?? 'not run' };
     } else {

@@ -7,11 +7,13 @@
 // target checks. Writes bench/results/infer.json (infer.quick.json with --quick: fewer samples,
 // the 224x224 models at batch 1 only) or --json; a run of some --models keeps the other models'
 // rows there.
+// ResNet-18 at batch 1 also runs with setNumThreads(2) (intra-op threads: each GEMM and conv
+// split across two threads), reported as img/s and its ratio to one thread (target >= 1.7x).
 
 import { loadavg } from 'node:os';
 import { loadPeers, readResults, writeResults, type SuiteOptions } from './common.js';
 import type * as TF from '@tensorflow/tfjs';
-import { init, manualSeed, noGrad, randn, tensor, tidy } from '../../src/index.js';
+import { init, manualSeed, noGrad, randn, setNumThreads, tidy } from '../../src/index.js';
 import { budget, errorMessage, timeCall, type TimePlan } from '../measure.js';
 import { describeMachine, machineInfo } from '../machine.js';
 import { fmtRatio, fmtValue, textTable } from '../format.js';
@@ -36,6 +38,8 @@ export interface Row {
   model: string; batch: number; ours?: number; tfjs?: number; note?: string;
   /** ONNX Runtime Web img/s, and max |its output - ours| / max |ours| checked before timing. */
   ort?: number; ortAgreement?: number;
+  /** img/s with setNumThreads(2) (ResNet-18 batch 1 only), and its ratio to ours. */
+  ours2Threads?: number; threadsRatio?: number;
   /** When and on which CPU the row was measured, and the load average then (rows kept from an
    * earlier run of other --models carry theirs). */
   measuredAt?: string; cpuId?: string; loadAvg?: number[];
@@ -80,17 +84,26 @@ function tfTwin(model: string): TF.LayersModel {
   return tfModel(model);
 }
 
-async function ours(model: string, batch: number, timePlan: TimePlan): Promise<number> {
+/** The cases also timed with intra-op threads (setNumThreads(2)). */
+const THREADED: [string, number][] = [['resnet18', 1]];
+
+async function ours(model: string, batch: number, timePlan: TimePlan, threads = 1):
+  Promise<number> {
   manualSeed(1);
   const m = createModel(model).eval();
   const [c, h, w] = inputShape(model);
   const x = randn([batch, c, h, w]).keep();
-  const { timing } = await timeCall(`ours ${model} b${batch}`, () => {
-    noGrad(() => tidy(() => m.forward(x).data()[0]));
-  }, timePlan);
-  x.dispose();
-  m.dispose();
-  return batch / (timing.medianMs / 1000);
+  setNumThreads(threads);
+  try {
+    const { timing } = await timeCall(`ours ${model} b${batch} ${threads}t`, () => {
+      noGrad(() => tidy(() => m.forward(x).data()[0]));
+    }, timePlan);
+    return batch / (timing.medianMs / 1000);
+  } finally {
+    setNumThreads(1);
+    x.dispose();
+    m.dispose();
+  }
 }
 
 async function theirs(model: string, batch: number, timePlan: TimePlan): Promise<number> {
@@ -148,7 +161,8 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
   const machine = await machineInfo();
   const { build } = await init();
   console.log(`simdgrad inference benchmark ${quick ? '(--quick) ' : ''}${new Date(started).toISOString()}`);
-  console.log(`machine: ${describeMachine(machine)}; ${machine.engine}; one thread; ours: ${build} kernels`);
+  console.log(`machine: ${describeMachine(machine)}; ${machine.engine}; one thread ` +
+    `(ResNet-18 b1 also on 2: setNumThreads); ours: ${build} kernels`);
   const info = o.peers.includes('tfjs-wasm') ? await loadPeers(['tfjs-wasm']) : undefined;
   const wasmOk = info?.wasm.ok === true;
   if (wasmOk) await useBackend('wasm');
@@ -178,6 +192,14 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
     } catch (e) {
       r.note = `ours: ${errorMessage(e)}`;
     }
+    if (r.ours && THREADED.some(([m, b]) => m === model && b === batch)) {
+      try {
+        r.ours2Threads = await ours(model, batch, timePlan, 2);
+        r.threadsRatio = r.ours2Threads / r.ours;
+      } catch (e) {
+        r.note = `${r.note ?? ''} ours 2 threads: ${errorMessage(e)}`.trim();
+      }
+    }
     if (wasmOk) {
       try {
         r.tfjs = await theirs(model, batch, timePlan);
@@ -204,6 +226,13 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
   ...rows.map((r) => [r.model, inputShape(r.model).join('x'), String(r.batch), fmtValue(r.ours),
     fmtValue(r.tfjs), ratio(r.ours, r.tfjs), fmtValue(r.ort), ratio(r.ours, r.ort),
     r.note ?? ''])], 3));
+  const threaded = rows.filter((r) => r.ours2Threads);
+  if (threaded.length > 0) {
+    console.log(`intra-op threads (setNumThreads), load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}:`);
+    console.log(textTable([['model', 'batch', '1 thread img/s', '2 threads img/s', '2 / 1'],
+      ...threaded.map((r) => [r.model, String(r.batch), fmtValue(r.ours), fmtValue(r.ours2Threads),
+        fmtRatio(r.threadsRatio!)])], 3));
+  }
   const all = o.models ? mergeRows(rows, readResults(o, 'infer'), quick) : rows;
   const checks = targets(all);
   console.log('\ntarget checks (issue):');

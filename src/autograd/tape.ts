@@ -4,11 +4,11 @@
 // each intermediate made inside a module's forward once nothing in the graph needs it (not
 // what the outermost forward returned, nor tensors made by user code or kept). It never names
 // an op. Every op also reports itself to the tracer when one is set (ONNX export, io/onnx-trace.ts).
+// Installs Tensor's backward() and reshape() (the one op autograd itself needs: a gradient's view).
 // Tests: test/ops/autograd.test.ts, test/tensor/memory.test.ts.
 
-import { Tensor, fmtShape, installHooks, type GradNode } from '../tensor/tensor.js';
 import { axpy } from '../runtime/kernels/elementwise.js';
-import { getRuntime } from '../tensor/tensor.js';
+import { Tensor, fmtShape, getRuntime, type GradNode } from '../tensor/tensor.js';
 
 let gradEnabled = true;
 
@@ -83,7 +83,7 @@ function topoOrder(root: Tensor): Tensor[] {
     if (i < inputs.length) {
       top[1]++;
       const child = inputs[i];
-      if (child && child.requiresGrad && !seen.has(child)) {
+      if (child?.requiresGrad && !seen.has(child)) {
         seen.add(child);
         stack.push([child, 0]);
       }
@@ -206,4 +206,25 @@ function reshape(t: Tensor, shape: readonly number[]): Tensor {
   return record(out, 'reshape', [t], (gy) => [gy.view(t.shape)]);
 }
 
-installHooks(reshape, backward);
+declare module '../tensor/tensor.js' {
+  interface Tensor {
+    /** Same data, another shape (one dimension may be -1); shares storage. */
+    reshape(shape: readonly number[]): Tensor;
+    /**
+     * Backpropagates from this tensor (a scalar, or any shape with gradient given), then frees
+     * the graph: its nodes and the intermediates made inside modules' forward (what a model's
+     * outermost forward returns and what your own code made stay usable). retainGraph keeps it
+     * all for another backward.
+     */
+    backward(gradient?: Tensor | { retainGraph?: boolean }, opts?: { retainGraph?: boolean }): void;
+  }
+}
+
+Tensor.prototype.reshape = function (this: Tensor, shape: readonly number[]): Tensor {
+  return reshape(this, shape);
+};
+Tensor.prototype.backward = function (this: Tensor, gradient?: Tensor | { retainGraph?: boolean },
+  opts: { retainGraph?: boolean } = {}): void {
+  if (gradient !== undefined && !(gradient instanceof Tensor)) backward(this, undefined, gradient);
+  else backward(this, gradient, opts);
+};

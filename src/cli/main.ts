@@ -8,6 +8,7 @@
 
 import { parseArgs, UsageError, type ArgSpec } from './args.js';
 
+// biome-ignore lint/suspicious/noConfusingVoidType: an exit code, or nothing for 0
 type Command = [Record<string, ArgSpec>, (o: Record<string, unknown>) => Promise<number | void>];
 
 const COMMANDS: Record<string, () => Promise<Command>> = {

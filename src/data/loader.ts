@@ -6,7 +6,7 @@
 /** Class labels (one i32 per sample) or float targets (f32, `targetShape` per sample). */
 export type Targets = Int32Array | Float32Array;
 
-interface Sized {
+export interface Sized {
   n: number;
   sampleShape: readonly number[];
   /** Shape of one sample's target: [] for class labels (the default), e.g. [1] or [3, 28, 28]

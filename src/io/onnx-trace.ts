@@ -5,7 +5,7 @@
 // Tests: test/io/onnx.test.ts.
 
 import { noGrad, setTracer, type OpAttrs } from '../autograd/tape.js';
-import { Module } from '../nn/module.js';
+import type { Module } from '../nn/module.js';
 import { Tensor, fmtShape, tensor, tidy } from '../tensor/tensor.js';
 
 /** A tensor of a trace: the graph input, an op's output, or a constant with its values. */

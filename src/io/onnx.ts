@@ -1,20 +1,14 @@
 // exportOnnx: a model traced once (onnx-trace.ts), its ops turned into ONNX nodes
-// (onnx-ops.ts), its parameters and buffers written as initializers, encoded by protobufjs with
-// the official onnx.proto (onnx-proto.ts, generated). Tests: test/io/onnx.test.ts (ONNX Runtime).
+// (onnx-ops.ts), its parameters and buffers written as initializers, encoded as a ModelProto
+// (onnx-encode.ts). Tests: test/io/onnx.test.ts (ONNX Runtime).
 
 import { Module } from '../nn/module.js';
 import { Tensor } from '../tensor/tensor.js';
-import { ONNX_PROTO_JSON } from './onnx-proto.js';
+import {
+  encodeOnnxModel, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxValueInfo,
+} from './onnx-encode.js';
 import { CONVERTERS, type Attr, type Ctx } from './onnx-ops.js';
 import { ValueRef, traceForExport, where, type Trace, type TraceNode } from './onnx-trace.js';
-
-type Protobuf = typeof import('protobufjs/light.js');
-
-// protobufjs is CommonJS: Node and bundlers resolve it, a page without an import map does not, and
-// the rest of the library must still load there (only exportOnnx then throws).
-const protobuf: Protobuf | null = await import('protobufjs/light.js')
-  .then((m) => ((m as { default?: Protobuf }).default ?? m) as Protobuf)
-  .catch(() => null);
 
 export interface ExportOnnxOptions {
   /** ONNX opset, 17 to 21 (default 17: ONNX Runtime 1.12+, PyTorch's exporter's default era). */
@@ -29,13 +23,7 @@ export interface ExportOnnxOptions {
 
 const IR_VERSION: Record<number, number> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
 
-interface AttributeObj { name: string; type: number; i?: number; f?: number; s?: Uint8Array; ints?: number[] }
-interface NodeObj {
-  name: string; opType: string; input: string[]; output: string[]; attribute: AttributeObj[];
-}
-interface TensorObj { name: string; dims: number[]; dataType: number; rawData: Uint8Array }
-
-function attribute(name: string, v: Attr): AttributeObj {
+function attribute(name: string, v: Attr): OnnxAttribute {
   if (typeof v === 'number') return { name, type: 2, i: v };
   if (Array.isArray(v)) return { name, type: 7, ints: [...v] };
   if ('f' in (v as object)) return { name, type: 1, f: (v as { f: number }).f };
@@ -48,8 +36,8 @@ function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
 
 /** Turns a trace into ONNX nodes and initializers. */
 class GraphBuilder {
-  readonly nodes: NodeObj[] = [];
-  readonly initializers: TensorObj[] = [];
+  readonly nodes: OnnxNode[] = [];
+  readonly initializers: OnnxTensor[] = [];
   private readonly names: string[];
   private readonly initialized = new Set<number>();
   private readonly used = new Set<string>();
@@ -178,28 +166,11 @@ function liveNodes(trace: Trace): TraceNode[] {
   return trace.nodes.filter((n) => live.has(n));
 }
 
-function valueInfo(name: string, shape: readonly number[], dynamic: readonly boolean[]): object {
+function valueInfo(name: string, shape: readonly number[], dynamic: readonly boolean[]): OnnxValueInfo {
   return {
-    name,
-    type: {
-      tensorType: {
-        elemType: 1,
-        shape: { dim: shape.map((d, i) => (dynamic[i] ? { dimParam: 'batch' } : { dimValue: d })) },
-      },
-    },
+    name, elemType: 1,
+    dims: shape.map((d, i) => (dynamic[i] ? { dimParam: 'batch' } : { dimValue: d })),
   };
-}
-
-let modelType: ReturnType<InstanceType<Protobuf['Root']>['lookupType']> | null = null;
-
-function onnxModelType(): NonNullable<typeof modelType> {
-  if (!protobuf) {
-    throw new Error('exportOnnx: the protobufjs package could not be loaded (in a page, let your ' +
-      'bundler or import map resolve "protobufjs/light.js")');
-  }
-  modelType ??= protobuf.Root.fromJSON(ONNX_PROTO_JSON as Parameters<Protobuf['Root']['fromJSON']>[0])
-    .lookupType('onnx.ModelProto');
-  return modelType;
 }
 
 /**
@@ -230,7 +201,6 @@ export function exportOnnx(model: Module, exampleInput: Tensor, opts: ExportOnnx
     throw new RangeError('exportOnnx: inputNames must hold one non-empty name (the model has one ' +
       `input), got [${inputNames.join(', ')}]`);
   }
-  const type = onnxModelType();
   const trace = traceForExport(model, exampleInput, dynamicBatch);
   const n = trace.outputs.length;
   const outputNames = opts.outputNames ?? (n === 1 ? ['output'] : trace.outputs.map((_, i) => `output${i}`));
@@ -251,18 +221,10 @@ export function exportOnnx(model: Module, exampleInput: Tensor, opts: ExportOnnx
     output: trace.outputs.map((id, i) =>
       valueInfo(outputNames[i], trace.values[id].shape, trace.values[id].dynamic)),
   };
-  const message = type.fromObject({
+  return encodeOnnxModel({
     irVersion: IR_VERSION[opset],
     producerName: 'simdgrad',
     opsetImport: [{ domain: '', version: opset }],
     graph,
   });
-  return type.encode(message).finish();
-}
-
-/** @internal The decoded ModelProto of bytes as a plain object (tests look at the graph). */
-export function decodeOnnx(bytes: Uint8Array): Record<string, unknown> {
-  const type = onnxModelType();
-  const options = { longs: Number, bytes: Array, defaults: false };
-  return type.toObject(type.decode(bytes), options) as Record<string, unknown>;
 }

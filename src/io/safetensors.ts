@@ -48,7 +48,7 @@ const DTYPES: Record<SafetensorsDtype, { size: number; rank: number }> = {
   U64: { size: 8, rank: 12 },
 };
 const isDtype = (d: unknown): d is SafetensorsDtype =>
-  typeof d === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, d);
+  typeof d === 'string' && Object.hasOwn(DTYPES, d);
 const isFloat = (d: SafetensorsDtype): d is FloatDtype =>
   d === 'F32' || d === 'F16' || d === 'BF16' || d === 'F64';
 // Integer ranges as numbers; I64/U64 are further limited to what a number holds exactly.

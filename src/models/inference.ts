@@ -6,6 +6,7 @@ import { noGrad } from '../autograd/tape.js';
 import { parseSafetensors, type LoadedTensor } from '../io/safetensors.js';
 import { Module } from '../nn/module.js';
 import { isNode, loadNodeRuntime } from '../runtime/platform.js';
+import { getNumThreads, withNumThreads } from '../runtime/threads.js';
 import { tensor, tidy } from '../tensor/tensor.js';
 import { buildModel, type ModelSpec } from './spec.js';
 import { createModel, inputShape, zooName } from './zoo.js';
@@ -96,13 +97,16 @@ export async function loadModel(source: WeightsSource, modelOrName?: Module | st
 }
 
 export interface PredictOptions {
-  /** [mean, std]: images become (x - mean) / std first, e.g. [MNIST_MEAN, MNIST_STD] for pixels
+  /** `[mean, std]`: images become (x - mean) / std first, e.g. [MNIST_MEAN, MNIST_STD] for pixels
    * in [0, 1] given to a model trained by `simdgrad train`. */
   normalize?: readonly [number, number];
   /** The shape of one image (default: the zoo model's input, else [1, 28, 28]). */
   sampleShape?: readonly number[];
   /** Images per forward pass (default 256). */
   batchSize?: number;
+  /** Threads each kernel call may use during this call (see `setNumThreads`; default: the
+   * current setting). Results are the same for every count. */
+  threads?: number;
 }
 
 /**
@@ -133,13 +137,13 @@ export function predict(model: Module, images: ArrayLike<number>,
   model.eval();
   const chunks: Float32Array[] = [];
   try {
-    noGrad(() => {
+    withNumThreads('predict', opts.threads ?? getNumThreads(), () => noGrad(() => {
       for (let b = 0; b < n; b += batchSize) {
         const m = Math.min(batchSize, n - b);
         chunks.push(tidy(() => model.forward(tensor(x.subarray(b * sample, (b + m) * sample),
           [m, ...sampleShape])).toFloat32Array()));
       }
-    });
+    }));
   } finally {
     model.train(wasTraining);
   }

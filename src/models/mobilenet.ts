@@ -98,7 +98,7 @@ export function mobilenetV2(opts: MobileNetV2Options = {}): MobileNetV2 {
 
 /** One MobileNetV3 bottleneck: input, kernel, expanded, output channels, squeeze-excitation,
  * hardswish (else ReLU), stride. */
-type V3Config = readonly [number, number, number, number, boolean, boolean, number];
+export type V3Config = readonly [number, number, number, number, boolean, boolean, number];
 
 // MobileNetV3 batch norm: eps 0.001, momentum 0.01 (torchvision's norm_layer for V3).
 const V3_BN = { eps: 0.001, momentum: 0.01 };

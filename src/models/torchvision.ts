@@ -22,6 +22,7 @@ export {
   InvertedResidual, MobileNetV2, mobilenetV2, InvertedResidualV3, MobileNetV3, mobilenetV3Small,
   mobilenetV3Large, MBConv, EfficientNet, efficientnetB0,
 } from './mobilenet.js';
+export type { EfficientNetOptions, MobileNetV2Options, V3Config } from './mobilenet.js';
 
 /** torchvision.models.resnet.BasicBlock: conv3x3-bn-relu-conv3x3-bn, plus the input (through
  * `downsample` when the shape changes), then ReLU. */

@@ -26,3 +26,20 @@ export { nllLoss } from '../ops/loss.js';
 export {
   mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
 } from '../ops/loss_pointwise.js';
+// The option and argument types of the functions above (nn's layers take the same).
+export type { Conv2dOptions } from '../runtime/kernels/conv.js';
+export type { Conv1dOptions, Conv2dOptionsWithMode, ConvPadding } from '../ops/conv2d.js';
+export type { ConvTranspose2dOptions } from '../ops/conv_transpose.js';
+export type { Pool2dOptions } from '../runtime/kernels/pool.js';
+export type { AdaptiveSize, Pool1dOptions } from '../ops/pool.js';
+export type { Pair, Single } from '../runtime/check.js';
+export type { Dims, VarOptions } from '../ops/reduce.js';
+export type { Operand } from '../ops/pointwise.js';
+export type { BatchNormOptions } from '../ops/norm.js';
+export type { InterpolateOptions } from '../ops/resize.js';
+export type { ResizeMode } from '../runtime/kernels/resize.js';
+export type { EmbeddingOptions, Indices } from '../ops/embedding.js';
+export type { CrossEntropyOptions, NllLossOptions, Reduction } from '../ops/loss.js';
+export type {
+  BinaryCrossEntropyOptions, BinaryCrossEntropyWithLogitsOptions, PointwiseLossOptions,
+} from '../ops/loss_pointwise.js';

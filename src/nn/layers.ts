@@ -3,14 +3,13 @@
 // and biases), drawn from the global seeded generator.
 
 import * as F from './functional.js';
-import { Identity, Module } from './module.js';
+import { Module } from './module.js';
 import { recordArgs } from './spec.js';
 import type { Conv2dOptionsWithMode as Conv2dOptions } from '../ops/conv2d.js';
 import type { AdaptiveSize } from '../ops/pool.js';
 import { fillUniform } from '../tensor/random.js';
 import { Tensor, full } from '../tensor/tensor.js';
-
-type Pair = number | readonly [number, number];
+import type { Pair } from '../runtime/check.js';
 
 function uniformParam(shape: number[], bound: number): Tensor {
   const t = Tensor.empty(shape);

@@ -5,9 +5,9 @@ import * as F from './functional.js';
 import { Module } from './module.js';
 import { recordArgs } from './spec.js';
 import type { Indices } from '../ops/embedding.js';
-import type { CrossEntropyOptions, NllLossOptions, Reduction } from '../ops/loss.js';
+import type { CrossEntropyOptions, NllLossOptions } from '../ops/loss.js';
 import type {
-  BinaryCrossEntropyOptions, BinaryCrossEntropyWithLogitsOptions,
+  BinaryCrossEntropyOptions, BinaryCrossEntropyWithLogitsOptions, PointwiseLossOptions as Opts,
 } from '../ops/loss_pointwise.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -28,8 +28,6 @@ abstract class Loss<T, O> extends Module {
     return this.forward(input, target);
   }
 }
-
-type Opts = { reduction?: Reduction };
 
 export class MSELoss extends Loss<Tensor, Opts> {
   constructor(opts: Opts = {}) {

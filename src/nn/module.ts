@@ -32,10 +32,11 @@ function markParameter(t: Tensor, requiresGrad: boolean): void {
  *   this.scale = new nn.Parameter(ones([1]));
  */
 export interface Parameter extends Tensor {}
-// eslint-disable-next-line @typescript-eslint/no-extraneous-class
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: `new Parameter` is typed a Tensor
 export class Parameter {
   constructor(data: Tensor, requiresGrad = true) {
     markParameter(data, requiresGrad);
+    // biome-ignore lint/correctness/noConstructorReturn: a Parameter is the tensor itself, marked
     return data as Parameter;
   }
 
@@ -62,6 +63,7 @@ export abstract class Module {
   private readonly fieldNames = new Set<string>();
 
   /** The computation; called through the module (model.forward(x) or model.call(x)). */
+  // biome-ignore lint/suspicious/noExplicitAny: each model declares its own forward signature
   abstract forward(...inputs: any[]): any;
 
   constructor() {
@@ -297,6 +299,7 @@ export abstract class Module {
   }
 
   /** Calls forward (so a module reads like a function, as in PyTorch). */
+  // biome-ignore lint/suspicious/noExplicitAny: as for forward
   call(...inputs: any[]): any {
     return this.forward(...inputs);
   }

@@ -12,8 +12,7 @@ import type { AdaptiveSize, Pool1dOptions } from '../ops/pool.js';
 import type { InterpolateOptions } from '../ops/resize.js';
 import { fillUniform } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-
-type Pair = number | readonly [number, number];
+import type { Pair } from '../runtime/check.js';
 
 function uniformParam(shape: number[], bound: number): Tensor {
   const t = Tensor.empty(shape);

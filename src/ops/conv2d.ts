@@ -5,6 +5,7 @@ import {
   conv2dBackwardBias, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry,
   type Conv2dOptions,
 } from '../runtime/kernels/conv.js';
+import type { Single } from '../runtime/check.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
 import { pad as padOp } from './shape.js';
@@ -85,8 +86,6 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null,
     return [gx, gw, gb];
   }, undefined, g);
 }
-
-type Single = number | readonly [number];
 
 export interface Conv1dOptions {
   stride?: Single;

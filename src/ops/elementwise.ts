@@ -5,7 +5,7 @@ import { record } from '../autograd/tape.js';
 import {
   dropoutForward, mul as mulKernel,
 } from '../runtime/kernels/elementwise.js';
-import { nextU32 } from '../tensor/random.js';
+import { currentGenerator, nextU32 } from '../tensor/random.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
 
@@ -27,17 +27,10 @@ export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
   return x.reshape([...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
 }
 
-let batchRowOffset = 0;
-
-/** Index of this process's first row within the whole minibatch (data-parallel shards). */
-export function setBatchRowOffset(rows: number): void {
-  batchRowOffset = rows;
-}
-
 /**
  * Zeroes each element with probability p and scales the rest by 1/(1-p) when training; the
- * identity otherwise. Each mask is a hash of one draw from the global seeded generator
- * (manualSeed) and the element index.
+ * identity otherwise. Each mask is a hash of one draw from the current generator (manualSeed's,
+ * or a training step's) and the element index.
  */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   checkTensor('dropout', 'input', x);
@@ -45,10 +38,12 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (!training || p === 0) return x.reshape(x.shape);
   const mask = Tensor.empty(x.shape);
   const y = Tensor.empty(x.shape);
-  // A data-parallel shard sees rows [first, first + n) of the batch: its elements are numbered
-  // from there, so its mask is that part of the whole batch's mask (same gradients as 1 thread).
-  const offset = x.ndim > 0 ? batchRowOffset * (x.size / x.shape[0]) : 0;
-  dropoutForward(getRuntime(), x.buf, y.buf, mask.buf, p, nextU32(), x.size, offset);
+  // A data-parallel shard sees rows [first, first + n) of the batch (its step's generator says
+  // where): its elements are numbered from there, so its mask is that part of the whole batch's
+  // mask (same gradients as 1 thread).
+  const gen = currentGenerator();
+  const offset = x.ndim > 0 ? gen.batchRowOffset * (x.size / x.shape[0]) : 0;
+  dropoutForward(getRuntime(), x.buf, y.buf, mask.buf, p, gen.nextU32(), x.size, offset);
   return record(y, 'dropout', [x], (gy) => {
     const gx = Tensor.empty(x.shape);
     mulInto(gy, mask, gx);
@@ -58,7 +53,7 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
 
 /**
  * Zeroes whole channels of [N, C, ...] with probability p and scales the rest by 1/(1-p) when
- * training (as F.dropout2d); one draw per (n, c) from the global seeded generator.
+ * training (as F.dropout2d); one draw per (n, c) from the current generator.
  */
 export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
   checkTensor('dropout2d', 'input', x);

@@ -8,6 +8,7 @@ import {
   adaptiveMaxPool2dForward, type AdaptivePool2dGeometry, avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward,
   maxPool2dBackward, maxPool2dForward, pool2dShape, type Pool2dOptions,
 } from '../runtime/kernels/pool.js';
+import type { Single } from '../runtime/check.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
 
@@ -118,8 +119,6 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
     return [gx];
   }, release);
 }
-
-type Single = number | readonly [number];
 
 export interface Pool1dOptions {
   kernelSize: Single;

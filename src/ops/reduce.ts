@@ -11,7 +11,7 @@ import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
 import { expandRaw, fromOri, normDim, normDims, reducedShape, sumRaw, toOri } from './layout.js';
 
-type Dims = number | readonly number[];
+export type Dims = number | readonly number[];
 
 function prepare(op: string, x: Tensor, dim: Dims | undefined, keepdim: boolean):
   { dims: number[]; keep: number[]; out: number[]; R: number } {

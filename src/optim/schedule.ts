@@ -24,7 +24,7 @@ export function lrAt(s: Schedule, step: number, totalSteps: number, stepsPerEpoc
     case 'constant':
       return s.lr;
     case 'exp':
-      return s.lr * Math.pow(s.gamma ?? 1, Math.floor(step / stepsPerEpoch));
+      return s.lr * (s.gamma ?? 1) ** Math.floor(step / stepsPerEpoch);
     case 'cosine':
       return 0.5 * s.lr * (1 + Math.cos(Math.PI * t));
     case 'onecycle': {

@@ -1,9 +1,9 @@
 // Data-parallel gradients over one shared Wasm memory: a minibatch is cut into shards (one per
-// worker unless told otherwise), which the workers take in turn from a shared counter; each
-// worker's replica reads the model's parameters in place and computes its shards' gradients in
-// its own heap; once all are done (they meet in shared memory, no message) the workers sum the
-// shards' gradients, weighted by shard size and in shard order, into the model's .grad, each
-// worker one slice of all parameters: one round trip per step. The order is fixed, so a given
+// worker unless told otherwise): each worker takes one, then the rest in turn from a shared
+// counter; each worker's replica reads the model's parameters in place and computes its shards'
+// gradients in its own heap; once all are done (they meet in shared memory, no message) the
+// workers sum the shards' gradients, weighted by shard size and in shard order, into the model's
+// .grad, each worker one slice of all parameters: one round trip per step. The order is fixed, so a given
 // shard count gives the same result every run whichever worker took which shard, equal to one
 // thread's up to float rounding. Tests: test/parallel/, test/browser/.
 
@@ -50,8 +50,9 @@ export interface DataParallelOptions {
   /** Label smoothing of the workers' cross-entropy. */
   labelSmoothing?: number;
   workers: number;
-  /** Shards a training batch is cut into (at most its size), taken by the workers in turn, so a
-   * worker that the machine slows down takes fewer (default: workers). Batch norm normalises
+  /** Shards a training batch is cut into (at most its size): each worker computes one, then
+   * they take the rest in turn, so a worker that the machine slows down takes fewer (default:
+   * workers). Batch norm normalises
    * each shard by itself; the result is the same whichever worker takes which shard. */
   shards?: number;
   maxBatch: number;
@@ -73,8 +74,8 @@ export interface ParallelResult {
 }
 
 /** Where one data-parallel step's time went, in ms (DataParallel.lastStep): what the main
- * thread did, the messages each way, and each worker's work (per task: one per worker). bench/scaling.ts turns
- * it into the step's serial fraction. */
+ * thread did, the messages each way, and each worker's work. bench/scaling.ts turns it into the
+ * step's serial fraction. */
 export interface StepTiming {
   /** Main thread, from step() until the shards are handed to the pool: checks, the table,
    * copying the batch into shared memory. */
@@ -237,8 +238,8 @@ export class DataParallel {
    * [size, ...targetShape]. where names the step in errors.
    */
   async step(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string, fault?: ShardTask['fault']): Promise<ParallelResult> {
-    return this.run(x, y, size, stepSeed, where, 'train', fault);
+    where: string): Promise<ParallelResult> {
+    return this.run(x, y, size, stepSeed, where, 'train');
   }
 
   /** Mean loss and metric sums of the model in eval mode on x[0..size) (no gradient). */
@@ -248,7 +249,7 @@ export class DataParallel {
   }
 
   private async run(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string, mode: 'train' | 'eval', fault?: ShardTask['fault']): Promise<ParallelResult> {
+    where: string, mode: 'train' | 'eval'): Promise<ParallelResult> {
     const t0 = wallClockMs();
     if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
     if ((y instanceof Int32Array) !== (this.yView instanceof Int32Array)) {
@@ -287,7 +288,7 @@ export class DataParallel {
       weights = rows.map(([, c]) => c / size);
       const n = Math.min(this.workers, rows.length);
       tasks = Array.from({ length: n }, (_, k) => ({ shard: k, start: 0, count: 0, stepSeed, mode,
-        rows, weights, tasks: n, waitMs, fault }));
+        rows, weights, tasks: n, waitMs }));
     } else {
       tasks = split(Math.min(this.workers, size)).map(([start, count], k) => ({ shard: k, start,
         count, stepSeed, mode }));

@@ -137,8 +137,6 @@ export interface ShardTask {
   /** 'eval': forward only in eval mode (no dropout, no gradient); 'check': only report that the
    * replica was built and matches the main model. */
   mode?: 'train' | 'eval' | 'check';
-  /** Tests only: make the worker that computes this batch shard fail in the middle of it. */
-  fault?: { shard: number; kind: 'throw' | 'exit' };
 }
 
 export type WorkerTask = ShardTask;

@@ -9,10 +9,9 @@
 
 import '../autograd/tape.js';
 import { noGrad } from '../autograd/tape.js';
-import { setBatchRowOffset } from '../ops/elementwise.js';
 import { axpy, fill, scale } from '../runtime/kernels/elementwise.js';
 import { createRuntime, type BuildName } from '../runtime/load.js';
-import { manualSeed } from '../tensor/random.js';
+import { Generator, withGenerator } from '../tensor/random.js';
 import { setRuntime, Tensor, tensor, tidy } from '../tensor/tensor.js';
 import type { LossFunction } from '../train/metrics.js';
 import { computeLoss, computeMetrics, resolveLoss } from '../train/objective.js';
@@ -23,16 +22,10 @@ import {
 import { paramLayout, reducePart } from './shared.js';
 import { buildReplicaModel, checkReplicaState, loadLoss, loadMetrics } from './sources.js';
 
-export interface ReplicaHost {
-  /** Reported in every result (tests check that shards ran on distinct threads). */
-  threadId: number;
-  /** What fault 'exit' does: end the thread the way a crash would (tests only). */
-  die(): never;
-}
-
 /** Builds the replica from what the pool sent at start (importing the model, loss and metrics
- * modules it names) and checks it against the main model; returns the per-task function. */
-export async function createReplica(init: WorkerInit, host: ReplicaHost):
+ * modules it names) and checks it against the main model; returns the per-task function.
+ * threadId is reported in every result (tests check that shards ran on distinct threads). */
+export async function createReplica(init: WorkerInit, threadId: number):
   Promise<(task: WorkerTask) => ShardResult> {
   const rt = await createRuntime({ module: init.module, build: init.build as BuildName,
     memory: init.memory, join: { pages: init.pages, owner: init.owner } });
@@ -58,7 +51,6 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   const targetSize = targetShape.reduce((a, b) => a * b, 1);
   const layout = paramLayout(state.map((p) => p.size));
   const sample = init.sampleShape.reduce((a, b) => a * b, 1);
-  const threadId = host.threadId;
 
   const shardInput = (start: number, count: number): { x: Tensor; target: Int32Array | Tensor } => ({
     x: tensor(xView.subarray(start * sample, (start + count) * sample),
@@ -144,9 +136,7 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
   const trainShard = (task: ShardTask, j: number):
     { index: number; loss: number; metrics: Record<string, number> } => tidy(() => {
     refresh();
-    manualSeed(task.stepSeed);
     const [start, count] = task.rows![j];
-    setBatchRowOffset(start);
     model.train();
     if (trainable) params.forEach((p, i) => (p.requiresGrad = trainable[i] === 1));
     const { x, target } = shardInput(start, count);
@@ -155,10 +145,6 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     // read before backward, which may free the graph's tensors (output included)
     const result = { index: j, loss: value.item(),
       metrics: computeMetrics(metrics, out, target, 'worker') };
-    if (task.fault?.shard === j && task.fault.kind === 'throw') {
-      throw new Error('injected fault (test)');
-    }
-    if (task.fault?.shard === j) host.die();
     value.backward();
     // the gradients (kept by backward, out of tidy's reach) stay until the next step; .grad is
     // cleared so that the next shard's backward does not add to them
@@ -181,8 +167,9 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     return result;
   });
 
-  /** Takes the step's shards in turn until none is left, each claimed in the sync cells. */
-  const takeShards = (task: ShardTask): ShardResult['shards'] => {
+  /** Computes this task's own shard (the shard-th), then takes the shards past the step's task
+   * count in turn from the shared counter until none is left; each claimed in the sync cells. */
+  const takeShards = (task: ShardTask): NonNullable<ShardResult['shards']> => {
     for (const g of held) g.dispose();
     held = [];
     for (const p of params) {
@@ -191,15 +178,16 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     }
     const done: NonNullable<ShardResult['shards']> = [];
     const shards = task.rows!.length;
-    for (;;) {
+    for (let j = task.shard; j < shards; j = task.tasks! + Atomics.add(sync, SYNC_NEXT, 1)) {
       if (Atomics.load(sync, SYNC_ABORT)) throw new Error(SHARD_ABORTED);
-      const j = Atomics.add(sync, SYNC_NEXT, 1);
-      if (j >= shards) return done;
       Atomics.store(sync, SYNC_CLAIMS + j, task.shard + 1);
-      done.push(trainShard(task, j));
+      // the step's draws, from where this shard's rows start: what one thread would draw
+      const generator = new Generator(task.stepSeed, { batchRowOffset: task.rows![j][0] });
+      done.push(withGenerator(generator, () => trainShard(task, j)));
       Atomics.store(sync, SYNC_CLAIMS + j, -(task.shard + 1));
       if (Atomics.add(sync, SYNC_ARRIVED, 1) + 1 === shards) Atomics.notify(sync, SYNC_ARRIVED);
     }
+    return done;
   };
 
   return (task: WorkerTask): ShardResult => {
@@ -207,9 +195,8 @@ export async function createReplica(init: WorkerInit, host: ReplicaHost):
     const start = wallClockMs();
     if (task.mode === 'eval') {
       refresh();
-      manualSeed(task.stepSeed);
-      setBatchRowOffset(task.start);
-      const r = evaluateShard(task);
+      const generator = new Generator(task.stepSeed, { batchRowOffset: task.start });
+      const r = withGenerator(generator, () => evaluateShard(task));
       const end = wallClockMs();
       r.times = { start, computed: end, met: end, reduced: end };
       return r;

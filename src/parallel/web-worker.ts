@@ -21,22 +21,12 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-// A task that ends the worker on purpose (fault 'exit') gets no answer: the pool learns of it
-// from the worker's error event, as it would of a real crash.
-const DIED = Symbol('died');
 let replica: ReturnType<typeof createReplica> | null = null;
-
-function die(): never {
-  setTimeout(() => {
-    throw new Error('injected worker death (test)');
-  });
-  throw DIED;
-}
 
 scope.onmessage = async (e) => {
   const msg = e.data;
   if (msg.type === 'init') {
-    replica = createReplica(msg.init, { threadId: msg.index + 1, die });
+    replica = createReplica(msg.init, msg.index + 1);
     replica.catch(() => undefined);
     return;
   }
@@ -45,7 +35,6 @@ scope.onmessage = async (e) => {
     const step = await replica;
     scope.postMessage({ type: 'result', id: msg.id, result: step(msg.task) });
   } catch (err) {
-    if (err === DIED) return;
     const message = err instanceof Error ? err.message : String(err);
     scope.postMessage({ type: 'error', id: msg.id, message });
   }

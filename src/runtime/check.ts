@@ -36,6 +36,8 @@ export function fmt(s: readonly number[]): string {
 
 /** A 2-D size option: one number for both, or [h, w]. */
 export type Pair = number | readonly [number, number];
+/** A 1-D size option: one number, or [n]. */
+export type Single = number | readonly [number];
 
 /**
  * [h, w] of a Pair option (dflt when undefined), each an integer >= min; anything but a number or

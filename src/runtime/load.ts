@@ -54,16 +54,26 @@ export class Runtime {
     readonly module: WebAssembly.Module,
     readonly exports: Record<string, unknown>,
     readonly heap: WasmHeap,
+    /** A data-parallel worker's runtime (joined the main thread's memory): never splits. */
+    readonly joined = false,
   ) {}
 
   /** A workspace of at least bytes, reused across calls (kernels run one at a time per runtime). */
   workspace(bytes: number): number {
-    if (bytes > this.scratchBytes) {
+    return this.workspaces(bytes, 1)[0];
+  }
+
+  /** count workspaces of at least bytes each, one per part of a split kernel call (reused
+   * across calls like workspace()). */
+  workspaces(bytes: number, count: number): number[] {
+    const stride = Math.ceil(bytes / 64) * 64;
+    const total = stride * count;
+    if (total > this.scratchBytes) {
       if (this.scratchPtr) this.heap.free(this.scratchPtr);
-      this.scratchBytes = Math.ceil(bytes / 65536) * 65536;
+      this.scratchBytes = Math.ceil(total / 65536) * 65536;
       this.scratchPtr = this.heap.allocBytes(this.scratchBytes);
     }
-    return this.scratchPtr;
+    return Array.from({ length: count }, (_, i) => this.scratchPtr + i * stride);
   }
 
   /** The kernel export fn, typed by the caller's family binding. */
@@ -283,7 +293,7 @@ function newRuntime(build: BuildName, module: WebAssembly.Module, memory: WebAss
       minClaimBytes: JOIN_CLAIM_BYTES })
     : new WasmHeap(memory, (exports.heap_base as () => number)() >>> 0,
       { pages: new PageMap(isSharedMemory(memory)) });
-  return new Runtime(build, module, exports, heap);
+  return new Runtime(build, module, exports, heap, join !== undefined);
 }
 
 function isResponse(x: unknown): x is Response | PromiseLike<Response> {

@@ -1,12 +1,15 @@
 // The runtime's Node side, imported only as '#node/runtime/node' (see platform.ts): reading
 // files (the .wasm builds, weights), the V8 flags for relaxed SIMD and synchronous garbage
-// collection, the thread count, and @assemblyscript/loader. Tests: test/runtime/load.test.ts.
+// collection, the thread count, intra-op helper threads, and @assemblyscript/loader.
+// Tests: test/runtime/load.test.ts, test/parallel/threads.test.ts.
 
 import { instantiate } from '@assemblyscript/loader';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { createContext, runInContext, runInNewContext } from 'node:vm';
+import { Worker } from 'node:worker_threads';
+import type { ThreadHandle, ThreadInit } from './threads.js';
 
 /** The bytes of a file (a path or a file: URL). */
 export async function readFileBytes(file: string | URL): Promise<Uint8Array<ArrayBuffer>> {
@@ -51,4 +54,13 @@ export async function instantiateKernels(module: WebAssembly.Module,
   memory: WebAssembly.Memory): Promise<Record<string, unknown>> {
   const { exports } = await instantiate<Record<string, unknown>>(module, { env: { memory } });
   return exports;
+}
+
+/** An intra-op helper thread (thread-worker.js) that never keeps the process running. */
+export function startThread(init: ThreadInit): ThreadHandle {
+  const worker = new Worker(new URL('./thread-worker.js', import.meta.url), { workerData: init });
+  worker.unref();
+  // a helper that dies is noticed by the caller's timeout; the event itself must not crash Node
+  worker.on('error', () => undefined);
+  return { terminate: () => void worker.terminate() };
 }

@@ -3,7 +3,8 @@
 // Memory manages itself: backward() frees the intermediates of the graph it walked (tape.ts), a
 // tensor nobody references is freed after the garbage collector finds it (runtime/collector.ts,
 // synchronously in Node when memory grows), and dispose(), tidy() and keep() give exact control.
-// reshape views share storage. Tests: test/tensor/memory.test.ts.
+// reshape views share storage. reshape() and backward() are Tensor methods installed by
+// autograd/tape.ts, as each op file installs its own. Tests: test/tensor/memory.test.ts.
 
 import { Collector, collectNow, collectsSynchronously } from '../runtime/collector.js';
 import type { F32Buf, WasmHeap } from '../runtime/heap.js';
@@ -314,22 +315,6 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** Same data, another shape (one dimension may be -1); shares storage. */
-  reshape(shape: readonly number[]): Tensor {
-    return reshapeHook(this, shape);
-  }
-
-  /**
-   * Backpropagates from this tensor (a scalar, or any shape with gradient given), then frees
-   * the graph: its nodes and the intermediates made inside modules' forward (what a model's
-   * outermost forward returns and what your own code made stay usable). retainGraph keeps it all
-   * for another backward.
-   */
-  backward(gradient?: Tensor | { retainGraph?: boolean }, opts: { retainGraph?: boolean } = {}): void {
-    if (gradient !== undefined && !(gradient instanceof Tensor)) backwardHook(this, undefined, gradient);
-    else backwardHook(this, gradient, opts);
-  }
-
   /** Makes backward() store this non-leaf tensor's gradient in .grad (as PyTorch's retain_grad). */
   retainGrad(): this {
     this.retainsGrad = true;
@@ -392,19 +377,6 @@ export class Tensor {
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
-}
-
-// Filled in by autograd (kept out of this file so the tensor layer knows no op).
-let reshapeHook: (t: Tensor, shape: readonly number[]) => Tensor = () => {
-  throw new Error('autograd not loaded');
-};
-let backwardHook: (t: Tensor, gradient?: Tensor, opts?: { retainGraph?: boolean }) => void = () => {
-  throw new Error('autograd not loaded');
-};
-
-export function installHooks(reshape: typeof reshapeHook, backward: typeof backwardHook): void {
-  reshapeHook = reshape;
-  backwardHook = backward;
 }
 
 /**

@@ -10,6 +10,7 @@ import { Tensor, fmtShape } from '../tensor/tensor.js';
  * [batch] of class labels for a labelled dataset, or a Tensor [batch, ...targetShape] of float
  * targets.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a loss types its own target
 export type LossFunction = (output: Tensor, target: any) => Tensor;
 
 /**
@@ -17,6 +18,7 @@ export type LossFunction = (output: Tensor, target: any) => Tensor;
  * report the sum over an epoch or a data set divided by its number of samples. `target` as for
  * LossFunction.
  */
+// biome-ignore lint/suspicious/noExplicitAny: as for LossFunction
 export type MetricFunction = (output: Tensor, target: any) => number;
 
 /** How many rows of logits [n, classes] have their largest value at the label. */

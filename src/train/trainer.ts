@@ -9,7 +9,6 @@ import { noGrad } from '../autograd/tape.js';
 import { DataLoader, datasetArrays, type LoaderDataset, type Targets } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/index.js';
-import { setBatchRowOffset } from '../ops/elementwise.js';
 import { DataParallel, type CreatePool } from '../parallel/data-parallel.js';
 import type { ReplicaOptions } from '../parallel/pool.js';
 import { stepSeed } from '../parallel/shared.js';
@@ -19,7 +18,7 @@ import { randomAffine, type AffineAugmentOptions } from '../data/augment.js';
 import { transformBatch, type Transform } from '../data/transforms.js';
 import { availableThreads, sharedMemoryProblem } from '../runtime/features.js';
 import { nodeOnly } from '../runtime/platform.js';
-import { manualSeed } from '../tensor/random.js';
+import { Generator, withGenerator } from '../tensor/random.js';
 import { tensor, tidy } from '../tensor/tensor.js';
 import {
   batchTarget, computeLoss, computeMetrics, resolveLoss, resolveMetrics,
@@ -29,7 +28,7 @@ import type { LossFunction, MetricFunction } from './metrics.js';
 
 export type { EpochRecord, LossFunction, MetricFunction, ReplicaOptions };
 
-type Out = { write(s: string): unknown; isTTY?: boolean };
+export type Out = { write(s: string): unknown; isTTY?: boolean };
 
 export interface TrainerOptions {
   model: Module;
@@ -249,7 +248,6 @@ export class Trainer {
   /** Shape of one sample as the model gets it (after opts.transform). */
   private readonly sampleShape: number[];
   private readonly loss: LossFunction;
-  private readonly evalLoss: LossFunction;
   private readonly metrics: [string, MetricFunction][];
 
   constructor(opts: TrainerOptions) {
@@ -280,7 +278,6 @@ export class Trainer {
         'at that size (e.g. Resize, CenterCrop and Normalize at load)');
     }
     this.loss = resolveLoss(opts.loss, this.labels, opts.labelSmoothing, 'Trainer');
-    this.evalLoss = resolveLoss(opts.loss, this.labels, 0, 'Trainer');
     this.metrics = resolveMetrics(opts.metrics, this.labels, 'Trainer');
     this.opts = opts;
   }
@@ -313,15 +310,17 @@ export class Trainer {
 
   /**
    * One optimizer step on a batch in this thread; returns the mean loss and the metric sums.
-   * y: class labels [size] or float targets [size, ...targetShape]. seed, when given, seeds the
-   * generator first (what a data-parallel step does).
+   * y: class labels [size] or float targets [size, ...targetShape]. seed, when given: random ops
+   * draw from a generator seeded with it (as each data-parallel shard does), else from the
+   * current one.
    */
   step(x: Float32Array, y: Targets, size: number, where: string, seed?: number): StepResult {
+    if (seed === undefined) return this.stepOnce(x, y, size, where);
+    return withGenerator(new Generator(seed), () => this.stepOnce(x, y, size, where));
+  }
+
+  private stepOnce(x: Float32Array, y: Targets, size: number, where: string): StepResult {
     const { model, optimizer } = this.opts;
-    if (seed !== undefined) {
-      manualSeed(seed);
-      setBatchRowOffset(0);
-    }
     const sample = this.sampleShape.reduce((a, b) => a * b, 1);
     return tidy(() => {
       optimizer.zeroGrad();

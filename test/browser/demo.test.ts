@@ -2,8 +2,8 @@
 // scripts/browser.mjs): the page loads without console errors and is cross-origin isolated; conv
 // and GEMM kernels (forward and backward) equal Node's on fixed inputs; training steps on 2 Web
 // Workers lower the loss and equal 1 worker and Node, for a zoo model and for a custom Module
-// class with a custom loss and metric on float targets; a worker that throws or dies fails the
-// step naming it; the demo trains and classifies a digit drawn with the mouse; weights saved in
+// class with a custom loss and metric on float targets; a worker that throws or dies
+// (faulty-web-worker.ts) fails the step naming it; the demo trains and classifies a digit drawn with the mouse; weights saved in
 // Node load and predict the same in the page; without COOP/COEP the page trains on one thread;
 // "Benchmark this device" (tiny) shows progress, a table of positive numbers and the chart.
 import { suite } from 'uvu';
@@ -206,7 +206,7 @@ async function customRun(sg: typeof import('../../src/index.js'),
   const h = await trainer.fit();
   return {
     params: model.parameters().map((p) => Array.from(p.toFloat32Array())),
-    losses: h.map((r) => [r.trainLoss, r.testLoss!, r.trainMetrics.absError]).flat(),
+    losses: h.flatMap((r) => [r.trainLoss, r.testLoss!, r.trainMetrics.absError]),
     oneThread: lines.some((l) => l.includes('one thread')),
   };
 }
@@ -239,19 +239,35 @@ t('a custom Module class, loss and metric with float targets: 2 web workers equa
 t('a web worker that throws or dies fails the step naming it, then the pool works again', async () => {
   const page = await (await env()).open('/');
   try {
-    const got = await page.evaluate(async (lib) => {
+    const got = await page.evaluate(async ([lib, workerUrl]) => {
       const sg = await import(lib);
       sg.manualSeed(1);
       const model = sg.createModel('lenet5');
+      // the library's pool over faulty-web-worker.ts; the fault rides on shard 2's next task
+      let fault: string | null = null;
+      const createPool = (size: number, init: unknown): object => {
+        const pool = new sg.WebWorkerPool(size, init, { workerUrl });
+        return {
+          size, live: () => pool.live(), destroy: () => pool.destroy(),
+          run: (task: { shard: number; mode?: string }) => {
+            if (!fault || task.shard !== 1 || task.mode !== 'train') return pool.run(task);
+            const armed = { ...task, fault };
+            fault = null;
+            return pool.run(armed);
+          },
+        };
+      };
       const dp = new sg.DataParallel({
         model, modelName: 'lenet5', workers: 2, maxBatch: 8, sampleShape: [1, 28, 28], stepTimeoutMs: 20_000,
+        createPool,
       });
       const x = new Float32Array(8 * 784).map((_, i) => Math.sin(i));
       const y = new Int32Array(8).map((_, i) => i);
       const messages: string[] = [];
       for (const kind of ['throw', 'exit']) {
         try {
-          await dp.step(x, y, 8, 1, 'test step 1', { shard: 1, kind });
+          fault = kind;
+          await dp.step(x, y, 8, 1, 'test step 1');
           messages.push('no error');
         } catch (e) {
           messages.push((e as Error).message);
@@ -260,7 +276,7 @@ t('a web worker that throws or dies fails the step naming it, then the pool work
       const ok = await dp.step(x, y, 8, 1, 'test step 2');
       await dp.close();
       return { messages, loss: ok.loss };
-    }, PAGE_LIB);
+    }, [PAGE_LIB, '/dist/test/browser/faulty-web-worker.js'] as const);
     const shard = /^worker for shard 2\/2 \(rows 4\.\.7\) failed at test step 1: web worker \d\/2/;
     assert.match(got.messages[0], shard);
     assert.match(got.messages[0], /: injected fault \(test\)$/);

@@ -1,4 +1,4 @@
-// The demo's "Your images" mode in headless Chromium (web/finetune.js): three classes of
+// The demo's "Your images" mode in headless Chromium (web/src/finetune.ts): three classes of
 // generated shapes (examples/shapes.ts, PNG) picked as files, a small CNN trained in the tab on
 // 2 Web Workers with the slider, then held-out images picked one by one and classified, most of
 // them right; no console errors.

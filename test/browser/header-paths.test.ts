@@ -32,7 +32,7 @@ function header(file: string): string {
 }
 
 t('paths in file headers exist', () => {
-  const files = ['src', 'test', 'bench', 'assembly', 'scripts', 'examples']
+  const files = ['src', 'test', 'bench', 'assembly', 'scripts', 'examples', 'web']
     .flatMap((d) => (existsSync(join(ROOT, d)) ? sources(join(ROOT, d)) : []));
   assert.ok(files.length > 100, `only ${files.length} files found under ${ROOT}`);
   const missing: string[] = [];

@@ -2,7 +2,7 @@
 // static import, reach only relative modules (no node: built-in, no bare package name, which
 // neither a page without an import map nor a module worker can resolve); the same for the
 // benchmark harness (dist/bench/index.js, `simdgrad/bench`), which neither the library nor the
-// CLI's start-up reaches.
+// CLI's start-up reaches, and for the demo page's compiled scripts (web/src/, in dist/web/src/).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -42,6 +42,14 @@ t('dist/bench/index.js (simdgrad/bench) reaches only relative modules', () => {
   assert.ok(modules > 5, `only ${modules} modules found: the import scan is broken`);
   assert.equal(outside, [], 'static imports a page cannot resolve');
 });
+
+for (const entry of ['main.js', 'finetune.js', 'finetune-model.js']) {
+  t(`dist/web/src/${entry} (the demo page) reaches only relative modules`, () => {
+    const { modules, outside } = graph(new URL(`../../web/src/${entry}`, import.meta.url));
+    assert.ok(modules > 5, `only ${modules} modules found: the import scan is broken`);
+    assert.equal(outside, [], 'static imports a page cannot resolve');
+  });
+}
 
 for (const entry of ['src/index.js', 'src/cli/main.js']) {
   t(`dist/${entry} does not load the benchmark harness (dist/bench/)`, () => {

@@ -229,8 +229,8 @@ t('Vite 8: production build of the example app', async () => {
   const vite = await import('vite');
   const modules: string[] = [];
   // Vite stubs a Node built-in as __vite-browser-external, as it does a module a package's
-  // "browser" field turns off (protobufjs: "fs": false, which is fine): the import is recorded
-  // when it is a node: one or simdgrad's.
+  // "browser" field turns off (which can be fine): the import is recorded when it is a node:
+  // one or simdgrad's.
   const collect = (): import('vite').Plugin => ({
     name: 'collect-modules',
     enforce: 'pre',

@@ -5,7 +5,7 @@
 // permute, chunk, batched matmul, softmax, layerNorm over tokens, position-embedding broadcast.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, nn, tensor, tidy, type Tensor } from '../../src/index.js';
+import { init, type nn, tensor, tidy, type Tensor } from '../../src/index.js';
 import { TinyViT, type TinyViTOptions } from '../../examples/tiny-vit.js';
 import { UNet } from '../../examples/unet.js';
 import { loadFixture, type FixtureTensor } from '../fixture.js';

@@ -7,9 +7,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
 import {
-  F, Tensor, createModel, exportOnnx, init, manualSeed, nn, noGrad, randn, tensor, tidy,
+  F, type Tensor, createModel, exportOnnx, init, manualSeed, nn, noGrad, randn, tensor, tidy,
 } from '../../src/index.js';
-import { decodeOnnx } from '../../src/io/onnx.js';
+import { decodeOnnx } from './onnx-decode.js';
 import { TinyViT } from '../../examples/tiny-vit.js';
 import { UNet } from '../../examples/unet.js';
 import { fillUniform } from '../../src/tensor/random.js';

@@ -241,8 +241,8 @@ for (const dtype of ['F16', 'BF16'] as const) {
     const out = serializeSafetensors({ h: { shape: [65536], data: tensors.h.data, dtype } });
     const view = new DataView(out.buffer, out.length - 131072);
     for (let i = 0; i < 65536; i++) {
-      const isNaN = Number.isNaN(tensors.h.data[i]);
-      const want = !isNaN ? i : dtype === 'F16' ? 0x7e00 : 0x7fc0;
+      const nan = Number.isNaN(tensors.h.data[i]);
+      const want = !nan ? i : dtype === 'F16' ? 0x7e00 : 0x7fc0;
       const got = view.getUint16(2 * i, true);
       if (got !== want) {
         throw new Error(`${dtype} bits ${i.toString(16)} (${tensors.h.data[i]}) wrote ` +

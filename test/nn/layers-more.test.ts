@@ -3,7 +3,7 @@
 // statistics and eval mode, loss modules equal to their functional form.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { F, Tensor, init, manualSeed, nn, randn, tensor } from '../../src/index.js';
+import { F, type Tensor, init, manualSeed, nn, randn, tensor } from '../../src/index.js';
 import { expectClose, expectThrows } from '../util.js';
 
 const t = suite('nn layers (other families) and losses');

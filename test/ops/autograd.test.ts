@@ -2,7 +2,7 @@
 // model end to end, gradient accumulation for a tensor used twice, noGrad, and bad arguments.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { F, Tensor, gradcheck, init, manualSeed, nn, noGrad, randn, tensor, tidy } from '../../src/index.js';
+import { F, type Tensor, gradcheck, init, manualSeed, nn, noGrad, randn, tensor, tidy } from '../../src/index.js';
 import { expectClose, expectThrows } from '../util.js';
 
 const t = suite('autograd');

@@ -2,7 +2,7 @@
 // message names the op, the argument and the shapes. PyTorch values: test/ops/nnops.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { F, Tensor, gradcheck, init, manualSeed, randn, tensor } from '../../src/index.js';
+import { F, type Tensor, gradcheck, init, manualSeed, randn, tensor } from '../../src/index.js';
 import { expectThrows } from '../util.js';
 
 const t = suite('nnops gradcheck and errors');

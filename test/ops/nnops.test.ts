@@ -2,7 +2,7 @@
 // (test/fixtures/nnops.json from scripts/fixtures/nnops.py): forward, and the gradient of every
 // float input for a random upstream gradient; batch norm 1d also its running statistics.
 import { suite } from 'uvu';
-import { F, Tensor, init, tensor, tidy } from '../../src/index.js';
+import { F, type Tensor, init, tensor, tidy } from '../../src/index.js';
 import { loadFixture, type FixtureTensor } from '../fixture.js';
 import { expectClose } from '../util.js';
 
@@ -12,6 +12,7 @@ await init();
 interface Case {
   op: string;
   name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: each op's fixture holds its own option types
   args: Record<string, any>;
   inputs: Record<string, FixtureTensor>;
   out: FixtureTensor;

@@ -1,7 +1,7 @@
 // Data-parallel training against one thread: the minibatch gradient with 1, 2 and 3 workers
 // (dropout included), more shards than workers (the same bits whichever worker took which),
-// ten Adam steps with 2 workers, a failing or dying worker (an error naming
-// the shard, no hang, a working pool afterwards), and stop + resume from a checkpoint. The
+// ten Adam steps with 2 workers, a failing or dying worker (faults from faulty-pool.ts; an error
+// naming the shard, no hang, a working pool afterwards), and stop + resume from a checkpoint. The
 // shared memory: repeatable reductions, workers' memory reused across steps and given back at
 // close, slices of the reduction covering every value once, a private memory refused; a step's
 // timing (lastStep) has one entry per shard.
@@ -21,6 +21,7 @@ import { reducePart, stepSeed } from '../../src/parallel/shared.js';
 import { createRuntime } from '../../src/runtime/load.js';
 import { getRuntime, setRuntime } from '../../src/tensor/tensor.js';
 import { evaluate, evaluateParallel, Trainer } from '../../src/train/trainer.js';
+import { FaultInjector } from './faulty-pool.js';
 
 const t = suite('data-parallel');
 await init();
@@ -122,18 +123,23 @@ t('more shards than workers with batch norm: per-shard statistics, the same bits
   assert.is(maxRelDiff(two, four), 0, 'gradients or running statistics differ');
 });
 
-t('a shard that fails is named by its rows whichever worker took it; shards must be positive', async () => {
+t('more shards than workers: a failing shard is named by its rows; shards must be positive', async () => {
   manualSeed(4);
   const model = createModel('lenet5');
-  const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, shards: 4, maxBatch: 32, sampleShape: [1, 28, 28] });
+  const faults = new FaultInjector();
+  const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, shards: 4, maxBatch: 32, sampleShape: [1, 28, 28],
+    createPool: faults.createPool });
   try {
+    faults.arm(1, 'throw'); // the second worker, which begins with the second shard
     let message = '';
     try {
-      await withTimeout(dp.step(data.images, data.labels, 32, 1, 'step 9', { shard: 2, kind: 'throw' }), 30000, 'faulty step');
+      await withTimeout(dp.step(data.images, data.labels, 32, 1, 'step 9'), 30000, 'faulty step');
     } catch (e) {
       message = (e as Error).message;
     }
-    assert.ok(/worker for shard 3\/4 \(rows 16\.\.23\) failed at step 9: injected fault/.test(message), message);
+    assert.ok(/worker for shard 2\/4 \(rows 8\.\.15\) failed at step 9: injected fault/.test(message), message);
+    const r = await withTimeout(dp.step(data.images, data.labels, 32, 1, 'next'), 30000, 'step after fault');
+    assert.ok(Number.isFinite(r.loss));
   } finally {
     await dp.close();
   }
@@ -231,11 +237,14 @@ for (const kind of ['throw', 'exit'] as const) {
   t(`a worker that ${kind === 'throw' ? 'throws' : 'dies'} mid-step fails the step with a clear error, no hang`, async () => {
     manualSeed(4);
     const model = createModel('lenet5');
-    const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, maxBatch: 32, sampleShape: [1, 28, 28] });
+    const faults = new FaultInjector();
+    const dp = new DataParallel({ model, modelName: 'lenet5', workers: 2, maxBatch: 32, sampleShape: [1, 28, 28],
+      createPool: faults.createPool });
     try {
       let message = '';
+      faults.arm(1, kind);
       try {
-        await withTimeout(dp.step(data.images, data.labels, 32, 1, 'epoch 1 step 3', { shard: 1, kind }), 30000, 'faulty step');
+        await withTimeout(dp.step(data.images, data.labels, 32, 1, 'epoch 1 step 3'), 30000, 'faulty step');
       } catch (e) {
         message = (e as Error).message;
       }

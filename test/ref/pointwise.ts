@@ -14,7 +14,7 @@ export type UnaryRefOp =
 export function powC(a: number, b: number): number {
   if (a === 1 || b === 0) return 1;
   if (a === -1 && !Number.isFinite(b) && !Number.isNaN(b)) return 1;
-  return Math.pow(a, b);
+  return a ** b;
 }
 
 function bin(op: BinaryRefOp, a: number, b: number): number {
@@ -152,7 +152,7 @@ export function unary_grad_scalar_ref(op: UnaryRefOp, x: number, g: number, p0 =
     case 'exp': return g * Math.exp(x);
     case 'log': return g / x;
     case 'sqrt': return g / (2 * Math.sqrt(x));
-    case 'rsqrt': return -0.5 * g * Math.pow(x, -1.5);
+    case 'rsqrt': return -0.5 * g * x ** -1.5;
     case 'abs': return g * (x > 0 ? 1 : x < 0 ? -1 : 0);
     case 'sigmoid': return g * sigmoid(x) * (1 - sigmoid(x));
     case 'tanh': return g * (1 - Math.tanh(x) ** 2);

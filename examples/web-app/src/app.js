@@ -11,7 +11,10 @@ const SIZE = 12;
 /** n images [n, 1, 12, 12] of one bar each (class 0 horizontal, 1 vertical) on faint noise. */
 function bars(n, seed) {
   let s = seed >>> 0;
-  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
   const x = new Float32Array(n * SIZE * SIZE);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {

@@ -1,8 +1,12 @@
-// Typed binding of assembly/gemm.ts: row-major C = alpha * op(A) * op(B) + beta * C.
+// Typed binding of assembly/gemm.ts: row-major C = alpha * op(A) * op(B) + beta * C. With
+// intra-op threads (../threads.ts) a large product is split into panels of C's columns (or rows,
+// when C is narrow) cut at the micro-kernel's tile edges, so every element of C is computed by
+// the same tile with the same accumulation order as on one thread: results are bit-identical.
 
 import { checkBuf, checkFinite, checkInt } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { MR, NR, partCount, partRange, runParts } from '../threads.js';
 import { kernel } from './call.js';
 
 export interface GemmArgs {
@@ -63,8 +67,32 @@ export function gemm(rt: Runtime, args: GemmArgs): void {
   checkBuf(op, 'b', b, bOff + extent(bRows, bCols, ldb), `B ${bRows}x${bCols} with ldb ${ldb} at ${bOff}`);
   checkBuf(op, 'c', c, cOff + extent(m, n, ldc), `C ${m}x${n} with ldc ${ldc} at ${cOff}`);
   const name = `gemm_${transA ? 't' : 'n'}${transB ? 't' : 'n'}` as const;
-  const ws = rt.workspace(kernel(rt, 'gemm_workspace_bytes')());
+  // Column panels share op(A) and pack only their own part of op(B); rows when C is narrow.
+  const colTiles = Math.ceil(n / NR);
+  const rowTiles = Math.ceil(m / MR);
+  const byCols = colTiles >= 16 || colTiles >= rowTiles;
+  const parts = partCount(rt, 2 * m * n * k, byCols ? colTiles : rowTiles);
+  const ws = rt.workspaces(kernel(rt, 'gemm_workspace_bytes')(), parts);
   // The kernels load and store unaligned, so a matrix may start anywhere inside its buffer.
-  kernel(rt, name)(m, n, k, alpha, a.ptr + aOff * 4, lda, b.ptr + bOff * 4, ldb, beta,
-    c.ptr + cOff * 4, ldc, ws);
+  const calls: number[][] = [];
+  for (let i = 0; i < parts; i++) {
+    let [a0, b0, c0] = [aOff, bOff, cOff];
+    let [pm, pn] = [m, n];
+    if (byCols) {
+      const [t0, t1] = partRange(colTiles, parts, i);
+      const j0 = t0 * NR;
+      pn = Math.min(n, t1 * NR) - j0;
+      b0 += transB ? j0 * ldb : j0;
+      c0 += j0;
+    } else {
+      const [t0, t1] = partRange(rowTiles, parts, i);
+      const r0 = t0 * MR;
+      pm = Math.min(m, t1 * MR) - r0;
+      a0 += transA ? r0 : r0 * lda;
+      c0 += r0 * ldc;
+    }
+    calls.push([pm, pn, k, alpha, a.ptr + a0 * 4, lda, b.ptr + b0 * 4, ldb, beta, c.ptr + c0 * 4,
+      ldc, ws[i]]);
+  }
+  runParts(rt, name, calls);
 }

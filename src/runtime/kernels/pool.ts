@@ -1,7 +1,7 @@
 // Typed binding of assembly/pool.ts: max, average and global average pooling over NCHW
 // activations, with PyTorch's floor-mode output sizes and argument rules.
 
-import { checkBuf, checkInt, fmt, pair, type Pair } from '../check.js';
+import { checkBuf, checkInt, fmt, pair } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
 import { kernel } from './call.js';
