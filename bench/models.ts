@@ -68,9 +68,11 @@ export function oursStepper(model: string, mode: ModelMode, batch: number, worke
     const steps: ProfiledStep[] = [];
     return { params, dispose, steps, step: async () => {
       const b = next();
-      await dp.step(b.x, b.y, batch, i, `bench step ${i}`);
+      // the workers make Adam's step on their slices (as the Trainer has them do)
+      const plan = optimizer.planStep();
+      await dp.step(b.x, b.y, batch, i, `bench step ${i}`, plan ?? undefined);
       const t0 = performance.now();
-      optimizer.step();
+      if (!plan) optimizer.step();
       steps.push({ ...dp.lastStep!, optimizer: performance.now() - t0 });
     } };
   }

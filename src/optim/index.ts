@@ -41,9 +41,27 @@ export abstract class Optimizer {
    * false, are left as they are, weight decay included). */
   abstract step(): void;
 
+  /**
+   * @internal This step as calls of one kernel that data-parallel workers make on their slices
+   * of the parameters right after reducing the gradient (DataParallel.step's update), with the
+   * bookkeeping step() would do (step counts), for the parameters that require a gradient; null
+   * for an optimizer whose step is not such a kernel (a subclass that overrides step()).
+   */
+  planStep(): StepPlan | null {
+    return null;
+  }
+
   /** The optimizer's buffers, for checkpoints: name -> values. */
   abstract stateDict(): Record<string, Float32Array | number>;
   abstract loadStateDict(sd: Record<string, Float32Array | number>): void;
+}
+
+/** An optimizer step as kernel calls: kernel(param, grad, ...state, n, ...scalars) for each
+ * parameter it updates (param and state: byte offsets). Each call is element-wise, so any slice
+ * cut at 16-value boundaries gives the bits the whole would. */
+export interface StepPlan {
+  kernel: 'adam_step' | 'sgd_step';
+  params: { param: number; state: number[]; scalars: number[] }[];
 }
 
 function stateBuffer(p: Tensor): Tensor {
@@ -88,6 +106,18 @@ export class SGD extends Optimizer {
       });
       this.started[i] = true;
     });
+  }
+
+  override planStep(): StepPlan | null {
+    if (this.step !== SGD.prototype.step) return null;
+    return { kernel: 'sgd_step', params: this.params.flatMap((p, i) => {
+      if (!p.requiresGrad) return [];
+      const first = !this.started[i];
+      this.started[i] = true;
+      return { param: p.buf.ptr, state: [this.momentum !== 0 ? this.buffers[i]!.buf.ptr : 0],
+        scalars: [this.lr, this.momentum, this.dampening, this.weightDecay, this.nesterov ? 1 : 0,
+          first ? 1 : 0] };
+    }) };
   }
 
   stateDict(): Record<string, Float32Array | number> {
@@ -147,6 +177,17 @@ export class Adam extends Optimizer {
         decoupled: this.decoupled,
       });
     });
+  }
+
+  override planStep(): StepPlan | null {
+    if (this.step !== Adam.prototype.step) return null;
+    return { kernel: 'adam_step', params: this.params.flatMap((p, i) => {
+      if (!p.requiresGrad) return [];
+      this.steps[i]++;
+      return { param: p.buf.ptr, state: [this.m[i].buf.ptr, this.v[i].buf.ptr],
+        scalars: [this.lr, this.betas[0], this.betas[1], this.eps, this.weightDecay, this.steps[i],
+          this.decoupled ? 1 : 0] };
+    }) };
   }
 
   stateDict(): Record<string, Float32Array | number> {

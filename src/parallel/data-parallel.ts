@@ -8,6 +8,7 @@
 // thread's up to float rounding. Tests: test/parallel/, test/browser/.
 
 import type { Module } from '../nn/module.js';
+import type { StepPlan } from '../optim/index.js';
 import { sharedMemoryProblem } from '../runtime/features.js';
 import { isNode, nodeOnly } from '../runtime/platform.js';
 import { isSharedMemory, type Runtime } from '../runtime/load.js';
@@ -235,11 +236,14 @@ export class DataParallel {
   /**
    * Computes the gradient of the mean loss over x[0..size) into the model's .grad and returns
    * the mean loss and the metric sums. y: class labels [size] or float targets
-   * [size, ...targetShape]. where names the step in errors.
+   * [size, ...targetShape]. where names the step in errors. With update
+   * (`optimizer.planStep()`), the workers also make the optimizer's step, each on its slice of
+   * the parameters right after reducing it: the same bits as optimizer.step() after step()
+   * (for optimizers whose step is element-wise: not after clipping the gradient's norm).
    */
   async step(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string): Promise<ParallelResult> {
-    return this.run(x, y, size, stepSeed, where, 'train');
+    where: string, update?: StepPlan): Promise<ParallelResult> {
+    return this.run(x, y, size, stepSeed, where, 'train', update);
   }
 
   /** Mean loss and metric sums of the model in eval mode on x[0..size) (no gradient). */
@@ -249,7 +253,7 @@ export class DataParallel {
   }
 
   private async run(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string, mode: 'train' | 'eval'): Promise<ParallelResult> {
+    where: string, mode: 'train' | 'eval', update?: StepPlan): Promise<ParallelResult> {
     const t0 = wallClockMs();
     if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
     if ((y instanceof Int32Array) !== (this.yView instanceof Int32Array)) {
@@ -288,7 +292,7 @@ export class DataParallel {
       weights = rows.map(([, c]) => c / size);
       const n = Math.min(this.workers, rows.length);
       tasks = Array.from({ length: n }, (_, k) => ({ shard: k, start: 0, count: 0, stepSeed, mode,
-        rows, weights, tasks: n, waitMs }));
+        rows, weights, tasks: n, waitMs, update: update && this.byParameter(update) }));
     } else {
       tasks = split(Math.min(this.workers, size)).map(([start, count], k) => ({ shard: k, start,
         count, stepSeed, mode }));
@@ -310,6 +314,12 @@ export class DataParallel {
     }
     this.lastStep = stepTiming(results, t0, sent, arrived, wallClockMs());
     return { loss, metrics, correct: metrics.accuracy ?? null };
+  }
+
+  /** A plan's entries in the model's parameter order (the optimizer may hold a subset). */
+  private byParameter(plan: StepPlan): NonNullable<ShardTask['update']> {
+    const at = new Map(plan.params.map(({ param, ...rest }) => [param, rest]));
+    return { kernel: plan.kernel, params: this.params.map((p) => at.get(p.buf.ptr) ?? null) };
   }
 
   /** Where the workers sum the shards: the parameters' .grad (made here when missing) and the

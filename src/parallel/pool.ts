@@ -2,6 +2,7 @@
 // implements it in Node (piscina-pool.ts), module Web Workers in a browser (web-pool.ts).
 
 import type { ModelSpec } from '../models/spec.js';
+import type { StepPlan } from '../optim/index.js';
 
 export interface WorkerPool {
   /** Threads in the pool. */
@@ -132,6 +133,10 @@ export interface ShardTask {
   tasks?: number;
   /** Training: how long to wait for the other shards before failing. */
   waitMs?: number;
+  /** Training: the optimizer's kernel and, per parameter of the model (null: none), its state
+   * and scalars: each task steps its slice of the parameters after reducing it. */
+  update?: { kernel: StepPlan['kernel']; params: (Omit<StepPlan['params'][number], 'param'> |
+    null)[] };
   /** Seeds the replica's generator, so dropout draws what one thread would. */
   stepSeed: number;
   /** 'eval': forward only in eval mode (no dropout, no gradient); 'check': only report that the

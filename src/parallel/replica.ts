@@ -9,6 +9,7 @@
 
 import '../autograd/tape.js';
 import { noGrad } from '../autograd/tape.js';
+import { kernel } from '../runtime/kernels/call.js';
 import { axpy, fill, scale } from '../runtime/kernels/elementwise.js';
 import { createRuntime, type BuildName } from '../runtime/load.js';
 import { Generator, withGenerator } from '../tensor/random.js';
@@ -106,7 +107,8 @@ export async function createReplica(init: WorkerInit, threadId: number):
   };
 
   /** The shard-th of tasks slices of every target = sum over the batch shards, in order, of
-   * weight * the shard's value (scale, then axpy: the kernels one thread's sum would use). */
+   * weight * the shard's value (scale, then axpy: the kernels one thread's sum would use); with
+   * task.update, the optimizer's kernel then steps that slice of each parameter. */
   const reduce = (task: ShardTask): void => {
     const shards = task.rows!.length;
     state.forEach((p, i) => {
@@ -124,6 +126,13 @@ export async function createReplica(init: WorkerInit, threadId: number):
         const src = { ptr: from + bytes, length: part.count };
         if (k === 0) scale(rt, src, task.weights![k], out, part.count);
         else axpy(rt, task.weights![k], src, out, part.count);
+      }
+      // the optimizer's step on the same slice, while it is in this core's cache
+      const u = i < params.length ? task.update?.params[i] : null;
+      if (u) {
+        const step = kernel(rt, task.update!.kernel) as unknown as (...a: number[]) => void;
+        step(table[i * row] + bytes, out.ptr, ...u.state.map((at) => (at === 0 ? 0 : at + bytes)),
+          part.count, ...u.scalars);
       }
     });
   };

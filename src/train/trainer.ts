@@ -344,11 +344,14 @@ export class Trainer {
 
   private async parallelStep(dp: DataParallel, x: Float32Array, y: Targets, size: number,
     where: string, seed: number): Promise<StepResult> {
-    const r = await dp.step(x, y, size, seed, where);
+    // without clipping, the workers make the optimizer's step too, each on its slice
+    const plan = this.opts.clipGradNorm ? null : this.opts.optimizer.planStep();
+    const r = await dp.step(x, y, size, seed, where, plan ?? undefined);
     if (!Number.isFinite(r.loss)) {
       throw new Error(`Trainer: loss is ${r.loss} at ${where} (lr ${this.opts.optimizer.lr}); training ` +
         'diverged, try a smaller --lr');
     }
+    if (plan) return r;
     if (this.opts.clipGradNorm) clipGradNorm(this.opts.optimizer.params, this.opts.clipGradNorm);
     this.opts.optimizer.step();
     return r;

@@ -1,7 +1,8 @@
 // Data-parallel training against one thread: the minibatch gradient with 1, 2 and 3 workers
-// (dropout included), more shards than workers (the same bits whichever worker took which),
-// ten Adam steps with 2 workers, a failing or dying worker (faults from faulty-pool.ts; an error
-// naming the shard, no hang, a working pool afterwards), and stop + resume from a checkpoint. The
+// (dropout included), more shards than workers (the same bits whichever worker took which), the
+// optimizer's step made by the workers (optimizer.step()'s bits), ten Adam steps with 2 workers,
+// a failing or dying worker (faults from faulty-pool.ts; an error naming the shard, no hang, a
+// working pool afterwards), and stop + resume from a checkpoint. The
 // shared memory: repeatable reductions, workers' memory reused across steps and given back at
 // close, slices of the reduction covering every value once, a private memory refused; a step's
 // timing (lastStep) has one entry per shard.
@@ -145,6 +146,45 @@ t('more shards than workers: a failing shard is named by its rows; shards must b
   }
   assert.throws(() => new DataParallel({ model, workers: 2, shards: 0, maxBatch: 8, sampleShape: [1, 28, 28] }),
     /shards must be a positive integer/);
+});
+
+t('the optimizer step made by the workers on their slices gives the bits of optimizer.step()', async () => {
+  const makers: [string, (ps: Tensor[]) => optim.Optimizer][] = [
+    ['Adam', (ps) => new optim.Adam(ps, { lr: 1e-2, weightDecay: 1e-3 })],
+    ['AdamW', (ps) => new optim.AdamW(ps, { lr: 1e-2 })],
+    ['SGD momentum', (ps) => new optim.SGD(ps, { lr: 0.05, momentum: 0.9, weightDecay: 1e-3 })],
+    ['SGD', (ps) => new optim.SGD(ps, { lr: 0.05 })],
+  ];
+  for (const [name, make] of makers) {
+    const run = async (fused: boolean): Promise<[Float32Array[], Record<string, unknown>]> => {
+      manualSeed(21);
+      const model = createModel('lenet5');
+      model.parameters()[0].requiresGrad = false; // a frozen parameter stays as it was
+      const opt = make(model.parameters());
+      const dp = new DataParallel({ model, modelName: 'lenet5', workers: 3, shards: 4, maxBatch: 40, sampleShape: [1, 28, 28] });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const plan = fused ? opt.planStep() : null;
+          assert.ok(!fused || plan, `${name}: no plan`);
+          await dp.step(data.images.subarray(i * 784), data.labels.subarray(i), 40, 7 + i, `step ${i}`, plan ?? undefined);
+          if (!fused) opt.step();
+        }
+      } finally {
+        await dp.close();
+      }
+      return [values(model.parameters()), opt.stateDict()];
+    };
+    const [want, wantState] = await run(false);
+    const [got, gotState] = await run(true);
+    assert.is(maxRelDiff(got, want), 0, `${name}: parameters differ`);
+    assert.equal(gotState, wantState, `${name}: optimizer state differs`);
+  }
+  class Custom extends optim.SGD {
+    override step(): void {
+      super.step();
+    }
+  }
+  assert.is(new Custom(createModel('lenet5').parameters()).planStep(), null, 'an overridden step() is not planned');
 });
 
 t('batch smaller than the worker count and an uneven split', async () => {
