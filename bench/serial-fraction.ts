@@ -1,7 +1,9 @@
 // The serial fraction of a data-parallel training step, from DataParallel.lastStep plus the
 // optimizer step (bench/models.ts, ProfiledStep), and Amdahl's projections for more workers.
 // Serial: what no worker count shortens (the main thread before and after the shards, the
-// messages each way, the reduction, whose every part reads all shards, and the optimizer step);
+// messages each way, the reduction, whose every part reads all shards, and the optimizer step on
+// the main thread; when the workers make it, its slice is in their reduction time, counted as
+// serial although it shrinks with more workers);
 // work: the shards' forward + backward summed. Used by bench/scaling.ts; test:
 // test/bench/serial-fraction.test.ts.
 
