@@ -9,7 +9,7 @@
 // every epoch; a side stops at the first epoch at or above the target, or after --epochs (the
 // schedule's length). The clock starts once the data is loaded (ours counts the workers'
 // start). --limit and --test-limit shrink the data for a smoke run. Results:
-// bench/results/time-to-accuracy.json (time-to-accuracy.quick.json with --limit).
+// time-to-accuracy.json (time-to-accuracy.quick.json with --limit) in bench/results/.
 
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -142,7 +142,9 @@ async function main(): Promise<void> {
     const v = cli.value(name);
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new RangeError(`--${name}: '${v}' is not a positive number`);
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new RangeError(`--${name}: '${v}' is not a positive number`);
+    }
     return n;
   };
   const side = cli.value('side') ?? 'both';
@@ -167,7 +169,8 @@ async function main(): Promise<void> {
   const a = sides.ours?.reached?.seconds;
   const b = sides.torch?.reached?.seconds;
   if (a && b) {
-    console.log(`simdgrad / PyTorch time: ${(a / b).toFixed(2)} (${b > a ? 'simdgrad' : 'PyTorch'} ` +
+    const faster = b > a ? 'simdgrad' : 'PyTorch';
+    console.log(`simdgrad / PyTorch time: ${(a / b).toFixed(2)} (${faster} ` +
       `${(Math.max(a, b) / Math.min(a, b)).toFixed(2)}x faster)`);
   }
   const quick = o.limit !== undefined || o.testLimit !== undefined;

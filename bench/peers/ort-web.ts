@@ -102,7 +102,8 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
 export function oursOutput(model: Module, x: Float32Array, shape: readonly number[]):
   Float32Array {
   model.eval();
-  return noGrad(() => tidy(() => (model.forward(tensor(x, [...shape])) as Tensor).toFloat32Array()));
+  return noGrad(() => tidy(() =>
+    (model.forward(tensor(x, [...shape])) as Tensor).toFloat32Array()));
 }
 
 /** Throws unless ORT Web's output for x is ours within ORT_AGREEMENT; returns the error. */

@@ -178,7 +178,8 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
       ortInfo = { error: e instanceof NotInstalledError ? 'not installed' : errorMessage(e) };
     }
   }
-  console.log(!ortInfo ? 'ort-web: not in --peers' : 'error' in ortInfo ? `ort-web: ${ortInfo.error}`
+  console.log(!ortInfo ? 'ort-web: not in --peers'
+    : 'error' in ortInfo ? `ort-web: ${ortInfo.error}`
     : `onnxruntime-web ${ortInfo.version}: ${ortInfo.binary}, ${ortInfo.threads} thread, our ` +
       'ONNX export (checked against our output)');
   const ortOk = ortInfo !== undefined && !('error' in ortInfo);

@@ -20,7 +20,8 @@ export const BENCH_SPEC: Record<string, ArgSpec> = {
     'machine"); kernels: every kernel shape of bench/shapes.ts on both builds, per-case timings ' +
     'and the target checks; train: training images/s per model, batch and build; infer: ' +
     'inference images/s, ResNet-18, MobileNetV2 and EfficientNet-B0 at 224x224 included. The ' +
-    'three suites run both peers unless --peers says otherwise (infer: tfjs-wasm, ort-web) and write ' +
+    'three suites run both peers unless --peers says otherwise (infer: tfjs-wasm, ort-web) and ' +
+    'write ' +
     'bench/results/<suite>.json here',
   default: 'report', choices: SUITES },
   quick: { type: 'boolean',
@@ -116,7 +117,8 @@ async function runSuite(suite: Exclude<Suite, 'report'>, o: Record<string, unkno
   lists: Awaited<ReturnType<typeof benchOptions>>): Promise<void> {
   if (o.svg) throw new UsageError(`${WHO}: --svg draws the report only (--suite report)`);
   const opts = { ...lists, quick: o.quick === true, json: o.json as string | undefined,
-    peers: lists.peers ?? (suite === 'infer' ? ['tfjs-wasm', 'ort-web'] : [...PEERS]) as PeerName[] };
+    peers: lists.peers ??
+      (suite === 'infer' ? ['tfjs-wasm', 'ort-web'] : [...PEERS]) as PeerName[] };
   if (suite === 'kernels') await (await import('../../bench/suites/kernels.js')).kernelsSuite(opts);
   else if (suite === 'train') await (await import('../../bench/suites/train.js')).trainSuite(opts);
   else await (await import('../../bench/suites/infer.js')).inferSuite(opts);

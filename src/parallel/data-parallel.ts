@@ -3,9 +3,10 @@
 // counter; each worker's replica reads the model's parameters in place and computes its shards'
 // gradients in its own heap; once all are done (they meet in shared memory, no message) the
 // workers sum the shards' gradients, weighted by shard size and in shard order, into the model's
-// .grad, each worker one slice of all parameters: one round trip per step. The order is fixed, so a given
-// shard count gives the same result every run whichever worker took which shard, equal to one
-// thread's up to float rounding. Tests: test/parallel/, test/browser/.
+// .grad, each worker one slice of all parameters (and, given the optimizer's plan, steps that
+// slice): one round trip per step. The order is fixed, so a given shard count gives the same
+// result every run whichever worker took which shard, equal to one thread's up to float
+// rounding. Tests: test/parallel/, test/browser/.
 
 import type { Module } from '../nn/module.js';
 import type { StepPlan } from '../optim/index.js';

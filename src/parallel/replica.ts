@@ -53,7 +53,8 @@ export async function createReplica(init: WorkerInit, threadId: number):
   const layout = paramLayout(state.map((p) => p.size));
   const sample = init.sampleShape.reduce((a, b) => a * b, 1);
 
-  const shardInput = (start: number, count: number): { x: Tensor; target: Int32Array | Tensor } => ({
+  const shardInput = (start: number, count: number):
+    { x: Tensor; target: Int32Array | Tensor } => ({
     x: tensor(xView.subarray(start * sample, (start + count) * sample),
       [count, ...init.sampleShape]),
     target: yLabels ? yLabels.slice(start, start + count)
