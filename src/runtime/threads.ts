@@ -10,6 +10,9 @@
 import { kernel } from './kernels/call.js';
 import { isSharedMemory, type Runtime } from './load.js';
 import { nodeRuntimeIfLoaded } from './platform.js';
+import type { ThreadHandle, ThreadInit } from './thread-types.js';
+
+export type { ThreadHandle, ThreadInit } from './thread-types.js';
 
 /** The kernels a team can run a part of, by index (the control block carries the index). */
 export const SPLIT_KERNELS = [
@@ -129,16 +132,6 @@ function readMessage(ctl: Control, h: number): string {
   return new TextDecoder().decode(ctl.msg.slice(h * MSG_BYTES, h * MSG_BYTES + len));
 }
 
-/** What a helper thread gets at start. */
-export interface ThreadInit {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  control: SharedArrayBuffer;
-  helpers: number;
-  /** This helper's index, 0-based (it is thread index + 1 in messages). */
-  index: number;
-}
-
 /**
  * A helper's life: instantiate the kernels over the shared memory, say READY, then run every
  * part posted to it until QUIT. Nothing it runs can throw out of the loop: an error is written
@@ -191,11 +184,6 @@ export function serveThread(init: ThreadInit): void {
  * gives up on the team (a helper that died cannot say so while the caller is blocked). */
 const START_TIMEOUT_MS = 30_000;
 let partTimeoutMs = 120_000;
-
-/** A thread a team started: Node's worker thread, unref'ed so it never keeps the process up. */
-export interface ThreadHandle {
-  terminate(): void;
-}
 
 class Team implements ThreadTeam {
   private readonly ctl: Control;
