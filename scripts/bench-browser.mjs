@@ -216,8 +216,10 @@ async function inference(env) {
     for (const t of threadCounts) {
       const o = await ours.run(t);
       if (o.usable !== t) throw new Error(`simdgrad: threadsReady() gave ${o.usable}, not ${t}`);
-      (results.simdgrad[t] ??= []).push(o.ips);
-      (results.tfjs[t] ??= []).push((await peers[t].run()).ips);
+      results.simdgrad[t] ??= [];
+      results.simdgrad[t].push(o.ips);
+      results.tfjs[t] ??= [];
+      results.tfjs[t].push((await peers[t].run()).ips);
       console.error(`round ${r + 1}/${inferRounds}, ${t} thread${t > 1 ? 's' : ''}: ResNet-18 ` +
         `simdgrad ${o.ips.toFixed(2)}, TF.js ${results.tfjs[t].at(-1).toFixed(2)} img/s`);
     }
