@@ -270,7 +270,7 @@ export function conv2d_workspace_bytes(kind: i32, N: i32, C: i32, H: i32, W: i32
   const Og = <usize>(O / G);
   const OH = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1;
   const OW = (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1;
-  if (is_depthwise(C, O, G) && dw_fast(kind, SH, SW, DH, DW)) return dw_workspace_bytes(C, KH, KW, SH, max(W, OW));
+  if (is_depthwise(C, O, G) && dw_fast(kind, SH, SW, DH, DW)) return dw_workspace_bytes(C, KH, KW, SH, max(W, OW), max(H, OH));
   if (kind == 0) return fwd_ws_bytes(C, H, W, O, KH, KW, PH, PW, G);
   if (kind == 1) {
     if (is_depthwise(C, O, G)) {

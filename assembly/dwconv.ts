@@ -42,11 +42,12 @@ const ENTRY: usize = 48;
   return align64(<usize>((maxW >> 2) + 4) * 2 * <usize>KW * ENTRY);
 }
 
-/** Workspace of every fast depthwise kernel; maxW = max(W, OW). */
-export function dw_workspace_bytes(C: i32, KH: i32, KW: i32, SH: i32, maxW: i32): usize {
+/** Workspace of every fast depthwise kernel; maxW = max(W, OW), maxH = max(H, OH) (the 3x3
+ * forward keeps a pointer per row). */
+export function dw_workspace_bytes(C: i32, KH: i32, KW: i32, SH: i32, maxW: i32, maxH: i32): usize {
   const KK = <usize>(KH * KW);
   return 2 * rowBytes(maxW) + planBytes(maxW) + tabBytes(maxW, KW) + align64(KK << 4) +
-    align64(<usize>C * KK << 2) + align64(<usize>(KH + 4 * SH) << 2);
+    align64(<usize>C * KK << 2) + align64(<usize>(KH + 4 * SH + 8) << 2) + rowBytes(maxH);
 }
 
 // @ts-ignore: decorator
@@ -270,6 +271,111 @@ function fwd_rows_s2(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH
   }
 }
 
+// ---- forward, 3x3 stride 1: the nine taps in registers, accumulators rolling down the rows
+
+/**
+ * One column strip of 4 outputs (byte offset col in a y row) down the whole plane. Input row u
+ * (rows[u] = row u - PH or the zero row, u = 0..OH+1) is the last row of output u-2, the middle
+ * of output u-1 and the first of output u: three accumulators take it and roll down, so each
+ * row's three loads feed nine multiply-adds (15 registers: 9 taps, 3 sums, 3 loads).
+ * E: the strip crosses a row end (edge entries at te, one per kw) or loads at off.
+ */
+// @ts-ignore: decorator
+@inline function fwd3_strip(E: bool, rows: usize, y: usize, yRow: usize, OH: i32, off: usize,
+  te: usize, col: usize, wc: usize, bp: usize, relu: bool): void {
+  const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
+  const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
+  const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
+  let a = v128.load(bp);
+  let b = a;
+  let c = a;
+  let yp = y + col;
+  const end = rows + (<usize>(OH + 2) << 2);
+  // rows 0 and 1 only start outputs 0 and 1
+  for (let rp = rows; rp < end; rp += 4) {
+    const r = load<usize>(rp);
+    let x0: v128, x1: v128, x2: v128;
+    if (E) {
+      x0 = vec_edge(r, te, 1);
+      x1 = vec_edge(r, te + ENTRY, 1);
+      x2 = vec_edge(r, te + 2 * ENTRY, 1);
+    } else {
+      x0 = v128.load(r + off);
+      x1 = v128.load(r + off, 4);
+      x2 = v128.load(r + off, 8);
+    }
+    a = madd(w6, x0, a); b = madd(w3, x0, b); c = madd(w0, x0, c);
+    a = madd(w7, x1, a); b = madd(w4, x1, b); c = madd(w1, x1, c);
+    a = madd(w8, x2, a); b = madd(w5, x2, b); c = madd(w2, x2, c);
+    if (rp >= rows + 8) {
+      v128.store(yp, relu ? f32x4.pmax(a, f32x4.splat(0)) : a);
+      yp += yRow;
+    }
+    a = b;
+    b = c;
+    c = v128.load(bp);
+  }
+}
+
+function fwd3_strip_clean(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, col: usize,
+  wc: usize, bp: usize, relu: bool): void {
+  fwd3_strip(false, rows, y, yRow, OH, off, 0, col, wc, bp, relu);
+}
+
+function fwd3_strip_edge(rows: usize, y: usize, yRow: usize, OH: i32, te: usize, col: usize,
+  wc: usize, bp: usize, relu: bool): void {
+  fwd3_strip(true, rows, y, yRow, OH, 0, te, col, wc, bp, relu);
+}
+
+/**
+ * 3x3 stride-1 planes: vectors of 4 outputs at 0, 4, ..., the last ending at OW (may overlap),
+ * each a strip down the plane. Plan entry (8 bytes): ow0 and the byte offset of its 3 edge
+ * entries in tab, or -1.
+ */
+function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, H: i32, W: i32,
+  PH: i32, PW: i32, OH: i32, OW: i32, relu: bool, zrow: usize, plan: usize, tab: usize,
+  rows: usize): void {
+  let nv = 0;
+  let nt = 0;
+  for (let ow = 0; ; ow += 4) {
+    const ow0 = min(ow, OW - 4);
+    const pe = plan + (<usize>nv << 3);
+    store<i32>(pe, ow0);
+    if (vec_clean(ow0, 1, PW, 3, W)) {
+      store<i32>(pe, -1, 4);
+    } else {
+      const off = nt * 3 * <i32>ENTRY;
+      for (let kw = 0; kw < 3; kw++) edge_entry(tab + <usize>off + <usize>kw * ENTRY, ow0 - PW + kw, 1, W);
+      store<i32>(pe, off, 4);
+      nt++;
+    }
+    nv++;
+    if (ow0 + 4 >= OW) break;
+  }
+  const bp = rows + (<usize>(OH + 2) << 2);
+  const xRow = <usize>W << 2;
+  const yRow = <usize>OW << 2;
+  for (let p = 0; p < P; p++) {
+    const c = p % C;
+    const xp = x + <usize>p * <usize>(H * W) * 4;
+    const yp = y + <usize>p * <usize>(OH * OW) * 4;
+    const wc = w + <usize>(c * 9) * 4;
+    v128.store(bp, f32x4.splat(bias ? load<f32>(bias + (<usize>c << 2)) : 0));
+    for (let u = 0; u < OH + 2; u++) {
+      const ih = u - PH;
+      store<usize>(rows + (<usize>u << 2), <u32>ih < <u32>H ? xp + <usize>ih * xRow : zrow);
+    }
+    for (let i = 0; i < nv; i++) {
+      const pe = plan + (<usize>i << 3);
+      const ow0 = load<i32>(pe);
+      const t = load<i32>(pe, 4);
+      const col = <usize>ow0 << 2;
+      if (t < 0) fwd3_strip_clean(rows, yp, yRow, OH, <usize>((ow0 - PW) << 2), col, wc, bp, relu);
+      else fwd3_strip_edge(rows, yp, yRow, OH, tab + <usize>t, col, wc, bp, relu);
+    }
+  }
+}
+
 /** One plane the plain way, for planes too narrow for the vector plan (OW < 4, W < 4*SW). */
 function fwd_plane_scalar(xp: usize, wc: usize, b: f32, yp: usize, H: i32, W: i32, KH: i32, KW: i32,
   SH: i32, SW: i32, PH: i32, PW: i32, OH: i32, OW: i32, relu: bool): void {
@@ -317,6 +423,11 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
   const plan = wsPlan(ws, maxW);
   const tab = wsTab(ws, maxW);
   zero_floats(zrow, W + 8);
+  if (KH == 3 && KW == 3 && SH == 1 && SW == 1) {
+    fwd3_planes(x, w, bias, y, P, C, H, W, PH, PW, OH, OW, relu, zrow, plan, tab,
+      wsRows(ws, maxW, KH, KW, <usize>C * <usize>KK));
+    return;
+  }
   const np = plan_fwd(plan, tab, OW, W, KW, SW, PW);
   const yRow = <usize>OW << 2;
   const xRow = <usize>W << 2;

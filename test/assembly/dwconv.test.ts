@@ -160,7 +160,7 @@ for (const rt of rts) {
   }
 }
 
-t('dwconv2d workspace does not grow with the plane height (no padded copy)', () => {
+t('dwconv2d workspace grows by at most a pointer per row with the plane height (no padded copy)', () => {
   const rt = rts[0];
   const bytes = (kind: number, h: number, k: number, s: number): number =>
     kernel(rt, 'conv2d_workspace_bytes')(kind, 32, 128, h, 28, 128, k, k, s, s, k >> 1, k >> 1, 1, 1, 128);
@@ -168,7 +168,8 @@ t('dwconv2d workspace does not grow with the plane height (no padded copy)', () 
     for (const s of [1, 2]) {
       for (const kind of [0, 1, 2]) {
         const small = bytes(kind, 28, k, s);
-        assert.is(bytes(kind, 2800, k, s), small, `kind ${kind} k ${k} s ${s}`);
+        const growth = bytes(kind, 2800, k, s) - small;
+        assert.ok(growth <= 4 * (2800 - 28) + 128, `kind ${kind} k ${k} s ${s}: grows ${growth} bytes`);
         assert.ok(small < 128 * 1024, `kind ${kind} k ${k} s ${s}: ${small} bytes`);
       }
     }
