@@ -46,7 +46,7 @@ const ENTRY: usize = 48;
  * forward keeps a pointer per row). */
 export function dw_workspace_bytes(C: i32, KH: i32, KW: i32, SH: i32, maxW: i32, maxH: i32): usize {
   const KK = <usize>(KH * KW);
-  return 2 * rowBytes(maxW) + planBytes(maxW) + tabBytes(maxW, KW) + align64(KK << 4) +
+  return 2 * rowBytes(maxW) + planBytes(maxW) + tabBytes(maxW, KW) + align64(<usize>C * KK << 4) +
     align64(<usize>C * KK << 2) + align64(<usize>(KH + 4 * SH + 8) << 2) + rowBytes(maxH);
 }
 
@@ -63,13 +63,13 @@ export function dw_workspace_bytes(C: i32, KH: i32, KW: i32, SH: i32, maxW: i32,
   return wsTab(ws, maxW) + tabBytes(maxW, KW);
 }
 // @ts-ignore: decorator
-@inline function wsFlip(ws: usize, maxW: i32, KH: i32, KW: i32): usize {
-  return wsAcc(ws, maxW, KW) + align64(<usize>(KH * KW) << 4);
+@inline function wsFlip(ws: usize, maxW: i32, C: i32, KH: i32, KW: i32): usize {
+  return wsAcc(ws, maxW, KW) + align64(<usize>(C * KH * KW) << 4);
 }
-/** Row start pointers of one row group; after the flipped taps, whose size the caller gives. */
+/** Row start pointers; after the flipped taps. */
 // @ts-ignore: decorator
-@inline function wsRows(ws: usize, maxW: i32, KH: i32, KW: i32, flipFloats: usize): usize {
-  return wsFlip(ws, maxW, KH, KW) + align64(flipFloats << 2);
+@inline function wsRows(ws: usize, maxW: i32, C: i32, KH: i32, KW: i32): usize {
+  return wsFlip(ws, maxW, C, KH, KW) + align64(<usize>(C * KH * KW) << 2);
 }
 
 function zero_floats(p: usize, n: i32): void {
@@ -425,14 +425,14 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
   zero_floats(zrow, W + 8);
   if (KH == 3 && KW == 3 && SH == 1 && SW == 1) {
     fwd3_planes(x, w, bias, y, P, C, H, W, PH, PW, OH, OW, relu, zrow, plan, tab,
-      wsRows(ws, maxW, KH, KW, <usize>C * <usize>KK));
+      wsRows(ws, maxW, C, KH, KW));
     return;
   }
   const np = plan_fwd(plan, tab, OW, W, KW, SW, PW);
   const yRow = <usize>OW << 2;
   const xRow = <usize>W << 2;
   const R = SW == 1 ? 3 : 2;
-  const rows = wsRows(ws, maxW, KH, KW, <usize>C * <usize>KK);
+  const rows = wsRows(ws, maxW, C, KH, KW);
   const nrows = (R - 1) * SH + KH;
   for (let p = 0; p < P; p++) {
     const c = p % C;
@@ -468,7 +468,7 @@ export function dw_bwd_input_planes(gy: usize, w: usize, gx: usize, P: i32, C: i
   KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, OH: i32, OW: i32, ws: usize): void {
   const KK = KH * KW;
   if (SH == 1 && SW == 1) {
-    const flip = wsFlip(ws, max(W, OW), KH, KW);
+    const flip = wsFlip(ws, max(W, OW), C, KH, KW);
     for (let c = 0; c < C; c++) {
       for (let t = 0; t < KK; t++) {
         store<f32>(flip + (<usize>(c * KK + KK - 1 - t) << 2), load<f32>(w + (<usize>(c * KK + t) << 2)));
@@ -904,17 +904,20 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
   const zrow = wsZero(ws);
   const plan = wsPlan(ws, maxW);
   const tab = wsTab(ws, maxW);
-  const acc = wsAcc(ws, maxW, KW);
+  const accs = wsAcc(ws, maxW, KW);
   zero_floats(zrow, W + 8);
   const ne = plan_bwdw(plan, tab, OW, W, KW, SW, PW);
   const TW = KW >= 7 ? 7 : KW >= 5 ? 5 : KW >= 3 ? 3 : 1;
   const TH = TW == 3 ? 2 : TW == 1 ? 4 : 1;
-  for (let c = 0; c < C; c++) {
-    zero_floats(acc, KK << 2);
-    for (let n = 0; n < N; n++) {
+  // Images outer, channels inner: the planes stream through memory in order; each channel's
+  // tap sums stay vectors in acc until the end.
+  zero_floats(accs, C * KK * 4);
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
       const pi = n * C + c;
       const xp = x + <usize>pi * xPlane;
       const gyp = gy + <usize>pi * yPlane;
+      const acc = accs + (<usize>(c * KK) << 4);
       let kwdone = 0;
       for (let kw0 = 0; kwdone < KW; kw0 += TW) {
         const k0 = min(kw0, KW - TW);
@@ -928,10 +931,8 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
         kwdone = k0 + TW;
       }
     }
-    for (let t = 0; t < KK; t++) {
-      store<f32>(gw + (<usize>(c * KK + t) << 2), hsum(v128.load(acc + (<usize>t << 4))));
-    }
   }
+  for (let t = 0; t < C * KK; t++) store<f32>(gw + (<usize>t << 2), hsum(v128.load(accs + (<usize>t << 4))));
 }
 
 /** The weight gradient element by element (planes too narrow for the vector plan). */

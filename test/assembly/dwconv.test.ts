@@ -170,7 +170,8 @@ t('dwconv2d workspace grows by at most a pointer per row with the plane height (
         const small = bytes(kind, 28, k, s);
         const growth = bytes(kind, 2800, k, s) - small;
         assert.ok(growth <= 4 * (2800 - 28) + 128, `kind ${kind} k ${k} s ${s}: grows ${growth} bytes`);
-        assert.ok(small < 128 * 1024, `kind ${kind} k ${k} s ${s}: ${small} bytes`);
+        // per-channel tap sums (16 bytes a tap) and flipped taps, a few rows, no plane
+        assert.ok(small < 64 * 1024 + 20 * 128 * k * k, `kind ${kind} k ${k} s ${s}: ${small} bytes`);
       }
     }
   }
