@@ -887,6 +887,57 @@ function bwdw_run(TW: i32, full: bool, SW: i32, xp: usize, gyp: usize, acc: usiz
 }
 
 /**
+ * 3x3 stride-1 weight gradient of one plane: each input row meets the three gy rows it serves
+ * (tap row kh pairs x row ih with gy row ih + PH - kh, the zero row outside), so a column step
+ * loads 3 x and 3 gy vectors for 9 multiply-adds into the 9 tap sums (15 registers).
+ */
+function bwdw3_plane(xp: usize, gyp: usize, acc: usize, plan: usize, ne: i32, tab: usize,
+  zrow: usize, H: i32, W: i32, OH: i32, OW: i32, PH: i32, PW: i32): void {
+  const clo = bwdwClo;
+  const chi = bwdwChi;
+  const rb = <usize>W << 2;
+  const gb = <usize>OW << 2;
+  let a0 = f32x4.splat(0); let a1 = a0; let a2 = a0; let a3 = a0; let a4 = a0;
+  let a5 = a0; let a6 = a0; let a7 = a0; let a8 = a0;
+  for (let ih = 0; ih < H; ih++) {
+    const xr = xp + <usize>ih * rb;
+    const oh = ih + PH;
+    const g0 = <u32>oh < <u32>OH ? gyp + <usize>oh * gb : zrow;
+    const g1 = <u32>(oh - 1) < <u32>OH ? gyp + <usize>(oh - 1) * gb : zrow;
+    const g2 = <u32>(oh - 2) < <u32>OH ? gyp + <usize>(oh - 2) * gb : zrow;
+    let px = xr + <usize>((clo - PW) << 2);
+    let go = <usize>clo << 2;
+    const gend = <usize>chi << 2;
+    for (; go < gend; go += 16) {
+      const x0 = v128.load(px); const x1 = v128.load(px, 4); const x2 = v128.load(px, 8);
+      const v0 = v128.load(g0 + go); const v1 = v128.load(g1 + go); const v2 = v128.load(g2 + go);
+      a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+      a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+      a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+      px += 16;
+    }
+    for (let e = 0; e < ne; e++) {
+      const h = plan + (<usize>e << 5);
+      const o = <usize>load<i32>(h) << 2;
+      const te = tab + <usize>load<i32>(h, 4);
+      const m = v128.load(h, 16);
+      const x0 = vec_edge(xr, te, 1); const x1 = vec_edge(xr, te + ENTRY, 1); const x2 = vec_edge(xr, te + 2 * ENTRY, 1);
+      const v0 = v128.and(v128.load(g0 + o), m);
+      const v1 = v128.and(v128.load(g1 + o), m);
+      const v2 = v128.and(v128.load(g2 + o), m);
+      a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+      a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+      a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+    }
+  }
+  v128.store(acc, f32x4.add(v128.load(acc), a0)); v128.store(acc, f32x4.add(v128.load(acc, 16), a1), 16);
+  v128.store(acc, f32x4.add(v128.load(acc, 32), a2), 32); v128.store(acc, f32x4.add(v128.load(acc, 48), a3), 48);
+  v128.store(acc, f32x4.add(v128.load(acc, 64), a4), 64); v128.store(acc, f32x4.add(v128.load(acc, 80), a5), 80);
+  v128.store(acc, f32x4.add(v128.load(acc, 96), a6), 96); v128.store(acc, f32x4.add(v128.load(acc, 112), a7), 112);
+  v128.store(acc, f32x4.add(v128.load(acc, 128), a8), 128);
+}
+
+/**
  * gw [C, KH, KW] = sum over n, oh, ow of gy[n, c] * x[n, c] at the tap (dilation 1, column stride
  * 1 or 2); overwrites gw. Per channel the taps go in groups (TW x TH: 3x2, 5x1, 7x1, 1x4;
  * the last column group may overlap the one before, leftover tap rows go one at a time).
@@ -905,7 +956,8 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
   const plan = wsPlan(ws, maxW);
   const tab = wsTab(ws, maxW);
   const accs = wsAcc(ws, maxW, KW);
-  zero_floats(zrow, W + 8);
+  zero_floats(zrow, maxW + 8);
+  const k3s1 = KH == 3 && KW == 3 && SH == 1 && SW == 1;
   const ne = plan_bwdw(plan, tab, OW, W, KW, SW, PW);
   const TW = KW >= 7 ? 7 : KW >= 5 ? 5 : KW >= 3 ? 3 : 1;
   const TH = TW == 3 ? 2 : TW == 1 ? 4 : 1;
@@ -918,6 +970,10 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
       const xp = x + <usize>pi * xPlane;
       const gyp = gy + <usize>pi * yPlane;
       const acc = accs + (<usize>(c * KK) << 4);
+      if (k3s1) {
+        bwdw3_plane(xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, PH, PW);
+        continue;
+      }
       let kwdone = 0;
       for (let kw0 = 0; kwdone < KW; kw0 += TW) {
         const k0 = min(kw0, KW - TW);
