@@ -729,11 +729,16 @@ function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, P
   return madd(g, vec_in(rowp(k / TW, r0, r1, r2, r3) + o + (<usize>(k % TW) << 2), SW), acc);
 }
 
-/** Slot k at an edge vector whose entries for the group's first column start at te. */
+/**
+ * Slot k at an edge vector whose entries for the group's first column start at te. The test
+ * kw0 + k%TW < KW always holds, but V8 cannot know it: it ends the basic block, so V8 does not
+ * issue every slot's loads (and swizzle indices) up front and run out of registers.
+ */
 // @ts-ignore: decorator
 @inline function slot_edge(k: i32, TW: i32, TH: i32, SW: i32, g: v128, acc: v128, r0: usize,
-  r1: usize, r2: usize, r3: usize, te: usize): v128 {
+  r1: usize, r2: usize, r3: usize, te: usize, kw0: i32, KW: i32): v128 {
   if (k >= TW * TH) return acc;
+  if (kw0 + k % TW >= KW) return acc;
   return madd(g, vec_edge(rowp(k / TW, r0, r1, r2, r3), te + <usize>(k % TW) * ENTRY, SW), acc);
 }
 
@@ -791,16 +796,16 @@ function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, P
       const h = plan + (<usize>e << 5);
       const g = v128.and(v128.load(grow + (<usize>load<i32>(h) << 2)), v128.load(h, 16));
       const te = te0 + <usize>load<i32>(h, 4);
-      a0 = slot_edge(0, TW, TH, SW, g, a0, r0, r1, r2, r3, te);
-      a1 = slot_edge(1, TW, TH, SW, g, a1, r0, r1, r2, r3, te);
-      a2 = slot_edge(2, TW, TH, SW, g, a2, r0, r1, r2, r3, te);
-      a3 = slot_edge(3, TW, TH, SW, g, a3, r0, r1, r2, r3, te);
-      a4 = slot_edge(4, TW, TH, SW, g, a4, r0, r1, r2, r3, te);
-      a5 = slot_edge(5, TW, TH, SW, g, a5, r0, r1, r2, r3, te);
-      a6 = slot_edge(6, TW, TH, SW, g, a6, r0, r1, r2, r3, te);
-      a7 = slot_edge(7, TW, TH, SW, g, a7, r0, r1, r2, r3, te);
-      a8 = slot_edge(8, TW, TH, SW, g, a8, r0, r1, r2, r3, te);
-      a9 = slot_edge(9, TW, TH, SW, g, a9, r0, r1, r2, r3, te);
+      a0 = slot_edge(0, TW, TH, SW, g, a0, r0, r1, r2, r3, te, kw0, KW);
+      a1 = slot_edge(1, TW, TH, SW, g, a1, r0, r1, r2, r3, te, kw0, KW);
+      a2 = slot_edge(2, TW, TH, SW, g, a2, r0, r1, r2, r3, te, kw0, KW);
+      a3 = slot_edge(3, TW, TH, SW, g, a3, r0, r1, r2, r3, te, kw0, KW);
+      a4 = slot_edge(4, TW, TH, SW, g, a4, r0, r1, r2, r3, te, kw0, KW);
+      a5 = slot_edge(5, TW, TH, SW, g, a5, r0, r1, r2, r3, te, kw0, KW);
+      a6 = slot_edge(6, TW, TH, SW, g, a6, r0, r1, r2, r3, te, kw0, KW);
+      a7 = slot_edge(7, TW, TH, SW, g, a7, r0, r1, r2, r3, te, kw0, KW);
+      a8 = slot_edge(8, TW, TH, SW, g, a8, r0, r1, r2, r3, te, kw0, KW);
+      a9 = slot_edge(9, TW, TH, SW, g, a9, r0, r1, r2, r3, te, kw0, KW);
     }
   }
   slot_flush(0, TW, TH, a0, acc, kh0, kw0, KW, kwdone);
