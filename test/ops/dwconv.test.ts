@@ -3,7 +3,7 @@
 // scripts/fixtures/dwconv.py: 3x3/5x5/7x7, stride 1/2), and finite differences (gradcheck).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { F, Tensor, gradcheck, init, manualSeed, randn, tensor } from '../../src/index.js';
+import { F, type Tensor, gradcheck, init, manualSeed, randn, tensor } from '../../src/index.js';
 import { loadFixture, type FixtureTensor } from '../fixture.js';
 
 const t = suite('dwconv');
