@@ -3,11 +3,13 @@
 //   forward      Y[Og, P]     = W[Og, CKK]   x col[CKK, P]           (per image, per group)
 //   bwd weight   dW^T[CKK, Og] = col[CKK, P] x dY^T[P, Og]           (summed over images)
 //   bwd input    col[CKK, P]  = W^T[CKK, Og] x dY[Og, P], then col2im (scatter-add).
-// Depthwise convs (one input and one output channel per group) have direct kernels below.
+// Depthwise convs (one input and one output channel per group) with dilation 1 and column stride
+// 1 or 2 go to assembly/dwconv.ts; the others take the padded direct kernels at the end of this file.
 // Tests: test/assembly/conv.test.ts against test/ref/conv.ts. Bench: `simdgrad bench --suite kernels`.
 
-import { hsum, madd } from "./simd";
+import { madd } from "./simd";
 import { gemm_blocked, gemm_workspace_bytes, pack_a_n, pack_a_t, pack_b_n, pack_b_t, MR, NR } from "./gemm";
+import { dw_bwd_input_planes, dw_bwd_weight_planes, dw_fast, dw_fwd_planes, dw_workspace_bytes } from "./dwconv";
 
 // Geometry of the image the im2col packers read, set by the drivers before each GEMM
 // (module globals: each Wasm instance, one per thread, has its own).
@@ -268,6 +270,7 @@ export function conv2d_workspace_bytes(kind: i32, N: i32, C: i32, H: i32, W: i32
   const Og = <usize>(O / G);
   const OH = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1;
   const OW = (W + 2 * PW - DW * (KW - 1) - 1) / SW + 1;
+  if (is_depthwise(C, O, G) && dw_fast(kind, SH, SW, DH, DW)) return dw_workspace_bytes(C, KH, KW, SH, max(W, OW), max(H, OH));
   if (kind == 0) return fwd_ws_bytes(C, H, W, O, KH, KW, PH, PW, G);
   if (kind == 1) {
     if (is_depthwise(C, O, G)) {
@@ -286,7 +289,11 @@ export function conv2d_fwd_nchw(x: usize, w: usize, bias: usize, y: usize, N: i3
   relu: i32, ws: usize): void {
   setGeometry(H, W, KH, KW, SH, SW, PH, PW, DH, DW);
   if (is_depthwise(C, O, G)) {
-    dwconv2d_fwd(x, w, bias, y, N, C, relu != 0, ws);
+    if (dw_fast(0, SH, SW, DH, DW)) {
+      dw_fwd_planes(x, w, bias, y, N * C, C, H, W, KH, KW, SH, SW, PH, PW, gOH, gOW, relu != 0, ws);
+    } else {
+      dwconv2d_fwd(x, w, bias, y, N, C, relu != 0, ws);
+    }
     return;
   }
   const Cg = C / G;
@@ -333,7 +340,11 @@ export function conv2d_bwd_input_nchw(gy: usize, w: usize, gx: usize, N: i32, C:
   const OH = gOH;
   const OW = gOW;
   if (is_depthwise(C, O, G)) {
-    dwconv2d_bwd_input(gy, w, gx, N, C, ws);
+    if (dw_fast(1, SH, SW, DH, DW)) {
+      dw_bwd_input_planes(gy, w, gx, N * C, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, ws);
+    } else {
+      dwconv2d_bwd_input(gy, w, gx, N, C, ws);
+    }
     return;
   }
   // col[CKK, P] = W_g^T x gy_g, then scatter-add col into gx (col2im). Measured against
@@ -391,8 +402,8 @@ export function conv2d_bwd_weight_nchw(x: usize, gy: usize, gw: usize, N: i32, C
   ws: usize): void {
   setGeometry(H, W, KH, KW, SH, SW, PH, PW, DH, DW);
   if (is_depthwise(C, O, G)) {
-    if (KH == 3 && KW == 3 && SH == 1 && SW == 1 && DH == 1 && DW == 1) {
-      dw3x3s1_bwd_weight(x, gy, gw, N, C, ws);
+    if (dw_fast(2, SH, SW, DH, DW)) {
+      dw_bwd_weight_planes(x, gy, gw, N, C, H, W, KH, KW, SH, SW, PH, PW, gOH, gOW, ws);
     } else {
       dwconv2d_bwd_weight(x, gy, gw, N, C);
     }
@@ -439,7 +450,7 @@ export function conv2d_bwd_bias_nchw(gy: usize, gb: usize, N: i32, O: i32, P: i3
   }
 }
 
-// ---- depthwise (one input and one output channel per group): direct kernels over each plane
+// ---- depthwise, general path (dilation, column stride 3+): direct kernels over padded planes
 
 /**
  * Depthwise forward: y[n, c] = x[n, c] (*) w[c] (+ bias[c]) for N images of C channels. Each
@@ -461,10 +472,6 @@ function dwconv2d_fwd(x: usize, w: usize, bias: usize, y: usize, N: i32, C: i32,
     const wc = w + (<usize>(c * KK) << 2);
     const b: f32 = bias ? load<f32>(bias + (<usize>c << 2)) : 0;
     const bv = f32x4.splat(b);
-    if (KH == 3 && KW == 3 && SH == 1 && SW == 1 && DH == 1 && DW == 1) {
-      dw3x3s1_plane(ws, Wp, wc, bv, yp, OH, OW, relu);
-      continue;
-    }
     for (let oh = 0; oh < OH; oh++) {
       const xrow = ws + (<usize>(oh * SH * Wp) << 2);
       const yrow = yp + (<usize>(oh * OW) << 2);
@@ -510,93 +517,6 @@ function dwconv2d_fwd(x: usize, w: usize, bias: usize, y: usize, N: i32, C: i32,
   }
 }
 
-/**
- * The common depthwise case, 3x3 stride 1 over a padded plane (row pitch Wp). The nine taps sit
- * in registers for the whole plane. A step makes 2 output rows x 8 columns as four independent
- * accumulator chains (one chain of 9 dependent multiply-adds would wait on FMA latency), the
- * two rows sharing their middle input rows; leftover rows and columns take narrower steps.
- */
-function dw3x3s1_plane(xp: usize, Wp: i32, wc: usize, bv: v128, yp: usize, OH: i32, OW: i32,
-  relu: bool): void {
-  const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
-  const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
-  const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
-  const zero = f32x4.splat(0);
-  const pitch = <usize>Wp << 2;
-  const ypitch = <usize>OW << 2;
-  let oh = 0;
-  for (; oh + 2 <= OH; oh += 2) {
-    const r0 = xp + <usize>oh * pitch;
-    const r1 = r0 + pitch;
-    const r2 = r1 + pitch;
-    const r3 = r2 + pitch;
-    const ya = yp + <usize>oh * ypitch;
-    const yb = ya + ypitch;
-    let ow = 0;
-    for (; ow + 8 <= OW; ow += 8) {
-      const o = <usize>ow << 2;
-      let a0 = bv; let a4 = bv; let b0 = bv; let b4 = bv;
-      a0 = madd(w0, v128.load(r0 + o), a0); a4 = madd(w0, v128.load(r0 + o, 16), a4);
-      a0 = madd(w1, v128.load(r0 + o, 4), a0); a4 = madd(w1, v128.load(r0 + o, 20), a4);
-      a0 = madd(w2, v128.load(r0 + o, 8), a0); a4 = madd(w2, v128.load(r0 + o, 24), a4);
-      let x0 = v128.load(r1 + o); let x4 = v128.load(r1 + o, 16);
-      a0 = madd(w3, x0, a0); a4 = madd(w3, x4, a4); b0 = madd(w0, x0, b0); b4 = madd(w0, x4, b4);
-      x0 = v128.load(r1 + o, 4); x4 = v128.load(r1 + o, 20);
-      a0 = madd(w4, x0, a0); a4 = madd(w4, x4, a4); b0 = madd(w1, x0, b0); b4 = madd(w1, x4, b4);
-      x0 = v128.load(r1 + o, 8); x4 = v128.load(r1 + o, 24);
-      a0 = madd(w5, x0, a0); a4 = madd(w5, x4, a4); b0 = madd(w2, x0, b0); b4 = madd(w2, x4, b4);
-      x0 = v128.load(r2 + o); x4 = v128.load(r2 + o, 16);
-      a0 = madd(w6, x0, a0); a4 = madd(w6, x4, a4); b0 = madd(w3, x0, b0); b4 = madd(w3, x4, b4);
-      x0 = v128.load(r2 + o, 4); x4 = v128.load(r2 + o, 20);
-      a0 = madd(w7, x0, a0); a4 = madd(w7, x4, a4); b0 = madd(w4, x0, b0); b4 = madd(w4, x4, b4);
-      x0 = v128.load(r2 + o, 8); x4 = v128.load(r2 + o, 24);
-      a0 = madd(w8, x0, a0); a4 = madd(w8, x4, a4); b0 = madd(w5, x0, b0); b4 = madd(w5, x4, b4);
-      b0 = madd(w6, v128.load(r3 + o), b0); b4 = madd(w6, v128.load(r3 + o, 16), b4);
-      b0 = madd(w7, v128.load(r3 + o, 4), b0); b4 = madd(w7, v128.load(r3 + o, 20), b4);
-      b0 = madd(w8, v128.load(r3 + o, 8), b0); b4 = madd(w8, v128.load(r3 + o, 24), b4);
-      if (relu) {
-        a0 = f32x4.max(a0, zero); a4 = f32x4.max(a4, zero);
-        b0 = f32x4.max(b0, zero); b4 = f32x4.max(b4, zero);
-      }
-      v128.store(ya + o, a0); v128.store(ya + o, a4, 16);
-      v128.store(yb + o, b0); v128.store(yb + o, b4, 16);
-    }
-    dw3x3s1_row_tail(r0, pitch, wc, bv, ya, ow, OW, relu);
-    dw3x3s1_row_tail(r1, pitch, wc, bv, yb, ow, OW, relu);
-  }
-  if (oh < OH) dw3x3s1_row_tail(xp + <usize>oh * pitch, pitch, wc, bv, yp + <usize>oh * ypitch, 0, OW, relu);
-}
-
-/** Output columns ow0..OW of one 3x3 stride-1 depthwise row: 4 at a time, then one by one. */
-function dw3x3s1_row_tail(r0: usize, pitch: usize, wc: usize, bv: v128, yrow: usize, ow0: i32,
-  OW: i32, relu: bool): void {
-  let ow = ow0;
-  for (; ow + 4 <= OW; ow += 4) {
-    const o = <usize>ow << 2;
-    let acc = bv;
-    let acc2 = f32x4.splat(0);
-    for (let kh = 0; kh < 3; kh++) {
-      const r = r0 + <usize>kh * pitch + o;
-      const wr = wc + <usize>(kh * 12);
-      acc = madd(v128.load32_splat(wr), v128.load(r), acc);
-      acc2 = madd(v128.load32_splat(wr, 4), v128.load(r, 4), acc2);
-      acc = madd(v128.load32_splat(wr, 8), v128.load(r, 8), acc);
-    }
-    acc = f32x4.add(acc, acc2);
-    if (relu) acc = f32x4.max(acc, f32x4.splat(0));
-    v128.store(yrow + o, acc);
-  }
-  const b = f32x4.extract_lane(bv, 0);
-  for (; ow < OW; ow++) {
-    let v = b;
-    for (let kh = 0; kh < 3; kh++) {
-      const r = r0 + <usize>kh * pitch + (<usize>ow << 2);
-      for (let kw = 0; kw < 3; kw++) v += load<f32>(wc + (<usize>(kh * 3 + kw) << 2)) * load<f32>(r + (<usize>kw << 2));
-    }
-    store<f32>(yrow + (<usize>ow << 2), relu && !(v > 0) ? 0 : v);
-  }
-}
-
 /** Depthwise input gradient. Stride 1: forward with the flipped kernel; else scatter per pixel. */
 function dwconv2d_bwd_input(gy: usize, w: usize, gx: usize, N: i32, C: i32, ws: usize): void {
   const H = gH, W = gW, KH = gKH, KW = gKW, SH = gSH, SW = gSW, PH = gPH, PW = gPW, DH = gDH, DW = gDW;
@@ -637,53 +557,6 @@ function dwconv2d_bwd_input(gy: usize, w: usize, gx: usize, N: i32, C: i32, ws: 
         }
       }
     }
-  }
-}
-
-/**
- * Depthwise 3x3 stride-1 weight gradient over padded planes: for each channel, nine
- * accumulators (one per tap, independent chains) stay in registers across all N images; each
- * 4-wide step loads one gradient vector and the nine shifted input vectors it meets.
- */
-function dw3x3s1_bwd_weight(x: usize, gy: usize, gw: usize, N: i32, C: i32, ws: usize): void {
-  const H = gH, W = gW, PH = gPH, PW = gPW, OH = gOH, OW = gOW;
-  const Wp = W + 2 * PW;
-  const pitch = <usize>Wp << 2;
-  for (let c = 0; c < C; c++) {
-    let a0 = f32x4.splat(0); let a1 = f32x4.splat(0); let a2 = f32x4.splat(0);
-    let a3 = f32x4.splat(0); let a4 = f32x4.splat(0); let a5 = f32x4.splat(0);
-    let a6 = f32x4.splat(0); let a7 = f32x4.splat(0); let a8 = f32x4.splat(0);
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, s4: f32 = 0, s5: f32 = 0, s6: f32 = 0, s7: f32 = 0, s8: f32 = 0;
-    for (let n = 0; n < N; n++) {
-      const pi = n * C + c;
-      pad_planes(x + (<usize>pi * <usize>(H * W) << 2), ws, 1, H, W, PH, PW);
-      const gyp = gy + (<usize>pi * <usize>(OH * OW) << 2);
-      for (let oh = 0; oh < OH; oh++) {
-        const r0 = ws + <usize>oh * pitch;
-        const r1 = r0 + pitch;
-        const r2 = r1 + pitch;
-        const yr = gyp + (<usize>(oh * OW) << 2);
-        let ow = 0;
-        for (; ow + 4 <= OW; ow += 4) {
-          const o = <usize>ow << 2;
-          const g = v128.load(yr + o);
-          a0 = madd(g, v128.load(r0 + o), a0); a1 = madd(g, v128.load(r0 + o, 4), a1); a2 = madd(g, v128.load(r0 + o, 8), a2);
-          a3 = madd(g, v128.load(r1 + o), a3); a4 = madd(g, v128.load(r1 + o, 4), a4); a5 = madd(g, v128.load(r1 + o, 8), a5);
-          a6 = madd(g, v128.load(r2 + o), a6); a7 = madd(g, v128.load(r2 + o, 4), a7); a8 = madd(g, v128.load(r2 + o, 8), a8);
-        }
-        for (; ow < OW; ow++) {
-          const o = <usize>ow << 2;
-          const g = load<f32>(yr + o);
-          s0 += g * load<f32>(r0 + o); s1 += g * load<f32>(r0 + o, 4); s2 += g * load<f32>(r0 + o, 8);
-          s3 += g * load<f32>(r1 + o); s4 += g * load<f32>(r1 + o, 4); s5 += g * load<f32>(r1 + o, 8);
-          s6 += g * load<f32>(r2 + o); s7 += g * load<f32>(r2 + o, 4); s8 += g * load<f32>(r2 + o, 8);
-        }
-      }
-    }
-    const d = gw + (<usize>(c * 9) << 2);
-    store<f32>(d, s0 + hsum(a0)); store<f32>(d, s1 + hsum(a1), 4); store<f32>(d, s2 + hsum(a2), 8);
-    store<f32>(d, s3 + hsum(a3), 12); store<f32>(d, s4 + hsum(a4), 16); store<f32>(d, s5 + hsum(a5), 20);
-    store<f32>(d, s6 + hsum(a6), 24); store<f32>(d, s7 + hsum(a7), 28); store<f32>(d, s8 + hsum(a8), 32);
   }
 }
 

@@ -103,7 +103,33 @@ export function mul(a: usize, b: usize, y: usize, n: i32): void {
 export function dropout_fwd(x: usize, y: usize, mask: usize, n: i32, p: f32, seed: u32,
   offset: u32): void {
   const keep: f32 = p < 1 ? 1 / (1 - p) : 0;
-  for (let i = 0; i < n; i++) {
+  // the same hash four lanes at a time (i32x4.mul wraps like the scalar u32 multiply), so the
+  // mask is bit-identical to the scalar tail's for every element
+  const golden = i32x4.splat(0x9e3779b9);
+  const vseed = i32x4.splat(seed);
+  const m1 = i32x4.splat(0x7feb352d);
+  const m2 = i32x4.splat(<i32>0x846ca68b);
+  const vp = f32x4.splat(p);
+  const vkeep = f32x4.splat(keep);
+  const vzero = f32x4.splat(0);
+  const inv = f32x4.splat(1.0 / 16777216.0);
+  let idx = i32x4.add(i32x4.splat(offset), i32x4(0, 1, 2, 3));
+  const four = i32x4.splat(4);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let h = i32x4.add(i32x4.mul(idx, golden), vseed);
+    h = v128.xor(h, i32x4.shr_u(h, 16));
+    h = i32x4.mul(h, m1);
+    h = v128.xor(h, i32x4.shr_u(h, 15));
+    h = i32x4.mul(h, m2);
+    h = v128.xor(h, i32x4.shr_u(h, 16));
+    const u = f32x4.mul(f32x4.convert_i32x4_s(i32x4.shr_u(h, 8)), inv);
+    const m = v128.bitselect(vkeep, vzero, f32x4.ge(u, vp));
+    v128.store(at(mask, i), m);
+    v128.store(at(y, i), f32x4.mul(v128.load(at(x, i)), m));
+    idx = i32x4.add(idx, four);
+  }
+  for (; i < n; i++) {
     let h = (<u32>i + offset) * 0x9e3779b9 + seed;
     h ^= h >> 16;
     h *= 0x7feb352d;

@@ -1,7 +1,7 @@
 // The shapes the kernel benchmarks run. CASES (`simdgrad bench --suite kernels`): GEMM squares,
 // the GEMMs and convs of the small MNIST CNN at batch 128 (conv3x3x32 -> relu -> conv3x3x64 ->
-// relu -> maxpool2 -> dropout -> dense 9216->128 -> relu -> dense 128->10), a stride-2 conv, a
-// depthwise conv and a max pool; `simdgrad bench` (bench/report.ts) picks its own few with the same constructors.
+// relu -> maxpool2 -> dropout -> dense 9216->128 -> relu -> dense 128->10), a stride-2 conv,
+// depthwise convs (3x3, 5x5, 7x7, 3x3 stride 2) and a max pool; `simdgrad bench` (bench/report.ts) picks its own few with the same constructors.
 // Layouts are ours: NCHW activations, OIHW weights; peers transpose to their own.
 
 export interface GemmCase {
@@ -141,6 +141,13 @@ export const CASES: BenchCase[] = [
     [32, 64, 28, 28], [128, 64, 3, 3], 2, 1, 1),
   ...convCases('conv.dw', 'conv depthwise x[32,128,28,28] w[128,1,3,3] s1 p1 g128',
     [32, 128, 28, 28], [128, 1, 3, 3], 1, 1, 128),
+  // EfficientNet's 5x5 and ConvNeXt's 7x7 depthwise convs, and MobileNet's stride-2 3x3.
+  ...convCases('conv.dw5', 'conv depthwise x[32,128,28,28] w[128,1,5,5] s1 p2 g128',
+    [32, 128, 28, 28], [128, 1, 5, 5], 1, 2, 128),
+  ...convCases('conv.dw7', 'conv depthwise x[32,128,28,28] w[128,1,7,7] s1 p3 g128',
+    [32, 128, 28, 28], [128, 1, 7, 7], 1, 3, 128),
+  ...convCases('conv.dws2', 'conv depthwise x[32,128,28,28] w[128,1,3,3] s2 p1 g128',
+    [32, 128, 28, 28], [128, 1, 3, 3], 2, 1, 128),
   { kind: 'pool', id: 'pool.max2', label: 'maxpool 2x2 s2 x[64,64,24,24]', x: [64, 64, 24, 24],
     k: 2, stride: 2 },
   // DCGAN's 8x8 -> 16x16 generator layer.

@@ -22,7 +22,8 @@ export async function launchChromium() {
 
 /**
  * The demo server and a Chromium with one context; `close()` ends both. Pages opened with
- * `open(path)` record console errors and uncaught exceptions in `page.errors`.
+ * `open(path)` record console errors and uncaught exceptions in `page.errors`; `initScript`
+ * ([fn, arg]) runs in the page before its own scripts.
  */
 export async function startBrowser() {
   const { server, url } = await startDemoServer({ port: 0 });
@@ -39,8 +40,9 @@ export async function startBrowser() {
     url,
     browser,
     context,
-    async open(path = '', { waitReady = true } = {}) {
+    async open(path = '', { waitReady = true, initScript } = {}) {
       const page = await context.newPage();
+      if (initScript) await page.addInitScript(...initScript);
       page.errors = [];
       page.on('console', (m) => {
         if (m.type() === 'error') page.errors.push(`console.error: ${m.text()}`);

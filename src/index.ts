@@ -21,6 +21,7 @@ import {
 } from './runtime/load.js';
 import { setDefaultWorkerUrl } from './parallel/worker-url.js';
 import { getRuntime, setRuntime } from './tensor/tensor.js';
+import { threadsReady as threadsReadyOf } from './runtime/threads.js';
 
 export { Tensor, tensor, zeros, ones, full, tidy, memory, collectGarbage, type NestedArray } from './tensor/tensor.js';
 export { randn, rand } from './tensor/factories.js';
@@ -90,6 +91,21 @@ export async function init(opts?: InitOptions): Promise<{ build: BuildName }> {
     setRuntime(rt);
   }
   return { build: rt.build };
+}
+
+/**
+ * Starts the helper threads of setNumThreads(n) for the runtime (when they are not running) and
+ * resolves once kernel calls use them, with how many threads a call may use (1 where kernels run
+ * on one thread: n is 1, or a page is not cross-origin isolated). In a page the helpers are Web
+ * Workers that start asynchronously, and kernels run on one thread until this resolves; in Node
+ * they are ready at once. Rejects (and kernels run on one thread) when a helper cannot start.
+ *
+ * @example
+ * setNumThreads(2);
+ * await threadsReady();   // 2 in a cross-origin isolated page
+ */
+export function threadsReady(): Promise<number> {
+  return threadsReadyOf(getRuntime());
 }
 
 /** The loaded runtime (kernels, heap, build name). */

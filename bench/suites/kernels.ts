@@ -215,6 +215,15 @@ function checks(byId: Map<string, CaseResult>): Check[] {
         `${num(fwd.results.find((r) => r.impl === 'tfjs-wasm')?.gflops)} GFLOP/s; ` +
         `${ratio(fwd.speedupVsTfjsWasmExclReadback)} without its readback)`,
     });
+    // Issue 16: depthwise forward at 60% of the measured peak (the backward rows below at 0.8x it).
+    if (base.startsWith('conv.dw')) {
+      out.push({
+        name: `${base} fwd >= 60% of measured peak`,
+        pass: f?.fractionOfPeak === undefined ? null : f.fractionOfPeak >= 0.6,
+        detail: f?.fractionOfPeak === undefined ? `n/a ${why}`
+          : `${(100 * f.fractionOfPeak).toFixed(1)}% (${num(f.gflops)} GFLOP/s ${f.impl})`,
+      });
+    }
     for (const dir of ['bwd_input', 'bwd_weight']) {
       const b = bestOf(byId.get(`${base}.${dir}`));
       const have = f?.gflops !== undefined && b?.gflops !== undefined;

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { createContext, runInContext, runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
-import type { ThreadHandle, ThreadInit } from './threads.js';
+import type { ThreadHandle, ThreadInit } from './thread-core.js';
 
 /** The bytes of a file (a path or a file: URL). */
 export async function readFileBytes(file: string | URL): Promise<Uint8Array<ArrayBuffer>> {

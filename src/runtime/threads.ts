@@ -2,29 +2,27 @@
 // the kernels over the runtime's shared memory, runs parts of one kernel call (GEMM column or
 // row panels; conv images, groups, bands of output rows or output channels) while the calling
 // thread runs part 0, as XNNPACK's thread pool does. The bindings (kernels/gemm.ts,
-// kernels/conv.ts) decide the parts; here are the team, its control block (Atomics over a
-// SharedArrayBuffer, no message per call) and the helpers' loop (thread-worker.ts hosts it in a
-// Node worker thread). Node only in this version: a page runs every kernel on its main thread.
-// Tests: test/parallel/threads.test.ts.
+// kernels/conv.ts) decide the parts; here is the team; the control block (Atomics over a
+// SharedArrayBuffer, no message per call) and the helpers' loop are in thread-core.ts, hosted by
+// a Node worker thread (thread-worker.ts) or, in a cross-origin isolated page, a module Web
+// Worker (thread-web-worker.ts). Tests: test/parallel/threads.test.ts,
+// test/browser/threads.test.ts.
 
 import { kernel } from './kernels/call.js';
 import { isSharedMemory, type Runtime } from './load.js';
-import { nodeRuntimeIfLoaded } from './platform.js';
+import { canStartWebThreads, loadWebThreads, nodeRuntimeIfLoaded } from './platform.js';
+import {
+  DONE, FAULT_HANG, FAULT_THROW, JOB_FAILED, MAX_SPLIT_ARGS, PARTS_RUN, QUIT, READY, SEQ, KERNEL,
+  NARGS, SLOT, SLOT0, SPLIT_KERNELS, START_FAILED, STATE, controlBytes, controlViews, readMessage,
+  type Control, type SplitKernel, type ThreadHandle, type ThreadInit,
+} from './thread-core.js';
 
-/** The kernels a team can run a part of, by index (the control block carries the index). */
-export const SPLIT_KERNELS = [
-  'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt',
-  'conv2d_fwd_nchw', 'conv2d_bwd_input_nchw', 'conv2d_bwd_weight_nchw', 'copy_strided',
-] as const;
-export type SplitKernel = (typeof SPLIT_KERNELS)[number];
+export { MAX_SPLIT_ARGS, SPLIT_KERNELS, type SplitKernel } from './thread-core.js';
 
 /** The GEMM micro-kernel's tile (assembly/gemm.ts MR x NR): parts of C cut at multiples of it
  * are computed by the same tiles as the whole. */
 export const MR = 4;
 export const NR = 8;
-
-/** The most arguments a split kernel takes (conv2d_fwd_nchw: 20). */
-export const MAX_SPLIT_ARGS = 24;
 
 export interface ThreadTeam {
   /** Threads usable now, the caller included (1 once the team was stopped). */
@@ -38,8 +36,10 @@ export interface ThreadTeam {
  * tens of microseconds, about 2 MFLOP of kernel time. */
 const MIN_PART_FLOPS = 2e6;
 let minPartFlops = MIN_PART_FLOPS;
-/** Kernel calls split so far (tests check that a case did split). */
+/** Kernel calls split so far (tests check that a case did split), and the parts run by the
+ * helpers of teams stopped since. */
 let splitCalls = 0;
+let retiredHelperParts = 0;
 
 /** @internal Tests: split work this small (default 2 MFLOP per part), and count splits. */
 export const threadTesting = {
@@ -47,6 +47,9 @@ export const threadTesting = {
     minPartFlops = flops ?? MIN_PART_FLOPS;
   },
   splitCalls: (): number => splitCalls,
+  /** Parts run so far by helper threads (not by the calling thread), in every team. */
+  helperParts: (): number =>
+    [...teams.values()].reduce((n, t) => n + t.partsRunByHelpers(), retiredHelperParts),
 };
 
 /** Into how many parts to split flops of work made of units independent pieces (1 when the
@@ -74,177 +77,138 @@ export function runParts(rt: Runtime, name: SplitKernel, parts: number[][]): voi
   team.run(name, parts);
 }
 
-// ---- the control block: Int32 cells, then each helper's arguments (f64), then its last error.
-// DONE counts the parts finished in the current call; helper h's cells sit at SLOT0 + h * SLOT.
-const DONE = 0;
-const QUIT = 1;
-const SLOT0 = 4;
-const SLOT = 8;
-/** Helper cells: its job sequence number (it waits on this word), the kernel's index in
- * SPLIT_KERNELS (or a FAULT_ for tests), the argument count, its state, its message's length. */
-const SEQ = 0;
-const KERNEL = 1;
-const NARGS = 2;
-const STATE = 3;
-const MSG_LEN = 4;
-// a helper state of 0 (the zeroed control block) means it is starting
-const READY = 1;
-const START_FAILED = 2;
-const JOB_FAILED = 3;
-const MSG_BYTES = 1024;
-/** Test-only kernels: throw, or hang until told to quit. */
-const FAULT_THROW = -1;
-const FAULT_HANG = -2;
-
-interface Control {
-  i32: Int32Array;
-  args: Float64Array;
-  msg: Uint8Array;
-}
-
-function controlBytes(helpers: number): { argsAt: number; msgAt: number; total: number } {
-  const argsAt = Math.ceil(((SLOT0 + helpers * SLOT) * 4) / 8) * 8;
-  const msgAt = argsAt + helpers * MAX_SPLIT_ARGS * 8;
-  return { argsAt, msgAt, total: msgAt + helpers * MSG_BYTES };
-}
-
-function controlViews(buffer: SharedArrayBuffer, helpers: number): Control {
-  const { argsAt, msgAt } = controlBytes(helpers);
-  return {
-    i32: new Int32Array(buffer, 0, SLOT0 + helpers * SLOT),
-    args: new Float64Array(buffer, argsAt, helpers * MAX_SPLIT_ARGS),
-    msg: new Uint8Array(buffer, msgAt, helpers * MSG_BYTES),
-  };
-}
-
-function writeMessage(ctl: Control, h: number, text: string): void {
-  const bytes = new TextEncoder().encode(text).subarray(0, MSG_BYTES);
-  ctl.msg.set(bytes, h * MSG_BYTES);
-  ctl.i32[SLOT0 + h * SLOT + MSG_LEN] = bytes.length;
-}
-
-function readMessage(ctl: Control, h: number): string {
-  const len = ctl.i32[SLOT0 + h * SLOT + MSG_LEN];
-  // TextDecoder refuses views of shared memory: copy first
-  return new TextDecoder().decode(ctl.msg.slice(h * MSG_BYTES, h * MSG_BYTES + len));
-}
-
-/** What a helper thread gets at start. */
-export interface ThreadInit {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  control: SharedArrayBuffer;
-  helpers: number;
-  /** This helper's index, 0-based (it is thread index + 1 in messages). */
-  index: number;
-}
-
-/**
- * A helper's life: instantiate the kernels over the shared memory, say READY, then run every
- * part posted to it until QUIT. Nothing it runs can throw out of the loop: an error is written
- * to its cells for the calling thread to report.
- */
-export function serveThread(init: ThreadInit): void {
-  const ctl = controlViews(init.control, init.helpers);
-  const h = init.index;
-  const at = SLOT0 + h * SLOT;
-  let fns: ((...args: number[]) => void)[];
-  try {
-    const abort = (): never => {
-      throw new Error('the kernels aborted');
-    };
-    const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory, abort } });
-    fns = SPLIT_KERNELS.map((name) => instance.exports[name] as (...args: number[]) => void);
-  } catch (e) {
-    writeMessage(ctl, h, String(e));
-    Atomics.store(ctl.i32, at + STATE, START_FAILED);
-    Atomics.notify(ctl.i32, at + STATE);
-    return;
-  }
-  Atomics.store(ctl.i32, at + STATE, READY);
-  Atomics.notify(ctl.i32, at + STATE);
-  let seen = 0;
-  for (;;) {
-    Atomics.wait(ctl.i32, at + SEQ, seen);
-    if (Atomics.load(ctl.i32, QUIT)) return;
-    const seq = Atomics.load(ctl.i32, at + SEQ);
-    if (seq === seen) continue;
-    seen = seq;
-    const k = ctl.i32[at + KERNEL];
-    const args = Array.from(ctl.args.subarray(h * MAX_SPLIT_ARGS, h * MAX_SPLIT_ARGS + ctl.i32[at + NARGS]));
-    let state = READY;
-    try {
-      if (k === FAULT_THROW) throw new Error('injected fault (test)');
-      if (k === FAULT_HANG) Atomics.wait(ctl.i32, QUIT, 0, 60_000);
-      else fns[k](...args);
-    } catch (e) {
-      writeMessage(ctl, h, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
-      state = JOB_FAILED;
-    }
-    Atomics.store(ctl.i32, at + STATE, state);
-    Atomics.add(ctl.i32, DONE, 1);
-    Atomics.notify(ctl.i32, DONE);
-  }
-}
-
 /** How long the calling thread waits for helpers to start, and for a part to finish, before it
  * gives up on the team (a helper that died cannot say so while the caller is blocked). */
 const START_TIMEOUT_MS = 30_000;
 let partTimeoutMs = 120_000;
 
-/** A thread a team started: Node's worker thread, unref'ed so it never keeps the process up. */
-export interface ThreadHandle {
-  terminate(): void;
+let blocking: boolean | undefined;
+
+/**
+ * Whether this thread may block in Atomics.wait: Node's threads and Web Workers may; a page's
+ * main thread may not (Atomics.wait throws there), so it spins on Atomics.load while the helpers
+ * finish their parts. The parts are short (milliseconds: a kernel call's share, the team's
+ * start is never waited for there), so spinning costs the page no more than the work itself.
+ */
+function canBlock(i32: Int32Array): boolean {
+  if (blocking === undefined) {
+    try {
+      Atomics.wait(i32, QUIT, -1, 0); // never -1: answers 'not-equal' at once where it may block
+      blocking = true;
+    } catch {
+      blocking = false;
+    }
+  }
+  return blocking;
 }
 
 class Team implements ThreadTeam {
   private readonly ctl: Control;
   private readonly threads: ThreadHandle[] = [];
   private closed = false;
+  /** Whether every helper said READY (at once in Node; later in a page, see ready). */
+  private started = false;
+  /** Settles when the helpers are ready; rejects when they could not start (the team is then
+   * stopped and setNumThreads is back to 1). */
+  readonly ready: Promise<void>;
 
   constructor(readonly rt: Runtime, readonly size: number) {
     const helpers = size - 1;
-    const node = nodeRuntimeIfLoaded();
-    if (!node) throw new Error('simdgrad: intra-op threads need Node in this version');
     const control = new SharedArrayBuffer(controlBytes(helpers).total);
     this.ctl = controlViews(control, helpers);
+    const init = (index: number): ThreadInit => ({ module: rt.module, memory: rt.heap.memory,
+      control, helpers, index });
+    const node = nodeRuntimeIfLoaded();
+    if (!node) {
+      this.ready = this.startInPage(init);
+      this.ready.catch(() => undefined); // reported by console.warn and threadsReady()
+      return;
+    }
     try {
-      for (let h = 0; h < helpers; h++) {
-        this.threads.push(node.startThread({ module: rt.module, memory: rt.heap.memory, control,
-          helpers, index: h }));
-      }
+      for (let h = 0; h < helpers; h++) this.threads.push(node.startThread(init(h)));
       this.awaitStart();
     } catch (e) {
       this.close();
       throw e;
     }
+    this.started = true;
+    this.ready = Promise.resolve();
+  }
+
+  /** The first helper not READY yet, -1 when every one is; throws when one could not start or
+   * the start took too long. */
+  private pendingHelper(t0: number): number {
+    for (let h = 0; h < this.size - 1; h++) {
+      const state = Atomics.load(this.ctl.i32, SLOT0 + h * SLOT + STATE);
+      if (state === START_FAILED) {
+        throw new Error(`simdgrad: intra-op thread ${h + 2} of ${this.size} could not start: ` +
+          readMessage(this.ctl, h));
+      }
+      if (state !== READY) {
+        if (Date.now() - t0 < START_TIMEOUT_MS) return h;
+        throw new Error(`simdgrad: intra-op thread ${h + 2} of ${this.size} did not start in ` +
+          `${START_TIMEOUT_MS / 1000} s`);
+      }
+    }
+    return -1;
   }
 
   /** Blocks until every helper is READY (Atomics.wait: Node's main thread may block; the
    * helpers start on their own threads meanwhile). */
   private awaitStart(): void {
     const t0 = Date.now();
-    for (let h = 0; h < this.size - 1; h++) {
-      const at = SLOT0 + h * SLOT + STATE;
-      for (;;) {
-        const state = Atomics.load(this.ctl.i32, at);
-        if (state === READY) break;
-        if (state === START_FAILED) {
-          throw new Error(`simdgrad: intra-op thread ${h + 2} of ${this.size} could not start: ` +
-            readMessage(this.ctl, h));
-        }
-        const left = START_TIMEOUT_MS - (Date.now() - t0);
-        if (left <= 0) {
-          throw new Error(`simdgrad: intra-op thread ${h + 2} of ${this.size} did not start in ` +
-            `${START_TIMEOUT_MS / 1000} s`);
-        }
-        Atomics.wait(this.ctl.i32, at, state, Math.min(left, 100));
+    for (let h = this.pendingHelper(t0); h >= 0; h = this.pendingHelper(t0)) {
+      Atomics.wait(this.ctl.i32, SLOT0 + h * SLOT + STATE, Atomics.load(this.ctl.i32, SLOT0 + h * SLOT + STATE), 100);
+    }
+  }
+
+  /**
+   * A page's team: its helpers are module Web Workers, which start only once this thread goes
+   * back to its event loop, so the team is not waited for here; it computes on one thread
+   * (available() 1) until every helper said READY, polled every few milliseconds.
+   */
+  private async startInPage(init: (index: number) => ThreadInit): Promise<void> {
+    let failure: string | null = null;
+    try {
+      const web = await loadWebThreads();
+      for (let h = 0; h < this.size - 1 && !this.closed; h++) {
+        this.threads.push(web.startWebThread(init(h), (message) => {
+          failure ??= `simdgrad: intra-op thread ${h + 2} of ${this.size} could not start: ${message}`;
+        }));
       }
+      const t0 = Date.now();
+      while (!this.closed) {
+        if (failure) throw new Error(failure);
+        if (this.pendingHelper(t0) < 0) {
+          this.started = true;
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 4));
+      }
+    } catch (e) {
+      // stopped on purpose meanwhile (setNumThreads): nothing failed
+      if (this.closed) return;
+      this.close();
+      if (teams.get(this.rt) === this) {
+        teams.delete(this.rt);
+        wanted = 1;
+      }
+      const err = new Error(`${(e as Error).message}; kernels now run on one thread`);
+      // nobody may be awaiting threadsReady(): say it where a page's developer looks
+      console.warn(err.message);
+      throw err;
     }
   }
 
   available(): number {
-    return this.closed ? 1 : this.size;
+    return this.closed || !this.started ? 1 : this.size;
+  }
+
+  /** Parts the helpers have run since the team started (tests: a split really ran on one). */
+  partsRunByHelpers(): number {
+    let n = 0;
+    for (let h = 0; h < this.size - 1; h++) n += Atomics.load(this.ctl.i32, SLOT0 + h * SLOT + PARTS_RUN);
+    return n;
   }
 
   run(name: SplitKernel, parts: number[][]): void {
@@ -255,7 +219,9 @@ class Team implements ThreadTeam {
    * test fault. */
   dispatch(k: number, name: string, parts: number[][]): void {
     const { i32, args } = this.ctl;
-    if (parts.length > this.size) throw new Error(`simdgrad: ${parts.length} parts for ${this.size} threads`);
+    if (parts.length > this.available()) {
+      throw new Error(`simdgrad: ${parts.length} parts for ${this.available()} threads`);
+    }
     Atomics.store(i32, DONE, 0);
     for (let j = 1; j < parts.length; j++) {
       const h = j - 1;
@@ -284,10 +250,14 @@ class Team implements ThreadTeam {
   }
 
   private awaitParts(n: number, name: string): void {
+    const i32 = this.ctl.i32;
+    const block = canBlock(i32);
     const t0 = Date.now();
-    for (;;) {
-      const done = Atomics.load(this.ctl.i32, DONE);
+    for (let spins = 0; ; spins++) {
+      const done = Atomics.load(i32, DONE);
       if (done >= n) return;
+      // spinning: read the clock now and then only
+      if (!block && (spins & 0xfff) !== 0) continue;
       const left = partTimeoutMs - (Date.now() - t0);
       if (left <= 0) {
         this.close();
@@ -296,13 +266,14 @@ class Team implements ThreadTeam {
         throw new Error(`simdgrad: ${n - done} intra-op thread(s) did not finish ${name} in ` +
           `${partTimeoutMs / 1000} s; the team was stopped, kernels now run on one thread`);
       }
-      Atomics.wait(this.ctl.i32, DONE, done, Math.min(left, 1000));
+      if (block) Atomics.wait(i32, DONE, done, Math.min(left, 1000));
     }
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    retiredHelperParts += this.partsRunByHelpers();
     Atomics.store(this.ctl.i32, QUIT, 1);
     Atomics.notify(this.ctl.i32, QUIT);
     for (let h = 0; h < this.size - 1; h++) Atomics.notify(this.ctl.i32, SLOT0 + h * SLOT + SEQ);
@@ -318,13 +289,18 @@ const teams = new Map<Runtime, Team>();
 /**
  * Sets how many threads one kernel call may use (PyTorch: `torch.set_num_threads`): large GEMMs
  * and convolutions are split across n threads over the shared Wasm memory, with results
- * bit-identical to one thread. Default 1. Helpers start at the first kernel call that splits and
- * stop with `setNumThreads(1)`; they never keep Node running. Node only in this version, and
- * only over a shared memory (a page, or kernels given as a compiled private-memory Module,
- * compute on one thread whatever n is); data-parallel workers always use one thread.
+ * bit-identical to one thread. Default 1. Helpers start at the first kernel call that splits (or
+ * at `threadsReady()`) and stop with `setNumThreads(1)`; they never keep Node running. Only over
+ * a shared memory: a page that is not cross-origin isolated, or kernels given as a compiled
+ * private-memory Module, compute on one thread whatever n is; data-parallel workers always use
+ * one thread. In Node the helpers are ready when the first split call runs. In a page they are
+ * module Web Workers, which start while the page goes on: kernels run on one thread until
+ * `await threadsReady()` resolves (a page's main thread cannot block; it spins on the helpers'
+ * parts instead of sleeping, see awaitParts).
  *
  * @example
  * setNumThreads(2);
+ * await threadsReady();                   // in a page; at once in Node
  * const probs = predict(model, image);    // batch 1, both cores
  */
 export function setNumThreads(n: number): void {
@@ -367,7 +343,8 @@ export function getNumThreads(): number {
 
 /** rt's team, started here on first use; null where kernels run on one thread. */
 function teamOf(rt: Runtime): Team | null {
-  if (wanted <= 1 || rt.joined || !isSharedMemory(rt.heap.memory) || !nodeRuntimeIfLoaded()) {
+  if (wanted <= 1 || rt.joined || !isSharedMemory(rt.heap.memory) ||
+    !(nodeRuntimeIfLoaded() || canStartWebThreads())) {
     return null;
   }
   let team = teams.get(rt);
@@ -386,6 +363,19 @@ function teamOf(rt: Runtime): Team | null {
     teams.set(rt, team);
   }
   return team;
+}
+
+/**
+ * Starts rt's helpers for setNumThreads (when they are not running) and resolves once kernel
+ * calls use them, with the number of threads they may use: 1 where kernels run on one thread
+ * (see setNumThreads). Rejects when a helper could not start (kernels then run on one thread
+ * and getNumThreads() is 1). In Node the helpers are ready when it returns.
+ */
+export async function threadsReady(rt: Runtime): Promise<number> {
+  const team = teamOf(rt);
+  if (!team) return 1;
+  await team.ready;
+  return Math.min(wanted, team.available());
 }
 
 /** @internal Tests: make the helpers of rt's team fail ('throw') or hang, with partTimeout (ms)

@@ -1,10 +1,28 @@
 // mul and dropout_fwd kernels: mul against a plain product; dropout masks hold only 0 and
-// 1/(1-p), drop about p of the elements, give y = x * mask, and repeat exactly for a seed.
+// 1/(1-p), equal a scalar reference of the hash, drop about p of the elements, give y = x * mask, and repeat exactly for a seed.
 import { suite } from 'uvu';
 import { dropoutForward, mul } from '../../src/runtime/kernels/elementwise.js';
 import { builds, expectClose, expectThrows, freeAll, get, put, rand } from '../util.js';
 
 const t = suite('mul+dropout');
+
+/** dropout_fwd's mask in plain JS: a 32-bit hash of (element index + offset) and the seed. */
+function refDropoutMask(n: number, p: number, seed: number, offset: number): Float32Array {
+  const pf = Math.fround(p);
+  const keep = pf < 1 ? Math.fround(1 / Math.fround(1 - pf)) : 0;
+  const m = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let h = (Math.imul((i + offset) >>> 0, 0x9e3779b9) + seed) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+    h = Math.imul(h, 0x7feb352d) >>> 0;
+    h = (h ^ (h >>> 15)) >>> 0;
+    h = Math.imul(h, 0x846ca68b) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+    const u = Math.fround((h >>> 8) * (1 / 16777216));
+    m[i] = u >= pf ? keep : 0;
+  }
+  return m;
+}
 const rts = await builds();
 
 for (const rt of rts) {
@@ -25,6 +43,8 @@ for (const rt of rts) {
       dropoutForward(rt, x, y, m, p, 12345);
       const M = get(rt, m), Y = get(rt, y);
       const keep = p < 1 ? 1 / (1 - p) : 0;
+      // the kernel's hash, scalar (its SIMD body and scalar tail must both give exactly this)
+      expectClose(M, refDropoutMask(n, p, 12345, 0), 'mask = the scalar hash', 0);
       let dropped = 0;
       for (let i = 0; i < n; i++) {
         if (M[i] === 0) dropped++;

@@ -3,7 +3,8 @@
 // by `vite preview`), esbuild (examples/web-app/esbuild.mjs) and webpack 5 (its config), each
 // loaded in headless Chromium: steps on one thread lower the loss; cross-origin isolated, a
 // Trainer runs an epoch on two Web Workers; no page error, no failed request, one .wasm fetched
-// (the chosen build); without COOP/COEP the Trainer says why and stays on one thread. No bundle
+// (the chosen build); without COOP/COEP the Trainer says why and stays on one thread. Vite and
+// webpack bundle the intra-op helper's Web Worker script (runtime/thread-web-worker.js). No bundle
 // reaches a node: built-in, piscina or simdgrad's Node-only modules, and an app using only
 // inference ships no trainer (package.json sideEffects); the package names no source map it does
 // not ship. Gzipped sizes are printed.
@@ -200,6 +201,13 @@ function checkModules(name: string, b: Bundle): void {
   assert.equal(bad, [], `${name}: Node-only modules in the browser bundle`);
 }
 
+/** The bundler followed the intra-op helper's `new Worker(new URL(...))` (runtime/web-thread.js,
+ * loaded on demand) and bundled its script: setNumThreads(n > 1) can start helpers in the app. */
+function checkThreadWorker(name: string, b: Bundle): void {
+  assert.ok(b.modules.some((m) => /simdgrad[/\\]dist[/\\]src[/\\]runtime[/\\]thread-web-worker\.js$/.test(m)),
+    `${name}: the intra-op helper's script (runtime/thread-web-worker.js) is not bundled`);
+}
+
 /** No emitted script names a node: built-in (an import, require or dynamic import of one). */
 async function checkNoNodeSpecifiers(name: string, dir: string): Promise<void> {
   for (const f of (await readdir(dir, { recursive: true })).map(String)) {
@@ -251,6 +259,7 @@ t('Vite 8: production build of the example app', async () => {
   });
   bundles.vite = { dir: join(APP, 'dist'), modules };
   checkModules('vite', bundles.vite);
+  checkThreadWorker('vite', bundles.vite);
   await checkNoNodeSpecifiers('vite', bundles.vite.dir);
   await measure('vite', bundles.vite.dir);
 });
@@ -343,6 +352,7 @@ t('webpack 5: production build trains on one thread and on two Web Workers', asy
   const dir = config.output!.path!;
   bundles.webpack = { dir, modules };
   checkModules('webpack', bundles.webpack);
+  checkThreadWorker('webpack', bundles.webpack);
   await checkNoNodeSpecifiers('webpack', dir);
   await measure('webpack', dir);
   const { url, server } = await serve(dir, true);

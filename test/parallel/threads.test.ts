@@ -26,8 +26,12 @@ function sameAcrossThreads(label: string, fn: () => Float32Array, mustSplit = tr
   const one = new Uint32Array(withNumThreads('test', 1, fn).buffer);
   for (const n of [3, 2]) {
     const before = threadTesting.splitCalls();
+    const helped = threadTesting.helperParts();
     const got = new Uint32Array(withNumThreads('test', n, fn).buffer);
-    if (mustSplit) assert.ok(threadTesting.splitCalls() > before, `${label} threads=${n}: did not split`);
+    if (mustSplit) {
+      assert.ok(threadTesting.splitCalls() > before, `${label} threads=${n}: did not split`);
+      assert.ok(threadTesting.helperParts() > helped, `${label} threads=${n}: no part ran on a helper`);
+    }
     for (let i = 0; i < one.length; i++) {
       if (got[i] !== one[i]) {
         assert.unreachable(`${label} threads=${n}: element ${i} differs (bits ${got[i]} vs ${one[i]})`);
