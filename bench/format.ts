@@ -33,8 +33,14 @@ export function fmtSpread(v: number | undefined): string {
 /** Columns padded to their widest cell: the first `left` left-aligned, the rest right. */
 export function textTable(rows: string[][], left = 1): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i < left ? c.padEnd(widths[i])
-    : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .join('  ')
+        .trimEnd()
+    )
+    .join('\n');
 }
 
 function peerCells(peers: readonly PeerName[], entries: PeerMeasured[]): string[] {
@@ -50,8 +56,9 @@ function peerCells(peers: readonly PeerName[], entries: PeerMeasured[]): string[
 
 function header(r: BenchReport): string[] {
   const m = r.machine;
-  const peers = r.peers.map((p) => `${p.name} ${p.status === 'ok' ? `${p.version} (${p.detail})`
-    : p.status}`).join('; ');
+  const peers = r.peers
+    .map((p) => `${p.name} ${p.status === 'ok' ? `${p.version} (${p.detail})` : p.status}`)
+    .join('; ');
   return [
     `simdgrad bench${r.config.size === 'full' ? '' : ` (${r.config.size})`}, ` +
       `${r.startedAt}, ${r.seconds} s`,
@@ -74,19 +81,25 @@ function kernelFootnotes(r: BenchReport): string[] {
   const conv = find((row) => row.id.startsWith('conv2.'));
   const pool = find((row) => row.kind === 'pool');
   if (conv) {
-    lines.push(`conv2 = small-cnn's second conv layer, ${conv}` +
-      `${pool ? `; max pool 2x2 stride 2 on ${pool}` : ''}`);
+    lines.push(
+      `conv2 = small-cnn's second conv layer, ${conv}` +
+        `${pool ? `; max pool 2x2 stride 2 on ${pool}` : ''}`
+    );
   }
   const convT = find((row) => row.id.startsWith('convT.'));
   if (convT) {
-    lines.push(`convT = F.convTranspose2d ${convT} (DCGAN): fwd runs the conv backward-input ` +
-      'kernel, bwd_input the conv forward, bwd_weight the conv backward-weight');
+    lines.push(
+      `convT = F.convTranspose2d ${convT} (DCGAN): fwd runs the conv backward-input ` +
+        'kernel, bwd_input the conv forward, bwd_weight the conv backward-weight'
+    );
   }
   const add = find((row) => row.id === 'eltwise.add_bcast');
   const softmax = find((row) => row.id === 'eltwise.softmax');
   if (add && softmax) {
-    lines.push(`add: ${add} + b[C,1,1]; softmax over the last dim of ${softmax}; sum: ${add} ` +
-      'over dim 1; GB/s = bytes each must read and write once');
+    lines.push(
+      `add: ${add} + b[C,1,1]; softmax over the last dim of ${softmax}; sum: ${add} ` +
+        'over dim 1; GB/s = bytes each must read and write once'
+    );
   }
   return lines;
 }
@@ -97,8 +110,13 @@ export function formatReport(r: BenchReport): string {
   const out = header(r);
   const peak: string[][] = [['single-core SIMD peak', 'GFLOP/s', 'loop', 'tile', 'spread']];
   for (const p of r.peak) {
-    peak.push([`${p.build} (${p.build === 'relaxed' ? 'fused multiply-add' : 'mul + add'})`,
-      fmtValue(p.gflops), fmtValue(p.loopGflops), fmtValue(p.tileGflops), fmtSpread(p.spread)]);
+    peak.push([
+      `${p.build} (${p.build === 'relaxed' ? 'fused multiply-add' : 'mul + add'})`,
+      fmtValue(p.gflops),
+      fmtValue(p.loopGflops),
+      fmtValue(p.tileGflops),
+      fmtSpread(p.spread),
+    ]);
   }
   out.push('', textTable(peak));
 
@@ -106,8 +124,14 @@ export function formatReport(r: BenchReport): string {
   const k: string[][] = [['kernels, one thread', 'unit', 'ours', 'spread', '% peak', ...peerHead]];
   for (const row of r.kernels) {
     const o = row.ours;
-    k.push([row.label, row.unit, o.status === 'ok' ? fmtValue(o.value) : o.status,
-      fmtSpread(o.spread), fmtPercent(o.fractionOfPeak), ...peerCells(peers, row.peers)]);
+    k.push([
+      row.label,
+      row.unit,
+      o.status === 'ok' ? fmtValue(o.value) : o.status,
+      fmtSpread(o.spread),
+      fmtPercent(o.fractionOfPeak),
+      ...peerCells(peers, row.peers),
+    ]);
   }
   out.push('', textTable(k, 2));
   out.push(...kernelFootnotes(r));
@@ -115,13 +139,19 @@ export function formatReport(r: BenchReport): string {
   const md: string[][] = [['models, images/s', 'workers', 'ours', 'spread', ...peerHead]];
   for (const row of r.models) {
     const o = row.ours;
-    md.push([`${row.model} ${row.mode}`, String(row.workers),
-      o.status === 'ok' ? fmtValue(o.value) : o.status, fmtSpread(o.spread),
-      ...peerCells(peers, row.peers)]);
+    md.push([
+      `${row.model} ${row.mode}`,
+      String(row.workers),
+      o.status === 'ok' ? fmtValue(o.value) : o.status,
+      fmtSpread(o.spread),
+      ...peerCells(peers, row.peers),
+    ]);
   }
   out.push('', textTable(md, 1));
-  out.push(`train = forward + backward + Adam step, infer = eval-mode forward; batch ` +
-    `${r.config.batch}; workers > 1 share each batch (DataParallel); peers run one thread`);
+  out.push(
+    `train = forward + backward + Adam step, infer = eval-mode forward; batch ` +
+      `${r.config.batch}; workers > 1 share each batch (DataParallel); peers run one thread`
+  );
 
   const notes = [...r.notes];
   const seen = new Set<string>();

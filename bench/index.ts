@@ -13,7 +13,12 @@
 export { runBench } from './report.js';
 export * from './types.js';
 export {
-  fmtPercent, fmtRatio, fmtSpread, fmtValue, formatReport, textTable,
+  fmtPercent,
+  fmtRatio,
+  fmtSpread,
+  fmtValue,
+  formatReport,
+  textTable,
 } from './format.js';
 export { renderSvg } from './svg.js';
 // Types the report's fields name, exported for callers and the API reference.
@@ -23,5 +28,10 @@ export type { Budget, TimePlan, Timing } from './measure.js';
 export type { ModelMode } from './models.js';
 export type { ImportFn } from './peers/tfjs.js';
 export type {
-  BenchCase, ConvCase, ConvDirection, EltwiseCase, GemmCase, PoolCase,
+  BenchCase,
+  ConvCase,
+  ConvDirection,
+  EltwiseCase,
+  GemmCase,
+  PoolCase,
 } from './shapes.js';

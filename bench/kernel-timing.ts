@@ -5,7 +5,14 @@
 
 import type { BuildName, Runtime } from '../src/runtime/load.js';
 import {
-  errorMessage, gbps, gflops, scaleTiming, timeCall, type Budget, type TimePlan, type Timing,
+  errorMessage,
+  gbps,
+  gflops,
+  scaleTiming,
+  timeCall,
+  type Budget,
+  type TimePlan,
+  type Timing,
 } from './measure.js';
 import { ourTask } from './ours.js';
 import { readbackTiming, tfjsTask, timed, useBackend, type TfBackend } from './peers/tfjs.js';
@@ -16,7 +23,13 @@ export type KernelImpl = BuildName | 'tfjs-wasm' | 'tfjs-cpu';
 /** ok: timed. not built: our build lacks the export. missing: the peer has no such kernel.
  * not installed: the peer's package is absent. unavailable: installed but failed to start. */
 export type KernelStatus =
-  'ok' | 'not built' | 'missing' | 'not installed' | 'unavailable' | 'skipped' | 'error';
+  | 'ok'
+  | 'not built'
+  | 'missing'
+  | 'not installed'
+  | 'unavailable'
+  | 'skipped'
+  | 'error';
 
 export interface KernelImplResult {
   impl: KernelImpl;
@@ -47,8 +60,13 @@ export interface KernelPlan extends TimePlan {
 
 export type Progress = (msg: string) => void;
 
-function fill(r: KernelImplResult, c: BenchCase, timing: Timing, bytes: number | undefined,
-  peakGflops?: number): void {
+function fill(
+  r: KernelImplResult,
+  c: BenchCase,
+  timing: Timing,
+  bytes: number | undefined,
+  peakGflops?: number
+): void {
   r.timing = timing;
   if (c.kind === 'pool' || c.kind === 'eltwise') {
     r.bytes = bytes;
@@ -60,8 +78,13 @@ function fill(r: KernelImplResult, c: BenchCase, timing: Timing, bytes: number |
 }
 
 /** Our kernel for case c on runtime rt (its build names the result). */
-export async function runOurKernel(rt: Runtime, c: BenchCase, peakGflops: number | undefined,
-  plan: TimePlan, progress: Progress): Promise<KernelImplResult> {
+export async function runOurKernel(
+  rt: Runtime,
+  c: BenchCase,
+  peakGflops: number | undefined,
+  plan: TimePlan,
+  progress: Progress
+): Promise<KernelImplResult> {
   const r: KernelImplResult = { impl: rt.build, status: 'ok' };
   let task;
   try {
@@ -108,8 +131,13 @@ function cpuBatch(c: BenchCase, plan: KernelPlan): number | undefined {
 }
 
 /** Case c on TF.js backend b; with readback, also how much of a call is dataSync() alone. */
-export async function runTfjsKernel(b: TfBackend, c: BenchCase, plan: KernelPlan,
-  progress: Progress, readback?: Budget): Promise<KernelImplResult> {
+export async function runTfjsKernel(
+  b: TfBackend,
+  c: BenchCase,
+  plan: KernelPlan,
+  progress: Progress,
+  readback?: Budget
+): Promise<KernelImplResult> {
   const impl: KernelImpl = `tfjs-${b}`;
   const r: KernelImplResult = { impl, status: 'ok' };
   let task;
@@ -131,15 +159,20 @@ export async function runTfjsKernel(b: TfBackend, c: BenchCase, plan: KernelPlan
       scale = (c as { x: number[] }).x[0] / batch;
       r.scaledFromBatch = batch;
     }
-    const { timing, note } = await timeCall(`${impl} ${c.id}`, timed(task.op, task.readback),
-      plan);
+    const { timing, note } = await timeCall(`${impl} ${c.id}`, timed(task.op, task.readback), plan);
     fill(r, c, scaleTiming(timing, scale), task.bytes);
-    const notes = [batch === undefined ? '' : `timed at batch ${batch} of ` +
-      `${(c as { x: number[] }).x[0]}, times x${scale.toFixed(1)}`, note ?? '',
-    task.readback ? '' : 'timed without reading the result back (dataSync)'];
+    const notes = [
+      batch === undefined
+        ? ''
+        : `timed at batch ${batch} of ` +
+          `${(c as { x: number[] }).x[0]}, times x${scale.toFixed(1)}`,
+      note ?? '',
+      task.readback ? '' : 'timed without reading the result back (dataSync)',
+    ];
     if (notes.some(Boolean)) r.note = notes.filter(Boolean).join('; ');
     // The cpu backend hands back its own array; wasm copies the result out of its heap.
-    if (b === 'wasm' && readback && task.readback) r.readbackMs = (await readbackTiming(task.op, readback)).medianMs;
+    if (b === 'wasm' && readback && task.readback)
+      r.readbackMs = (await readbackTiming(task.op, readback)).medianMs;
     progress(`${impl.padEnd(9)} ${c.id}: ${timing.medianMs.toFixed(3)} ms`);
   } catch (e) {
     return { ...r, status: 'error', note: errorMessage(e) };

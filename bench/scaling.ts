@@ -44,72 +44,125 @@ const median = (v: number[]): number => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const f = (v: number | undefined, d = 2): string => (v === undefined || !Number.isFinite(v) ? 'n/a'
-  : v.toFixed(d));
+const f = (v: number | undefined, d = 2): string =>
+  v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d);
 
 /** Prints where a step of b.workers went, the serial fraction and the projections. */
 function serialRow(b: StepBreakdown, overOne: number | undefined, oneMs: number | undefined) {
   const kf = overOne ? karpFlatt(overOne, b.workers) : undefined;
-  const projections = PROJECT.map((n) => ({ workers: n, amdahl: amdahl(b.s, n),
-    karpFlatt: kf === undefined ? undefined : amdahl(kf, n) }));
-  console.log(`    ${b.workers} workers, ms per step (medians of ${b.steps} steps): step ` +
-    `${f(b.stepMs)}${oneMs ? ` (1 thread ${f(oneMs)})` : ''} = main before ${f(b.prepare)} + ` +
-    `message out ${f(b.dispatch)} + shard fwd/bwd ${f(b.compute)} (slowest ${f(b.computeMax)}; ` +
-    `all shards ${f(b.work)}${oneMs ? `, ${f(b.work / oneMs)}x one thread's step` : ''}) + ` +
-    `meet ${f(b.meet)} + reduce ${f(b.reduce)} + message back ${f(b.collect)} + main after ` +
-    `${f(b.finish)} + optimizer ${f(b.optimizer)}`);
-  console.log(`      serial ${f(b.serial)} ms: s = ${f(b.s, 3)}; Amdahl ` +
-    projections.map((p) => `${p.workers}w ${f(p.amdahl)}x`).join(', ') +
-    (kf === undefined ? '' : `; Karp-Flatt e = ${f(kf, 3)} from the measured ${f(overOne)}x: ` +
-      projections.map((p) => `${p.workers}w ${f(p.karpFlatt)}x`).join(', ')));
+  const projections = PROJECT.map((n) => ({
+    workers: n,
+    amdahl: amdahl(b.s, n),
+    karpFlatt: kf === undefined ? undefined : amdahl(kf, n),
+  }));
+  console.log(
+    `    ${b.workers} workers, ms per step (medians of ${b.steps} steps): step ` +
+      `${f(b.stepMs)}${oneMs ? ` (1 thread ${f(oneMs)})` : ''} = main before ${f(b.prepare)} + ` +
+      `message out ${f(b.dispatch)} + shard fwd/bwd ${f(b.compute)} (slowest ${f(b.computeMax)}; ` +
+      `all shards ${f(b.work)}${oneMs ? `, ${f(b.work / oneMs)}x one thread's step` : ''}) + ` +
+      `meet ${f(b.meet)} + reduce ${f(b.reduce)} + message back ${f(b.collect)} + main after ` +
+      `${f(b.finish)} + optimizer ${f(b.optimizer)}`
+  );
+  console.log(
+    `      serial ${f(b.serial)} ms: s = ${f(b.s, 3)}; Amdahl ` +
+      projections.map((p) => `${p.workers}w ${f(p.amdahl)}x`).join(', ') +
+      (kf === undefined
+        ? ''
+        : `; Karp-Flatt e = ${f(kf, 3)} from the measured ${f(overOne)}x: ` +
+          projections.map((p) => `${p.workers}w ${f(p.karpFlatt)}x`).join(', '))
+  );
   return { ...b, karpFlatt: kf, projections };
 }
 
 async function main(): Promise<void> {
   const machine = await machineInfo();
   const { build } = await init();
-  console.log(`data-parallel scaling, ${ROUNDS} alternating rounds, ${build} build, ` +
-    `${SHARDS ? `${SHARDS} shards per step` : 'one shard per worker'}, ` +
-    `${new Date().toISOString()}\nmachine: ${describeMachine(machine)}`);
+  console.log(
+    `data-parallel scaling, ${ROUNDS} alternating rounds, ${build} build, ` +
+      `${SHARDS ? `${SHARDS} shards per step` : 'one shard per worker'}, ` +
+      `${new Date().toISOString()}\nmachine: ${describeMachine(machine)}`
+  );
   const data = await mnistBatches(Math.max(...CASES.map((c) => c.batch)), 8);
-  const results = CASES.map((c) => ({ ...c, imagesPerSecond: WORKERS.map(() => [] as number[]),
-    steps: WORKERS.map(() => [] as ProfiledStep[]), loads: [] as number[] }));
+  const results = CASES.map((c) => ({
+    ...c,
+    imagesPerSecond: WORKERS.map(() => [] as number[]),
+    steps: WORKERS.map(() => [] as ProfiledStep[]),
+    loads: [] as number[],
+  }));
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 ? [...WORKERS.keys()].reverse() : [...WORKERS.keys()];
     for (const res of results) {
       res.loads.push(os.loadavg()[0]);
       for (const k of order) {
-        const t = await timeOursModel(res.model, 'train', res.batch, WORKERS[k], data, plan,
-          SHARDS);
+        const t = await timeOursModel(
+          res.model,
+          'train',
+          res.batch,
+          WORKERS[k],
+          data,
+          plan,
+          SHARDS
+        );
         res.imagesPerSecond[k].push(t.imagesPerSecond);
         res.steps[k].push(...(t.steps ?? []));
-        console.log(`  round ${r + 1} ${res.model} b${res.batch} ${WORKERS[k]} worker(s): ` +
-          `${t.imagesPerSecond.toFixed(0)} img/s (load ${os.loadavg()[0].toFixed(1)})`);
+        console.log(
+          `  round ${r + 1} ${res.model} b${res.batch} ${WORKERS[k]} worker(s): ` +
+            `${t.imagesPerSecond.toFixed(0)} img/s (load ${os.loadavg()[0].toFixed(1)})`
+        );
       }
     }
   }
-  console.log('\nmedians over rounds (img/s; x = over 1 worker, the median of the per-round ratios):');
+  console.log(
+    '\nmedians over rounds (img/s; x = over 1 worker, the median of the per-round ratios):'
+  );
   const summary = results.map((res) => {
     const one = WORKERS.indexOf(1);
     const rows = WORKERS.map((w, k) => {
-      const ratios = one >= 0 ? res.imagesPerSecond[k].map((v, i) => v / res.imagesPerSecond[one][i])
-        : [];
-      return { workers: w, imagesPerSecond: median(res.imagesPerSecond[k]),
-        overOne: ratios.length ? median(ratios) : undefined, perRound: res.imagesPerSecond[k] };
+      const ratios =
+        one >= 0 ? res.imagesPerSecond[k].map((v, i) => v / res.imagesPerSecond[one][i]) : [];
+      return {
+        workers: w,
+        imagesPerSecond: median(res.imagesPerSecond[k]),
+        overOne: ratios.length ? median(ratios) : undefined,
+        perRound: res.imagesPerSecond[k],
+      };
     });
-    console.log(`  ${res.model} b${res.batch}: ` + rows.map((x) => `${x.workers}w ` +
-      `${x.imagesPerSecond.toFixed(0)}${x.overOne ? ` (${x.overOne.toFixed(2)}x)` : ''}`)
-      .join(', ') + `; load ${res.loads.map((l) => l.toFixed(1)).join(' ')}`);
-    const oneMs = one >= 0 ? 1000 * res.batch / rows[one].imagesPerSecond : undefined;
-    const parts = WORKERS.map((w, k) => (w > 1 && res.steps[k].length > 0
-      ? serialRow(breakdown(res.steps[k]), rows[k].overOne, oneMs) : undefined))
-      .filter((x) => x !== undefined);
-    return { model: res.model, batch: res.batch, loads: res.loads, oneWorkerStepMs: oneMs, rows,
-      serial: parts };
+    console.log(
+      `  ${res.model} b${res.batch}: ` +
+        rows
+          .map(
+            (x) =>
+              `${x.workers}w ` +
+              `${x.imagesPerSecond.toFixed(0)}${x.overOne ? ` (${x.overOne.toFixed(2)}x)` : ''}`
+          )
+          .join(', ') +
+        `; load ${res.loads.map((l) => l.toFixed(1)).join(' ')}`
+    );
+    const oneMs = one >= 0 ? (1000 * res.batch) / rows[one].imagesPerSecond : undefined;
+    const parts = WORKERS.map((w, k) =>
+      w > 1 && res.steps[k].length > 0
+        ? serialRow(breakdown(res.steps[k]), rows[k].overOne, oneMs)
+        : undefined
+    ).filter((x) => x !== undefined);
+    return {
+      model: res.model,
+      batch: res.batch,
+      loads: res.loads,
+      oneWorkerStepMs: oneMs,
+      rows,
+      serial: parts,
+    };
   });
-  const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'scaling', { benchmark: 'bench/scaling.ts',
-    startedAt: new Date().toISOString(), args, machine, build, rounds: ROUNDS, shards: SHARDS,
-    summary });
+  const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'scaling', {
+    benchmark: 'bench/scaling.ts',
+    startedAt: new Date().toISOString(),
+    args,
+    machine,
+    build,
+    rounds: ROUNDS,
+    shards: SHARDS,
+    summary,
+  });
   console.log(`\nwrote ${out}`);
 }
 

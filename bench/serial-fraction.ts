@@ -49,18 +49,32 @@ export function breakdown(steps: readonly ProfiledStep[]): StepBreakdown {
   if (steps.length === 0) throw new RangeError('breakdown: no steps');
   const workers = steps[0].compute.length;
   const m = (f: (p: ProfiledStep) => number): number => median(steps.map(f));
-  const serialOf = (p: ProfiledStep): number => p.prepare + Math.max(...p.dispatch) +
-    Math.max(...p.reduce) + p.collect + p.finish + p.optimizer;
+  const serialOf = (p: ProfiledStep): number =>
+    p.prepare +
+    Math.max(...p.dispatch) +
+    Math.max(...p.reduce) +
+    p.collect +
+    p.finish +
+    p.optimizer;
   const workOf = (p: ProfiledStep): number => p.compute.reduce((a, b) => a + b, 0);
   const serial = m(serialOf);
   const work = m(workOf);
   return {
-    workers, steps: steps.length, stepMs: m((p) => p.total + p.optimizer),
-    prepare: m((p) => p.prepare), dispatch: m((p) => Math.max(...p.dispatch)),
-    compute: m((p) => mean(p.compute)), computeMax: m((p) => Math.max(...p.compute)),
-    meet: m((p) => mean(p.meet)), reduce: m((p) => Math.max(...p.reduce)),
-    collect: m((p) => p.collect), finish: m((p) => p.finish), optimizer: m((p) => p.optimizer),
-    serial, work, s: serial / (serial + work),
+    workers,
+    steps: steps.length,
+    stepMs: m((p) => p.total + p.optimizer),
+    prepare: m((p) => p.prepare),
+    dispatch: m((p) => Math.max(...p.dispatch)),
+    compute: m((p) => mean(p.compute)),
+    computeMax: m((p) => Math.max(...p.compute)),
+    meet: m((p) => mean(p.meet)),
+    reduce: m((p) => Math.max(...p.reduce)),
+    collect: m((p) => p.collect),
+    finish: m((p) => p.finish),
+    optimizer: m((p) => p.optimizer),
+    serial,
+    work,
+    s: serial / (serial + work),
   };
 }
 

@@ -45,7 +45,13 @@ export interface EltwiseCase {
   kind: 'eltwise';
   id: string;
   label: string;
-  op: 'add_bcast' | 'softmax' | 'sum_dim1' | 'layernorm2d_fwd' | 'layernorm2d_bwd' | 'gelu_fwd'
+  op:
+    | 'add_bcast'
+    | 'softmax'
+    | 'sum_dim1'
+    | 'layernorm2d_fwd'
+    | 'layernorm2d_bwd'
+    | 'gelu_fwd'
     | 'gelu_bwd';
   /** The input; [N,C,H,W] for add_bcast and sum_dim1 (the add's operand is [C,1,1]), [rows,
    * cols] for softmax. */
@@ -64,17 +70,37 @@ export interface PoolCase {
 
 export type BenchCase = GemmCase | ConvCase | PoolCase | EltwiseCase;
 
-export function gemmCase(id: string, label: string, m: number, n: number, k: number,
-  layout: string): GemmCase {
+export function gemmCase(
+  id: string,
+  label: string,
+  m: number,
+  n: number,
+  k: number,
+  layout: string
+): GemmCase {
   return { kind: 'gemm', id, label, m, n, k, transA: layout[0] === 't', transB: layout[1] === 't' };
 }
 
-export function convCases(id: string, label: string, x: ConvCase['x'], w: ConvCase['w'],
-  stride: number, padding: number, groups: number): ConvCase[] {
+export function convCases(
+  id: string,
+  label: string,
+  x: ConvCase['x'],
+  w: ConvCase['w'],
+  stride: number,
+  padding: number,
+  groups: number
+): ConvCase[] {
   const dirs: ConvDirection[] = ['fwd', 'bwd_input', 'bwd_weight'];
   return dirs.map((direction) => ({
-    kind: 'conv', id: `${id}.${direction}`, label: `${label} ${direction}`, direction, x, w, stride,
-    padding, groups,
+    kind: 'conv',
+    id: `${id}.${direction}`,
+    label: `${label} ${direction}`,
+    direction,
+    x,
+    w,
+    stride,
+    padding,
+    groups,
   }));
 }
 
@@ -83,17 +109,32 @@ export function convCases(id: string, label: string, x: ConvCase['x'], w: ConvCa
  * [Cin,Cout,KH,KW] (PyTorch's layout), as cases of the equivalent conv (input [N,Cout,OH,OW],
  * weight [Cin,Cout,KH,KW] read as OIHW) whose kernels they run.
  */
-export function convTransposeCases(id: string, label: string, x: ConvCase['x'],
-  w: ConvCase['w'], stride: number, padding: number): ConvCase[] {
+export function convTransposeCases(
+  id: string,
+  label: string,
+  x: ConvCase['x'],
+  w: ConvCase['w'],
+  stride: number,
+  padding: number
+): ConvCase[] {
   const [n, , h, wd] = x;
   const oh = (h - 1) * stride - 2 * padding + w[2];
   const ow = (wd - 1) * stride - 2 * padding + w[3];
   const kernelOf: Record<ConvDirection, ConvDirection> = {
-    fwd: 'bwd_input', bwd_input: 'fwd', bwd_weight: 'bwd_weight',
+    fwd: 'bwd_input',
+    bwd_input: 'fwd',
+    bwd_weight: 'bwd_weight',
   };
   return (['fwd', 'bwd_input', 'bwd_weight'] as const).map((direction) => ({
-    kind: 'conv', id: `${id}.${direction}`, label: `${label} ${direction}`,
-    direction: kernelOf[direction], x: [n, w[1], oh, ow], w, stride, padding, groups: 1,
+    kind: 'conv',
+    id: `${id}.${direction}`,
+    label: `${label} ${direction}`,
+    direction: kernelOf[direction],
+    x: [n, w[1], oh, ow],
+    w,
+    stride,
+    padding,
+    groups: 1,
     transposed: { x, direction },
   }));
 }
@@ -102,12 +143,27 @@ export function convTransposeCases(id: string, label: string, x: ConvCase['x'],
  * dim, x [n,128,28,28] summed over dim 1. */
 export function eltwiseCases(n: number, rows: number): EltwiseCase[] {
   return [
-    { kind: 'eltwise', id: 'eltwise.add_bcast', label: 'add [C,1,1] broadcast', op: 'add_bcast',
-      x: [n, 128, 28, 28] },
-    { kind: 'eltwise', id: 'eltwise.softmax', label: 'softmax last dim', op: 'softmax',
-      x: [rows, 1000] },
-    { kind: 'eltwise', id: 'eltwise.sum_dim1', label: 'sum over channels', op: 'sum_dim1',
-      x: [n, 128, 28, 28] },
+    {
+      kind: 'eltwise',
+      id: 'eltwise.add_bcast',
+      label: 'add [C,1,1] broadcast',
+      op: 'add_bcast',
+      x: [n, 128, 28, 28],
+    },
+    {
+      kind: 'eltwise',
+      id: 'eltwise.softmax',
+      label: 'softmax last dim',
+      op: 'softmax',
+      x: [rows, 1000],
+    },
+    {
+      kind: 'eltwise',
+      id: 'eltwise.sum_dim1',
+      label: 'sum over channels',
+      op: 'sum_dim1',
+      x: [n, 128, 28, 28],
+    },
   ];
 }
 
@@ -135,28 +191,86 @@ export const CASES: BenchCase[] = [
   gemmCase('mnist.fc2.fwd', `mnist fc2 fwd y=xW^T [${B},128]x[10,128]^T nt`, B, 10, 128, 'nt'),
   gemmCase('mnist.fc2.dx', `mnist fc2 dX=dY W [${B},10]x[10,128] nn`, B, 128, 10, 'nn'),
   gemmCase('mnist.fc2.dw', `mnist fc2 dW=dY^T X [${B},10]^Tx[${B},128] tn`, 10, 128, B, 'tn'),
-  ...convCases('conv.mnist2', 'conv mnist conv2 x[64,32,26,26] w[64,32,3,3] s1 p0',
-    [64, 32, 26, 26], [64, 32, 3, 3], 1, 0, 1),
-  ...convCases('conv.s2', 'conv stride2 x[32,64,28,28] w[128,64,3,3] s2 p1',
-    [32, 64, 28, 28], [128, 64, 3, 3], 2, 1, 1),
-  ...convCases('conv.dw', 'conv depthwise x[32,128,28,28] w[128,1,3,3] s1 p1 g128',
-    [32, 128, 28, 28], [128, 1, 3, 3], 1, 1, 128),
+  ...convCases(
+    'conv.mnist2',
+    'conv mnist conv2 x[64,32,26,26] w[64,32,3,3] s1 p0',
+    [64, 32, 26, 26],
+    [64, 32, 3, 3],
+    1,
+    0,
+    1
+  ),
+  ...convCases(
+    'conv.s2',
+    'conv stride2 x[32,64,28,28] w[128,64,3,3] s2 p1',
+    [32, 64, 28, 28],
+    [128, 64, 3, 3],
+    2,
+    1,
+    1
+  ),
+  ...convCases(
+    'conv.dw',
+    'conv depthwise x[32,128,28,28] w[128,1,3,3] s1 p1 g128',
+    [32, 128, 28, 28],
+    [128, 1, 3, 3],
+    1,
+    1,
+    128
+  ),
   // EfficientNet's 5x5 and ConvNeXt's 7x7 depthwise convs, and MobileNet's stride-2 3x3.
-  ...convCases('conv.dw5', 'conv depthwise x[32,128,28,28] w[128,1,5,5] s1 p2 g128',
-    [32, 128, 28, 28], [128, 1, 5, 5], 1, 2, 128),
-  ...convCases('conv.dw7', 'conv depthwise x[32,128,28,28] w[128,1,7,7] s1 p3 g128',
-    [32, 128, 28, 28], [128, 1, 7, 7], 1, 3, 128),
-  ...convCases('conv.dws2', 'conv depthwise x[32,128,28,28] w[128,1,3,3] s2 p1 g128',
-    [32, 128, 28, 28], [128, 1, 3, 3], 2, 1, 128),
-  { kind: 'pool', id: 'pool.max2', label: 'maxpool 2x2 s2 x[64,64,24,24]', x: [64, 64, 24, 24],
-    k: 2, stride: 2 },
+  ...convCases(
+    'conv.dw5',
+    'conv depthwise x[32,128,28,28] w[128,1,5,5] s1 p2 g128',
+    [32, 128, 28, 28],
+    [128, 1, 5, 5],
+    1,
+    2,
+    128
+  ),
+  ...convCases(
+    'conv.dw7',
+    'conv depthwise x[32,128,28,28] w[128,1,7,7] s1 p3 g128',
+    [32, 128, 28, 28],
+    [128, 1, 7, 7],
+    1,
+    3,
+    128
+  ),
+  ...convCases(
+    'conv.dws2',
+    'conv depthwise x[32,128,28,28] w[128,1,3,3] s2 p1 g128',
+    [32, 128, 28, 28],
+    [128, 1, 3, 3],
+    2,
+    1,
+    128
+  ),
+  {
+    kind: 'pool',
+    id: 'pool.max2',
+    label: 'maxpool 2x2 s2 x[64,64,24,24]',
+    x: [64, 64, 24, 24],
+    k: 2,
+    stride: 2,
+  },
   // DCGAN's 8x8 -> 16x16 generator layer.
-  ...convTransposeCases('convT.dcgan', 'convTranspose2d x[64,128,8,8] w[128,64,4,4] s2 p1',
-    [64, 128, 8, 8], [128, 64, 4, 4], 2, 1),
+  ...convTransposeCases(
+    'convT.dcgan',
+    'convTranspose2d x[64,128,8,8] w[128,64,4,4] s2 p1',
+    [64, 128, 8, 8],
+    [128, 64, 4, 4],
+    2,
+    1
+  ),
   ...eltwiseCases(64, 4096).map((c) => ({ ...c, label: `${c.label} x[${c.x}]` })),
   ...(['layernorm2d_fwd', 'layernorm2d_bwd', 'gelu_fwd', 'gelu_bwd'] as const).map((op) => ({
-    kind: 'eltwise' as const, id: `norm.${op}`, label: `${op} x[32,96,28,28]`, op,
-    x: [32, 96, 28, 28] })),
+    kind: 'eltwise' as const,
+    id: `norm.${op}`,
+    label: `${op} x[32,96,28,28]`,
+    op,
+    x: [32, 96, 28, 28],
+  })),
 ];
 
 export function convOutHW(c: ConvCase): [number, number] {

@@ -32,12 +32,20 @@ const BAR_H = 13;
 const BAR_GAP = 2;
 const GROUP_GAP = 10;
 const PANEL_HEAD = 44;
-const PEER_COLORS: Record<string, string> = { 'tfjs-wasm': '#f28e2b', 'tfjs-cpu': '#9d9d9d',
-  torch: '#e15759', 'torch-128': '#ff9d9a', 'ort-web': '#59a14f' };
+const PEER_COLORS: Record<string, string> = {
+  'tfjs-wasm': '#f28e2b',
+  'tfjs-cpu': '#9d9d9d',
+  torch: '#e15759',
+  'torch-128': '#ff9d9a',
+  'ort-web': '#59a14f',
+};
 const OURS_COLORS = ['#1f5fa8', '#4e8fd6', '#8dbbe8', '#bcd7f2'];
 
 function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
 }
 
@@ -57,8 +65,11 @@ function niceStep(max: number): number {
 function peerBar(p: PeerMeasured): Bar {
   if (p.status !== 'ok') return { series: p.peer, status: p.status };
   const batch = p.timedBatch ? ` (batch ${p.timedBatch})` : '';
-  return { series: p.peer, value: p.value, suffix: p.ratio ? `  ours ${fmtRatio(p.ratio)}${batch}`
-    : batch };
+  return {
+    series: p.peer,
+    value: p.value,
+    suffix: p.ratio ? `  ours ${fmtRatio(p.ratio)}${batch}` : batch,
+  };
 }
 
 function oursLabel(workers: number): string {
@@ -67,15 +78,27 @@ function oursLabel(workers: number): string {
 
 function panels(r: BenchReport): Panel[] {
   const ours = oursLabel(1);
-  const kernelGroups = (unit: string): Group[] => r.kernels.filter((k) => k.unit === unit)
-    .map((k) => ({ label: k.label, bars: [
-      { series: ours, value: k.ours.value, status: k.ours.status === 'ok' ? undefined
-        : k.ours.status },
-      ...k.peers.map(peerBar)] }));
+  const kernelGroups = (unit: string): Group[] =>
+    r.kernels
+      .filter((k) => k.unit === unit)
+      .map((k) => ({
+        label: k.label,
+        bars: [
+          {
+            series: ours,
+            value: k.ours.value,
+            status: k.ours.status === 'ok' ? undefined : k.ours.status,
+          },
+          ...k.peers.map(peerBar),
+        ],
+      }));
   const peak = r.peak.find((p) => p.build === r.build.used);
   const out: Panel[] = [
-    { title: 'Kernels, one thread: GFLOP/s', groups: kernelGroups('GFLOP/s'),
-      line: peak && { value: peak.gflops, label: `SIMD peak ${fmtValue(peak.gflops)}` } },
+    {
+      title: 'Kernels, one thread: GFLOP/s',
+      groups: kernelGroups('GFLOP/s'),
+      line: peak && { value: peak.gflops, label: `SIMD peak ${fmtValue(peak.gflops)}` },
+    },
     { title: 'Memory-bound kernels, one thread: GB/s', groups: kernelGroups('GB/s') },
   ];
   // One panel per model: training and inference share a scale, the two models would not.
@@ -85,15 +108,20 @@ function panels(r: BenchReport): Panel[] {
       const rows = r.models.filter((m) => m.model === model && m.mode === mode);
       if (rows.length === 0) continue;
       const bars: Bar[] = rows.map((m) => ({
-        series: oursLabel(m.workers), value: m.ours.value,
-        status: m.ours.status === 'ok' ? undefined : m.ours.status }));
+        series: oursLabel(m.workers),
+        value: m.ours.value,
+        status: m.ours.status === 'ok' ? undefined : m.ours.status,
+      }));
       // Peers ran once (one thread); their ratio is against our one-worker row.
       const one = rows.find((m) => m.workers === 1) ?? rows[0];
       bars.push(...one.peers.map(peerBar));
       groups.push({ label: mode === 'train' ? 'training' : 'inference', bars });
     }
-    out.push({ title: `${model}, images/s (training: forward + backward + Adam; inference: ` +
-      'eval forward)', groups });
+    out.push({
+      title:
+        `${model}, images/s (training: forward + backward + Adam; inference: ` + 'eval forward)',
+      groups,
+    });
   }
   return out.filter((p) => p.groups.length > 0);
 }
@@ -108,8 +136,11 @@ function drawPanel(p: Panel, y0: number, oursSeries: string[]): { svg: string[];
   const svg: string[] = [];
   const x0 = LABEL_W;
   const plotW = WIDTH - LABEL_W - VALUE_W;
-  const max = Math.max(1e-9, ...p.groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)),
-    p.line?.value ?? 0);
+  const max = Math.max(
+    1e-9,
+    ...p.groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)),
+    p.line?.value ?? 0
+  );
   const step = niceStep(max);
   const top = Math.ceil(max / step) * step;
   const sx = (v: number): number => x0 + (v / top) * plotW;
@@ -118,16 +149,21 @@ function drawPanel(p: Panel, y0: number, oursSeries: string[]): { svg: string[];
   const gy = y0 + PANEL_HEAD - 8;
   for (let v = 0; v <= top + step / 2; v += step) {
     const x = sx(v);
-    svg.push(`<line x1="${x.toFixed(1)}" y1="${gy}" x2="${x.toFixed(1)}" y2="${gy + bodyH}" ` +
-      'class="grid"/>');
-    svg.push(text(x, gy - 4, v.toFixed(Math.max(0, -Math.floor(Math.log10(step)))),
-      'class="tick"'));
+    svg.push(
+      `<line x1="${x.toFixed(1)}" y1="${gy}" x2="${x.toFixed(1)}" y2="${gy + bodyH}" ` +
+        'class="grid"/>'
+    );
+    svg.push(
+      text(x, gy - 4, v.toFixed(Math.max(0, -Math.floor(Math.log10(step)))), 'class="tick"')
+    );
   }
   // The peak line under the bars, so values stay readable where they cross it.
   if (p.line) {
     const x = sx(p.line.value);
-    svg.push(`<line x1="${x.toFixed(1)}" y1="${gy}" x2="${x.toFixed(1)}" y2="${gy + bodyH}" ` +
-      'class="peak"/>');
+    svg.push(
+      `<line x1="${x.toFixed(1)}" y1="${gy}" x2="${x.toFixed(1)}" y2="${gy + bodyH}" ` +
+        'class="peak"/>'
+    );
     svg.push(text(x - 4, gy + bodyH + 2, p.line.label, 'class="peaklabel"'));
   }
   let y = y0 + PANEL_HEAD;
@@ -138,13 +174,17 @@ function drawPanel(p: Panel, y0: number, oursSeries: string[]): { svg: string[];
       const color = colorOf(b.series, oursSeries);
       if (b.value !== undefined && Number.isFinite(b.value)) {
         const w = Math.max(1, sx(b.value) - x0);
-        svg.push(`<rect x="${x0}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" ` +
-          `fill="${color}"><title>${esc(`${b.series}: ${fmtValue(b.value)}`)}</title></rect>`);
-        svg.push(text(x0 + w + 4, y + BAR_H - 3, `${fmtValue(b.value)}${b.suffix ?? ''}`,
-          'class="value"'));
+        svg.push(
+          `<rect x="${x0}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" ` +
+            `fill="${color}"><title>${esc(`${b.series}: ${fmtValue(b.value)}`)}</title></rect>`
+        );
+        svg.push(
+          text(x0 + w + 4, y + BAR_H - 3, `${fmtValue(b.value)}${b.suffix ?? ''}`, 'class="value"')
+        );
       } else {
-        svg.push(text(x0 + 4, y + BAR_H - 3, `${b.series}: ${b.status ?? 'n/a'}`,
-          'class="status"'));
+        svg.push(
+          text(x0 + 4, y + BAR_H - 3, `${b.series}: ${b.status ?? 'n/a'}`, 'class="status"')
+        );
       }
       y += BAR_H + BAR_GAP;
     }
@@ -161,10 +201,23 @@ export function renderSvg(r: BenchReport): string {
   const series = [...oursSeries, ...all.filter((s) => PEER_COLORS[s])];
   const body: string[] = [];
   const m = r.machine;
-  body.push(text(10, 22, `simdgrad bench: ${m.cpu}, ${m.availableParallelism} cores, ${m.engine}`,
-    'class="head"'));
-  body.push(text(10, 40, `${r.startedAt.slice(0, 10)}, ${r.build.used} build; ratio = how many ` +
-    'times faster simdgrad is (peer time / our time); peers run one thread', 'class="sub"'));
+  body.push(
+    text(
+      10,
+      22,
+      `simdgrad bench: ${m.cpu}, ${m.availableParallelism} cores, ${m.engine}`,
+      'class="head"'
+    )
+  );
+  body.push(
+    text(
+      10,
+      40,
+      `${r.startedAt.slice(0, 10)}, ${r.build.used} build; ratio = how many ` +
+        'times faster simdgrad is (peer time / our time); peers run one thread',
+      'class="sub"'
+    )
+  );
   let lx = 10;
   for (const s of series) {
     body.push(`<rect x="${lx}" y="50" width="12" height="12" fill="${colorOf(s, oursSeries)}"/>`);
@@ -178,7 +231,8 @@ export function renderSvg(r: BenchReport): string {
     y += d.height;
   }
   const height = Math.ceil(y + 8);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" ` +
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" ` +
     `viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', ` +
     `Helvetica, Arial, sans-serif" font-size="11">
 <style>
@@ -193,5 +247,6 @@ export function renderSvg(r: BenchReport): string {
 <rect width="100%" height="100%" fill="#fff"/>
 ${body.join('\n')}
 </svg>
-`;
+`
+  );
 }

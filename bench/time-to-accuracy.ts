@@ -30,8 +30,13 @@ export interface Side {
   status: 'ok' | 'error';
   note?: string;
   /** Per epoch: test accuracy and the wall time since the clock started, s. */
-  history: { epoch: number; testAccuracy: number | null; elapsed: number; seconds: number;
-    evalSeconds: number }[];
+  history: {
+    epoch: number;
+    testAccuracy: number | null;
+    elapsed: number;
+    seconds: number;
+    evalSeconds: number;
+  }[];
   /** The first epoch at or above the target and the wall time then, s; null: not reached. */
   reached: { epoch: number; seconds: number } | null;
   detail?: string;
@@ -67,13 +72,25 @@ export async function oursSide(o: Options): Promise<Side> {
   let reached: Side['reached'] = null;
   const t0 = performance.now();
   const trainer = new Trainer({
-    model, optimizer, train, test, epochs: o.epochs, batchSize: recipe.batch, seed: o.seed,
-    workers: o.workers, schedule: { name: recipe.schedule, lr: recipe.lr, gamma: recipe.lrDecay },
+    model,
+    optimizer,
+    train,
+    test,
+    epochs: o.epochs,
+    batchSize: recipe.batch,
+    seed: o.seed,
+    workers: o.workers,
+    schedule: { name: recipe.schedule, lr: recipe.lr, gamma: recipe.lrDecay },
     out: { write: (s: string) => process.stderr.write(s) },
     onEpoch: (rec: EpochRecord, tr: Trainer) => {
       const elapsed = (performance.now() - t0) / 1000;
-      history.push({ epoch: rec.epoch, testAccuracy: rec.testAccuracy, elapsed,
-        seconds: rec.seconds, evalSeconds: rec.evalSeconds });
+      history.push({
+        epoch: rec.epoch,
+        testAccuracy: rec.testAccuracy,
+        elapsed,
+        seconds: rec.seconds,
+        evalSeconds: rec.evalSeconds,
+      });
       if (!reached && (rec.testAccuracy ?? 0) >= o.target) {
         reached = { epoch: rec.epoch, seconds: elapsed };
         tr.stop();
@@ -82,58 +99,113 @@ export async function oursSide(o: Options): Promise<Side> {
   });
   await trainer.fit();
   model.dispose();
-  return { status: 'ok', history, reached, loadAvg,
-    detail: `${build} kernels, ${o.workers} worker${o.workers > 1 ? 's' : ''}, ${train.n} ` +
-      `training and ${test.n} test images` };
+  return {
+    status: 'ok',
+    history,
+    reached,
+    loadAvg,
+    detail:
+      `${build} kernels, ${o.workers} worker${o.workers > 1 ? 's' : ''}, ${train.n} ` +
+      `training and ${test.n} test images`,
+  };
 }
 
 /** PyTorch: bench/time_to_accuracy.py with the same recipe, o.threads threads. */
 export async function torchSide(o: Options): Promise<Side> {
   const loadAvg = load();
   // compiled to dist/bench/: the script stays in bench/ of the repository
-  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench',
-    'time_to_accuracy.py');
-  const job = { dataDir: mnistDataDir(), epochs: o.epochs, batch: recipe.batch, lr: recipe.lr,
-    schedule: recipe.schedule, lrDecay: recipe.lrDecay, opt: recipe.opt, weightDecay: 0,
-    target: o.target, threads: o.threads, seed: o.seed, limit: o.limit ?? null,
-    testLimit: o.testLimit ?? null };
+  const script = path.resolve(
+    path.dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '..',
+    'bench',
+    'time_to_accuracy.py'
+  );
+  const job = {
+    dataDir: mnistDataDir(),
+    epochs: o.epochs,
+    batch: recipe.batch,
+    lr: recipe.lr,
+    schedule: recipe.schedule,
+    lrDecay: recipe.lrDecay,
+    opt: recipe.opt,
+    weightDecay: 0,
+    target: o.target,
+    threads: o.threads,
+    seed: o.seed,
+    limit: o.limit ?? null,
+    testLimit: o.testLimit ?? null,
+  };
   const threads = String(o.threads);
-  const env = { ...process.env, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads,
-    MKL_NUM_THREADS: threads, MALLOC_MMAP_THRESHOLD_: '33554432',
-    MALLOC_TRIM_THRESHOLD_: '68719476736' };
+  const env = {
+    ...process.env,
+    OMP_NUM_THREADS: threads,
+    OPENBLAS_NUM_THREADS: threads,
+    MKL_NUM_THREADS: threads,
+    MALLOC_MMAP_THRESHOLD_: '33554432',
+    MALLOC_TRIM_THRESHOLD_: '68719476736',
+  };
   const run = await new Promise<{ code: number | null; stdout: string; error?: string }>(
     (resolve) => {
-      const child = spawn(o.python, [script, JSON.stringify(job)],
-        { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(o.python, [script, JSON.stringify(job)], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => {
         stdout += d;
       });
       child.on('error', (e) => resolve({ code: null, stdout, error: e.message }));
       child.on('close', (code) => resolve({ code, stdout }));
-    });
+    }
+  );
   const last = run.stdout.trim().split('\n').pop() ?? '';
   try {
     if (run.error || run.code !== 0) throw new Error(run.error ?? `exit code ${run.code}`);
-    const r = JSON.parse(last) as { version: string; threads: number; train: number;
-      test: number; history: Side['history']; reached: Side['reached'] };
-    return { status: 'ok', history: r.history, reached: r.reached, loadAvg,
-      detail: `PyTorch ${r.version}, ${r.threads} threads, ${r.train} training and ${r.test} ` +
-        'test images' };
+    const r = JSON.parse(last) as {
+      version: string;
+      threads: number;
+      train: number;
+      test: number;
+      history: Side['history'];
+      reached: Side['reached'];
+    };
+    return {
+      status: 'ok',
+      history: r.history,
+      reached: r.reached,
+      loadAvg,
+      detail:
+        `PyTorch ${r.version}, ${r.threads} threads, ${r.train} training and ${r.test} ` +
+        'test images',
+    };
   } catch (e) {
-    return { status: 'error', history: [], reached: null, loadAvg,
-      note: `${o.python} ${script}: ${errorMessage(e)}` };
+    return {
+      status: 'error',
+      history: [],
+      reached: null,
+      loadAvg,
+      note: `${o.python} ${script}: ${errorMessage(e)}`,
+    };
   }
 }
 
 function describe(name: string, s: Side, o: Options): string {
   if (s.status !== 'ok') return `${name}: error: ${s.note}`;
-  const epochs = s.history.map((h) => `${h.epoch}: ${(100 * (h.testAccuracy ?? 0)).toFixed(2)}% ` +
-    `at ${h.elapsed.toFixed(1)} s`).join(', ');
-  return `${name} (${s.detail}; load ${s.loadAvg.join(' ')}): ` + (s.reached
-    ? `${(100 * o.target).toFixed(1)}% after epoch ${s.reached.epoch}, ` +
-      `${s.reached.seconds.toFixed(1)} s` : `${(100 * o.target).toFixed(1)}% not reached in ` +
-      `${o.epochs} epochs`) + `\n  epochs ${epochs}`;
+  const epochs = s.history
+    .map(
+      (h) =>
+        `${h.epoch}: ${(100 * (h.testAccuracy ?? 0)).toFixed(2)}% ` + `at ${h.elapsed.toFixed(1)} s`
+    )
+    .join(', ');
+  return (
+    `${name} (${s.detail}; load ${s.loadAvg.join(' ')}): ` +
+    (s.reached
+      ? `${(100 * o.target).toFixed(1)}% after epoch ${s.reached.epoch}, ` +
+        `${s.reached.seconds.toFixed(1)} s`
+      : `${(100 * o.target).toFixed(1)}% not reached in ` + `${o.epochs} epochs`) +
+    `\n  epochs ${epochs}`
+  );
 }
 
 async function main(): Promise<void> {
@@ -151,15 +223,23 @@ async function main(): Promise<void> {
   if (!['both', 'ours', 'torch'].includes(side)) {
     throw new RangeError(`--side must be both, ours or torch; got '${side}'`);
   }
-  const o: Options = { target: num('target') ?? 0.992, epochs: num('epochs') ?? recipe.epochs,
-    workers: num('workers') ?? 2, threads: num('threads') ?? num('workers') ?? 2,
-    seed: num('seed') ?? 1, limit: num('limit'), testLimit: num('test-limit'),
-    python: cli.value('python') ?? '/usr/bin/python3' };
+  const o: Options = {
+    target: num('target') ?? 0.992,
+    epochs: num('epochs') ?? recipe.epochs,
+    workers: num('workers') ?? 2,
+    threads: num('threads') ?? num('workers') ?? 2,
+    seed: num('seed') ?? 1,
+    limit: num('limit'),
+    testLimit: num('test-limit'),
+    python: cli.value('python') ?? '/usr/bin/python3',
+  };
   const machine = await machineInfo();
   const started = new Date().toISOString();
-  console.log(`time to ${(100 * o.target).toFixed(1)}% test accuracy, ${MODEL} on MNIST, ` +
-    `${started}\nmachine: ${describeMachine(machine)}\nrecipe: ${recipe.opt} lr ${recipe.lr} ` +
-    `${recipe.schedule} over ${o.epochs} epochs, batch ${recipe.batch}, seed ${o.seed}`);
+  console.log(
+    `time to ${(100 * o.target).toFixed(1)}% test accuracy, ${MODEL} on MNIST, ` +
+      `${started}\nmachine: ${describeMachine(machine)}\nrecipe: ${recipe.opt} lr ${recipe.lr} ` +
+      `${recipe.schedule} over ${o.epochs} epochs, batch ${recipe.batch}, seed ${o.seed}`
+  );
   const order = process.argv.includes('--torch-first') ? ['torch', 'ours'] : ['ours', 'torch'];
   const sides: Record<string, Side> = {};
   for (const s of order.filter((x) => side === 'both' || side === x)) {
@@ -170,13 +250,21 @@ async function main(): Promise<void> {
   const b = sides.torch?.reached?.seconds;
   if (a && b) {
     const faster = b > a ? 'simdgrad' : 'PyTorch';
-    console.log(`simdgrad / PyTorch time: ${(a / b).toFixed(2)} (${faster} ` +
-      `${(Math.max(a, b) / Math.min(a, b)).toFixed(2)}x faster)`);
+    console.log(
+      `simdgrad / PyTorch time: ${(a / b).toFixed(2)} (${faster} ` +
+        `${(Math.max(a, b) / Math.min(a, b)).toFixed(2)}x faster)`
+    );
   }
   const quick = o.limit !== undefined || o.testLimit !== undefined;
   const out = writeResults({ json: cli.value('out'), quick, peers: [] }, 'time-to-accuracy', {
-    benchmark: 'bench/time-to-accuracy.ts', startedAt: started, args: process.argv.slice(2),
-    machine, model: MODEL, recipe, options: o, sides,
+    benchmark: 'bench/time-to-accuracy.ts',
+    startedAt: started,
+    args: process.argv.slice(2),
+    machine,
+    model: MODEL,
+    recipe,
+    options: o,
+    sides,
   });
   if (out) console.log(`wrote ${out}`);
 }

@@ -35,8 +35,10 @@ const median = (v: number[]): number => {
 
 async function main(): Promise<void> {
   const machine = await machineInfo();
-  console.log(`ours vs native PyTorch, one thread, training (Adam lr 1e-3), ${ROUNDS} rounds ` +
-    `${new Date().toISOString()}`);
+  console.log(
+    `ours vs native PyTorch, one thread, training (Adam lr 1e-3), ${ROUNDS} rounds ` +
+      `${new Date().toISOString()}`
+  );
   console.log(`machine: ${describeMachine(machine)}`);
   const { build } = await init();
   const data = await mnistBatches(Math.max(...MODELS.map((m) => BATCH[m] ?? 64)), 8);
@@ -52,8 +54,12 @@ async function main(): Promise<void> {
       console.log(`  round ${r + 1} ours ${build} ${m}: ${t.imagesPerSecond.toFixed(0)} img/s`);
     }
     for (const isa of (r % 2 ? ['full', 'sse41'] : ['sse41', 'full']) as TorchIsa[]) {
-      const run = await runTorch(MODELS.map((m) => ({ model: m, mode: 'train' as const,
-        batch: BATCH[m] ?? 64 })), data, { ...timed, maxMs: 4 * timed.timeMs + 10_000 }, isa);
+      const run = await runTorch(
+        MODELS.map((m) => ({ model: m, mode: 'train' as const, batch: BATCH[m] ?? 64 })),
+        data,
+        { ...timed, maxMs: 4 * timed.timeMs + 10_000 },
+        isa
+      );
       runs.push({ isa, run });
       if (run.status !== 'ok') {
         console.log(`  torch ${isa}: ${run.status} (${run.detail})`);
@@ -71,42 +77,68 @@ async function main(): Promise<void> {
     }
   }
   const first = runs.find((x) => x.run.status === 'ok')?.run;
-  const isaOf = (isa: TorchIsa): string | undefined => runs.find((x) => x.isa === isa &&
-    x.run.status === 'ok')?.run.isa;
-  console.log(`\ntorch ${first?.version ?? 'not run'}, BLAS ${first?.blas ?? '?'}; oneDNN ISA: ` +
-    `128-bit run '${isaOf('sse41') ?? '?'}', full run '${isaOf('full') ?? '?'}'; load average ` +
-    `at round starts ${loads.map((l) => l.toFixed(1)).join(' ')}`);
+  const isaOf = (isa: TorchIsa): string | undefined =>
+    runs.find((x) => x.isa === isa && x.run.status === 'ok')?.run.isa;
+  console.log(
+    `\ntorch ${first?.version ?? 'not run'}, BLAS ${first?.blas ?? '?'}; oneDNN ISA: ` +
+      `128-bit run '${isaOf('sse41') ?? '?'}', full run '${isaOf('full') ?? '?'}'; load average ` +
+      `at round starts ${loads.map((l) => l.toFixed(1)).join(' ')}`
+  );
   const wide = /AVX-512/i.test(isaOf('full') ?? '');
   const summary = MODELS.map((m) => {
     const o = median(imgs[m].ours);
     const t128 = imgs[m]['torch-128'].length ? median(imgs[m]['torch-128']) : undefined;
     const tFull = imgs[m]['torch-full'].length ? median(imgs[m]['torch-full']) : undefined;
-    return { model: m, batch: BATCH[m] ?? 64, ours: o, torch128: t128, torchFull: tFull,
-      oursOver128: t128 ? o / t128 : undefined, oursOverFull: tFull ? o / tFull : undefined,
-      gflops: MFLOP_PER_IMAGE[m] ? (o * MFLOP_PER_IMAGE[m]) / 1000 : undefined };
+    return {
+      model: m,
+      batch: BATCH[m] ?? 64,
+      ours: o,
+      torch128: t128,
+      torchFull: tFull,
+      oursOver128: t128 ? o / t128 : undefined,
+      oursOverFull: tFull ? o / tFull : undefined,
+      gflops: MFLOP_PER_IMAGE[m] ? (o * MFLOP_PER_IMAGE[m]) / 1000 : undefined,
+    };
   });
   const f = (v: number | undefined, d = 0): string => (v === undefined ? 'n/a' : v.toFixed(d));
   console.log('\nmedians over rounds (img/s):');
   for (const s of summary) {
-    console.log(`  ${s.model} b${s.batch}: ours ${f(s.ours)}, torch-128 ${f(s.torch128)}, ` +
-      `torch-full ${f(s.torchFull)}; ours / torch-128 ${f(s.oursOver128, 2)}x, ` +
-      `ours / torch-full ${f(s.oursOverFull, 2)}x` +
-      (s.gflops ? `; whole step ${s.gflops.toFixed(1)} GFLOP/s` : ''));
+    console.log(
+      `  ${s.model} b${s.batch}: ours ${f(s.ours)}, torch-128 ${f(s.torch128)}, ` +
+        `torch-full ${f(s.torchFull)}; ours / torch-128 ${f(s.oursOver128, 2)}x, ` +
+        `ours / torch-full ${f(s.oursOverFull, 2)}x` +
+        (s.gflops ? `; whole step ${s.gflops.toFixed(1)} GFLOP/s` : '')
+    );
   }
   const cnn = summary.find((s) => s.model === 'small-cnn');
   if (cnn) {
     const fullTarget = wide ? 0.45 : 0.7;
     console.log('\ntarget check (issue 16, target 1):');
-    console.log(`  ${cnn.oursOver128 === undefined ? 'N/A ' : cnn.oursOver128 >= 1.7 ? 'PASS' : 'MISS'}` +
-      `  small-cnn b64 ours >= 1.7x PyTorch 128-bit: ${f(cnn.oursOver128, 2)}x`);
-    console.log(`  ${cnn.oursOverFull === undefined ? 'N/A ' : cnn.oursOverFull >= fullTarget ? 'PASS' : 'MISS'}` +
-      `  small-cnn b64 ours >= ${fullTarget}x PyTorch full ISA (${wide ? 'AVX-512' : 'AVX2'}): ` +
-      `${f(cnn.oursOverFull, 2)}x`);
+    console.log(
+      `  ${cnn.oursOver128 === undefined ? 'N/A ' : cnn.oursOver128 >= 1.7 ? 'PASS' : 'MISS'}` +
+        `  small-cnn b64 ours >= 1.7x PyTorch 128-bit: ${f(cnn.oursOver128, 2)}x`
+    );
+    console.log(
+      `  ${cnn.oursOverFull === undefined ? 'N/A ' : cnn.oursOverFull >= fullTarget ? 'PASS' : 'MISS'}` +
+        `  small-cnn b64 ours >= ${fullTarget}x PyTorch full ISA (${wide ? 'AVX-512' : 'AVX2'}): ` +
+        `${f(cnn.oursOverFull, 2)}x`
+    );
   }
   const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'torch', {
-    benchmark: 'bench/torch.ts', startedAt: new Date().toISOString(), args, machine, build,
-    torch: { version: first?.version, blas: first?.blas, isa128: isaOf('sse41'),
-      isaFull: isaOf('full') }, loadAverages: loads, rounds: imgs, summary,
+    benchmark: 'bench/torch.ts',
+    startedAt: new Date().toISOString(),
+    args,
+    machine,
+    build,
+    torch: {
+      version: first?.version,
+      blas: first?.blas,
+      isa128: isaOf('sse41'),
+      isaFull: isaOf('full'),
+    },
+    loadAverages: loads,
+    rounds: imgs,
+    summary,
   });
   console.log(`\nwrote ${out}`);
 }

@@ -172,4 +172,3 @@ export function measured(value: number, timing: Timing): Measured {
 export function kernelValue(r: KernelImplResult): number | undefined {
   return r.gflops ?? r.gbps;
 }
-

@@ -25,5 +25,7 @@ const trainer = new Trainer({
 });
 const history = await trainer.fit();
 const last = history[history.length - 1];
-console.log(`test accuracy ${(100 * (last.testAccuracy ?? 0)).toFixed(2)}% ` +
-  `(${model.numParameters()} parameters, ${train.n} training images, ${trainer.workers} workers)`);
+console.log(
+  `test accuracy ${(100 * (last.testAccuracy ?? 0)).toFixed(2)}% ` +
+    `(${model.numParameters()} parameters, ${train.n} training images, ${trainer.workers} workers)`
+);

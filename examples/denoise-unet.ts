@@ -15,7 +15,8 @@ await init();
 /** Noisy copies of `clean` (a fixed seed per split, so every run sees the same noise). */
 function addNoise(clean: Float32Array, seed: number): Float32Array {
   let s = seed >>> 0;
-  const uniform = (): number => { // mulberry32
+  const uniform = (): number => {
+    // mulberry32
     s = (s + 0x6d2b79f5) >>> 0;
     let t = Math.imul(s ^ (s >>> 15), s | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
@@ -56,6 +57,8 @@ const history = await trainer.fit();
 let baseline = 0;
 for (let i = 0; i < test.x.length; i++) baseline += (test.x[i] - test.y[i]) ** 2;
 baseline /= test.x.length;
-console.log(`test MSE ${history[history.length - 1].testLoss!.toFixed(4)} ` +
-  `(noisy input: ${baseline.toFixed(4)}; ${model.numParameters()} parameters, ` +
-  `${train.n} training images, ${trainer.workers} workers)`);
+console.log(
+  `test MSE ${history[history.length - 1].testLoss!.toFixed(4)} ` +
+    `(noisy input: ${baseline.toFixed(4)}; ${model.numParameters()} parameters, ` +
+    `${train.n} training images, ${trainer.workers} workers)`
+);

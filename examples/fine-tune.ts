@@ -19,7 +19,14 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as sg from 'simdgrad';
 import {
-  Trainer, data, evaluate, init, manualSeed, optim, parseSafetensors, serializeSafetensors,
+  Trainer,
+  data,
+  evaluate,
+  init,
+  manualSeed,
+  optim,
+  parseSafetensors,
+  serializeSafetensors,
 } from 'simdgrad';
 import { resnet18WithHead } from './finetune-model.js';
 import { writeShapesFolder } from './shapes.js';
@@ -51,12 +58,17 @@ if (temporary || !existsSync(root)) {
 // Train images are kept a little larger than the model's input, for RandomResizedCrop to cut
 // from; held-out images are resized and centre-cropped as torchvision's eval recipe does.
 const keep = Math.round(size * 1.14);
-const train = await data.imageFolder(join(root, 'train'),
-  { transform: new T.Compose([new T.Resize(keep), new T.CenterCrop(keep)]) });
-const val = await data.imageFolder(join(root, 'val'),
-  { transform: new T.Compose([new T.Resize(keep), new T.CenterCrop(size), new T.Normalize()]) });
-const trainTransform = new T.Compose([new T.RandomResizedCrop(size, { scale: [0.6, 1] }),
-  new T.RandomHorizontalFlip(), new T.Normalize()]);
+const train = await data.imageFolder(join(root, 'train'), {
+  transform: new T.Compose([new T.Resize(keep), new T.CenterCrop(keep)]),
+});
+const val = await data.imageFolder(join(root, 'val'), {
+  transform: new T.Compose([new T.Resize(keep), new T.CenterCrop(size), new T.Normalize()]),
+});
+const trainTransform = new T.Compose([
+  new T.RandomResizedCrop(size, { scale: [0.6, 1] }),
+  new T.RandomHorizontalFlip(),
+  new T.Normalize(),
+]);
 const classes = train.classNames.length;
 
 const all = args.includes('--all');
@@ -72,8 +84,10 @@ if (weights) {
   delete sd['fc.weight'];
   delete sd['fc.bias'];
   const { missingKeys, unexpectedKeys } = model.loadStateDict(sd, { strict: false });
-  console.log(`loaded ${weights}: new head ${missingKeys.join(', ')}` +
-    (unexpectedKeys.length ? `; unused ${unexpectedKeys.join(', ')}` : ''));
+  console.log(
+    `loaded ${weights}: new head ${missingKeys.join(', ')}` +
+      (unexpectedKeys.length ? `; unused ${unexpectedKeys.join(', ')}` : '')
+  );
 } else {
   console.log('no --weights: the backbone keeps its random initialisation');
 }
@@ -83,11 +97,21 @@ if (!all) {
 const trainable = model.parameters().filter((p) => p.requiresGrad);
 
 const trainer = new Trainer({
-  model, optimizer: new optim.AdamW(trainable, { lr: all ? 1e-3 : 1e-2 }), train, test: val,
-  transform: trainTransform, epochs, batchSize: 16, seed: 1, workers,
+  model,
+  optimizer: new optim.AdamW(trainable, { lr: all ? 1e-3 : 1e-2 }),
+  train,
+  test: val,
+  transform: trainTransform,
+  epochs,
+  batchSize: 16,
+  seed: 1,
+  workers,
   replica: {
-    model: { module: new URL('./finetune-model.js', import.meta.url), export: 'resnet18WithHead',
-      args: [classes, !all] },
+    model: {
+      module: new URL('./finetune-model.js', import.meta.url),
+      export: 'resnet18WithHead',
+      args: [classes, !all],
+    },
   },
 });
 const history = await trainer.fit();
@@ -96,10 +120,16 @@ const acc = evaluate(model, val, 50).accuracy ?? 0;
 
 await mkdir(outDir, { recursive: true });
 const saved = join(outDir, 'resnet18-finetuned.safetensors');
-await writeFile(saved, serializeSafetensors(model.stateDict(),
-  { classes: train.classNames.join(','), input: `3x${size}x${size}` }));
+await writeFile(
+  saved,
+  serializeSafetensors(model.stateDict(), {
+    classes: train.classNames.join(','),
+    input: `3x${size}x${size}`,
+  })
+);
 const exportOnnx = (sg as Record<string, unknown>).exportOnnx as
-  ((m: unknown, x: unknown) => Uint8Array) | undefined;
+  | ((m: unknown, x: unknown) => Uint8Array)
+  | undefined;
 if (exportOnnx) {
   model.eval();
   const onnx = exportOnnx(model, sg.zeros([1, 3, size, size]));
@@ -110,6 +140,8 @@ if (exportOnnx) {
 }
 console.log(`saved ${saved}`);
 if (temporary) await rm(root, { recursive: true });
-console.log(`held-out accuracy ${(100 * acc).toFixed(2)}% (${val.n} images, ${classes} classes; ` +
-  `${train.n} training images, ${size}x${size}, ${all ? 'all layers' : 'head only'}, ` +
-  `${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}, ${speed[speed.length - 1].toFixed(1)} img/s)`);
+console.log(
+  `held-out accuracy ${(100 * acc).toFixed(2)}% (${val.n} images, ${classes} classes; ` +
+    `${train.n} training images, ${size}x${size}, ${all ? 'all layers' : 'head only'}, ` +
+    `${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}, ${speed[speed.length - 1].toFixed(1)} img/s)`
+);

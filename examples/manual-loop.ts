@@ -29,8 +29,10 @@ for (let epoch = 0; step < steps; epoch++) {
     opt.step();
     if (++step % every === 0) {
       const m = memory();
-      console.log(`step ${step} loss ${loss.item().toFixed(4)} live ${mib(m.numBytes)} MiB ` +
-        `heap high water ${mib(m.heapHighWaterBytes)} MiB`);
+      console.log(
+        `step ${step} loss ${loss.item().toFixed(4)} live ${mib(m.numBytes)} MiB ` +
+          `heap high water ${mib(m.heapHighWaterBytes)} MiB`
+      );
     }
     if (step === steps) break;
   }
@@ -40,10 +42,14 @@ model.eval();
 let correct = 0;
 for (let i = 0; i < test.n; i += 100) {
   const n = Math.min(100, test.n - i);
-  const logits = model.forward(tensor(test.images.subarray(i * 784, (i + n) * 784), [n, 1, 28, 28]));
+  const logits = model.forward(
+    tensor(test.images.subarray(i * 784, (i + n) * 784), [n, 1, 28, 28])
+  );
   const pred = logits.argmax(1).toFloat32Array();
   for (let k = 0; k < n; k++) if (pred[k] === test.labels[i + k]) correct++;
 }
 const m = memory();
-console.log(`test accuracy ${(100 * correct / test.n).toFixed(2)}%; live ${mib(m.numBytes)} MiB, ` +
-  `heap high water ${mib(m.heapHighWaterBytes)} MiB`);
+console.log(
+  `test accuracy ${((100 * correct) / test.n).toFixed(2)}%; live ${mib(m.numBytes)} MiB, ` +
+    `heap high water ${mib(m.heapHighWaterBytes)} MiB`
+);

@@ -27,7 +27,12 @@ const train = make(quick ? 4000 : 20000, 1);
 const test = make(1000, 2);
 manualSeed(1);
 const model = new nn.Sequential(
-  new nn.Linear(8, 64), new nn.ReLU(), new nn.Linear(64, 64), new nn.ReLU(), new nn.Linear(64, 1));
+  new nn.Linear(8, 64),
+  new nn.ReLU(),
+  new nn.Linear(64, 64),
+  new nn.ReLU(),
+  new nn.Linear(64, 1)
+);
 const trainer = new Trainer({
   model,
   optimizer: new optim.Adam(model.parameters(), { lr: 3e-3 }),

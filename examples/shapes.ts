@@ -35,7 +35,11 @@ export function shapeImage(cls: number, size: number, seed: number): Uint8Array 
   const rand = generator(seed * 7919 + cls * 104729 + 1);
   const px = new Uint8Array(size * size * 4);
   const bg = 170 + 60 * rand();
-  const [r, g, b] = hsv((cls / 3 + (rand() - 0.5) * 0.16 + 1) % 1, 0.55 + 0.4 * rand(), 0.5 + 0.45 * rand());
+  const [r, g, b] = hsv(
+    (cls / 3 + (rand() - 0.5) * 0.16 + 1) % 1,
+    0.55 + 0.4 * rand(),
+    0.5 + 0.45 * rand()
+  );
   const half = (size * (0.35 + 0.35 * rand())) / 2;
   const cx = half + rand() * (size - 2 * half);
   const cy = half + rand() * (size - 2 * half);
@@ -43,9 +47,14 @@ export function shapeImage(cls: number, size: number, seed: number): Uint8Array 
     for (let x = 0; x < size; x++) {
       const dx = x + 0.5 - cx;
       const dy = y + 0.5 - cy;
-      const inside = cls === 0 ? dx * dx + dy * dy <= half * half
-        : cls === 1 ? Math.abs(dx) <= half * 0.85 && Math.abs(dy) <= half * 0.85
-          : dy <= half * 0.8 && dy >= -half && Math.abs(dx) <= ((dy + half) / (1.8 * half)) * half;
+      const inside =
+        cls === 0
+          ? dx * dx + dy * dy <= half * half
+          : cls === 1
+            ? Math.abs(dx) <= half * 0.85 && Math.abs(dy) <= half * 0.85
+            : dy <= half * 0.8 &&
+              dy >= -half &&
+              Math.abs(dx) <= ((dy + half) / (1.8 * half)) * half;
       const noise = (rand() - 0.5) * 24;
       const o = 4 * (y * size + x);
       px[o] = Math.max(0, Math.min(255, (inside ? r : bg) + noise));
@@ -73,8 +82,12 @@ export function encodeJpeg(width: number, height: number, px: Uint8Array): Uint8
  * Writes root/<split>/<shape>/<i>.png|jpg for each split ({ train: 24, val: 10 } images per
  * class), every other image a JPEG; returns root.
  */
-export async function writeShapesFolder(root: string, perClass: Record<string, number>,
-  size = 64, seed = 1): Promise<string> {
+export async function writeShapesFolder(
+  root: string,
+  perClass: Record<string, number>,
+  size = 64,
+  seed = 1
+): Promise<string> {
   let offset = seed * 100_000;
   for (const [split, n] of Object.entries(perClass)) {
     for (const [cls, name] of SHAPES.entries()) {
@@ -83,7 +96,10 @@ export async function writeShapesFolder(root: string, perClass: Record<string, n
       for (let i = 0; i < n; i++) {
         const px = shapeImage(cls, size, offset + i);
         const file = i % 2 === 0 ? `${i}.png` : `${i}.jpg`;
-        await writeFile(join(dir, file), i % 2 === 0 ? encodePng(size, size, px) : encodeJpeg(size, size, px));
+        await writeFile(
+          join(dir, file),
+          i % 2 === 0 ? encodePng(size, size, px) : encodeJpeg(size, size, px)
+        );
       }
     }
     offset += 10_000;

@@ -9,9 +9,13 @@ export class Attention extends nn.Module {
   readonly qkv: nn.Linear;
   readonly proj: nn.Linear;
 
-  constructor(readonly dim: number, readonly numHeads: number) {
+  constructor(
+    readonly dim: number,
+    readonly numHeads: number
+  ) {
     super();
-    if (dim % numHeads !== 0) throw new RangeError(`Attention: dim ${dim} is not divisible by numHeads ${numHeads}`);
+    if (dim % numHeads !== 0)
+      throw new RangeError(`Attention: dim ${dim} is not divisible by numHeads ${numHeads}`);
     this.qkv = new nn.Linear(dim, 3 * dim);
     this.proj = new nn.Linear(dim, dim);
   }
@@ -73,15 +77,27 @@ export class TinyViT extends nn.Module {
 
   constructor(opts: TinyViTOptions = {}) {
     super();
-    const { patchSize = 7, dim = 64, depth = 2, numHeads = 4, mlpRatio = 2, numClasses = 10 } = opts;
-    if (28 % patchSize !== 0) throw new RangeError(`TinyViT: patchSize ${patchSize} does not divide 28`);
+    const {
+      patchSize = 7,
+      dim = 64,
+      depth = 2,
+      numHeads = 4,
+      mlpRatio = 2,
+      numClasses = 10,
+    } = opts;
+    if (28 % patchSize !== 0)
+      throw new RangeError(`TinyViT: patchSize ${patchSize} does not divide 28`);
     const tokens = (28 / patchSize) ** 2;
     this.patchEmbed = new nn.Conv2d(1, dim, patchSize, { stride: patchSize });
     // timm's init: N(0, 0.02) (its truncation at 2 std changes nothing that matters here).
     const pos = randn([1, tokens, dim]);
-    pos.data().forEach((v, i, a) => { a[i] = 0.02 * v; });
+    pos.data().forEach((v, i, a) => {
+      a[i] = 0.02 * v;
+    });
     this.posEmbed = new nn.Parameter(pos);
-    this.blocks = new nn.ModuleList(Array.from({ length: depth }, () => new Block(dim, numHeads, mlpRatio)));
+    this.blocks = new nn.ModuleList(
+      Array.from({ length: depth }, () => new Block(dim, numHeads, mlpRatio))
+    );
     this.norm = new nn.LayerNorm(dim);
     this.head = new nn.Linear(dim, numClasses);
   }

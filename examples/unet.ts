@@ -41,7 +41,9 @@ export class UNet extends nn.Module {
     this.up2 = new nn.ConvTranspose2d(4 * w, 2 * w, 2, { stride: 2 });
     this.dec2 = new DoubleConv(4 * w, 2 * w); // cat(up2, enc2): 2w + 2w channels
     this.up1 = new nn.Sequential(
-      new nn.Upsample({ scaleFactor: 2, mode: 'nearest' }), new nn.Conv2d(2 * w, w, 3, { padding: 1 }));
+      new nn.Upsample({ scaleFactor: 2, mode: 'nearest' }),
+      new nn.Conv2d(2 * w, w, 3, { padding: 1 })
+    );
     this.dec1 = new DoubleConv(2 * w, w); // cat(up1, enc1): w + w channels
     this.head = new nn.Conv2d(w, 1, 1);
   }

@@ -29,10 +29,14 @@ const trainer = new Trainer({
   batchSize: 64,
   workers: 2,
   // Workers build their own TinyViT: this names the module, the export and its arguments.
-  replica: { model: { module: new URL('./tiny-vit.js', import.meta.url), export: 'TinyViT', args: [config] } },
+  replica: {
+    model: { module: new URL('./tiny-vit.js', import.meta.url), export: 'TinyViT', args: [config] },
+  },
 });
 const history = await trainer.fit();
 const last = history[history.length - 1];
-console.log(`test accuracy ${(100 * (last.testAccuracy ?? 0)).toFixed(2)}% ` +
-  `(${model.numParameters()} parameters, ${train.n} training images, ${trainer.workers} workers, ` +
-  `${((performance.now() - started) / 1000).toFixed(0)} s)`);
+console.log(
+  `test accuracy ${(100 * (last.testAccuracy ?? 0)).toFixed(2)}% ` +
+    `(${model.numParameters()} parameters, ${train.n} training images, ${trainer.workers} workers, ` +
+    `${((performance.now() - started) / 1000).toFixed(0)} s)`
+);

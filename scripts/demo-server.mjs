@@ -44,7 +44,8 @@ function resolvePath(pathname) {
   const base = fromRoot ? ROOT : WEB;
   const rel = decoded === '/' ? '/index.html' : decoded;
   const file = normalize(join(base, rel));
-  const allowed = fromRoot ? FROM_ROOT.some((p) => file.startsWith(join(ROOT, p)))
+  const allowed = fromRoot
+    ? FROM_ROOT.some((p) => file.startsWith(join(ROOT, p)))
     : file.startsWith(WEB + sep);
   return allowed ? file : null;
 }
@@ -64,7 +65,8 @@ async function handle(req, res) {
   const file = resolvePath(url.pathname);
   const info = file ? await stat(file).catch(() => null) : null;
   if (!file || !info?.isFile()) {
-    res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' })
+    res
+      .writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' })
       .end(`not found: ${url.pathname}\n`);
     return;
   }
@@ -77,7 +79,9 @@ async function handle(req, res) {
     res.end();
     return;
   }
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }
 
 /** Starts the server; resolves with it and its URL once it listens. */
@@ -99,7 +103,7 @@ export function startDemoServer({ port = 0, host = '127.0.0.1' } = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const i = process.argv.indexOf('--port');
-  const port = Number(i >= 0 ? process.argv[i + 1] : process.env.PORT ?? 8080);
+  const port = Number(i >= 0 ? process.argv[i + 1] : (process.env.PORT ?? 8080));
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     const got = i >= 0 ? process.argv[i + 1] : process.env.PORT;
     console.error(`demo-server: --port must be an integer in 0..65535, got ${got}`);

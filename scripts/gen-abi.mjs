@@ -18,8 +18,11 @@ function exportsOf(build) {
     const [, path, doc, name, params, ret] = m;
     const asTypes = [...doc.matchAll(/@param (\w+) `(\w+)`/g)].map((p) => `${p[1]}: ${p[2]}`);
     const asRet = /@returns `(\w+)`/.exec(doc)?.[1] ?? 'void';
-    out.set(name, { path, sig: `${name}(${params}): ${ret};`,
-      as: `${path}(${asTypes.join(', ')}) => ${asRet}` });
+    out.set(name, {
+      path,
+      sig: `${name}(${params}): ${ret};`,
+      as: `${path}(${asTypes.join(', ')}) => ${asRet}`,
+    });
   }
   if (out.size === 0) throw new Error(`gen-abi: no exports found in simdgrad.${build}.d.ts`);
   return out;

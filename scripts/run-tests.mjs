@@ -3,8 +3,10 @@
 import { spawn } from 'node:child_process';
 
 const pattern = process.argv[2] ?? '\\.test\\.js$';
-const child = spawn(process.execPath, ['node_modules/uvu/bin.js', 'dist/test', pattern],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
+const child = spawn(process.execPath, ['node_modules/uvu/bin.js', 'dist/test', pattern], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, FORCE_COLOR: '0' },
+});
 let out = '';
 child.stdout.on('data', (d) => {
   out += d;

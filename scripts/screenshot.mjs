@@ -17,10 +17,12 @@ function arc(cx, cy, r, a0, a1, n = 14) {
   });
 }
 
-const three = [[
-  ...arc(138, 92, 52, -0.85 * Math.PI, 0.5 * Math.PI),
-  ...arc(138, 196, 58, -0.5 * Math.PI, 0.82 * Math.PI),
-]];
+const three = [
+  [
+    ...arc(138, 92, 52, -0.85 * Math.PI, 0.5 * Math.PI),
+    ...arc(138, 196, 58, -0.5 * Math.PI, 0.82 * Math.PI),
+  ],
+];
 
 const env = await startBrowser();
 try {
@@ -34,8 +36,10 @@ try {
   if (page.errors.length) throw new Error(`the page logged errors: ${page.errors.join('; ')}`);
   await mkdir(new URL('.', out), { recursive: true });
   await page.screenshot({ path: out.pathname, fullPage: true });
-  console.log(`docs/demo.png: ${limit} images on ${workers} workers, ${stats.imagesPerSecond} img/s, ` +
-    `test accuracy ${stats.testAccuracy}; the drawn 3 read as ${prediction}`);
+  console.log(
+    `docs/demo.png: ${limit} images on ${workers} workers, ${stats.imagesPerSecond} img/s, ` +
+      `test accuracy ${stats.testAccuracy}; the drawn 3 read as ${prediction}`
+  );
 } finally {
   await env.close();
 }

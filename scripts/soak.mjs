@@ -6,7 +6,15 @@
 
 import { performance } from 'node:perf_hooks';
 import {
-  MNIST_MEAN, MNIST_STD, createModel, data, init, manualSeed, optim, predict, runtime,
+  MNIST_MEAN,
+  MNIST_STD,
+  createModel,
+  data,
+  init,
+  manualSeed,
+  optim,
+  predict,
+  runtime,
 } from '../dist/src/index.js';
 import { Trainer } from '../dist/src/train/trainer.js';
 
@@ -42,8 +50,10 @@ function randInt(lo, hi) {
   return lo + Math.floor((((x ^ (x >>> 14)) >>> 0) / 4294967296) * (hi - lo + 1));
 }
 
-console.log(`soak: ${modelName}, ${build} kernels, ${minutes} min, a report every ${every} s; ` +
-  'train batches 1..256, predict batches 1..700');
+console.log(
+  `soak: ${modelName}, ${build} kernels, ${minutes} min, a report every ${every} s; ` +
+    'train batches 1..256, predict batches 1..700'
+);
 const t0 = performance.now();
 let steps = 0;
 let predicts = 0;
@@ -53,7 +63,8 @@ let lastHigh = 0;
 for (;;) {
   const elapsed = (performance.now() - t0) / 1000;
   if (elapsed >= nextReport || elapsed >= minutes * 60) {
-    const line = `${(elapsed / 60).toFixed(1).padStart(5)} min: reserved ${mib(heap.reservedBytes)}, ` +
+    const line =
+      `${(elapsed / 60).toFixed(1).padStart(5)} min: reserved ${mib(heap.reservedBytes)}, ` +
       `live ${mib(heap.liveBytes)} in ${heap.liveBlocks} blocks, high water ` +
       `${mib(heap.highWaterBytes)}, Wasm memory ${mib(heap.memory.buffer.byteLength)}, ` +
       `rss ${mib(process.memoryUsage().rss)}; ${steps} steps, ${predicts} predicts`;
@@ -65,8 +76,12 @@ for (;;) {
   }
   const b = randInt(1, 256);
   const at = randInt(0, train.n - b);
-  trainer.step(train.images.subarray(at * sample, (at + b) * sample),
-    train.labels.subarray(at, at + b), b, `soak step ${steps + 1}`);
+  trainer.step(
+    train.images.subarray(at * sample, (at + b) * sample),
+    train.labels.subarray(at, at + b),
+    b,
+    `soak step ${steps + 1}`
+  );
   steps++;
   const n = randInt(1, 700);
   const start = randInt(0, train.n - n);
@@ -74,6 +89,8 @@ for (;;) {
   predicts++;
 }
 const grew = lastHigh / firstHigh - 1;
-console.log(`soak: high water ${mib(firstHigh)} at the first report, ${mib(lastHigh)} at the end ` +
-  `(${(100 * grew).toFixed(1)}%): ${grew <= 0.1 ? 'flat' : 'GROWING'}`);
+console.log(
+  `soak: high water ${mib(firstHigh)} at the first report, ${mib(lastHigh)} at the end ` +
+    `(${(100 * grew).toFixed(1)}%): ${grew <= 0.1 ? 'flat' : 'GROWING'}`
+);
 process.exitCode = grew <= 0.1 ? 0 : 1;

@@ -17,13 +17,27 @@
 
 import './autograd/tape.js';
 import {
-  createRuntime, type BuildName, type InitOptions as RuntimeOptions, type Runtime, type WasmSource,
+  createRuntime,
+  type BuildName,
+  type InitOptions as RuntimeOptions,
+  type Runtime,
+  type WasmSource,
 } from './runtime/load.js';
 import { setDefaultWorkerUrl } from './parallel/worker-url.js';
 import { getRuntime, setRuntime } from './tensor/tensor.js';
 import { threadsReady as threadsReadyOf } from './runtime/threads.js';
 
-export { Tensor, tensor, zeros, ones, full, tidy, memory, collectGarbage, type NestedArray } from './tensor/tensor.js';
+export {
+  Tensor,
+  tensor,
+  zeros,
+  ones,
+  full,
+  tidy,
+  memory,
+  collectGarbage,
+  type NestedArray,
+} from './tensor/tensor.js';
 export { randn, rand } from './tensor/factories.js';
 export { manualSeed } from './tensor/random.js';
 export { noGrad } from './autograd/tape.js';
@@ -37,16 +51,32 @@ export * as torchvision from './models/torchvision.js';
 export { modelSpec, buildModel, type ModelSpec } from './models/spec.js';
 export { loadModel, predict, type PredictOptions, type WeightsSource } from './models/inference.js';
 export {
-  Trainer, evaluate, type TrainerOptions, type EpochRecord, type StepRecord, type StepResult,
-  type EvalResult, type EvaluateOptions, type LossFunction, type MetricFunction,
+  Trainer,
+  evaluate,
+  type TrainerOptions,
+  type EpochRecord,
+  type StepRecord,
+  type StepResult,
+  type EvalResult,
+  type EvaluateOptions,
+  type LossFunction,
+  type MetricFunction,
 } from './train/trainer.js';
 export * as metrics from './train/metrics.js';
 export { DataLoader } from './data/loader.js';
 export {
-  datasetFromIdx, normalize, MNIST_MEAN, MNIST_STD, type ImageDataset,
+  datasetFromIdx,
+  normalize,
+  MNIST_MEAN,
+  MNIST_STD,
+  type ImageDataset,
 } from './data/dataset.js';
 export {
-  parseSafetensors, serializeSafetensors, type SafetensorsDtype, type LoadedTensor, type TensorData,
+  parseSafetensors,
+  serializeSafetensors,
+  type SafetensorsDtype,
+  type LoadedTensor,
+  type TensorData,
 } from './io/safetensors.js';
 export { exportOnnx, type ExportOnnxOptions } from './io/onnx.js';
 export { DataParallel, type DataParallelOptions } from './parallel/data-parallel.js';

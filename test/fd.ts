@@ -3,8 +3,12 @@
 // (L(x + eps e_i) - L(x - eps e_i)) / (2 eps), accumulated in f64 from the f32 forward.
 
 /** Numerical gradient of L(x) = sum(g * f(x)) with respect to x. */
-export function numericGrad(f: (x: Float32Array) => ArrayLike<number>, x: Float32Array,
-  g: ArrayLike<number>, eps = 1e-2): Float64Array {
+export function numericGrad(
+  f: (x: Float32Array) => ArrayLike<number>,
+  x: Float32Array,
+  g: ArrayLike<number>,
+  eps = 1e-2
+): Float64Array {
   const grad = new Float64Array(x.length);
   const xp = Float32Array.from(x);
   const loss = (): number => {

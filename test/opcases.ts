@@ -26,8 +26,12 @@ function sameShape(got: readonly number[], want: readonly number[], label: strin
 }
 
 /** Registers one test per fixture case; a case without a function in table fails. */
-export function addFixtureCases(test: (name: string, fn: () => void) => void, fixture: string,
-  table: Record<string, CaseFn>, rtol = 1e-5): void {
+export function addFixtureCases(
+  test: (name: string, fn: () => void) => void,
+  fixture: string,
+  table: Record<string, CaseFn>,
+  rtol = 1e-5
+): void {
   const cases = loadFixture<OpCase>(fixture);
   for (const c of cases) {
     test(`${c.name} vs PyTorch`, () => {

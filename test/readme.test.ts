@@ -19,14 +19,25 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const readme = readFileSync(`${root}README.md`, 'utf8');
 const blocks = [...readme.matchAll(/```(?:ts|js)\n([\s\S]*?)```/g)].map((m) => m[1]);
 
-function run(file: string, cwd: string, args: string[] = []): Promise<{ stdout: string; stderr: string }> {
+function run(
+  file: string,
+  cwd: string,
+  args: string[] = []
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [file, ...args], {
-      cwd, timeout: 300_000, env: { ...process.env, SIMDGRAD_DATA_LIMIT: '512' },
-    }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file} failed: ${err.message}\n${stdout}\n${stderr}`));
-      else resolve({ stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [file, ...args],
+      {
+        cwd,
+        timeout: 300_000,
+        env: { ...process.env, SIMDGRAD_DATA_LIMIT: '512' },
+      },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${file} failed: ${err.message}\n${stdout}\n${stderr}`));
+        else resolve({ stdout, stderr });
+      }
+    );
   });
 }
 
@@ -67,11 +78,24 @@ blocks.forEach((block, i) => {
     const main = `${dir}/${fs[fs.length - 1].name.replace(/\.ts$/, '.js')}`;
     const weights = /loadModel\('([\w.-]+\.safetensors)'\)/.exec(block)?.[1];
     if (weights) {
-      await run(`${root}dist/src/cli/main.js`, dir, ['train', '--model', 'small-cnn', '--epochs', '1',
-        '--workers', '1', '--save', weights, '--log', `${dir}/train-log.json`]);
+      await run(`${root}dist/src/cli/main.js`, dir, [
+        'train',
+        '--model',
+        'small-cnn',
+        '--epochs',
+        '1',
+        '--workers',
+        '1',
+        '--save',
+        weights,
+        '--log',
+        `${dir}/train-log.json`,
+      ]);
     }
     // A file "saved from PyTorch" for a zoo architecture: the same keys, from our twin.
-    for (const [, file, name] of block.matchAll(/loadModel\('([\w.-]+\.safetensors)', '([\w-]+)'\)/g)) {
+    for (const [, file, name] of block.matchAll(
+      /loadModel\('([\w.-]+\.safetensors)', '([\w-]+)'\)/g
+    )) {
       manualSeed(1);
       const model = createModel(name);
       writeFileSync(`${dir}/${file}`, serializeSafetensors(model.stateDict()));

@@ -60,8 +60,13 @@ export function freeAll(rt: Runtime, ...bufs: F32Buf[]): void {
  * Asserts |got - ref| <= rtol * max(|ref|, scale) element-wise, where scale defaults to the
  * largest |ref| (sums with cancellation are judged against the size of the whole output).
  */
-export function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, label: string,
-  rtol = 1e-4, scale?: number): void {
+export function expectClose(
+  got: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  label: string,
+  rtol = 1e-4,
+  scale?: number
+): void {
   if (got.length !== ref.length) {
     throw new Error(`${label}: length ${got.length} != reference length ${ref.length}`);
   }
@@ -72,8 +77,10 @@ export function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, labe
     const err = Math.abs(got[i] - ref[i]);
     const tol = rtol * Math.max(Math.abs(ref[i]), s);
     if (!(err <= tol)) {
-      throw new Error(`${label}: element ${i}: got ${got[i]}, ref ${ref[i]}, ` +
-        `relative error ${(err / Math.max(Math.abs(ref[i]), s)).toExponential(2)} > ${rtol}`);
+      throw new Error(
+        `${label}: element ${i}: got ${got[i]}, ref ${ref[i]}, ` +
+          `relative error ${(err / Math.max(Math.abs(ref[i]), s)).toExponential(2)} > ${rtol}`
+      );
     }
   }
 }
@@ -88,6 +95,7 @@ export function expectThrows(fn: () => unknown, fragments: string[], label: stri
   }
   if (message === undefined) throw new Error(`${label}: expected an error, none was thrown`);
   for (const f of fragments) {
-    if (!message.includes(f)) throw new Error(`${label}: error "${message}" does not mention "${f}"`);
+    if (!message.includes(f))
+      throw new Error(`${label}: error "${message}" does not mention "${f}"`);
   }
 }

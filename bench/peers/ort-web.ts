@@ -14,7 +14,12 @@ import { createModel } from '../../src/models/zoo.js';
 import { manualSeed } from '../../src/tensor/random.js';
 import { errorMessage, timeCall } from '../measure.js';
 import {
-  measured, type BenchOptions, type BenchReport, type PeerInfo, type PeerMeasured, type SizeConfig,
+  measured,
+  type BenchOptions,
+  type BenchReport,
+  type PeerInfo,
+  type PeerMeasured,
+  type SizeConfig,
 } from '../types.js';
 import { isNotInstalled, NotInstalledError, type ImportFn } from './tfjs.js';
 import type { Batch, Stepper } from './tfjs-models.js';
@@ -40,8 +45,9 @@ export async function loadOrtWeb(importModule?: ImportFn): Promise<OrtWebInfo> {
   if (!ort || importModule) {
     let m: typeof OrtWeb;
     try {
-      m = await (importModule ?? ((s) => import(/* @vite-ignore */ s)))(ORT_WEB_PACKAGE) as
-        typeof OrtWeb;
+      m = (await (importModule ?? ((s) => import(/* @vite-ignore */ s)))(
+        ORT_WEB_PACKAGE
+      )) as typeof OrtWeb;
     } catch (e) {
       if (isNotInstalled(e)) throw new NotInstalledError(ORT_WEB_PACKAGE, e);
       throw e;
@@ -51,8 +57,11 @@ export async function loadOrtWeb(importModule?: ImportFn): Promise<OrtWebInfo> {
     m.env.wasm.proxy = false;
     ort = m;
   }
-  return { version: ort.env.versions?.web ?? 'unknown', binary: 'ort-wasm-simd-threaded.wasm',
-    threads: ort.env.wasm.numThreads ?? 1 };
+  return {
+    version: ort.env.versions?.web ?? 'unknown',
+    binary: 'ort-wasm-simd-threaded.wasm',
+    threads: ort.env.wasm.numThreads ?? 1,
+  };
 }
 
 /** An exported model in an ORT Web session at one input shape. */
@@ -67,9 +76,13 @@ export async function ortModel(model: Module, shape: readonly number[]): Promise
   if (!ort) throw new Error('ort-web peer: call loadOrtWeb() first');
   const o = ort;
   model.eval();
-  const bytes = noGrad(() => tidy(() => exportOnnx(model,
-    tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), [...shape]),
-    { dynamicBatch: false })));
+  const bytes = noGrad(() =>
+    tidy(() =>
+      exportOnnx(model, tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), [...shape]), {
+        dynamicBatch: false,
+      })
+    )
+  );
   const session = await o.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   const input = session.inputNames[0];
   const output = session.outputNames[0];
@@ -99,28 +112,37 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
 }
 
 /** Our eval output for x at shape (a copy). */
-export function oursOutput(model: Module, x: Float32Array, shape: readonly number[]):
-  Float32Array {
+export function oursOutput(model: Module, x: Float32Array, shape: readonly number[]): Float32Array {
   model.eval();
-  return noGrad(() => tidy(() =>
-    (model.forward(tensor(x, [...shape])) as Tensor).toFloat32Array()));
+  return noGrad(() =>
+    tidy(() => (model.forward(tensor(x, [...shape])) as Tensor).toFloat32Array())
+  );
 }
 
 /** Throws unless ORT Web's output for x is ours within ORT_AGREEMENT; returns the error. */
-export async function checkAgreement(model: Module, m: OrtModel, x: Float32Array,
-  shape: readonly number[]): Promise<number> {
+export async function checkAgreement(
+  model: Module,
+  m: OrtModel,
+  x: Float32Array,
+  shape: readonly number[]
+): Promise<number> {
   const err = relativeError(await m.run(x), oursOutput(model, x, shape));
   if (!(err <= ORT_AGREEMENT)) {
-    throw new Error(`ort-web output differs from ours: max error ${err.toExponential(2)} of the ` +
-      `largest output > ${ORT_AGREEMENT} (input [${shape.join(',')}])`);
+    throw new Error(
+      `ort-web output differs from ours: max error ${err.toExponential(2)} of the ` +
+        `largest output > ${ORT_AGREEMENT} (input [${shape.join(',')}])`
+    );
   }
   return err;
 }
 
 /** A checked ORT Web inference step on model at shape over the inputs in turn; the agreement
  * error found is in `agreement`. */
-export async function ortStepper(model: Module, shape: readonly number[],
-  inputs: readonly Float32Array[]): Promise<Stepper & { agreement: number }> {
+export async function ortStepper(
+  model: Module,
+  shape: readonly number[],
+  inputs: readonly Float32Array[]
+): Promise<Stepper & { agreement: number }> {
   let m: OrtModel;
   try {
     m = await ortModel(model, shape);
@@ -130,10 +152,14 @@ export async function ortStepper(model: Module, shape: readonly number[],
   try {
     const agreement = await checkAgreement(model, m, inputs[0], shape);
     let i = 0;
-    return { params: model.numParameters(), agreement, dispose: () => m.release(),
+    return {
+      params: model.numParameters(),
+      agreement,
+      dispose: () => m.release(),
       step: async () => {
         await m.run(inputs[i++ % inputs.length]);
-      } };
+      },
+    };
   } catch (e) {
     await m.release();
     throw e;
@@ -144,8 +170,13 @@ export async function ortStepper(model: Module, shape: readonly number[],
  * The ort-web entries of report (peer-rows.ts calls it): each infer row timed on our model
  * exported at the row's batch and checked first; train rows and kernel rows 'missing'.
  */
-export async function runOrtWebPeer(report: BenchReport, cfg: SizeConfig, batches: Batch[],
-  opts: BenchOptions, progress: (msg: string) => void): Promise<PeerInfo> {
+export async function runOrtWebPeer(
+  report: BenchReport,
+  cfg: SizeConfig,
+  batches: Batch[],
+  opts: BenchOptions,
+  progress: (msg: string) => void
+): Promise<PeerInfo> {
   const peer = 'ort-web';
   let info: OrtWebInfo;
   try {
@@ -158,12 +189,20 @@ export async function runOrtWebPeer(report: BenchReport, cfg: SizeConfig, batche
     return { name: peer, status, detail: errorMessage(e) };
   }
   for (const row of report.kernels) {
-    row.peers.push({ peer, status: 'missing', note: 'ONNX Runtime Web is timed on whole models ' +
-      'only' });
+    row.peers.push({
+      peer,
+      status: 'missing',
+      note: 'ONNX Runtime Web is timed on whole models ' + 'only',
+    });
   }
   for (const row of report.models.filter((r) => r.mode === 'train')) {
-    row.peers.push({ peer, status: 'missing', note: 'ONNX Runtime Web cannot train (its ' +
-      'training build was removed: microsoft/onnxruntime#22103)' });
+    row.peers.push({
+      peer,
+      status: 'missing',
+      note:
+        'ONNX Runtime Web cannot train (its ' +
+        'training build was removed: microsoft/onnxruntime#22103)',
+    });
   }
   for (const model of report.config.models) {
     const rows = report.models.filter((r) => r.model === model && r.mode === 'infer');
@@ -174,12 +213,25 @@ export async function runOrtWebPeer(report: BenchReport, cfg: SizeConfig, batche
     try {
       manualSeed(1);
       const net = createModel(model);
-      s = await ortStepper(net, [cfg.batch, 1, 28, 28], batches.map((b) => b.x));
-      const { timing, note } = await timeCall(`${peer} ${model} infer`, s.step, cfg.modelPlan,
-        true);
-      entry = { peer, status: 'ok', ...measured(cfg.batch / (timing.medianMs / 1000), timing),
-        note: [`output within ${s.agreement.toExponential(1)} of ours`, note].filter(Boolean)
-          .join('; ') };
+      s = await ortStepper(
+        net,
+        [cfg.batch, 1, 28, 28],
+        batches.map((b) => b.x)
+      );
+      const { timing, note } = await timeCall(
+        `${peer} ${model} infer`,
+        s.step,
+        cfg.modelPlan,
+        true
+      );
+      entry = {
+        peer,
+        status: 'ok',
+        ...measured(cfg.batch / (timing.medianMs / 1000), timing),
+        note: [`output within ${s.agreement.toExponential(1)} of ours`, note]
+          .filter(Boolean)
+          .join('; '),
+      };
       net.dispose();
     } catch (e) {
       entry = { peer, status: 'error', note: errorMessage(e) };
@@ -188,6 +240,10 @@ export async function runOrtWebPeer(report: BenchReport, cfg: SizeConfig, batche
     }
     for (const r of rows) r.peers.push({ ...entry });
   }
-  return { name: peer, status: 'ok', version: info.version,
-    detail: `${info.binary}, ${info.threads} thread, our ONNX export` };
+  return {
+    name: peer,
+    status: 'ok',
+    version: info.version,
+    detail: `${info.binary}, ${info.threads} thread, our ONNX export`,
+  };
 }

@@ -38,16 +38,28 @@ function grow<T extends Float32Array | Float64Array>(a: T, n: number, make: (n: 
 }
 
 interface Geometry {
-  n: number; h: number; w: number; c: number;
-  fh: number; fw: number; o: number;
-  oh: number; ow: number;
-  sh: number; sw: number;
-  top: number; left: number;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  fh: number;
+  fw: number;
+  o: number;
+  oh: number;
+  ow: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
 }
 
 /** dW[K, O] (K = fh*fw*c) for NHWC x and dy, into out (f32, overwritten). */
-export function conv2dBwdWeightNhwcJs(x: Float32Array, dy: Float32Array, g: Geometry,
-  out: Float32Array): void {
+export function conv2dBwdWeightNhwcJs(
+  x: Float32Array,
+  dy: Float32Array,
+  g: Geometry,
+  out: Float32Array
+): void {
   const { n, h, w, c, fh, fw, o, oh, ow, sh, sw, top, left } = g;
   const p = oh * ow;
   const k = fh * fw * c;
@@ -97,7 +109,14 @@ export function conv2dBwdWeightNhwcJs(x: Float32Array, dy: Float32Array, g: Geom
         const b1 = b0 + p;
         const b2 = b1 + p;
         const b3 = b2 + p;
-        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
         for (let q = 0; q < p; q++) {
           const a0 = col[r0 + q];
           const a1 = col[r1 + q];
@@ -105,17 +124,30 @@ export function conv2dBwdWeightNhwcJs(x: Float32Array, dy: Float32Array, g: Geom
           const v1 = dt[b1 + q];
           const v2 = dt[b2 + q];
           const v3 = dt[b3 + q];
-          s00 += a0 * v0; s01 += a0 * v1; s02 += a0 * v2; s03 += a0 * v3;
-          s10 += a1 * v0; s11 += a1 * v1; s12 += a1 * v2; s13 += a1 * v3;
+          s00 += a0 * v0;
+          s01 += a0 * v1;
+          s02 += a0 * v2;
+          s03 += a0 * v3;
+          s10 += a1 * v0;
+          s11 += a1 * v1;
+          s12 += a1 * v2;
+          s13 += a1 * v3;
         }
         const d0 = kk * o + oc;
         const d1 = d0 + o;
-        a[d0] += s00; a[d0 + 1] += s01; a[d0 + 2] += s02; a[d0 + 3] += s03;
-        a[d1] += s10; a[d1 + 1] += s11; a[d1 + 2] += s12; a[d1 + 3] += s13;
+        a[d0] += s00;
+        a[d0 + 1] += s01;
+        a[d0 + 2] += s02;
+        a[d0 + 3] += s03;
+        a[d1] += s10;
+        a[d1 + 1] += s11;
+        a[d1 + 2] += s12;
+        a[d1 + 3] += s13;
       }
       for (; oc < o; oc++) {
         const b0 = oc * p;
-        let s0 = 0, s1 = 0;
+        let s0 = 0,
+          s1 = 0;
         for (let q = 0; q < p; q++) {
           s0 += col[r0 + q] * dt[b0 + q];
           s1 += col[r1 + q] * dt[b0 + q];
@@ -138,7 +170,9 @@ export function conv2dBwdWeightNhwcJs(x: Float32Array, dy: Float32Array, g: Geom
 }
 
 function conv2dBackpropFilterWasm(args: {
-  inputs: TF.NamedTensorInfoMap; backend: TF.KernelBackend; attrs?: TF.NamedAttrMap;
+  inputs: TF.NamedTensorInfoMap;
+  backend: TF.KernelBackend;
+  attrs?: TF.NamedAttrMap;
 }): TF.TensorInfo {
   const t0 = performance.now();
   const tf = tfjs();
@@ -147,15 +181,26 @@ function conv2dBackpropFilterWasm(args: {
   const attrs = args.attrs as unknown as TF.Conv2DBackpropFilterAttrs;
   const format = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
   const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1,
-    attrs.pad, attrs.dimRoundingMode, false, format);
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    format
+  );
   if (info.dataFormat !== 'channelsLast') {
-    throw new Error(`Conv2DBackpropFilter (filled, wasm): dataFormat must be NHWC, got ` +
-      `${attrs.dataFormat}; x [${x.shape}], dy [${dy.shape}]`);
+    throw new Error(
+      `Conv2DBackpropFilter (filled, wasm): dataFormat must be NHWC, got ` +
+        `${attrs.dataFormat}; x [${x.shape}], dy [${dy.shape}]`
+    );
   }
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    throw new Error(`Conv2DBackpropFilter (filled, wasm): x and dy must be float32, got ` +
-      `${x.dtype} and ${dy.dtype}`);
+    throw new Error(
+      `Conv2DBackpropFilter (filled, wasm): x and dy must be float32, got ` +
+        `${x.dtype} and ${dy.dtype}`
+    );
   }
   const out = backend.makeOutput(info.filterShape, 'float32');
   // Views after makeOutput: an allocation may grow the heap and detach older views.
@@ -163,10 +208,19 @@ function conv2dBackpropFilterWasm(args: {
   const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
   const outv = backend.typedArrayFromHeap(out) as Float32Array;
   const g: Geometry = {
-    n: info.batchSize, h: info.inHeight, w: info.inWidth, c: info.inChannels,
-    fh: info.filterHeight, fw: info.filterWidth, o: info.outChannels,
-    oh: info.outHeight, ow: info.outWidth, sh: info.strideHeight, sw: info.strideWidth,
-    top: info.padInfo.top, left: info.padInfo.left,
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    fh: info.filterHeight,
+    fw: info.filterWidth,
+    o: info.outChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
   };
   conv2dBwdWeightNhwcJs(xv, dyv, g, outv);
   filled.calls++;
@@ -209,27 +263,63 @@ function randomArray(size: number, seed: number): Float32Array {
   return v;
 }
 
-type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number],
-  [number, number]];
+type Pad =
+  | 'valid'
+  | 'same'
+  | [[number, number], [number, number], [number, number], [number, number]];
 
-const CHECKS: { label: string; x: [number, number, number, number];
-  f: [number, number, number, number]; stride: number; pad: Pad }[] = [
-  { label: 'x[2,9,8,3] f[3,3,3,5] s1 valid', x: [2, 9, 8, 3], f: [3, 3, 3, 5], stride: 1,
-    pad: 'valid' },
-  { label: 'x[3,7,7,2] f[5,5,2,7] s1 same', x: [3, 7, 7, 2], f: [5, 5, 2, 7], stride: 1,
-    pad: 'same' },
-  { label: 'x[2,11,10,4] f[3,3,4,6] s2 pad1', x: [2, 11, 10, 4], f: [3, 3, 4, 6], stride: 2,
-    pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+const CHECKS: {
+  label: string;
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  stride: number;
+  pad: Pad;
+}[] = [
+  {
+    label: 'x[2,9,8,3] f[3,3,3,5] s1 valid',
+    x: [2, 9, 8, 3],
+    f: [3, 3, 3, 5],
+    stride: 1,
+    pad: 'valid',
+  },
+  {
+    label: 'x[3,7,7,2] f[5,5,2,7] s1 same',
+    x: [3, 7, 7, 2],
+    f: [5, 5, 2, 7],
+    stride: 1,
+    pad: 'same',
+  },
+  {
+    label: 'x[2,11,10,4] f[3,3,4,6] s2 pad1',
+    x: [2, 11, 10, 4],
+    f: [3, 3, 4, 6],
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
 ];
 
-function backpropFilter(b: 'wasm' | 'cpu', c: (typeof CHECKS)[number], xs: Float32Array,
-  dys: Float32Array, dyShape: number[]): Float32Array {
+function backpropFilter(
+  b: 'wasm' | 'cpu',
+  c: (typeof CHECKS)[number],
+  xs: Float32Array,
+  dys: Float32Array,
+  dyShape: number[]
+): Float32Array {
   const tf = tfjs();
   return tf.tidy(() => {
     const x = tf.tensor(xs, c.x);
     const dy = tf.tensor(dys, dyShape);
-    const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC',
-      filterShape: c.f } as unknown as TF.NamedAttrMap;
+    const attrs = {
+      strides: [c.stride, c.stride],
+      pad: c.pad,
+      dataFormat: 'NHWC',
+      filterShape: c.f,
+    } as unknown as TF.NamedAttrMap;
     const y = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as TF.Tensor;
     if (tf.getBackend() !== b) throw new Error(`expected backend ${b}, got ${tf.getBackend()}`);
     return y.dataSync() as Float32Array;
@@ -244,8 +334,14 @@ export async function checkFilledKernels(): Promise<FillCheck[]> {
   for (const [i, c] of CHECKS.entries()) {
     const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.stride, 1, c.pad);
     const dyShape = [c.x[0], info.outHeight, info.outWidth, c.f[3]];
-    const xs = randomArray(c.x.reduce((a, b) => a * b), 17 + i);
-    const dys = randomArray(dyShape.reduce((a, b) => a * b), 101 + i);
+    const xs = randomArray(
+      c.x.reduce((a, b) => a * b),
+      17 + i
+    );
+    const dys = randomArray(
+      dyShape.reduce((a, b) => a * b),
+      101 + i
+    );
     await useBackend('cpu');
     const ref = backpropFilter('cpu', c, xs, dys, dyShape);
     await useBackend('wasm');
@@ -256,8 +352,13 @@ export async function checkFilledKernels(): Promise<FillCheck[]> {
       maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[j] - ref[j]));
       maxAbsRef = Math.max(maxAbsRef, Math.abs(ref[j]));
     }
-    out.push({ kernel: 'Conv2DBackpropFilter', label: c.label, maxAbsDiff, maxAbsRef,
-      pass: got.length === ref.length && maxAbsDiff <= 1e-5 * Math.max(1, maxAbsRef) });
+    out.push({
+      kernel: 'Conv2DBackpropFilter',
+      label: c.label,
+      maxAbsDiff,
+      maxAbsRef,
+      pass: got.length === ref.length && maxAbsDiff <= 1e-5 * Math.max(1, maxAbsRef),
+    });
   }
   if (before) await useBackend(before as 'wasm' | 'cpu');
   return out;

@@ -42,15 +42,21 @@ function mapLayer(fn: MapFn): TF.layers.Layer {
 function activate(x: Sym, act: Act): Sym {
   const tf = tfjs();
   if (act === null) return x;
-  const layer = act === 'silu' ? mapLayer((t) => tf.mul(t, tf.sigmoid(t)))
-    : mapLayer((t) => tf.relu6(t));
+  const layer =
+    act === 'silu' ? mapLayer((t) => tf.mul(t, tf.sigmoid(t))) : mapLayer((t) => tf.relu6(t));
   return layer.apply(x) as Sym;
 }
 
 /** torchvision's Conv2dNormActivation: conv without bias (depthwise when dw), batch norm,
  * activation. */
-function convBnAct(x: Sym, filters: number, kernelSize: number, strides: number, act: Act,
-  dw = false): Sym {
+function convBnAct(
+  x: Sym,
+  filters: number,
+  kernelSize: number,
+  strides: number,
+  act: Act,
+  dw = false
+): Sym {
   const tf = tfjs();
   const conv = dw
     ? tf.layers.depthwiseConv2d({ kernelSize, strides, padding: 'same', useBias: false })
@@ -67,7 +73,12 @@ function head(x: Sym, numClasses: number): Sym {
 
 // [expansion t, output channels c, repeats n, first stride s] (torchvision's default).
 const V2_SETTING: readonly [number, number, number, number][] = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
   [6, 320, 1, 1],
 ];
 
@@ -86,7 +97,7 @@ export function tfMobileNetV2(opts: TfMobileOptions = {}): TF.LayersModel {
       let y = t !== 1 ? convBnAct(x, hidden, 1, 1, 'relu6') : x;
       y = convBnAct(y, hidden, 3, stride, 'relu6', true);
       y = convBnAct(y, out, 1, 1, null);
-      x = stride === 1 && c === out ? tf.layers.add().apply([x, y]) as Sym : y;
+      x = stride === 1 && c === out ? (tf.layers.add().apply([x, y]) as Sym) : y;
       c = out;
     }
   }
@@ -96,8 +107,13 @@ export function tfMobileNetV2(opts: TfMobileOptions = {}): TF.LayersModel {
 
 // EfficientNet-B0 stages: expansion, kernel, stride, input, output channels, repeats.
 const B0_SETTING: readonly [number, number, number, number, number, number][] = [
-  [1, 3, 1, 32, 16, 1], [6, 3, 2, 16, 24, 2], [6, 5, 2, 24, 40, 2], [6, 3, 2, 40, 80, 3],
-  [6, 5, 1, 80, 112, 3], [6, 5, 2, 112, 192, 4], [6, 3, 1, 192, 320, 1],
+  [1, 3, 1, 32, 16, 1],
+  [6, 3, 2, 16, 24, 2],
+  [6, 5, 2, 24, 40, 2],
+  [6, 3, 2, 40, 80, 3],
+  [6, 5, 1, 80, 112, 3],
+  [6, 5, 2, 112, 192, 4],
+  [6, 3, 1, 192, 320, 1],
 ];
 
 /** torchvision's SqueezeExcitation: global average pool, 1x1 conv, SiLU, 1x1 conv, sigmoid,
@@ -128,7 +144,7 @@ export function tfEfficientNetB0(opts: TfMobileOptions = {}): TF.LayersModel {
       y = convBnAct(y, expanded, k, stride, 'silu', true);
       y = squeezeExcite(y, expanded, Math.max(1, Math.floor(inC / 4)));
       y = convBnAct(y, cout, 1, 1, null);
-      x = stride === 1 && inC === cout ? tf.layers.add().apply([x, y]) as Sym : y;
+      x = stride === 1 && inC === cout ? (tf.layers.add().apply([x, y]) as Sym) : y;
     }
   }
   x = convBnAct(x, 1280, 1, 1, 'silu');
@@ -137,5 +153,8 @@ export function tfEfficientNetB0(opts: TfMobileOptions = {}): TF.LayersModel {
 
 /** Trainable parameters (batch norm's moving statistics are buffers in torch, not parameters). */
 export function trainableParams(m: TF.LayersModel): number {
-  return m.trainableWeights.reduce((a, w) => a + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
+  return m.trainableWeights.reduce(
+    (a, w) => a + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1),
+    0
+  );
 }

@@ -25,8 +25,9 @@ export function tfModel(model: string): TF.Sequential {
   const tf = tfjs();
   const m = tf.sequential();
   if (model === 'small-cnn') {
-    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3,
-      activation: 'relu' }));
+    m.add(
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' })
+    );
     m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
     m.add(tf.layers.dropout({ rate: 0.25 }));
@@ -35,8 +36,15 @@ export function tfModel(model: string): TF.Sequential {
     m.add(tf.layers.dropout({ rate: 0.5 }));
     m.add(tf.layers.dense({ units: 10 }));
   } else if (model === 'lenet5') {
-    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5,
-      padding: 'same', activation: 'relu' }));
+    m.add(
+      tf.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 6,
+        kernelSize: 5,
+        padding: 'same',
+        activation: 'relu',
+      })
+    );
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
     m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }));
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -71,13 +79,23 @@ export function tfTrainer(model: string, batch: number, data: Batch[]): Stepper 
   const step = (): void => {
     const b = tensors[i++ % tensors.length];
     tf.tidy(() => {
-      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(b.y,
-        net.apply(b.x, { training: true }) as TF.Tensor) as TF.Scalar, true, vars);
+      const loss = opt.minimize(
+        () =>
+          tf.losses.softmaxCrossEntropy(
+            b.y,
+            net.apply(b.x, { training: true }) as TF.Tensor
+          ) as TF.Scalar,
+        true,
+        vars
+      );
       loss!.dataSync();
     });
   };
   const dispose = (): void => {
-    tensors.forEach((t) => { t.x.dispose(); t.y.dispose(); });
+    tensors.forEach((t) => {
+      t.x.dispose();
+      t.y.dispose();
+    });
     opt.dispose();
     net.dispose();
   };
@@ -97,7 +115,10 @@ export function tfInference(model: string, batch: number, data: Batch[]): Steppe
     });
   };
   const dispose = (): void => {
-    tensors.forEach((t) => { t.x.dispose(); t.y.dispose(); });
+    tensors.forEach((t) => {
+      t.x.dispose();
+      t.y.dispose();
+    });
     net.dispose();
   };
   return { step, params: net.countParams(), dispose };
@@ -123,13 +144,17 @@ export function withFillStats(s: Stepper): Stepper & {
     flops.push(filled.flops - f0);
   };
   const med = (v: number[]): number => summarize(v).medianMs;
-  const stats = (n: number): { filledMs: number; filledGflops?: number;
-    medianExclFilledMs: number } => {
+  const stats = (
+    n: number
+  ): { filledMs: number; filledGflops?: number; medianExclFilledMs: number } => {
     const k = inFilled.slice(-n);
     const fl = flops.slice(-n).reduce((a, b) => a + b, 0);
     const ms = k.reduce((a, b) => a + b, 0);
-    return { filledMs: med(k), filledGflops: ms > 0 ? fl / (ms * 1e6) : undefined,
-      medianExclFilledMs: med(totals.slice(-n).map((v, j) => v - k[j])) };
+    return {
+      filledMs: med(k),
+      filledGflops: ms > 0 ? fl / (ms * 1e6) : undefined,
+      medianExclFilledMs: med(totals.slice(-n).map((v, j) => v - k[j])),
+    };
   };
   return { step, params: s.params, dispose: s.dispose, stats };
 }

@@ -9,7 +9,9 @@ import { tfjs } from './tfjs.js';
 type Sym = TF.SymbolicTensor;
 
 function convBn(tf: typeof TF, x: Sym, filters: number, kernelSize: number, strides: number): Sym {
-  const y = tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false }).apply(x) as Sym;
+  const y = tf.layers
+    .conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false })
+    .apply(x) as Sym;
   return tf.layers.batchNormalization({ epsilon: 1e-5 }).apply(y) as Sym;
 }
 

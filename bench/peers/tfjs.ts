@@ -8,7 +8,12 @@ import type * as TF from '@tensorflow/tfjs';
 import type * as TFWasm from '@tensorflow/tfjs-backend-wasm';
 import { errorMessage, measure, type Budget, type Timing } from '../measure.js';
 import {
-  convOutHW, eltwiseBytes, poolBytes, type BenchCase, type ConvCase, type EltwiseCase,
+  convOutHW,
+  eltwiseBytes,
+  poolBytes,
+  type BenchCase,
+  type ConvCase,
+  type EltwiseCase,
 } from '../shapes.js';
 
 export type TfBackend = 'wasm' | 'cpu';
@@ -36,16 +41,25 @@ export interface TfjsInfo {
 
 /** A timed closure over tensors made outside the timed region, or why there is none. */
 export type TfTask =
-  | { status: 'ok'; kernel: string; op: () => TF.Tensor; dispose: () => void; bytes?: number;
-    /** Whether a timed call reads the result back (dataSync): false for the memory-bound
-     * cases, where that copy would double the peer's time (the wasm and cpu backends compute
-     * synchronously, so the op alone is the work). */
-    readback: boolean }
+  | {
+      status: 'ok';
+      kernel: string;
+      op: () => TF.Tensor;
+      dispose: () => void;
+      bytes?: number;
+      /** Whether a timed call reads the result back (dataSync): false for the memory-bound
+       * cases, where that copy would double the peer's time (the wasm and cpu backends compute
+       * synchronously, so the op alone is the work). */
+      readback: boolean;
+    }
   | { status: 'missing'; kernel: string; note: string };
 
 /** Thrown by loadTfjs() when @tensorflow/tfjs itself cannot be imported. */
 export class NotInstalledError extends Error {
-  constructor(readonly pkg: string, cause: unknown) {
+  constructor(
+    readonly pkg: string,
+    cause: unknown
+  ) {
     super(`${pkg} is not installed (npm install ${pkg}): ${errorMessage(cause)}`, { cause });
   }
 }
@@ -53,8 +67,11 @@ export class NotInstalledError extends Error {
 /** True for the error import() gives when the package (or a file it needs) is not there. */
 export function isNotInstalled(e: unknown): boolean {
   const code = (e as { code?: string } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ||
-    /Cannot find (module|package)/.test(errorMessage(e));
+  return (
+    code === 'ERR_MODULE_NOT_FOUND' ||
+    code === 'MODULE_NOT_FOUND' ||
+    /Cannot find (module|package)/.test(errorMessage(e))
+  );
 }
 
 const defaultImport: ImportFn = (s) => import(/* @vite-ignore */ s);
@@ -66,7 +83,7 @@ let wasmInfo: TfjsInfo['wasm'] | undefined;
 
 async function importPackage<T>(pkg: string, importModule: ImportFn): Promise<T> {
   try {
-    return await importModule(pkg) as T;
+    return (await importModule(pkg)) as T;
   } catch (e) {
     if (isNotInstalled(e)) throw new NotInstalledError(pkg, e);
     throw e;
@@ -75,8 +92,9 @@ async function importPackage<T>(pkg: string, importModule: ImportFn): Promise<T>
 
 /** Imports @tensorflow/tfjs (once; NotInstalledError when it is not there) and, with wasm,
  * its wasm backend, single-threaded, recording which of its three binaries it read. */
-export async function loadTfjs(opts: { wasm?: boolean; importModule?: ImportFn } = {}):
-  Promise<TfjsInfo> {
+export async function loadTfjs(
+  opts: { wasm?: boolean; importModule?: ImportFn } = {}
+): Promise<TfjsInfo> {
   const importModule = opts.importModule ?? defaultImport;
   // A caller's own import function is always asked (a test's may say "not installed").
   if (!tf || opts.importModule) {
@@ -89,8 +107,10 @@ export async function loadTfjs(opts: { wasm?: boolean; importModule?: ImportFn }
       wasmInfo = await initWasmBackend(tfwasm);
     } catch (e) {
       // Not cached: a later call with another importModule may find it.
-      return { version: tf.version.tfjs, wasm: { ok: false, error: errorMessage(e),
-        notInstalled: e instanceof NotInstalledError } };
+      return {
+        version: tf.version.tfjs,
+        wasm: { ok: false, error: errorMessage(e), notInstalled: e instanceof NotInstalledError },
+      };
     }
   }
   return { version: tf.version.tfjs, wasm: wasmInfo ?? { ok: false, error: 'not loaded' } };
@@ -156,9 +176,15 @@ function kernelOf(c: BenchCase): string {
   if (c.kind === 'gemm') return 'BatchMatMul';
   if (c.kind === 'pool') return 'MaxPool';
   if (c.kind === 'eltwise') {
-    const names: Record<EltwiseCase['op'], string> = { add_bcast: 'Add', softmax: 'Softmax',
-      sum_dim1: 'Sum', layernorm2d_fwd: 'LayerNorm', layernorm2d_bwd: 'LayerNormGrad',
-      gelu_fwd: 'Gelu', gelu_bwd: 'GeluGrad' };
+    const names: Record<EltwiseCase['op'], string> = {
+      add_bcast: 'Add',
+      softmax: 'Softmax',
+      sum_dim1: 'Sum',
+      layernorm2d_fwd: 'LayerNorm',
+      layernorm2d_bwd: 'LayerNormGrad',
+      gelu_fwd: 'Gelu',
+      gelu_bwd: 'GeluGrad',
+    };
     return names[c.op];
   }
   const dw = c.groups > 1;
@@ -187,7 +213,13 @@ export function timed(op: () => TF.Tensor, readback = true): () => void {
 export async function readbackTiming(op: () => TF.Tensor, budget: Budget): Promise<Timing> {
   const y = op();
   try {
-    return await measure('readback', () => { y.dataSync(); }, budget);
+    return await measure(
+      'readback',
+      () => {
+        y.dataSync();
+      },
+      budget
+    );
   } finally {
     y.dispose();
   }
@@ -202,7 +234,15 @@ function convTask(c: ConvCase, kernel: string, n: number): TfTask {
   const dw = c.groups > 1;
   const p = c.padding;
   // PyTorch pads both sides by p; tfjs's 'same' would pad stride-2 convs asymmetrically.
-  const pad: Pad = p === 0 ? 'valid' : [[0, 0], [p, p], [p, p], [0, 0]];
+  const pad: Pad =
+    p === 0
+      ? 'valid'
+      : [
+          [0, 0],
+          [p, p],
+          [p, p],
+          [0, 0],
+        ];
   const strides: [number, number] = [c.stride, c.stride];
   const filterShape = dw ? [kh, kw, ch, o / ch] : [kh, kw, cg, o];
   const xShape = [n, h, w, ch];
@@ -219,18 +259,21 @@ function convTask(c: ConvCase, kernel: string, n: number): TfTask {
   if (c.direction === 'fwd') {
     const x = t(xShape) as TF.Tensor4D;
     const f = t(filterShape) as TF.Tensor4D;
-    op = dw ? () => tf.depthwiseConv2d(x, f, strides, pad, 'NHWC')
+    op = dw
+      ? () => tf.depthwiseConv2d(x, f, strides, pad, 'NHWC')
       : () => tf.conv2d(x, f, strides, pad, 'NHWC');
   } else if (c.direction === 'bwd_input') {
     const dy = t(dyShape);
     const f = t(filterShape);
-    const attrs: TF.NamedAttrMap = dw ? { strides, pad, dilations: [1, 1], inputShape: xShape }
+    const attrs: TF.NamedAttrMap = dw
+      ? { strides, pad, dilations: [1, 1], inputShape: xShape }
       : { strides, pad, dataFormat: 'NHWC', inputShape: xShape };
     op = () => engine.runKernel(kernel, { dy, filter: f }, attrs);
   } else {
     const x = t(xShape);
     const dy = t(dyShape);
-    const attrs: TF.NamedAttrMap = dw ? { strides, pad, dilations: [1, 1], filterShape }
+    const attrs: TF.NamedAttrMap = dw
+      ? { strides, pad, dilations: [1, 1], filterShape }
       : { strides, pad, dataFormat: 'NHWC', filterShape };
     op = () => engine.runKernel(kernel, { x, dy }, attrs);
   }
@@ -243,18 +286,39 @@ function eltwiseTask(c: EltwiseCase, kernel: string, n: number): TfTask {
   const bytes = eltwiseBytes(c);
   if (c.op === 'softmax') {
     const x = rand([n, ...c.x.slice(1)]) as TF.Tensor2D;
-    return { status: 'ok', kernel, op: () => tf.softmax(x), dispose: () => x.dispose(), bytes,
-      readback: false };
+    return {
+      status: 'ok',
+      kernel,
+      op: () => tf.softmax(x),
+      dispose: () => x.dispose(),
+      bytes,
+      readback: false,
+    };
   }
   const [, ch, h, w] = c.x;
   const x = rand([n, h, w, ch]);
   if (c.op === 'add_bcast') {
     const b = rand([ch]);
-    return { status: 'ok', kernel, op: () => tf.add(x, b),
-      dispose: () => { x.dispose(); b.dispose(); }, bytes, readback: false };
+    return {
+      status: 'ok',
+      kernel,
+      op: () => tf.add(x, b),
+      dispose: () => {
+        x.dispose();
+        b.dispose();
+      },
+      bytes,
+      readback: false,
+    };
   }
-  return { status: 'ok', kernel, op: () => tf.sum(x, 3), dispose: () => x.dispose(), bytes,
-    readback: false };
+  return {
+    status: 'ok',
+    kernel,
+    op: () => tf.sum(x, 3),
+    dispose: () => x.dispose(),
+    bytes,
+    readback: false,
+  };
 }
 
 /** Builds the task for case c on backend b (which must be the active backend); batch replaces
@@ -275,16 +339,26 @@ export function tfjsTask(b: TfBackend, c: BenchCase, batch?: number): TfTask {
     const a = rand([c.m, c.k]) as TF.Tensor2D;
     const bm = rand([c.k, c.n]) as TF.Tensor2D;
     return {
-      status: 'ok', kernel, op: () => tf.matMul(a, bm),
-      dispose: () => { a.dispose(); bm.dispose(); }, readback: true,
+      status: 'ok',
+      kernel,
+      op: () => tf.matMul(a, bm),
+      dispose: () => {
+        a.dispose();
+        bm.dispose();
+      },
+      readback: true,
     };
   }
   if (c.kind === 'pool') {
     const [, ch, h, w] = c.x;
     const x = rand([batch ?? c.x[0], h, w, ch]) as TF.Tensor4D;
     return {
-      status: 'ok', kernel, op: () => tf.maxPool(x, c.k, c.stride, 'valid'),
-      dispose: () => x.dispose(), bytes: poolBytes(c, false), readback: true,
+      status: 'ok',
+      kernel,
+      op: () => tf.maxPool(x, c.k, c.stride, 'valid'),
+      dispose: () => x.dispose(),
+      bytes: poolBytes(c, false),
+      readback: true,
     };
   }
   if (c.kind === 'eltwise') return eltwiseTask(c, kernel, batch ?? c.x[0]);

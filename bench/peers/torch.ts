@@ -9,7 +9,12 @@
 
 import { errorMessage, spread, summarize, type Budget } from '../measure.js';
 import type {
-  BenchReport, Measured, PeerInfo, PeerMeasured, PeerName, SizeConfig,
+  BenchReport,
+  Measured,
+  PeerInfo,
+  PeerMeasured,
+  PeerName,
+  SizeConfig,
 } from '../types.js';
 import type { Batch } from './tfjs-models.js';
 
@@ -160,8 +165,11 @@ function torchEnv(isa: TorchIsa): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   Object.assign(env, {
-    OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1',
-    MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '68719476736',
+    OMP_NUM_THREADS: '1',
+    OPENBLAS_NUM_THREADS: '1',
+    MKL_NUM_THREADS: '1',
+    MALLOC_MMAP_THRESHOLD_: '33554432',
+    MALLOC_TRIM_THRESHOLD_: '68719476736',
     ONEDNN_VERBOSE: '1',
   });
   delete env.ONEDNN_MAX_CPU_ISA;
@@ -181,8 +189,13 @@ function torchEnv(isa: TorchIsa): Record<string, string> {
  * const r = await runTorch([{ model: 'small-cnn', mode: 'train', batch: 64 }], batches,
  *   { ...budget(2000, 10, 500, 3), maxMs: 20000 }, 'sse41');
  */
-export async function runTorch(rows: TorchJob[], batches: Batch[], plan: Budget & { maxMs: number },
-  isa: TorchIsa, opts: TorchOptions = {}): Promise<TorchRun> {
+export async function runTorch(
+  rows: TorchJob[],
+  batches: Batch[],
+  plan: Budget & { maxMs: number },
+  isa: TorchIsa,
+  opts: TorchOptions = {}
+): Promise<TorchRun> {
   const given = opts.python ?? process.env.SIMDGRAD_PYTHON;
   const candidates = given ? [given] : ['python3', '/usr/bin/python3'];
   let last: TorchRun = { status: 'not installed', detail: 'no python3', rows: [] };
@@ -191,14 +204,23 @@ export async function runTorch(rows: TorchJob[], batches: Batch[], plan: Budget 
     if (last.status !== 'not installed') return last;
   }
   return candidates.length > 1
-    ? { ...last, detail: `${candidates.join(', ')}: ${last.detail}` } : last;
+    ? { ...last, detail: `${candidates.join(', ')}: ${last.detail}` }
+    : last;
 }
 
-async function runWith(python: string, rows: TorchJob[], batches: Batch[],
-  plan: Budget & { maxMs: number }, isa: TorchIsa, timeoutMs: number): Promise<TorchRun> {
+async function runWith(
+  python: string,
+  rows: TorchJob[],
+  batches: Batch[],
+  plan: Budget & { maxMs: number },
+  isa: TorchIsa,
+  timeoutMs: number
+): Promise<TorchRun> {
   const [{ spawn }, fs, os, path] = await Promise.all([
-    import(/* @vite-ignore */ 'node:child_process'), import(/* @vite-ignore */ 'node:fs/promises'),
-    import(/* @vite-ignore */ 'node:os'), import(/* @vite-ignore */ 'node:path'),
+    import(/* @vite-ignore */ 'node:child_process'),
+    import(/* @vite-ignore */ 'node:fs/promises'),
+    import(/* @vite-ignore */ 'node:os'),
+    import(/* @vite-ignore */ 'node:path'),
   ]);
   const size = Math.max(...rows.map((r) => r.batch));
   const usable = batches.filter((b) => b.y.length >= size);
@@ -211,16 +233,35 @@ async function runWith(python: string, rows: TorchJob[], batches: Batch[],
       x.set(b.x.subarray(0, size * 784), i * size * 784);
       y.set(b.y.subarray(0, size), i * size);
     });
-    const files = { job: path.join(dir, 'job.json'), out: path.join(dir, 'out.json'),
-      x: path.join(dir, 'x.bin'), y: path.join(dir, 'y.bin') };
+    const files = {
+      job: path.join(dir, 'job.json'),
+      out: path.join(dir, 'out.json'),
+      x: path.join(dir, 'x.bin'),
+      y: path.join(dir, 'y.bin'),
+    };
     await fs.writeFile(files.x, new Uint8Array(x.buffer));
     await fs.writeFile(files.y, new Uint8Array(y.buffer));
-    await fs.writeFile(files.job, JSON.stringify({ rows, count: usable.length, batch: size,
-      x: files.x, y: files.y, budget: plan }));
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string;
-      missing: boolean }>((resolve) => {
-      const child = spawn(python, ['-c', SCRIPT, files.job, files.out],
-        { env: torchEnv(isa), stdio: ['ignore', 'pipe', 'pipe'] });
+    await fs.writeFile(
+      files.job,
+      JSON.stringify({
+        rows,
+        count: usable.length,
+        batch: size,
+        x: files.x,
+        y: files.y,
+        budget: plan,
+      })
+    );
+    const run = await new Promise<{
+      code: number | null;
+      stdout: string;
+      stderr: string;
+      missing: boolean;
+    }>((resolve) => {
+      const child = spawn(python, ['-c', SCRIPT, files.job, files.out], {
+        env: torchEnv(isa),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => {
@@ -247,8 +288,13 @@ async function runWith(python: string, rows: TorchJob[], batches: Batch[],
       out = JSON.parse(await fs.readFile(files.out, 'utf8')) as TorchRun;
     } catch {
       const why = run.code === null ? `killed after ${timeoutMs} ms` : `exit code ${run.code}`;
-      return { status: 'error', detail: `${python} gave no result (${why}): ` +
-        `${run.stderr.trim().split('\n').slice(-3).join(' | ')}`, rows: [] };
+      return {
+        status: 'error',
+        detail:
+          `${python} gave no result (${why}): ` +
+          `${run.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+        rows: [],
+      };
     }
     const isaLine = /onednn_verbose,info,cpu,isa:([^\n]*)/.exec(run.stdout);
     return { ...out, rows: out.rows ?? [], isa: isaLine?.[1]?.trim() };
@@ -267,9 +313,13 @@ export const TORCH_PEERS = { torch: 'full', 'torch-128': 'sse41' } as const;
  * model row (train and infer, one thread, the row's batch), each kernel row 'missing' (PyTorch is
  * timed on whole steps only).
  */
-export async function runTorchPeer(peer: PeerName & keyof typeof TORCH_PEERS,
-  report: BenchReport, cfg: SizeConfig, batches: Batch[], progress: (msg: string) => void):
-  Promise<PeerInfo> {
+export async function runTorchPeer(
+  peer: PeerName & keyof typeof TORCH_PEERS,
+  report: BenchReport,
+  cfg: SizeConfig,
+  batches: Batch[],
+  progress: (msg: string) => void
+): Promise<PeerInfo> {
   const isa = TORCH_PEERS[peer];
   progress(`${peer}: PyTorch in python3, one thread${isa === 'sse41' ? ', 128-bit vectors' : ''}`);
   const jobs: TorchJob[] = [];
@@ -277,8 +327,12 @@ export async function runTorchPeer(peer: PeerName & keyof typeof TORCH_PEERS,
     for (const mode of ['train', 'infer'] as const) jobs.push({ model, mode, batch: cfg.batch });
   }
   const b = cfg.modelPlan.base;
-  const run = await runTorch(jobs, batches, { ...b, maxMs: Math.max(cfg.peerCapMs, b.timeMs) },
-    isa);
+  const run = await runTorch(
+    jobs,
+    batches,
+    { ...b, maxMs: Math.max(cfg.peerCapMs, b.timeMs) },
+    isa
+  );
   for (const row of report.kernels) {
     row.peers.push({ peer, status: 'missing', note: 'PyTorch is timed on whole model steps only' });
   }
@@ -290,16 +344,26 @@ export async function runTorchPeer(peer: PeerName & keyof typeof TORCH_PEERS,
     const r = run.rows.find((x) => x.model === row.model && x.mode === row.mode);
     let entry: PeerMeasured;
     if (r?.status !== 'ok' || !r.samplesMs?.length) {
-      entry = { peer, status: r?.status === 'missing' ? 'missing' : 'error',
-        note: r?.note ?? 'not run' };
+      entry = {
+        peer,
+        status: r?.status === 'missing' ? 'missing' : 'error',
+        note: r?.note ?? 'not run',
+      };
     } else {
       const timing = summarize(r.samplesMs);
-      const m: Measured = { value: r.batch / (timing.medianMs / 1000), spread: spread(timing),
-        timing };
+      const m: Measured = {
+        value: r.batch / (timing.medianMs / 1000),
+        spread: spread(timing),
+        timing,
+      };
       entry = { peer, status: 'ok', ...m };
     }
     row.peers.push(entry);
   }
-  return { name: peer, status: 'ok', version: run.version,
-    detail: `one thread; BLAS ${run.blas}; oneDNN ISA ${run.isa ?? 'unknown'}` };
+  return {
+    name: peer,
+    status: 'ok',
+    version: run.version,
+    detail: `one thread; BLAS ${run.blas}; oneDNN ISA ${run.isa ?? 'unknown'}`,
+  };
 }

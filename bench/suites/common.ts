@@ -27,7 +27,10 @@ export interface SuiteOptions {
 
 /** The command line of a dev benchmark script (bench/torch.ts, bench/scaling.ts): --quick and
  * `--name value` / `--name=value` options. */
-export function scriptArgs(argv = process.argv.slice(2)): { quick: boolean; value(name: string): string | undefined } {
+export function scriptArgs(argv = process.argv.slice(2)): {
+  quick: boolean;
+  value(name: string): string | undefined;
+} {
   return {
     quick: argv.includes('--quick'),
     value(name: string): string | undefined {

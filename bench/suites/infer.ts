@@ -35,27 +35,42 @@ function plan(quick: boolean): TimePlan {
 }
 
 export interface Row {
-  model: string; batch: number; ours?: number; tfjs?: number; note?: string;
+  model: string;
+  batch: number;
+  ours?: number;
+  tfjs?: number;
+  note?: string;
   /** ONNX Runtime Web img/s, and max |its output - ours| / max |ours| checked before timing. */
-  ort?: number; ortAgreement?: number;
+  ort?: number;
+  ortAgreement?: number;
   /** img/s with setNumThreads(2) (ResNet-18 batch 1 only), and its ratio to ours. */
-  ours2Threads?: number; threadsRatio?: number;
+  ours2Threads?: number;
+  threadsRatio?: number;
   /** When and on which CPU the row was measured, and the load average then (rows kept from an
    * earlier run of other --models carry theirs). */
-  measuredAt?: string; cpuId?: string; loadAvg?: number[];
+  measuredAt?: string;
+  cpuId?: string;
+  loadAvg?: number[];
 }
 
 /** This run's rows, then those of models it did not run from the file it replaces, in the
  * suite's order. */
 export function mergeRows(rows: Row[], previous: unknown, quick: boolean): Row[] {
   const prev = previous as {
-    startedAt?: string; machine?: { cpuId?: string; loadAvg?: number[] }; rows?: Row[];
+    startedAt?: string;
+    machine?: { cpuId?: string; loadAvg?: number[] };
+    rows?: Row[];
   };
   if (!Array.isArray(prev?.rows)) return rows;
   const ran = new Set(rows.map((r) => r.model));
-  const kept = prev.rows.filter((r) => typeof r?.model === 'string' && !ran.has(r.model))
-    .map((r) => ({ ...r, measuredAt: r.measuredAt ?? prev.startedAt,
-      cpuId: r.cpuId ?? prev.machine?.cpuId, loadAvg: r.loadAvg ?? prev.machine?.loadAvg }));
+  const kept = prev.rows
+    .filter((r) => typeof r?.model === 'string' && !ran.has(r.model))
+    .map((r) => ({
+      ...r,
+      measuredAt: r.measuredAt ?? prev.startedAt,
+      cpuId: r.cpuId ?? prev.machine?.cpuId,
+      loadAvg: r.loadAvg ?? prev.machine?.loadAvg,
+    }));
   const order = cases(quick).map(([m, b]) => `${m} ${b}`);
   const rank = (r: Row): number => {
     const i = order.indexOf(`${r.model} ${r.batch}`);
@@ -66,15 +81,33 @@ export function mergeRows(rows: Row[], previous: unknown, quick: boolean): Row[]
 
 function cases(quick: boolean): [string, number][] {
   return quick
-    ? [['resnet18', 1], ['mobilenet_v2', 1], ['efficientnet_b0', 1], ['small-cnn', 128],
-      ['lenet5', 128]]
-    : [['resnet18', 1], ['resnet18', 8], ['mobilenet_v2', 1], ['mobilenet_v2', 8],
-      ['efficientnet_b0', 1], ['efficientnet_b0', 8], ['small-cnn', 128], ['lenet5', 128]];
+    ? [
+        ['resnet18', 1],
+        ['mobilenet_v2', 1],
+        ['efficientnet_b0', 1],
+        ['small-cnn', 128],
+        ['lenet5', 128],
+      ]
+    : [
+        ['resnet18', 1],
+        ['resnet18', 8],
+        ['mobilenet_v2', 1],
+        ['mobilenet_v2', 8],
+        ['efficientnet_b0', 1],
+        ['efficientnet_b0', 8],
+        ['small-cnn', 128],
+        ['lenet5', 128],
+      ];
 }
 
 /** The models the suite knows (--models picks among them). */
-export const INFER_SUITE_MODELS = ['resnet18', 'mobilenet_v2', 'efficientnet_b0', 'small-cnn',
-  'lenet5'] as const;
+export const INFER_SUITE_MODELS = [
+  'resnet18',
+  'mobilenet_v2',
+  'efficientnet_b0',
+  'small-cnn',
+  'lenet5',
+] as const;
 
 /** The TF.js twin of a model of the suite. */
 function tfTwin(model: string): TF.LayersModel {
@@ -87,17 +120,25 @@ function tfTwin(model: string): TF.LayersModel {
 /** The cases also timed with intra-op threads (setNumThreads(2)). */
 const THREADED: [string, number][] = [['resnet18', 1]];
 
-async function ours(model: string, batch: number, timePlan: TimePlan, threads = 1):
-  Promise<number> {
+async function ours(
+  model: string,
+  batch: number,
+  timePlan: TimePlan,
+  threads = 1
+): Promise<number> {
   manualSeed(1);
   const m = createModel(model).eval();
   const [c, h, w] = inputShape(model);
   const x = randn([batch, c, h, w]).keep();
   setNumThreads(threads);
   try {
-    const { timing } = await timeCall(`ours ${model} b${batch} ${threads}t`, () => {
-      noGrad(() => tidy(() => m.forward(x).data()[0]));
-    }, timePlan);
+    const { timing } = await timeCall(
+      `ours ${model} b${batch} ${threads}t`,
+      () => {
+        noGrad(() => tidy(() => m.forward(x).data()[0]));
+      },
+      timePlan
+    );
     return batch / (timing.medianMs / 1000);
   } finally {
     setNumThreads(1);
@@ -111,16 +152,23 @@ async function theirs(model: string, batch: number, timePlan: TimePlan): Promise
   const net = tfTwin(model);
   const [c, h, w] = inputShape(model);
   const x = tf.randomNormal([batch, h, w, c]);
-  const { timing } = await timeCall(`tfjs-wasm ${model} b${batch}`, () => {
-    tf.tidy(() => (net.predict(x) as TF.Tensor).dataSync());
-  }, timePlan);
+  const { timing } = await timeCall(
+    `tfjs-wasm ${model} b${batch}`,
+    () => {
+      tf.tidy(() => (net.predict(x) as TF.Tensor).dataSync());
+    },
+    timePlan
+  );
   x.dispose();
   net.dispose();
   return batch / (timing.medianMs / 1000);
 }
 
-async function ortWeb(model: string, batch: number, timePlan: TimePlan):
-  Promise<{ ips: number; agreement: number }> {
+async function ortWeb(
+  model: string,
+  batch: number,
+  timePlan: TimePlan
+): Promise<{ ips: number; agreement: number }> {
   manualSeed(1);
   const m = createModel(model);
   const [c, h, w] = inputShape(model);
@@ -137,7 +185,11 @@ async function ortWeb(model: string, batch: number, timePlan: TimePlan):
   }
 }
 
-export interface Target { name: string; pass: boolean | null; detail: string }
+export interface Target {
+  name: string;
+  pass: boolean | null;
+  detail: string;
+}
 
 /** The issue's checks: ours >= 2x ONNX Runtime Web on the 224x224 models at batch 1. */
 export function targets(rows: readonly Row[]): Target[] {
@@ -148,8 +200,12 @@ export function targets(rows: readonly Row[]): Target[] {
       return { name, pass: null, detail: r ? (r.note ?? 'a side did not run') : 'not run' };
     }
     const v = r.ours / r.ort;
-    return { name, pass: v >= 2, detail: `${fmtRatio(v)} (ours ${fmtValue(r.ours)} img/s, ` +
-      `ort-web ${fmtValue(r.ort)} img/s)` };
+    return {
+      name,
+      pass: v >= 2,
+      detail:
+        `${fmtRatio(v)} (ours ${fmtValue(r.ours)} img/s, ` + `ort-web ${fmtValue(r.ort)} img/s)`,
+    };
   });
 }
 
@@ -160,16 +216,26 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
   const started = Date.now();
   const machine = await machineInfo();
   const { build } = await init();
-  console.log(`simdgrad inference benchmark ${quick ? '(--quick) ' : ''}${new Date(started).toISOString()}`);
-  console.log(`machine: ${describeMachine(machine)}; ${machine.engine}; one thread ` +
-    `(ResNet-18 b1 also on 2: setNumThreads); ours: ${build} kernels`);
+  console.log(
+    `simdgrad inference benchmark ${quick ? '(--quick) ' : ''}${new Date(started).toISOString()}`
+  );
+  console.log(
+    `machine: ${describeMachine(machine)}; ${machine.engine}; one thread ` +
+      `(ResNet-18 b1 also on 2: setNumThreads); ours: ${build} kernels`
+  );
   const info = o.peers.includes('tfjs-wasm') ? await loadPeers(['tfjs-wasm']) : undefined;
   const wasmOk = info?.wasm.ok === true;
   if (wasmOk) await useBackend('wasm');
   const asked = o.peers.includes('tfjs-wasm');
-  console.log(!info ? `tfjs-wasm: ${asked ? 'not installed' : 'not in --peers'}`
-    : `tfjs ${info.version}: wasm ${wasmOk ? `${info.wasm.binary}, ${info.wasm.threads} thread`
-      : `unavailable (${info.wasm.error})`}`);
+  console.log(
+    !info
+      ? `tfjs-wasm: ${asked ? 'not installed' : 'not in --peers'}`
+      : `tfjs ${info.version}: wasm ${
+          wasmOk
+            ? `${info.wasm.binary}, ${info.wasm.threads} thread`
+            : `unavailable (${info.wasm.error})`
+        }`
+  );
   let ortInfo: OrtWebInfo | { error: string } | undefined;
   if (o.peers.includes('ort-web')) {
     try {
@@ -178,16 +244,25 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
       ortInfo = { error: e instanceof NotInstalledError ? 'not installed' : errorMessage(e) };
     }
   }
-  console.log(!ortInfo ? 'ort-web: not in --peers'
-    : 'error' in ortInfo ? `ort-web: ${ortInfo.error}`
-    : `onnxruntime-web ${ortInfo.version}: ${ortInfo.binary}, ${ortInfo.threads} thread, our ` +
-      'ONNX export (checked against our output)');
+  console.log(
+    !ortInfo
+      ? 'ort-web: not in --peers'
+      : 'error' in ortInfo
+        ? `ort-web: ${ortInfo.error}`
+        : `onnxruntime-web ${ortInfo.version}: ${ortInfo.binary}, ${ortInfo.threads} thread, our ` +
+          'ONNX export (checked against our output)'
+  );
   const ortOk = ortInfo !== undefined && !('error' in ortInfo);
   const rows: Row[] = [];
   const todo = cases(quick).filter(([m]) => !o.models || o.models.includes(m));
   for (const [model, batch] of todo) {
-    const r: Row = { model, batch, measuredAt: new Date().toISOString(), cpuId: machine.cpuId,
-      loadAvg: loadavg().map((v) => Math.round(v * 100) / 100) };
+    const r: Row = {
+      model,
+      batch,
+      measuredAt: new Date().toISOString(),
+      cpuId: machine.cpuId,
+      loadAvg: loadavg().map((v) => Math.round(v * 100) / 100),
+    };
     try {
       r.ours = await ours(model, batch, timePlan);
     } catch (e) {
@@ -217,22 +292,64 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
         r.note = `${r.note ?? ''} ort-web: ${errorMessage(e)}`.trim();
       }
     }
-    process.stderr.write(`  .. ${model} b${batch}: ours ${fmtValue(r.ours)} img/s, tfjs-wasm ` +
-      `${fmtValue(r.tfjs)} img/s, ort-web ${fmtValue(r.ort)} img/s\n`);
+    process.stderr.write(
+      `  .. ${model} b${batch}: ours ${fmtValue(r.ours)} img/s, tfjs-wasm ` +
+        `${fmtValue(r.tfjs)} img/s, ort-web ${fmtValue(r.ort)} img/s\n`
+    );
     rows.push(r);
   }
   const ratio = (a?: number, b?: number): string => (a && b ? fmtRatio(a / b) : '');
-  console.log(textTable([['model', 'input', 'batch', 'ours img/s', 'tfjs-wasm img/s',
-    'ours / tfjs-wasm', 'ort-web img/s', 'ours / ort-web', 'note'],
-  ...rows.map((r) => [r.model, inputShape(r.model).join('x'), String(r.batch), fmtValue(r.ours),
-    fmtValue(r.tfjs), ratio(r.ours, r.tfjs), fmtValue(r.ort), ratio(r.ours, r.ort),
-    r.note ?? ''])], 3));
+  console.log(
+    textTable(
+      [
+        [
+          'model',
+          'input',
+          'batch',
+          'ours img/s',
+          'tfjs-wasm img/s',
+          'ours / tfjs-wasm',
+          'ort-web img/s',
+          'ours / ort-web',
+          'note',
+        ],
+        ...rows.map((r) => [
+          r.model,
+          inputShape(r.model).join('x'),
+          String(r.batch),
+          fmtValue(r.ours),
+          fmtValue(r.tfjs),
+          ratio(r.ours, r.tfjs),
+          fmtValue(r.ort),
+          ratio(r.ours, r.ort),
+          r.note ?? '',
+        ]),
+      ],
+      3
+    )
+  );
   const threaded = rows.filter((r) => r.ours2Threads);
   if (threaded.length > 0) {
-    console.log(`intra-op threads (setNumThreads), load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}:`);
-    console.log(textTable([['model', 'batch', '1 thread img/s', '2 threads img/s', '2 / 1'],
-      ...threaded.map((r) => [r.model, String(r.batch), fmtValue(r.ours), fmtValue(r.ours2Threads),
-        fmtRatio(r.threadsRatio!)])], 3));
+    console.log(
+      `intra-op threads (setNumThreads), load average ${loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' ')}:`
+    );
+    console.log(
+      textTable(
+        [
+          ['model', 'batch', '1 thread img/s', '2 threads img/s', '2 / 1'],
+          ...threaded.map((r) => [
+            r.model,
+            String(r.batch),
+            fmtValue(r.ours),
+            fmtValue(r.ours2Threads),
+            fmtRatio(r.threadsRatio!),
+          ]),
+        ],
+        3
+      )
+    );
   }
   const all = o.models ? mergeRows(rows, readResults(o, 'infer'), quick) : rows;
   const checks = targets(all);
@@ -240,8 +357,16 @@ export async function inferSuite(o: SuiteOptions): Promise<void> {
   for (const t of checks) {
     console.log(`  ${t.pass === null ? 'N/A ' : t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${t.detail}`);
   }
-  const out = writeResults(o, 'infer', { benchmark: 'simdgrad bench --suite infer', startedAt: new Date(started).toISOString(),
-    seconds: (Date.now() - started) / 1000, machine, build, tfjs: info, ortWeb: ortInfo,
-    rows: all, targets: checks });
+  const out = writeResults(o, 'infer', {
+    benchmark: 'simdgrad bench --suite infer',
+    startedAt: new Date(started).toISOString(),
+    seconds: (Date.now() - started) / 1000,
+    machine,
+    build,
+    tfjs: info,
+    ortWeb: ortInfo,
+    rows: all,
+    targets: checks,
+  });
   if (out) console.log(`wrote ${out}`);
 }

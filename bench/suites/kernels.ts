@@ -8,7 +8,10 @@ import { fmtRatio, textTable } from '../format.js';
 import { loadPeers, progress, writeResults, type SuiteOptions } from './common.js';
 import { createRuntime, type BuildName, type Runtime } from '../../src/runtime/load.js';
 import {
-  runOurKernel, runTfjsKernel, type KernelImpl as Impl, type KernelImplResult as ImplResult,
+  runOurKernel,
+  runTfjsKernel,
+  type KernelImpl as Impl,
+  type KernelImplResult as ImplResult,
   type KernelPlan,
 } from '../kernel-timing.js';
 import { budget, errorMessage as errMsg, type Budget, type Timing } from '../measure.js';
@@ -49,8 +52,13 @@ function config(o: SuiteOptions): Config {
    * only; one slower than oneShotAboveMs (tfjs-wasm's Conv2DBackpropInput at batch 64: ~2 s) is
    * timed once after its probe. tfjs-cpu conv/pool cases are scaled down past cpuFullMaxMs. */
   const plan: KernelPlan = {
-    base, slow: o.quick ? budget(0, 1, 0, 0) : budget(0, 3, 0, 0), slowAboveMs: 250,
-    oneShotAboveMs: 2000, probes: 1, cpuFullMaxMs: 3000, cpuTargetMs: 1000,
+    base,
+    slow: o.quick ? budget(0, 1, 0, 0) : budget(0, 3, 0, 0),
+    slowAboveMs: 250,
+    oneShotAboveMs: 2000,
+    probes: 1,
+    cpuFullMaxMs: 3000,
+    cpuTargetMs: 1000,
   };
   return { o, base, plan };
 }
@@ -61,8 +69,12 @@ async function runOurs(cfg: Config, rt: Runtime, c: BenchCase, peak: Peak): Prom
   return runOurKernel(rt, c, peak.gflops, cfg.plan, progress);
 }
 
-async function runTfjs(cfg: Config, b: TfBackend, c: BenchCase, info: TfjsInfo | undefined):
-  Promise<ImplResult> {
+async function runTfjs(
+  cfg: Config,
+  b: TfBackend,
+  c: BenchCase,
+  info: TfjsInfo | undefined
+): Promise<ImplResult> {
   const impl: Impl = `tfjs-${b}`;
   if (!cfg.o.peers.includes(impl)) return { impl, status: 'skipped', note: 'not in --peers' };
   if (!info) return { impl, status: 'not installed', note: 'npm install @tensorflow/tfjs' };
@@ -108,51 +120,96 @@ function ratio(v: number | undefined): string {
 }
 
 const IMPL_LABEL: Record<Impl, string> = {
-  simd128: 'ours simd128', relaxed: 'ours relaxed',
-  'tfjs-wasm': 'tfjs-wasm', 'tfjs-cpu': 'tfjs-cpu',
+  simd128: 'ours simd128',
+  relaxed: 'ours relaxed',
+  'tfjs-wasm': 'tfjs-wasm',
+  'tfjs-cpu': 'tfjs-cpu',
 };
 
 function printCase(c: BenchCase, cr: CaseResult): void {
   const pool = c.kind === 'pool' || c.kind === 'eltwise';
-  const amount = c.kind === 'pool' ? `${(poolBytes(c, false) / 1e6).toFixed(1)} MB in+out`
-    : c.kind === 'eltwise' ? `${(eltwiseBytes(c) / 1e6).toFixed(1)} MB in+out` :
-    `${(cr.flops / 1e6).toFixed(1)} MFLOP`;
+  const amount =
+    c.kind === 'pool'
+      ? `${(poolBytes(c, false) / 1e6).toFixed(1)} MB in+out`
+      : c.kind === 'eltwise'
+        ? `${(eltwiseBytes(c) / 1e6).toFixed(1)} MB in+out`
+        : `${(cr.flops / 1e6).toFixed(1)} MFLOP`;
   console.log(`\n${cr.label}   [${cr.id}, ${amount}]`);
-  const head = ['impl', 'median ms', 'p25..p75 ms', 'MAD ms', 'n', pool ? 'GB/s' : 'GFLOP/s',
-    pool ? '' : '% peak', 'kernel / note'];
+  const head = [
+    'impl',
+    'median ms',
+    'p25..p75 ms',
+    'MAD ms',
+    'n',
+    pool ? 'GB/s' : 'GFLOP/s',
+    pool ? '' : '% peak',
+    'kernel / note',
+  ];
   const rows: string[][] = [head];
   for (const r of cr.results) {
     if (!ok(r)) {
-      rows.push([IMPL_LABEL[r.impl], r.status.toUpperCase(), '', '', '', '', '',
-        `${r.kernel ?? ''}${r.note ? ` - ${r.note}` : ''}`]);
+      rows.push([
+        IMPL_LABEL[r.impl],
+        r.status.toUpperCase(),
+        '',
+        '',
+        '',
+        '',
+        '',
+        `${r.kernel ?? ''}${r.note ? ` - ${r.note}` : ''}`,
+      ]);
       continue;
     }
     const t = r.timing;
     rows.push([
-      IMPL_LABEL[r.impl], ms(t.medianMs), `${ms(t.p25Ms)}..${ms(t.p75Ms)}`, ms(t.madMs),
-      String(t.samples), pool ? num(r.gbps) : num(r.gflops),
+      IMPL_LABEL[r.impl],
+      ms(t.medianMs),
+      `${ms(t.p25Ms)}..${ms(t.p75Ms)}`,
+      ms(t.madMs),
+      String(t.samples),
+      pool ? num(r.gbps) : num(r.gflops),
       r.fractionOfPeak === undefined ? '' : `${(100 * r.fractionOfPeak).toFixed(1)}%`,
-      [r.kernel ?? '', pool && r.bytes ? `(${(r.bytes / 1e6).toFixed(1)} MB)` : '',
+      [
+        r.kernel ?? '',
+        pool && r.bytes ? `(${(r.bytes / 1e6).toFixed(1)} MB)` : '',
         r.readbackMs === undefined ? '' : `(incl. ${ms(r.readbackMs)} ms readback)`,
-        r.note ? `- ${r.note}` : ''].filter(Boolean).join(' '),
+        r.note ? `- ${r.note}` : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
     ]);
   }
   console.log(indent(textTable(rows)));
   const best = cr.bestOurs ? `ours-best (${cr.bestOurs})` : 'ours-best (none)';
   const excl = cr.speedupVsTfjsWasmExclReadback;
-  const differs = excl !== undefined && cr.speedupVsTfjsWasm !== undefined &&
+  const differs =
+    excl !== undefined &&
+    cr.speedupVsTfjsWasm !== undefined &&
     Math.abs(excl / cr.speedupVsTfjsWasm - 1) > 0.05;
   const exclNote = differs ? ` (${ratio(excl)} without its readback)` : '';
-  console.log(`  ${best} vs tfjs-wasm: ${ratio(cr.speedupVsTfjsWasm)}${exclNote}   ` +
-    `vs tfjs-cpu: ${ratio(cr.speedupVsTfjsCpu)}   (tfjs time / our time)`);
+  console.log(
+    `  ${best} vs tfjs-wasm: ${ratio(cr.speedupVsTfjsWasm)}${exclNote}   ` +
+      `vs tfjs-cpu: ${ratio(cr.speedupVsTfjsCpu)}   (tfjs time / our time)`
+  );
 }
 
 /** One line per case: the numbers a reader compares first. */
 function printSummary(crs: CaseResult[]): void {
-  console.log('\nsummary (GFLOP/s, GB/s for pooling and element-wise; % of that build\'s peak; ' +
-    'speedup = tfjs time / our best time):');
-  const head = ['case', 'simd128', '%pk', 'relaxed', '%pk', 'tfjs-wasm', 'tfjs-cpu', 'vs wasm',
-    'vs cpu'];
+  console.log(
+    "\nsummary (GFLOP/s, GB/s for pooling and element-wise; % of that build's peak; " +
+      'speedup = tfjs time / our best time):'
+  );
+  const head = [
+    'case',
+    'simd128',
+    '%pk',
+    'relaxed',
+    '%pk',
+    'tfjs-wasm',
+    'tfjs-cpu',
+    'vs wasm',
+    'vs cpu',
+  ];
   const rows: string[][] = [head];
   const rate = (cr: CaseResult, impl: Impl): string => {
     const r = cr.results.find((x) => x.impl === impl);
@@ -164,9 +221,17 @@ function printSummary(crs: CaseResult[]): void {
     return f === undefined ? '' : `${(100 * f).toFixed(0)}%`;
   };
   for (const cr of crs) {
-    rows.push([cr.id, rate(cr, 'simd128'), pct(cr, 'simd128'), rate(cr, 'relaxed'),
-      pct(cr, 'relaxed'), rate(cr, 'tfjs-wasm'), rate(cr, 'tfjs-cpu'),
-      ratio(cr.speedupVsTfjsWasm), ratio(cr.speedupVsTfjsCpu)]);
+    rows.push([
+      cr.id,
+      rate(cr, 'simd128'),
+      pct(cr, 'simd128'),
+      rate(cr, 'relaxed'),
+      pct(cr, 'relaxed'),
+      rate(cr, 'tfjs-wasm'),
+      rate(cr, 'tfjs-cpu'),
+      ratio(cr.speedupVsTfjsWasm),
+      ratio(cr.speedupVsTfjsCpu),
+    ]);
   }
   console.log(indent(textTable(rows)));
 }
@@ -184,44 +249,62 @@ function checks(byId: Map<string, CaseResult>): Check[] {
   out.push({
     name: 'GEMM 512^3 >= 1.15x tfjs-wasm',
     pass: g?.speedupVsTfjsWasm === undefined ? null : g.speedupVsTfjsWasm >= 1.15,
-    detail: g?.speedupVsTfjsWasm === undefined ? 'n/a' : `${ratio(g.speedupVsTfjsWasm)} ` +
-      `(ours ${num(gb?.gflops)} GFLOP/s ${gb?.impl}, tfjs-wasm ` +
-      `${num(g.results.find((r) => r.impl === 'tfjs-wasm')?.gflops)} GFLOP/s; ` +
-      `${ratio(g.speedupVsTfjsWasmExclReadback)} without its readback)`,
+    detail:
+      g?.speedupVsTfjsWasm === undefined
+        ? 'n/a'
+        : `${ratio(g.speedupVsTfjsWasm)} ` +
+          `(ours ${num(gb?.gflops)} GFLOP/s ${gb?.impl}, tfjs-wasm ` +
+          `${num(g.results.find((r) => r.impl === 'tfjs-wasm')?.gflops)} GFLOP/s; ` +
+          `${ratio(g.speedupVsTfjsWasmExclReadback)} without its readback)`,
   });
-  const fracs = (g?.results ?? []).filter((r) => r.fractionOfPeak !== undefined)
-    .map((r) => `${r.impl} ${(100 * r.fractionOfPeak!).toFixed(1)}%`).join(', ');
+  const fracs = (g?.results ?? [])
+    .filter((r) => r.fractionOfPeak !== undefined)
+    .map((r) => `${r.impl} ${(100 * r.fractionOfPeak!).toFixed(1)}%`)
+    .join(', ');
   out.push({
     name: 'GEMM 512^3 >= 70% of measured peak',
     pass: gb?.fractionOfPeak === undefined ? null : gb.fractionOfPeak >= 0.7,
-    detail: gb?.fractionOfPeak === undefined ? 'n/a' : `best build ${gb.impl} ` +
-      `${(100 * gb.fractionOfPeak).toFixed(1)}% (${fracs})`,
+    detail:
+      gb?.fractionOfPeak === undefined
+        ? 'n/a'
+        : `best build ${gb.impl} ` + `${(100 * gb.fractionOfPeak).toFixed(1)}% (${fracs})`,
   });
-  const convIds = [...new Set(CASES.filter((c) => c.kind === 'conv' && !c.transposed)
-    .map((c) => c.id.split('.').slice(0, 2).join('.')))];
+  const convIds = [
+    ...new Set(
+      CASES.filter((c) => c.kind === 'conv' && !c.transposed).map((c) =>
+        c.id.split('.').slice(0, 2).join('.')
+      )
+    ),
+  ];
   for (const base of convIds) {
     const fwd = byId.get(`${base}.fwd`);
     if (!fwd) continue;
     const f = bestOf(fwd);
-    const oursStatus = fwd.results.filter((r) => r.impl === 'simd128' || r.impl === 'relaxed')
-      .map((r) => r.status).join('/');
+    const oursStatus = fwd.results
+      .filter((r) => r.impl === 'simd128' || r.impl === 'relaxed')
+      .map((r) => r.status)
+      .join('/');
     const why = f ? '' : `ours ${oursStatus}`;
     out.push({
       name: `${base} fwd >= 1.15x tfjs-wasm`,
       pass: fwd.speedupVsTfjsWasm === undefined ? null : fwd.speedupVsTfjsWasm >= 1.15,
-      detail: fwd.speedupVsTfjsWasm === undefined ? `n/a ${why}`
-        : `${ratio(fwd.speedupVsTfjsWasm)} ` +
-        `(ours ${num(f?.gflops)} GFLOP/s ${f?.impl}, tfjs-wasm ` +
-        `${num(fwd.results.find((r) => r.impl === 'tfjs-wasm')?.gflops)} GFLOP/s; ` +
-        `${ratio(fwd.speedupVsTfjsWasmExclReadback)} without its readback)`,
+      detail:
+        fwd.speedupVsTfjsWasm === undefined
+          ? `n/a ${why}`
+          : `${ratio(fwd.speedupVsTfjsWasm)} ` +
+            `(ours ${num(f?.gflops)} GFLOP/s ${f?.impl}, tfjs-wasm ` +
+            `${num(fwd.results.find((r) => r.impl === 'tfjs-wasm')?.gflops)} GFLOP/s; ` +
+            `${ratio(fwd.speedupVsTfjsWasmExclReadback)} without its readback)`,
     });
     // Issue 16: depthwise forward at 60% of the measured peak (the backward rows below at 0.8x it).
     if (base.startsWith('conv.dw')) {
       out.push({
         name: `${base} fwd >= 60% of measured peak`,
         pass: f?.fractionOfPeak === undefined ? null : f.fractionOfPeak >= 0.6,
-        detail: f?.fractionOfPeak === undefined ? `n/a ${why}`
-          : `${(100 * f.fractionOfPeak).toFixed(1)}% (${num(f.gflops)} GFLOP/s ${f.impl})`,
+        detail:
+          f?.fractionOfPeak === undefined
+            ? `n/a ${why}`
+            : `${(100 * f.fractionOfPeak).toFixed(1)}% (${num(f.gflops)} GFLOP/s ${f.impl})`,
       });
     }
     for (const dir of ['bwd_input', 'bwd_weight']) {
@@ -231,8 +314,11 @@ function checks(byId: Map<string, CaseResult>): Check[] {
       out.push({
         name: `${base} ${dir} >= 0.8x our fwd GFLOP/s`,
         pass: rel === undefined ? null : rel >= 0.8,
-        detail: rel === undefined ? 'n/a (ours not built or not run)' : `${rel.toFixed(2)}x ` +
-          `(${dir} ${num(b!.gflops)} ${b!.impl}, fwd ${num(f!.gflops)} ${f!.impl})`,
+        detail:
+          rel === undefined
+            ? 'n/a (ours not built or not run)'
+            : `${rel.toFixed(2)}x ` +
+              `(${dir} ${num(b!.gflops)} ${b!.impl}, fwd ${num(f!.gflops)} ${f!.impl})`,
       });
     }
   }
@@ -242,13 +328,18 @@ function checks(byId: Map<string, CaseResult>): Check[] {
   for (const c of CASES) {
     if (c.kind !== 'conv' || !c.transposed) continue;
     const b = bestOf(byId.get(c.id));
-    const rel = b?.gflops !== undefined && convFwd?.gflops !== undefined
-      ? b.gflops / convFwd.gflops : undefined;
+    const rel =
+      b?.gflops !== undefined && convFwd?.gflops !== undefined
+        ? b.gflops / convFwd.gflops
+        : undefined;
     out.push({
       name: `${c.id} >= 0.8x our conv fwd GFLOP/s (conv.mnist2)`,
       pass: rel === undefined ? null : rel >= 0.8,
-      detail: rel === undefined ? 'n/a (not run)' : `${rel.toFixed(2)}x (${num(b!.gflops)} ` +
-        `${b!.impl}, conv fwd ${num(convFwd!.gflops)} ${convFwd!.impl})`,
+      detail:
+        rel === undefined
+          ? 'n/a (not run)'
+          : `${rel.toFixed(2)}x (${num(b!.gflops)} ` +
+            `${b!.impl}, conv fwd ${num(convFwd!.gflops)} ${convFwd!.impl})`,
     });
   }
   for (const c of CASES) {
@@ -258,8 +349,11 @@ function checks(byId: Map<string, CaseResult>): Check[] {
     out.push({
       name: `${c.id} >= 1.5x tfjs-wasm`,
       pass: v === undefined ? null : v >= 1.5,
-      detail: v === undefined ? 'n/a (not run)' : `${ratio(v)} (ours ${num(bestOf(cr)?.gbps)} ` +
-        `GB/s, tfjs-wasm ${num(cr!.results.find((r) => r.impl === 'tfjs-wasm')?.gbps)} GB/s)`,
+      detail:
+        v === undefined
+          ? 'n/a (not run)'
+          : `${ratio(v)} (ours ${num(bestOf(cr)?.gbps)} ` +
+            `GB/s, tfjs-wasm ${num(cr!.results.find((r) => r.impl === 'tfjs-wasm')?.gbps)} GB/s)`,
     });
   }
   return out;
@@ -274,8 +368,10 @@ export async function kernelsSuite(o: SuiteOptions): Promise<void> {
   const started = new Date();
   const machine = await machineInfo();
   console.log(`simdgrad kernel benchmark ${quick ? '(--quick) ' : ''}${started.toISOString()}`);
-  console.log(`machine: ${describeMachine(machine)}; ${machine.platform}; ${machine.engine}; ` +
-    'single thread throughout');
+  console.log(
+    `machine: ${describeMachine(machine)}; ${machine.platform}; ${machine.engine}; ` +
+      'single thread throughout'
+  );
 
   const runtimes: Runtime[] = [];
   const builds: Record<string, unknown> = {};
@@ -285,8 +381,10 @@ export async function kernelsSuite(o: SuiteOptions): Promise<void> {
       const relaxedFlag = (rt.exports.build_is_relaxed as (() => number) | undefined)?.();
       runtimes.push(rt);
       builds[build] = { loaded: true, build: rt.build, buildIsRelaxedExport: relaxedFlag };
-      console.log(`build ${build}: loaded simdgrad.${rt.build}.wasm ` +
-        `(build_is_relaxed() = ${relaxedFlag})`);
+      console.log(
+        `build ${build}: loaded simdgrad.${rt.build}.wasm ` +
+          `(build_is_relaxed() = ${relaxedFlag})`
+      );
     } catch (e) {
       builds[build] = { loaded: false, error: errMsg(e) };
       console.log(`build ${build}: UNAVAILABLE - ${errMsg(e)}`);
@@ -302,28 +400,39 @@ export async function kernelsSuite(o: SuiteOptions): Promise<void> {
     const p = await measurePeak(rt, cfg.base);
     peaks.set(rt.build, p);
     builds[rt.build] = { ...(builds[rt.build] as object), peak: p };
-    console.log(`  ${rt.build.padEnd(8)} simd_peak_loop ${p.loop.gflops.toFixed(2)} GFLOP/s ` +
-      `(registers; median ${p.loop.gflopsMedian.toFixed(2)})   simd_peak_tile ` +
-      `${p.tile.gflops.toFixed(2)} GFLOP/s (4x8 tile from L1; ` +
-      `median ${p.tile.gflopsMedian.toFixed(2)})` +
-      `   -> peak ${p.gflops.toFixed(2)}`);
+    console.log(
+      `  ${rt.build.padEnd(8)} simd_peak_loop ${p.loop.gflops.toFixed(2)} GFLOP/s ` +
+        `(registers; median ${p.loop.gflopsMedian.toFixed(2)})   simd_peak_tile ` +
+        `${p.tile.gflops.toFixed(2)} GFLOP/s (4x8 tile from L1; ` +
+        `median ${p.tile.gflopsMedian.toFixed(2)})` +
+        `   -> peak ${p.gflops.toFixed(2)}`
+    );
   }
 
   const tfInfo = o.peers.length === 0 ? undefined : await loadPeers(o.peers);
   if (!tfInfo) {
-    console.log(`tfjs: ${o.peers.length === 0 ? 'no peers asked for' : 'not installed ' +
-      '(npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm)'}`);
+    console.log(
+      `tfjs: ${
+        o.peers.length === 0
+          ? 'no peers asked for'
+          : 'not installed ' + '(npm install @tensorflow/tfjs @tensorflow/tfjs-backend-wasm)'
+      }`
+    );
   } else if (tfInfo.wasm.ok) {
-    console.log(`tfjs ${tfInfo.version}: wasm backend loaded ${tfInfo.wasm.binary} ` +
-      `(SIMD supported: ${tfInfo.wasm.simdSupported}, multithread supported: ` +
-      `${tfInfo.wasm.multithreadSupported}, XNNPACK threads: ${tfInfo.wasm.threads}); ` +
-      `cpu backend ` +
-      `${o.peers.includes('tfjs-cpu') ? 'plain JS' : 'skipped (not in --peers)'}`);
+    console.log(
+      `tfjs ${tfInfo.version}: wasm backend loaded ${tfInfo.wasm.binary} ` +
+        `(SIMD supported: ${tfInfo.wasm.simdSupported}, multithread supported: ` +
+        `${tfInfo.wasm.multithreadSupported}, XNNPACK threads: ${tfInfo.wasm.threads}); ` +
+        `cpu backend ` +
+        `${o.peers.includes('tfjs-cpu') ? 'plain JS' : 'skipped (not in --peers)'}`
+    );
   } else {
     console.log(`tfjs ${tfInfo.version}: wasm backend UNAVAILABLE - ${tfInfo.wasm.error}`);
   }
-  console.log('timings: bench/measure.ts, one call per sample, warm-up first; tfjs calls include ' +
-    'dataSync() of the result and tensor disposal');
+  console.log(
+    'timings: bench/measure.ts, one call per sample, warm-up first; tfjs calls include ' +
+      'dataSync() of the result and tensor disposal'
+  );
 
   // tfjs-cpu runs after everything else: its garbage (hundreds of MB of JS arrays) must not be
   // collected inside the other timings.
@@ -331,12 +440,19 @@ export async function kernelsSuite(o: SuiteOptions): Promise<void> {
   const caseResults: CaseResult[] = [];
   for (const c of cases) {
     const cr: CaseResult = {
-      id: c.id, label: c.label, kind: c.kind, flops: flopsOf(c), results: [],
+      id: c.id,
+      label: c.label,
+      kind: c.kind,
+      flops: flopsOf(c),
+      results: [],
     };
     for (const build of ['simd128', 'relaxed'] as const) {
       const rt = runtimes.find((r) => r.build === build);
-      cr.results.push(rt ? await runOurs(cfg, rt, c, peaks.get(build)!)
-        : { impl: build, status: 'unavailable', note: 'build not loaded' });
+      cr.results.push(
+        rt
+          ? await runOurs(cfg, rt, c, peaks.get(build)!)
+          : { impl: build, status: 'unavailable', note: 'build not loaded' }
+      );
     }
     cr.results.push(await runTfjs(cfg, 'wasm', c, tfInfo));
     caseResults.push(cr);
@@ -373,4 +489,3 @@ export async function kernelsSuite(o: SuiteOptions): Promise<void> {
   const outPath = writeResults(o, 'kernels', json);
   console.log(`\n${outPath ? `wrote ${outPath} ` : ''}(${json.seconds} s)`);
 }
-

@@ -18,14 +18,20 @@ import { MNIST_MEAN, MNIST_STD } from '../../src/data/mnist.js';
 import { init } from '../../src/index.js';
 import { chooseBuild, type BuildName } from '../../src/runtime/load.js';
 import { describeMachine, machineInfo } from '../machine.js';
+import { budget, errorMessage as errMsg, type TimePlan, type Timing } from '../measure.js';
 import {
-  budget, errorMessage as errMsg, type TimePlan, type Timing,
-} from '../measure.js';
-import {
-  CUSTOM_SMALL_CNN, mnistBatches, timeOursModel, timePeerModel, type Batch, type ModelTiming,
+  CUSTOM_SMALL_CNN,
+  mnistBatches,
+  timeOursModel,
+  timePeerModel,
+  type Batch,
+  type ModelTiming,
 } from '../models.js';
 import {
-  FILL_DESCRIPTION, checkFilledKernels, fillWasmKernels, type FillCheck,
+  FILL_DESCRIPTION,
+  checkFilledKernels,
+  fillWasmKernels,
+  type FillCheck,
 } from '../peers/tfjs-fill.js';
 import { tfTrainer, withFillStats } from '../peers/tfjs-models.js';
 import { useBackend, type TfjsInfo } from '../peers/tfjs.js';
@@ -87,13 +93,16 @@ interface Config {
 function config(o: SuiteOptions): Config {
   const models = (o.models ?? TRAIN_SUITE_MODELS).map((m) => {
     if (!TRAIN_SUITE_MODELS.includes(m as ModelName)) {
-      throw new RangeError(`bench --suite train: unknown model '${m}'; known: ` +
-        `${TRAIN_SUITE_MODELS.join(', ')}`);
+      throw new RangeError(
+        `bench --suite train: unknown model '${m}'; known: ` + `${TRAIN_SUITE_MODELS.join(', ')}`
+      );
     }
     return m as ModelName;
   });
   return {
-    o, models, batches: o.batches ?? (o.quick ? [64] : [64, 128]),
+    o,
+    models,
+    batches: o.batches ?? (o.quick ? [64] : [64, 128]),
     plan: o.quick
       ? { base: budget(300, 3, 0, 1), slow: budget(0, 2, 0, 0), slowAboveMs: 1000, probes: 2 }
       : { base: budget(2000, 10, 500, 3), slow: budget(0, 5, 0, 1), slowAboveMs: 1000, probes: 2 },
@@ -103,19 +112,33 @@ function config(o: SuiteOptions): Config {
 }
 
 function fromTiming(r: ImplResult, m: ModelTiming): ImplResult {
-  return { ...r, timing: m.timing, timedBatch: m.timedBatch, imagesPerSecond: m.imagesPerSecond,
-    params: m.params, note: m.note };
+  return {
+    ...r,
+    timing: m.timing,
+    timedBatch: m.timedBatch,
+    imagesPerSecond: m.imagesPerSecond,
+    params: m.params,
+    note: m.note,
+  };
 }
 
 // ---- ours ----
 
-async function runOurs(cfg: Config, build: BuildName, model: ModelName, batch: number,
-  data: Batch[], workers = 1): Promise<ImplResult> {
+async function runOurs(
+  cfg: Config,
+  build: BuildName,
+  model: ModelName,
+  batch: number,
+  data: Batch[],
+  workers = 1
+): Promise<ImplResult> {
   const r: ImplResult = { impl: 'ours', build, status: 'ok', workers };
   try {
     const m = await timeOursModel(model, 'train', batch, workers, data, cfg.plan);
-    progress(`ours ${build} ${model} b${batch} w${workers}: ${m.timing.medianMs.toFixed(1)} ` +
-      `ms/step, ${m.imagesPerSecond.toFixed(0)} img/s`);
+    progress(
+      `ours ${build} ${model} b${batch} w${workers}: ${m.timing.medianMs.toFixed(1)} ` +
+        `ms/step, ${m.imagesPerSecond.toFixed(0)} img/s`
+    );
     return fromTiming(r, m);
   } catch (e) {
     return { ...r, status: 'error', note: errMsg(e) };
@@ -124,27 +147,41 @@ async function runOurs(cfg: Config, build: BuildName, model: ModelName, batch: n
 
 // ---- TF.js ----
 
-async function runTfjsWasm(cfg: Config, model: ModelName, batch: number, data: Batch[],
-  info: TfjsInfo | undefined): Promise<ImplResult> {
+async function runTfjsWasm(
+  cfg: Config,
+  model: ModelName,
+  batch: number,
+  data: Batch[],
+  info: TfjsInfo | undefined
+): Promise<ImplResult> {
   const r: ImplResult = { impl: 'tfjs-wasm', status: 'ok' };
   if (model === CUSTOM_SMALL_CNN) return { ...r, status: 'skipped', note: SAME_AS_SMALL_CNN };
-  if (!cfg.o.peers.includes('tfjs-wasm')) return { ...r, status: 'skipped', note: 'not in --peers' };
+  if (!cfg.o.peers.includes('tfjs-wasm'))
+    return { ...r, status: 'skipped', note: 'not in --peers' };
   if (!info) return { ...r, status: 'unavailable', note: NOT_INSTALLED };
   if (!info.wasm.ok) return { ...r, status: 'unavailable', note: info.wasm.error };
   try {
     await useBackend('wasm');
     let stepper: ReturnType<typeof withFillStats> | undefined;
-    const m = await timePeerModel(`tfjs-wasm ${model} b${batch}`, (b) => {
-      stepper = withFillStats(tfTrainer(model, b, data));
-      return stepper;
-    }, batch, cfg.plan, cfg.wasmCapMs);
+    const m = await timePeerModel(
+      `tfjs-wasm ${model} b${batch}`,
+      (b) => {
+        stepper = withFillStats(tfTrainer(model, b, data));
+        return stepper;
+      },
+      batch,
+      cfg.plan,
+      cfg.wasmCapMs
+    );
     const st = stepper!.stats(m.timing.samples);
     const out = fromTiming(r, m);
     out.filledKernelMs = st.filledMs;
     out.filledKernelGflops = st.filledGflops;
     out.imagesPerSecondExclFilled = m.timedBatch / (st.medianExclFilledMs / 1000);
-    progress(`tfjs-wasm ${model} b${batch}: ${m.timing.medianMs.toFixed(1)} ms/step ` +
-      `(${st.filledMs.toFixed(1)} in the filled kernel), ${m.imagesPerSecond.toFixed(1)} img/s`);
+    progress(
+      `tfjs-wasm ${model} b${batch}: ${m.timing.medianMs.toFixed(1)} ms/step ` +
+        `(${st.filledMs.toFixed(1)} in the filled kernel), ${m.imagesPerSecond.toFixed(1)} img/s`
+    );
     return out;
   } catch (e) {
     return { ...r, status: 'error', note: errMsg(e) };
@@ -153,16 +190,26 @@ async function runTfjsWasm(cfg: Config, model: ModelName, batch: number, data: B
 
 /** tfjs-cpu takes seconds per image on small-cnn (its Conv2DBackpropFilter runs ~0.01
  * GFLOP/s): timed at the batch that lets two or three steps fit in cpuCapMs. */
-async function runTfjsCpu(cfg: Config, model: ModelName, batch: number, data: Batch[],
-  info: TfjsInfo | undefined): Promise<ImplResult> {
+async function runTfjsCpu(
+  cfg: Config,
+  model: ModelName,
+  batch: number,
+  data: Batch[],
+  info: TfjsInfo | undefined
+): Promise<ImplResult> {
   const r: ImplResult = { impl: 'tfjs-cpu', status: 'ok' };
   if (model === CUSTOM_SMALL_CNN) return { ...r, status: 'skipped', note: SAME_AS_SMALL_CNN };
   if (!cfg.o.peers.includes('tfjs-cpu')) return { ...r, status: 'skipped', note: 'not in --peers' };
   if (!info) return { ...r, status: 'unavailable', note: NOT_INSTALLED };
   try {
     await useBackend('cpu');
-    const m = await timePeerModel(`tfjs-cpu ${model} b${batch}`, (b) => tfTrainer(model, b, data),
-      batch, cfg.plan, cfg.cpuCapMs);
+    const m = await timePeerModel(
+      `tfjs-cpu ${model} b${batch}`,
+      (b) => tfTrainer(model, b, data),
+      batch,
+      cfg.plan,
+      cfg.cpuCapMs
+    );
     progress(`tfjs-cpu ${model} b${batch}: ${m.imagesPerSecond.toFixed(2)} img/s (${m.note})`);
     return fromTiming(r, m);
   } catch (e) {
@@ -172,8 +219,9 @@ async function runTfjsCpu(cfg: Config, model: ModelName, batch: number, data: Ba
 
 // ---- printing ----
 
-function ok(r: ImplResult | undefined): r is ImplResult & { timing: Timing;
-  imagesPerSecond: number } {
+function ok(
+  r: ImplResult | undefined
+): r is ImplResult & { timing: Timing; imagesPerSecond: number } {
   return r !== undefined && r.status === 'ok' && r.imagesPerSecond !== undefined;
 }
 
@@ -189,7 +237,9 @@ function ratio(v: number | undefined): string {
 }
 
 function label(r: ImplResult): string {
-  return r.impl === 'ours' ? `ours ${r.build}${(r.workers ?? 1) > 1 ? ` ${r.workers} workers` : ''}` : r.impl;
+  return r.impl === 'ours'
+    ? `ours ${r.build}${(r.workers ?? 1) > 1 ? ` ${r.workers} workers` : ''}`
+    : r.impl;
 }
 
 function table(rows: string[][], leftCols = 1): void {
@@ -207,41 +257,77 @@ function printCase(cr: CaseResult): void {
     const t = r.timing;
     const notes = [r.note ?? ''];
     if (r.filledKernelMs !== undefined) {
-      notes.push(`incl. ${ms(r.filledKernelMs)} ms/step in the filled JS Conv2DBackpropFilter ` +
-        `(${(r.filledKernelGflops ?? 0).toFixed(2)} GFLOP/s); ` +
-        `${ips(r.imagesPerSecondExclFilled)} img/s without it`);
+      notes.push(
+        `incl. ${ms(r.filledKernelMs)} ms/step in the filled JS Conv2DBackpropFilter ` +
+          `(${(r.filledKernelGflops ?? 0).toFixed(2)} GFLOP/s); ` +
+          `${ips(r.imagesPerSecondExclFilled)} img/s without it`
+      );
     }
-    rows.push([label(r), ips(r.imagesPerSecond), ms(t.medianMs), `${ms(t.p25Ms)}..${ms(t.p75Ms)}`,
-      String(t.samples), String(r.params ?? ''), notes.filter(Boolean).join('; ')]);
+    rows.push([
+      label(r),
+      ips(r.imagesPerSecond),
+      ms(t.medianMs),
+      `${ms(t.p25Ms)}..${ms(t.p75Ms)}`,
+      String(t.samples),
+      String(r.params ?? ''),
+      notes.filter(Boolean).join('; '),
+    ]);
   }
   table(rows);
-  console.log(`  ours (${cr.oursBuild ?? 'none'}) / tfjs-wasm: ${ratio(cr.oursOverTfjsWasm)} ` +
-    `(${ratio(cr.oursOverTfjsWasmExclFilled)} if its filled kernel cost nothing)   ` +
-    `ours / tfjs-cpu: ${ratio(cr.oursOverTfjsCpu)}`);
+  console.log(
+    `  ours (${cr.oursBuild ?? 'none'}) / tfjs-wasm: ${ratio(cr.oursOverTfjsWasm)} ` +
+      `(${ratio(cr.oursOverTfjsWasmExclFilled)} if its filled kernel cost nothing)   ` +
+      `ours / tfjs-cpu: ${ratio(cr.oursOverTfjsCpu)}`
+  );
 }
 
 function printSummary(crs: CaseResult[]): void {
   console.log('\nsummary (images/s, one thread; ratio = our img/s / theirs):');
-  const rows: string[][] = [['model', 'batch', 'ours', 'build', 'tfjs-wasm', 'wasm-no-fill',
-    'tfjs-cpu', 'ours/wasm', 'ours/wasm-no-fill', 'ours/cpu']];
+  const rows: string[][] = [
+    [
+      'model',
+      'batch',
+      'ours',
+      'build',
+      'tfjs-wasm',
+      'wasm-no-fill',
+      'tfjs-cpu',
+      'ours/wasm',
+      'ours/wasm-no-fill',
+      'ours/cpu',
+    ],
+  ];
   for (const cr of crs) {
     const o = cr.results.find((r) => r.impl === 'ours' && r.build === cr.oursBuild);
     const w = cr.results.find((r) => r.impl === 'tfjs-wasm');
     const c = cr.results.find((r) => r.impl === 'tfjs-cpu');
     const cell = (r: ImplResult | undefined, v?: number): string =>
-      (ok(r) ? ips(v ?? r.imagesPerSecond) : r?.status ?? '');
-    rows.push([cr.model, String(cr.batch), cell(o), cr.oursBuild ?? '', cell(w),
-      cell(w, w?.imagesPerSecondExclFilled), ok(c) && c.timedBatch !== cr.batch
-        ? `${cell(c)} (b${c.timedBatch})` : cell(c),
-      ratio(cr.oursOverTfjsWasm), ratio(cr.oursOverTfjsWasmExclFilled),
-      ratio(cr.oursOverTfjsCpu)]);
+      ok(r) ? ips(v ?? r.imagesPerSecond) : (r?.status ?? '');
+    rows.push([
+      cr.model,
+      String(cr.batch),
+      cell(o),
+      cr.oursBuild ?? '',
+      cell(w),
+      cell(w, w?.imagesPerSecondExclFilled),
+      ok(c) && c.timedBatch !== cr.batch ? `${cell(c)} (b${c.timedBatch})` : cell(c),
+      ratio(cr.oursOverTfjsWasm),
+      ratio(cr.oursOverTfjsWasmExclFilled),
+      ratio(cr.oursOverTfjsCpu),
+    ]);
   }
   table(rows, 2);
   for (const cr of crs) {
-    const one = cr.results.find((r) => r.impl === 'ours' && r.build === cr.oursBuild && (r.workers ?? 1) === 1);
+    const one = cr.results.find(
+      (r) => r.impl === 'ours' && r.build === cr.oursBuild && (r.workers ?? 1) === 1
+    );
     for (const r of cr.results.filter((x) => x.impl === 'ours' && (x.workers ?? 1) > 1)) {
-      console.log(`  ${cr.model} batch ${cr.batch}: ${r.workers} workers ${ok(r) ? ips(r.imagesPerSecond) : r.status} img/s` +
-        (ok(r) && ok(one) ? ` = ${ratio(r.imagesPerSecond / one.imagesPerSecond)} one worker` : ''));
+      console.log(
+        `  ${cr.model} batch ${cr.batch}: ${r.workers} workers ${ok(r) ? ips(r.imagesPerSecond) : r.status} img/s` +
+          (ok(r) && ok(one)
+            ? ` = ${ratio(r.imagesPerSecond / one.imagesPerSecond)} one worker`
+            : '')
+      );
     }
   }
 }
@@ -257,20 +343,28 @@ export async function trainSuite(o: SuiteOptions): Promise<void> {
   console.log(`simdgrad training benchmark ${quick ? '(--quick) ' : ''}${started.toISOString()}`);
   console.log(`machine: ${describeMachine(machine)}; ${machine.platform}; ${machine.engine}`);
   const workers = [...new Set(o.workers ?? [1])].sort((a, b) => a - b);
-  console.log(`workers: ${workers.join(', ')} (1 = the main thread alone, N > 1 = N piscina ` +
-    'threads sharing each minibatch); TF.js runs single-threaded (its wasm backend has no threads in Node)');
-  console.log('step = forward + backward + Adam(lr 1e-3) ' +
-    'on softmax cross-entropy, dropout on; img/s = batch / median step time (bench/measure.ts, ' +
-    'warm-up first)');
+  console.log(
+    `workers: ${workers.join(', ')} (1 = the main thread alone, N > 1 = N piscina ` +
+      'threads sharing each minibatch); TF.js runs single-threaded (its wasm backend has no threads in Node)'
+  );
+  console.log(
+    'step = forward + backward + Adam(lr 1e-3) ' +
+      'on softmax cross-entropy, dropout on; img/s = batch / median step time (bench/measure.ts, ' +
+      'warm-up first)'
+  );
 
   const defaultBuild = await chooseBuild('auto');
   const builds: BuildName[] = defaultBuild === 'relaxed' ? ['relaxed', 'simd128'] : ['simd128'];
-  console.log(`ours: kernel builds ${builds.join(', ')}; init() picks ${defaultBuild} here ` +
-    '(ratios use it)');
+  console.log(
+    `ours: kernel builds ${builds.join(', ')}; init() picks ${defaultBuild} here ` +
+      '(ratios use it)'
+  );
 
   const data = await mnistBatches(Math.max(...cfg.batches), N_BATCHES);
-  console.log(`data: ${N_BATCHES} fixed batches of real MNIST train images (first ` +
-    `${N_BATCHES * Math.max(...cfg.batches)}), normalized (${MNIST_MEAN}, ${MNIST_STD}), cycled`);
+  console.log(
+    `data: ${N_BATCHES} fixed batches of real MNIST train images (first ` +
+      `${N_BATCHES * Math.max(...cfg.batches)}), normalized (${MNIST_MEAN}, ${MNIST_STD}), cycled`
+  );
 
   const cases: CaseResult[] = [];
   for (const model of cfg.models) {
@@ -284,7 +378,8 @@ export async function trainSuite(o: SuiteOptions): Promise<void> {
   }
   await init({ build: defaultBuild });
   for (const w of workers.filter((n) => n > 1)) {
-    for (const cr of cases) cr.results.push(await runOurs(cfg, defaultBuild, cr.model, cr.batch, data, w));
+    for (const cr of cases)
+      cr.results.push(await runOurs(cfg, defaultBuild, cr.model, cr.batch, data, w));
   }
 
   const tfInfo = o.peers.length === 0 ? undefined : await loadPeers(o.peers);
@@ -295,16 +390,20 @@ export async function trainSuite(o: SuiteOptions): Promise<void> {
   } else if (tfInfo.wasm.ok) {
     fill = fillWasmKernels();
     fillChecks = fill.length > 0 ? await checkFilledKernels() : [];
-    console.log(`tfjs ${tfInfo.version}: wasm backend loaded ${tfInfo.wasm.binary} ` +
-      `(SIMD ${tfInfo.wasm.simdSupported}, XNNPACK threads ${tfInfo.wasm.threads}); cpu ` +
-      `backend ${o.peers.includes('tfjs-cpu') ? 'plain JS' : 'skipped (not in --peers)'}; models built with tf.layers, ` +
-      'optimizer.minimize(loss) + dataSync() per step');
+    console.log(
+      `tfjs ${tfInfo.version}: wasm backend loaded ${tfInfo.wasm.binary} ` +
+        `(SIMD ${tfInfo.wasm.simdSupported}, XNNPACK threads ${tfInfo.wasm.threads}); cpu ` +
+        `backend ${o.peers.includes('tfjs-cpu') ? 'plain JS' : 'skipped (not in --peers)'}; models built with tf.layers, ` +
+        'optimizer.minimize(loss) + dataSync() per step'
+    );
     if (fill.length > 0) {
       console.log(`filled kernel: ${FILL_DESCRIPTION}`);
       for (const c of fillChecks) {
-        console.log(`  check ${c.kernel} ${c.label} vs tfjs-cpu: max |diff| ` +
-          `${c.maxAbsDiff.toExponential(2)} (max |ref| ${c.maxAbsRef.toFixed(2)}) ` +
-          `${c.pass ? 'ok' : 'MISMATCH'}`);
+        console.log(
+          `  check ${c.kernel} ${c.label} vs tfjs-cpu: max |diff| ` +
+            `${c.maxAbsDiff.toExponential(2)} (max |ref| ${c.maxAbsRef.toFixed(2)}) ` +
+            `${c.pass ? 'ok' : 'MISMATCH'}`
+        );
       }
     } else {
       console.log('filled kernel: none needed (this tfjs-wasm has Conv2DBackpropFilter)');
@@ -314,14 +413,19 @@ export async function trainSuite(o: SuiteOptions): Promise<void> {
   }
   const fillOk = fillChecks.every((c) => c.pass);
   for (const cr of cases) {
-    cr.results.push(fillOk ? await runTfjsWasm(cfg, cr.model, cr.batch, data, tfInfo)
-      : { impl: 'tfjs-wasm', status: 'error', note: 'filled kernel failed its check' });
+    cr.results.push(
+      fillOk
+        ? await runTfjsWasm(cfg, cr.model, cr.batch, data, tfInfo)
+        : { impl: 'tfjs-wasm', status: 'error', note: 'filled kernel failed its check' }
+    );
   }
   // tfjs-cpu last: its garbage must not be collected inside the other timings.
   for (const cr of cases) cr.results.push(await runTfjsCpu(cfg, cr.model, cr.batch, data, tfInfo));
 
   for (const cr of cases) {
-    const o = cr.results.find((r) => r.impl === 'ours' && r.build === defaultBuild && (r.workers ?? 1) === 1);
+    const o = cr.results.find(
+      (r) => r.impl === 'ours' && r.build === defaultBuild && (r.workers ?? 1) === 1
+    );
     const w = cr.results.find((r) => r.impl === 'tfjs-wasm');
     const c = cr.results.find((r) => r.impl === 'tfjs-cpu');
     if (ok(o)) {
@@ -338,21 +442,30 @@ export async function trainSuite(o: SuiteOptions): Promise<void> {
   }
   printSummary(cases);
 
-  const targets = cases.filter((cr) => cr.model === 'small-cnn').map((cr) => {
-    const v = cr.oursOverTfjsWasm;
-    const o = cr.results.find((r) => r.impl === 'ours' && r.build === cr.oursBuild && (r.workers ?? 1) === 1);
-    const w = cr.results.find((r) => r.impl === 'tfjs-wasm');
-    return {
-      name: `small-cnn batch ${cr.batch} single-threaded ours >= 5x tfjs-wasm`,
-      pass: v === undefined ? null : v >= 5,
-      detail: v === undefined ? 'n/a' : `${ratio(v)} (ours ${ips(o?.imagesPerSecond)} img/s ` +
-        `${cr.oursBuild}, tfjs-wasm ${ips(w?.imagesPerSecond)} img/s with the filled JS kernel; ` +
-        `${ratio(cr.oursOverTfjsWasmExclFilled)} vs ` +
-        `${ips(w?.imagesPerSecondExclFilled)} img/s if that kernel cost nothing)`,
-    };
-  });
+  const targets = cases
+    .filter((cr) => cr.model === 'small-cnn')
+    .map((cr) => {
+      const v = cr.oursOverTfjsWasm;
+      const o = cr.results.find(
+        (r) => r.impl === 'ours' && r.build === cr.oursBuild && (r.workers ?? 1) === 1
+      );
+      const w = cr.results.find((r) => r.impl === 'tfjs-wasm');
+      return {
+        name: `small-cnn batch ${cr.batch} single-threaded ours >= 5x tfjs-wasm`,
+        pass: v === undefined ? null : v >= 5,
+        detail:
+          v === undefined
+            ? 'n/a'
+            : `${ratio(v)} (ours ${ips(o?.imagesPerSecond)} img/s ` +
+              `${cr.oursBuild}, tfjs-wasm ${ips(w?.imagesPerSecond)} img/s with the filled JS kernel; ` +
+              `${ratio(cr.oursOverTfjsWasmExclFilled)} vs ` +
+              `${ips(w?.imagesPerSecondExclFilled)} img/s if that kernel cost nothing)`,
+      };
+    });
   for (const cr of cases) {
-    const one = cr.results.find((r) => r.impl === 'ours' && r.build === cr.oursBuild && (r.workers ?? 1) === 1);
+    const one = cr.results.find(
+      (r) => r.impl === 'ours' && r.build === cr.oursBuild && (r.workers ?? 1) === 1
+    );
     const w = cr.results.find((r) => r.impl === 'tfjs-wasm');
     for (const r of cr.results.filter((x) => x.impl === 'ours' && (x.workers ?? 1) > 1)) {
       if (!ok(r) || !ok(one)) continue;
@@ -367,7 +480,8 @@ export async function trainSuite(o: SuiteOptions): Promise<void> {
         targets.push({
           name: `small-cnn batch ${cr.batch} ${r.workers} workers >= 10x tfjs-wasm single-threaded`,
           pass: v >= 10,
-          detail: `${ratio(v)} (${ips(r.imagesPerSecond)} vs ${ips(w.imagesPerSecond)} img/s; ` +
+          detail:
+            `${ratio(v)} (${ips(r.imagesPerSecond)} vs ${ips(w.imagesPerSecond)} img/s; ` +
             `${ratio(w.imagesPerSecondExclFilled ? r.imagesPerSecond / w.imagesPerSecondExclFilled : undefined)} ` +
             'if its filled kernel cost nothing)',
         });
@@ -378,18 +492,28 @@ export async function trainSuite(o: SuiteOptions): Promise<void> {
   for (const cr of cases.filter((c) => c.model === CUSTOM_SMALL_CNN)) {
     const zoo = cases.find((c) => c.model === 'small-cnn' && c.batch === cr.batch);
     for (const r of cr.results.filter((x) => x.impl === 'ours' && x.build === defaultBuild)) {
-      const z = zoo?.results.find((x) => x.impl === 'ours' && x.build === defaultBuild &&
-        (x.workers ?? 1) === (r.workers ?? 1));
+      const z = zoo?.results.find(
+        (x) =>
+          x.impl === 'ours' && x.build === defaultBuild && (x.workers ?? 1) === (r.workers ?? 1)
+      );
       const w = r.workers ?? 1;
-      const name = `small-cnn-class batch ${cr.batch} ${w} worker${w > 1 ? 's' : ''} within 5% of ` +
+      const name =
+        `small-cnn-class batch ${cr.batch} ${w} worker${w > 1 ? 's' : ''} within 5% of ` +
         'small-cnn';
       if (!ok(r) || !ok(z)) {
-        targets.push({ name, pass: null, detail: zoo ? 'a run failed' : 'small-cnn not run (--models)' });
+        targets.push({
+          name,
+          pass: null,
+          detail: zoo ? 'a run failed' : 'small-cnn not run (--models)',
+        });
         continue;
       }
       const v = r.imagesPerSecond / z.imagesPerSecond;
-      targets.push({ name, pass: v >= 0.95,
-        detail: `${(100 * v).toFixed(1)}% (${ips(r.imagesPerSecond)} vs ${ips(z.imagesPerSecond)} img/s)` });
+      targets.push({
+        name,
+        pass: v >= 0.95,
+        detail: `${(100 * v).toFixed(1)}% (${ips(r.imagesPerSecond)} vs ${ips(z.imagesPerSecond)} img/s)`,
+      });
     }
   }
   console.log('\ntarget check (issue):');
@@ -406,8 +530,12 @@ export async function trainSuite(o: SuiteOptions): Promise<void> {
     machine,
     workers,
     ours: { builds, defaultBuild },
-    tfjs: { ...tfInfo, filledKernels: fill, fillDescription: fill.length ? FILL_DESCRIPTION : '',
-      fillChecks },
+    tfjs: {
+      ...tfInfo,
+      filledKernels: fill,
+      fillDescription: fill.length ? FILL_DESCRIPTION : '',
+      fillChecks,
+    },
     data: { batches: N_BATCHES, source: 'mnist train, normalized' },
     budget: { plan: cfg.plan, cpuCapMs: cfg.cpuCapMs, wasmCapMs: cfg.wasmCapMs },
     cases,

@@ -15,7 +15,12 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 export async function buildApp(outdir = join(here, 'dist-esbuild'), extra = {}) {
   const result = await esbuild.build({
     entryPoints: { main: join(here, 'src/main-esbuild.js'), 'web-worker': 'simdgrad/web-worker' },
-    absWorkingDir: here, bundle: true, format: 'esm', minify: true, outdir, logLevel: 'warning',
+    absWorkingDir: here,
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    outdir,
+    logLevel: 'warning',
     ...extra,
   });
   const require = createRequire(join(here, 'package.json'));

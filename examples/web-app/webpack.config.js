@@ -12,8 +12,10 @@ class IndexHtml {
   apply(compiler) {
     compiler.hooks.thisCompilation.tap('IndexHtml', (compilation) => {
       compilation.hooks.processAssets.tap('IndexHtml', () => {
-        const html = readFileSync(here('./index.html'), 'utf8')
-          .replace('/src/main.js', './main.js');
+        const html = readFileSync(here('./index.html'), 'utf8').replace(
+          '/src/main.js',
+          './main.js'
+        );
         compilation.emitAsset('index.html', new compiler.webpack.sources.RawSource(html));
       });
     });
@@ -30,7 +32,9 @@ export default {
   mode: 'production',
   entry: here('./src/main.js'),
   output: {
-    path: here('./dist-webpack'), filename: 'main.js', clean: true,
+    path: here('./dist-webpack'),
+    filename: 'main.js',
+    clean: true,
     assetModuleFilename: 'assets/[name]-[contenthash:8][ext]',
   },
   plugins: [new IndexHtml()],

@@ -25,8 +25,11 @@ function weightedSum(out: Tensor, w: Float32Array): number {
 }
 
 /** Throws with input index, element, analytic and numeric values when a gradient disagrees. */
-export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
-  opts: GradcheckOptions = {}): GradcheckReport {
+export function gradcheck(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  opts: GradcheckOptions = {}
+): GradcheckReport {
   const eps = opts.eps ?? 1e-2;
   const rtol = opts.rtol ?? 1e-2;
   for (const t of inputs) t.grad = null;
@@ -63,8 +66,10 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
       const err = Math.abs(analytic[i] - numeric[i]) / Math.max(Math.abs(numeric[i]), scale);
       worst = Math.max(worst, err);
       if (!(err <= rtol)) {
-        throw new Error(`gradcheck: input ${idx} ${fmtShape(t.shape)} element ${i}: analytic ` +
-          `${analytic[i]}, numeric ${numeric[i]}, relative error ${err.toExponential(2)} > ${rtol}`);
+        throw new Error(
+          `gradcheck: input ${idx} ${fmtShape(t.shape)} element ${i}: analytic ` +
+            `${analytic[i]}, numeric ${numeric[i]}, relative error ${err.toExponential(2)} > ${rtol}`
+        );
       }
     }
     errors.push(worst);

@@ -28,8 +28,12 @@ export function noGrad<T>(fn: () => T): T {
 export type OpAttrs = object;
 
 /** Sees every op as it runs: its output, name, tensor inputs and attributes. */
-export type Tracer = (out: Tensor, name: string, inputs: readonly (Tensor | null)[],
-  attrs: OpAttrs | undefined) => void;
+export type Tracer = (
+  out: Tensor,
+  name: string,
+  inputs: readonly (Tensor | null)[],
+  attrs: OpAttrs | undefined
+) => void;
 
 let tracer: Tracer | null = null;
 
@@ -41,8 +45,12 @@ export function setTracer(t: Tracer | null): Tracer | null {
 }
 
 /** Reports an op that records no graph (a comparison, argmax) to the tracer, if one is set. */
-export function traceOp(out: Tensor, name: string, inputs: readonly (Tensor | null)[],
-  attrs?: OpAttrs): Tensor {
+export function traceOp(
+  out: Tensor,
+  name: string,
+  inputs: readonly (Tensor | null)[],
+  attrs?: OpAttrs
+): Tensor {
   if (tracer !== null) tracer(out, name, inputs, attrs);
   return out;
 }
@@ -51,8 +59,14 @@ export function traceOp(out: Tensor, name: string, inputs: readonly (Tensor | nu
  * Attaches the backward of an op to out when recording is on and some input wants a gradient;
  * otherwise releases what the op saved at once. attrs are for the tracer (ONNX export).
  */
-export function record(out: Tensor, name: string, inputs: readonly (Tensor | null)[],
-  backward: GradNode['backward'], release?: () => void, attrs?: OpAttrs): Tensor {
+export function record(
+  out: Tensor,
+  name: string,
+  inputs: readonly (Tensor | null)[],
+  backward: GradNode['backward'],
+  release?: () => void,
+  attrs?: OpAttrs
+): Tensor {
   if (tracer !== null) tracer(out, name, inputs, attrs);
   out.opOutput = true;
   if (gradEnabled && inputs.some((t) => t?.requiresGrad)) {
@@ -101,28 +115,40 @@ function freeable(t: Tensor, root: Tensor): boolean {
 }
 
 /** Backpropagates gradient (ones for a scalar root) through the graph that produced root. */
-export function backward(root: Tensor, gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+export function backward(
+  root: Tensor,
+  gradient?: Tensor,
+  opts: { retainGraph?: boolean } = {}
+): void {
   const retain = opts.retainGraph ?? false;
   if (root.graphFreed) {
-    throw new Error(`backward: the graph of tensor ${fmtShape(root.shape)} was already freed by an ` +
-      'earlier backward(); pass { retainGraph: true } to the first call to backward twice');
+    throw new Error(
+      `backward: the graph of tensor ${fmtShape(root.shape)} was already freed by an ` +
+        'earlier backward(); pass { retainGraph: true } to the first call to backward twice'
+    );
   }
   if (!root.requiresGrad) {
-    throw new Error(`backward: tensor ${fmtShape(root.shape)} does not require grad and has no ` +
-      'graph (did an input have requiresGrad set?)');
+    throw new Error(
+      `backward: tensor ${fmtShape(root.shape)} does not require grad and has no ` +
+        'graph (did an input have requiresGrad set?)'
+    );
   }
   let seed: Tensor;
   if (gradient === undefined) {
     if (root.size !== 1) {
-      throw new Error(`backward: a gradient is needed for a non-scalar output ${fmtShape(root.shape)}; ` +
-        'pass y.backward(gradient) with a tensor of the same shape');
+      throw new Error(
+        `backward: a gradient is needed for a non-scalar output ${fmtShape(root.shape)}; ` +
+          'pass y.backward(gradient) with a tensor of the same shape'
+      );
     }
     seed = Tensor.empty(root.shape);
     seed.rawData()[0] = 1;
   } else {
     if (gradient.size !== root.size || gradient.shape.join() !== root.shape.join()) {
-      throw new RangeError(`backward: gradient shape ${fmtShape(gradient.shape)} must equal the ` +
-        `output shape ${fmtShape(root.shape)}`);
+      throw new RangeError(
+        `backward: gradient shape ${fmtShape(gradient.shape)} must equal the ` +
+          `output shape ${fmtShape(root.shape)}`
+      );
     }
     seed = gradient.view(root.shape);
   }
@@ -198,7 +224,9 @@ function reshape(t: Tensor, shape: readonly number[]): Tensor {
   if (neg >= 0) {
     const rest = inferred.reduce((a, d, i) => (i === neg ? a : a * d), 1);
     if (rest === 0 || t.size % rest !== 0) {
-      throw new RangeError(`reshape: cannot infer -1 in ${fmtShape(shape)} for ${t.size} values ${fmtShape(t.shape)}`);
+      throw new RangeError(
+        `reshape: cannot infer -1 in ${fmtShape(shape)} for ${t.size} values ${fmtShape(t.shape)}`
+      );
     }
     inferred[neg] = t.size / rest;
   }
@@ -223,8 +251,11 @@ declare module '../tensor/tensor.js' {
 Tensor.prototype.reshape = function (this: Tensor, shape: readonly number[]): Tensor {
   return reshape(this, shape);
 };
-Tensor.prototype.backward = function (this: Tensor, gradient?: Tensor | { retainGraph?: boolean },
-  opts: { retainGraph?: boolean } = {}): void {
+Tensor.prototype.backward = function (
+  this: Tensor,
+  gradient?: Tensor | { retainGraph?: boolean },
+  opts: { retainGraph?: boolean } = {}
+): void {
   if (gradient !== undefined && !(gradient instanceof Tensor)) backward(this, undefined, gradient);
   else backward(this, gradient, opts);
 };

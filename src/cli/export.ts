@@ -14,24 +14,43 @@ import '../autograd/tape.js';
 const WHO = 'simdgrad export';
 
 export const EXPORT_SPEC: Record<string, ArgSpec> = {
-  load: { type: 'string', help: 'weights to export (safetensors: train --save output, a training ' +
-    'checkpoint, or a file whose metadata names its model)' },
+  load: {
+    type: 'string',
+    help:
+      'weights to export (safetensors: train --save output, a training ' +
+      'checkpoint, or a file whose metadata names its model)',
+  },
   onnx: { type: 'string', help: 'the ONNX file to write' },
-  model: { type: 'string', help: 'zoo model the weights are for (default: the one the file names)',
-    choices: Object.keys(models) },
+  model: {
+    type: 'string',
+    help: 'zoo model the weights are for (default: the one the file names)',
+    choices: Object.keys(models),
+  },
   opset: { type: 'integer', help: 'ONNX opset, 17 to 21', default: 17, min: 17 },
   batch: { type: 'integer', help: 'batch size of the example traced', default: 1, min: 1 },
-  'static-batch': { type: 'boolean', help: 'fix the batch size to --batch (default: a symbolic batch dim)' },
-  'input-shape': { type: 'string',
-    help: 'shape of one input, C,H,W (default: the zoo model\'s, e.g. 1,28,28)' },
-  build: { type: 'string', help: 'kernel build', default: 'auto', choices: ['auto', 'simd128', 'relaxed'] },
+  'static-batch': {
+    type: 'boolean',
+    help: 'fix the batch size to --batch (default: a symbolic batch dim)',
+  },
+  'input-shape': {
+    type: 'string',
+    help: "shape of one input, C,H,W (default: the zoo model's, e.g. 1,28,28)",
+  },
+  build: {
+    type: 'string',
+    help: 'kernel build',
+    default: 'auto',
+    choices: ['auto', 'simd128', 'relaxed'],
+  },
 };
 
 function parseShape(raw: string): number[] {
   const dims = raw.split(',').map((s) => Number(s.trim()));
   if (dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new UsageError(`${WHO}: --input-shape must be positive integers separated by commas, ` +
-      `e.g. 1,28,28; got '${raw}'`);
+    throw new UsageError(
+      `${WHO}: --input-shape must be positive integers separated by commas, ` +
+        `e.g. 1,28,28; got '${raw}'`
+    );
   }
   return dims;
 }
@@ -41,7 +60,7 @@ export async function exportCommand(o: Record<string, unknown>): Promise<void> {
   const out = o.onnx as string | undefined;
   if (!load) throw new UsageError(`${WHO}: --load <weights.safetensors> is required`);
   if (!out) throw new UsageError(`${WHO}: --onnx <out.onnx> is required`);
-  if (o.opset as number > 21) {
+  if ((o.opset as number) > 21) {
     throw new UsageError(`${WHO}: --opset must be 17 to 21; got ${o.opset as number}`);
   }
   try {
@@ -55,8 +74,9 @@ export async function exportCommand(o: Record<string, unknown>): Promise<void> {
   const name = zooName(model);
   const raw = o['input-shape'] as string | undefined;
   if (!raw && !name) {
-    throw new UsageError(`${WHO}: ${load} holds a model built from layers (no zoo name): give ` +
-      '--input-shape C,H,W');
+    throw new UsageError(
+      `${WHO}: ${load} holds a model built from layers (no zoo name): give ` + '--input-shape C,H,W'
+    );
   }
   const sample = raw ? parseShape(raw) : inputShape(name!);
   const batch = o.batch as number;
@@ -66,6 +86,8 @@ export async function exportCommand(o: Record<string, unknown>): Promise<void> {
   x.dispose();
   await writeFileAtomic(out, bytes, WHO);
   const shape = `[${dynamicBatch ? 'batch' : batch},${sample.join(',')}]`;
-  process.stdout.write(`${out}: ${name ?? 'model'} as ONNX opset ${o.opset as number}, input ${shape}, ` +
-    `${(bytes.length / 1024).toFixed(0)} KiB\n`);
+  process.stdout.write(
+    `${out}: ${name ?? 'model'} as ONNX opset ${o.opset as number}, input ${shape}, ` +
+      `${(bytes.length / 1024).toFixed(0)} KiB\n`
+  );
 }

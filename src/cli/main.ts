@@ -70,10 +70,13 @@ async function main(argv: string[]): Promise<number> {
   return (await run(opts)) ?? 0;
 }
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-}, (e: Error) => {
-  process.stderr.write(`\n${e instanceof UsageError ? '' : 'simdgrad: '}${e.message}\n`);
-  if (process.env.SIMDGRAD_DEBUG) process.stderr.write(`${e.stack}\n`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: Error) => {
+    process.stderr.write(`\n${e instanceof UsageError ? '' : 'simdgrad: '}${e.message}\n`);
+    if (process.env.SIMDGRAD_DEBUG) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  }
+);

@@ -19,13 +19,23 @@ export interface AffineAugmentOptions {
  * Warps one h x w image: output (oy, ox) samples the input bilinearly at
  * R(-angle) (o - centre - t) / scale + centre (angle in radians), fill outside. out: h*w floats.
  */
-export function affineWarp(img: Float32Array, h: number, w: number, angle: number, scale: number,
-  ty: number, tx: number, fill: number, out: Float32Array): void {
+export function affineWarp(
+  img: Float32Array,
+  h: number,
+  w: number,
+  angle: number,
+  scale: number,
+  ty: number,
+  tx: number,
+  fill: number,
+  out: Float32Array
+): void {
   const cy = (h - 1) / 2;
   const cx = (w - 1) / 2;
   const cos = Math.cos(angle) / scale;
   const sin = Math.sin(angle) / scale;
-  const at = (yy: number, xx: number): number => (yy >= 0 && yy < h && xx >= 0 && xx < w ? img[yy * w + xx] : fill);
+  const at = (yy: number, xx: number): number =>
+    yy >= 0 && yy < h && xx >= 0 && xx < w ? img[yy * w + xx] : fill;
   for (let oy = 0; oy < h; oy++) {
     const dy = oy - cy - ty;
     for (let ox = 0; ox < w; ox++) {
@@ -36,7 +46,8 @@ export function affineWarp(img: Float32Array, h: number, w: number, angle: numbe
       const y0 = Math.floor(sy);
       const fx = sx - x0;
       const fy = sy - y0;
-      out[oy * w + ox] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
+      out[oy * w + ox] =
+        (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
         fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
     }
   }
@@ -47,8 +58,14 @@ export function affineWarp(img: Float32Array, h: number, w: number, angle: numbe
  * in place, drawing angle, scale and shift uniformly from the ranges with a generator seeded
  * with seed.
  */
-export function randomAffine(x: Float32Array, n: number, sampleShape: readonly number[],
-  opts: AffineAugmentOptions, seed: number, scratch = new Float32Array(sampleShape[1] * sampleShape[2])): void {
+export function randomAffine(
+  x: Float32Array,
+  n: number,
+  sampleShape: readonly number[],
+  opts: AffineAugmentOptions,
+  seed: number,
+  scratch = new Float32Array(sampleShape[1] * sampleShape[2])
+): void {
   const [c, h, w] = sampleShape;
   const rand = mulberry32(seed);
   const rot = ((opts.rotate ?? 0) * Math.PI) / 180;

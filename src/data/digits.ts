@@ -29,14 +29,19 @@ const SIDE = 28;
  * ```
  */
 export function digitTo28(ink: ArrayLike<number>, width: number, height: number): Float32Array {
-  for (const [name, v] of [['width', width], ['height', height]] as const) {
+  for (const [name, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) {
       throw new RangeError(`digitTo28: ${name} must be a positive integer, got ${v}`);
     }
   }
   if (ink?.length !== width * height) {
-    throw new RangeError(`digitTo28: ink has ${ink?.length} values, expected width * height = ` +
-      `${width} * ${height} = ${width * height}`);
+    throw new RangeError(
+      `digitTo28: ink has ${ink?.length} values, expected width * height = ` +
+        `${width} * ${height} = ${width * height}`
+    );
   }
   const out = new Float32Array(SIDE * SIDE);
   let x0 = width;

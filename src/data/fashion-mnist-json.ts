@@ -4,8 +4,15 @@
 // JSON.parse (Node 20, 2026-11-25, three runs each). Pure, so a browser can use it with fetched
 // bytes; the loader is src/data/fashion-mnist.ts. Tests: test/data/fashion.test.ts.
 
-const SPACE = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d, COMMA = 0x2c, OPEN = 0x5b, CLOSE = 0x5d;
-const ZERO = 0x30, NINE = 0x39;
+const SPACE = 0x20,
+  TAB = 0x09,
+  LF = 0x0a,
+  CR = 0x0d,
+  COMMA = 0x2c,
+  OPEN = 0x5b,
+  CLOSE = 0x5d;
+const ZERO = 0x30,
+  NINE = 0x39;
 const PREFIX = '{"data":[';
 
 function skipSpace(bytes: Uint8Array, i: number): number {
@@ -25,13 +32,15 @@ function at(bytes: Uint8Array, i: number): string {
 function expectEnd(bytes: Uint8Array, i: number, name: string): void {
   i = skipSpace(bytes, i);
   if (bytes[i] !== 0x7d) {
-    throw new Error(`${name}: byte offset ${i}: expected "}" after the data list, ` +
-      `got ${at(bytes, i)}`);
+    throw new Error(
+      `${name}: byte offset ${i}: expected "}" after the data list, ` + `got ${at(bytes, i)}`
+    );
   }
   i = skipSpace(bytes, i + 1);
   if (i !== bytes.length) {
-    throw new Error(`${name}: byte offset ${i}: ${bytes.length - i} trailing bytes after the ` +
-      'object');
+    throw new Error(
+      `${name}: byte offset ${i}: ${bytes.length - i} trailing bytes after the ` + 'object'
+    );
   }
 }
 
@@ -43,14 +52,20 @@ function expectEnd(bytes: Uint8Array, i: number, name: string): void {
  * @example
  * const { pixels, count } = parseFashionClassJson(bytes, '9.json', 784, 100); // first 100 boots
  */
-export function parseFashionClassJson(bytes: Uint8Array, name: string, sampleSize = 784,
-  maxSamples = Infinity): { pixels: Uint8Array; count: number } {
+export function parseFashionClassJson(
+  bytes: Uint8Array,
+  name: string,
+  sampleSize = 784,
+  maxSamples = Infinity
+): { pixels: Uint8Array; count: number } {
   let i = skipSpace(bytes, 0);
   for (let k = 0; k < PREFIX.length; k++) {
     i = skipSpace(bytes, i);
     if (bytes[i] !== PREFIX.charCodeAt(k)) {
-      throw new Error(`${name}: byte offset ${i}: expected ${JSON.stringify(PREFIX[k])} of ` +
-        `${PREFIX}, got ${at(bytes, i)}`);
+      throw new Error(
+        `${name}: byte offset ${i}: expected ${JSON.stringify(PREFIX[k])} of ` +
+          `${PREFIX}, got ${at(bytes, i)}`
+      );
     }
     i++;
   }
@@ -67,8 +82,9 @@ export function parseFashionClassJson(bytes: Uint8Array, name: string, sampleSiz
   while (count < maxSamples) {
     i = skipSpace(bytes, i);
     if (bytes[i] !== OPEN) {
-      throw new Error(`${name}: byte offset ${i}: entry ${entry}: expected "[", ` +
-        `got ${at(bytes, i)}`);
+      throw new Error(
+        `${name}: byte offset ${i}: entry ${entry}: expected "[", ` + `got ${at(bytes, i)}`
+      );
     }
     const start = i;
     i++;
@@ -87,12 +103,15 @@ export function parseFashionClassJson(bytes: Uint8Array, name: string, sampleSiz
           i++;
         }
         if (i === digits || v > 255) {
-          throw new Error(`${name}: byte offset ${digits}: entry ${entry} value ${values}: ` +
-            `expected an integer 0..255, got ${at(bytes, digits)}`);
+          throw new Error(
+            `${name}: byte offset ${digits}: entry ${entry} value ${values}: ` +
+              `expected an integer 0..255, got ${at(bytes, digits)}`
+          );
         }
         if (values >= sampleSize) {
-          throw new Error(`${name}: byte offset ${start}: entry ${entry} has more than ` +
-            `${sampleSize} values`);
+          throw new Error(
+            `${name}: byte offset ${start}: entry ${entry} has more than ` + `${sampleSize} values`
+          );
         }
         pixels[base + values] = v;
         values++;
@@ -105,12 +124,15 @@ export function parseFashionClassJson(bytes: Uint8Array, name: string, sampleSiz
           i++;
           break;
         }
-        throw new Error(`${name}: byte offset ${i}: entry ${entry}: expected "," or "]", ` +
-          `got ${at(bytes, i)}`);
+        throw new Error(
+          `${name}: byte offset ${i}: entry ${entry}: expected "," or "]", ` + `got ${at(bytes, i)}`
+        );
       }
       if (values !== sampleSize) {
-        throw new Error(`${name}: byte offset ${start}: entry ${entry} has ${values} values, ` +
-          `expected ${sampleSize} (or none)`);
+        throw new Error(
+          `${name}: byte offset ${start}: entry ${entry} has ${values} values, ` +
+            `expected ${sampleSize} (or none)`
+        );
       }
       count++;
     }
@@ -124,8 +146,10 @@ export function parseFashionClassJson(bytes: Uint8Array, name: string, sampleSiz
       expectEnd(bytes, i + 1, name);
       break;
     }
-    throw new Error(`${name}: byte offset ${i}: after entry ${entry - 1}: expected "," or "]", ` +
-      `got ${at(bytes, i)}`);
+    throw new Error(
+      `${name}: byte offset ${i}: after entry ${entry - 1}: expected "," or "]", ` +
+        `got ${at(bytes, i)}`
+    );
   }
   return { pixels: pixels.subarray(0, count * sampleSize), count };
 }

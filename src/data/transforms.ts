@@ -17,18 +17,23 @@ export type Size = number | readonly [number, number];
 
 function dims(shape: readonly number[], who: string): [number, number, number] {
   if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RangeError(`${who}: images must be [C, H, W] with positive sizes, got ` +
-      `[${shape.join(', ')}]`);
+    throw new RangeError(
+      `${who}: images must be [C, H, W] with positive sizes, got ` + `[${shape.join(', ')}]`
+    );
   }
   return [shape[0], shape[1], shape[2]];
 }
 
-function checkImage(img: Float32Array, shape: readonly number[], who: string):
-  [number, number, number] {
+function checkImage(
+  img: Float32Array,
+  shape: readonly number[],
+  who: string
+): [number, number, number] {
   const [c, h, w] = dims(shape, who);
   if (img.length !== c * h * w) {
-    throw new RangeError(`${who}: image holds ${img.length} values, [${shape.join(', ')}] needs ` +
-      `${c * h * w}`);
+    throw new RangeError(
+      `${who}: image holds ${img.length} values, [${shape.join(', ')}] needs ` + `${c * h * w}`
+    );
   }
   return [c, h, w];
 }
@@ -36,8 +41,10 @@ function checkImage(img: Float32Array, shape: readonly number[], who: string):
 function pair(size: Size, who: string): [number, number] {
   const s: [number, number] = typeof size === 'number' ? [size, size] : [size[0], size[1]];
   if (!s.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RangeError(`${who}: size must be a positive integer or [height, width] of them, ` +
-      `got ${JSON.stringify(size)}`);
+    throw new RangeError(
+      `${who}: size must be a positive integer or [height, width] of them, ` +
+        `got ${JSON.stringify(size)}`
+    );
   }
   return s;
 }
@@ -75,7 +82,9 @@ function taps(n: number, m: number, antialias: boolean): Taps {
   const scale = n / m;
   if (!antialias) {
     const t: Taps = {
-      start: new Int32Array(m), count: new Int32Array(m), weights: new Float64Array(2 * m),
+      start: new Int32Array(m),
+      count: new Int32Array(m),
+      weights: new Float64Array(2 * m),
       width: 2,
     };
     for (let i = 0; i < m; i++) {
@@ -94,7 +103,10 @@ function taps(n: number, m: number, antialias: boolean): Taps {
   const inv = scale >= 1 ? 1 / scale : 1;
   const width = Math.ceil(support) * 2 + 1;
   const t: Taps = {
-    start: new Int32Array(m), count: new Int32Array(m), weights: new Float64Array(width * m), width,
+    start: new Int32Array(m),
+    count: new Int32Array(m),
+    weights: new Float64Array(width * m),
+    width,
   };
   for (let i = 0; i < m; i++) {
     const center = scale * (i + 0.5);
@@ -130,8 +142,12 @@ export interface ResizeOptions {
  * @example
  * const { data, shape } = transforms.resize(img, [3, 480, 640], 256); // shape [3, 256, 341]
  */
-export function resize(img: Float32Array, shape: readonly number[], size: Size,
-  opts: ResizeOptions = {}): { data: Float32Array; shape: [number, number, number] } {
+export function resize(
+  img: Float32Array,
+  shape: readonly number[],
+  size: Size,
+  opts: ResizeOptions = {}
+): { data: Float32Array; shape: [number, number, number] } {
   const [c, h, w] = checkImage(img, shape, 'resize');
   const [oh, ow] = resizedSize(h, w, size);
   if (oh === h && ow === w) return { data: img, shape: [c, h, w] };
@@ -170,8 +186,14 @@ export function resize(img: Float32Array, shape: readonly number[], size: Size,
  * The window [top, top + height) x [left, left + width) of an image [C, H, W]; outside the image
  * reads 0 (torchvision.transforms.functional.crop pads so).
  */
-export function crop(img: Float32Array, shape: readonly number[], top: number, left: number,
-  height: number, width: number): Float32Array {
+export function crop(
+  img: Float32Array,
+  shape: readonly number[],
+  top: number,
+  left: number,
+  height: number,
+  width: number
+): Float32Array {
   const [c, h, w] = checkImage(img, shape, 'crop');
   pair([height, width], 'crop');
   if (![top, left].every(Number.isInteger)) {
@@ -197,13 +219,21 @@ export function centerCrop(img: Float32Array, shape: readonly number[], size: Si
   const [, h, w] = checkImage(img, shape, 'centerCrop');
   const [ch, cw] = pair(size, 'centerCrop');
   const offset = (n: number, m: number): number =>
-    (m > n ? -Math.floor((m - n) / 2) : pyRound((n - m) / 2));
+    m > n ? -Math.floor((m - n) / 2) : pyRound((n - m) / 2);
   return crop(img, shape, offset(h, ch), offset(w, cw), ch, cw);
 }
 
 /** crop then resize to size (torchvision.transforms.functional.resized_crop). */
-export function resizedCrop(img: Float32Array, shape: readonly number[], top: number,
-  left: number, height: number, width: number, size: Size, opts: ResizeOptions = {}): Float32Array {
+export function resizedCrop(
+  img: Float32Array,
+  shape: readonly number[],
+  top: number,
+  left: number,
+  height: number,
+  width: number,
+  size: Size,
+  opts: ResizeOptions = {}
+): Float32Array {
   const part = crop(img, shape, top, left, height, width);
   return resize(part, [shape[0], height, width], pair(size, 'resizedCrop'), opts).data;
 }
@@ -219,8 +249,12 @@ export function hflip(img: Float32Array, shape: readonly number[]): Float32Array
 }
 
 /** (img - mean[c]) / std[c] per channel, into a new array (torchvision's normalize). */
-export function normalizeImage(img: Float32Array, shape: readonly number[],
-  mean: readonly number[], std: readonly number[]): Float32Array {
+export function normalizeImage(
+  img: Float32Array,
+  shape: readonly number[],
+  mean: readonly number[],
+  std: readonly number[]
+): Float32Array {
   const [c, h, w] = checkImage(img, shape, 'normalize');
   checkStats(mean, std, c);
   const out = new Float32Array(img.length);
@@ -235,12 +269,16 @@ export function normalizeImage(img: Float32Array, shape: readonly number[],
 
 function checkStats(mean: readonly number[], std: readonly number[], c: number): void {
   if (mean.length !== c || std.length !== c) {
-    throw new RangeError(`normalize: mean (${mean.length} values) and std (${std.length}) must ` +
-      `have one value per channel (${c})`);
+    throw new RangeError(
+      `normalize: mean (${mean.length} values) and std (${std.length}) must ` +
+        `have one value per channel (${c})`
+    );
   }
   if (!mean.every(Number.isFinite) || !std.every((s) => s > 0 && Number.isFinite(s))) {
-    throw new RangeError(`normalize: mean must be finite and std finite and > 0, got mean ` +
-      `[${mean.join(', ')}], std [${std.join(', ')}]`);
+    throw new RangeError(
+      `normalize: mean must be finite and std finite and > 0, got mean ` +
+        `[${mean.join(', ')}], std [${std.join(', ')}]`
+    );
   }
 }
 
@@ -323,9 +361,11 @@ export class RandomResizedCrop implements Transform {
     const ok = (r: readonly number[]): boolean =>
       r.length === 2 && r[0] > 0 && r[0] <= r[1] && Number.isFinite(r[1]);
     if (!ok(this.scale) || !ok(this.ratio)) {
-      throw new RangeError(`RandomResizedCrop: scale and ratio must be [min, max] with ` +
-        `0 < min <= max, got scale ${JSON.stringify(this.scale)}, ` +
-        `ratio ${JSON.stringify(this.ratio)}`);
+      throw new RangeError(
+        `RandomResizedCrop: scale and ratio must be [min, max] with ` +
+          `0 < min <= max, got scale ${JSON.stringify(this.scale)}, ` +
+          `ratio ${JSON.stringify(this.ratio)}`
+      );
     }
   }
 
@@ -334,8 +374,13 @@ export class RandomResizedCrop implements Transform {
    * draws of area and log-ratio, the first that fits wins; else the central crop clamped to the
    * ratio range.
    */
-  static getParams(h: number, w: number, scale: readonly [number, number],
-    ratio: readonly [number, number], rand: () => number): [number, number, number, number] {
+  static getParams(
+    h: number,
+    w: number,
+    scale: readonly [number, number],
+    ratio: readonly [number, number],
+    rand: () => number
+  ): [number, number, number, number] {
     const area = h * w;
     const lo = Math.log(ratio[0]);
     const hi = Math.log(ratio[1]);
@@ -458,24 +503,33 @@ export class Compose implements Transform {
  * seeded with seed (the Trainer passes each step's seed, so the batch is the same for any worker
  * count). Returns the images, [n, ...outputShape], in out when given.
  */
-export function transformBatch(transform: Transform, x: Float32Array, n: number,
-  sampleShape: readonly number[], seed: number, out?: Float32Array):
-  { x: Float32Array; sampleShape: [number, number, number] } {
+export function transformBatch(
+  transform: Transform,
+  x: Float32Array,
+  n: number,
+  sampleShape: readonly number[],
+  seed: number,
+  out?: Float32Array
+): { x: Float32Array; sampleShape: [number, number, number] } {
   const inShape = dims(sampleShape, 'transformBatch');
   const outShape = transform.outputShape(inShape);
   const inSize = inShape[0] * inShape[1] * inShape[2];
   const outSize = outShape[0] * outShape[1] * outShape[2];
   const dst = out ?? new Float32Array(n * outSize);
   if (dst.length < n * outSize) {
-    throw new RangeError(`transformBatch: out holds ${dst.length} values, ${n} images of ` +
-      `[${outShape.join(', ')}] need ${n * outSize}`);
+    throw new RangeError(
+      `transformBatch: out holds ${dst.length} values, ${n} images of ` +
+        `[${outShape.join(', ')}] need ${n * outSize}`
+    );
   }
   const rand = mulberry32(seed);
   for (let i = 0; i < n; i++) {
     const img = transform.apply(x.subarray(i * inSize, (i + 1) * inSize), inShape, rand);
     if (img.length !== outSize) {
-      throw new RangeError(`transformBatch: the transform made ${img.length} values from image ` +
-        `${i}, its outputShape [${outShape.join(', ')}] says ${outSize}`);
+      throw new RangeError(
+        `transformBatch: the transform made ${img.length} values from image ` +
+          `${i}, its outputShape [${outShape.join(', ')}] says ${outSize}`
+      );
     }
     dst.set(img, i * outSize);
   }

@@ -177,7 +177,10 @@ function tensor(t: OnnxTensor): Writer {
 function valueInfo(v: OnnxValueInfo): Writer {
   const shape = new Writer();
   for (const d of v.dims) {
-    shape.message(1, 'dimParam' in d ? new Writer().string(2, d.dimParam) : new Writer().int(1, d.dimValue));
+    shape.message(
+      1,
+      'dimParam' in d ? new Writer().string(2, d.dimParam) : new Writer().int(1, d.dimValue)
+    );
   }
   const tensorType = new Writer().int(1, v.elemType).message(2, shape);
   return new Writer().string(1, v.name).message(2, new Writer().message(1, tensorType));
@@ -193,6 +196,7 @@ export function encodeOnnxModel(model: OnnxModel): Uint8Array {
   for (const v of g.input) graph.message(11, valueInfo(v));
   for (const v of g.output) graph.message(12, valueInfo(v));
   const w = new Writer().int(1, model.irVersion).string(2, model.producerName).message(7, graph);
-  for (const o of model.opsetImport) w.message(8, new Writer().string(1, o.domain).int(2, o.version));
+  for (const o of model.opsetImport)
+    w.message(8, new Writer().string(1, o.domain).int(2, o.version));
   return w.finish();
 }

@@ -31,7 +31,12 @@ export interface Ctx {
   /** The name of a tensor the op took in its attributes (a ValueRef). */
   ref(r: unknown): string;
   /** Adds a node; its output is `output` or a fresh name, returned. */
-  emit(op: string, inputs: readonly string[], attrs?: Record<string, Attr>, output?: string): string;
+  emit(
+    op: string,
+    inputs: readonly string[],
+    attrs?: Record<string, Attr>,
+    output?: string
+  ): string;
   /** A float32 (or int64) initializer; a 0-d one when shape is []. */
   f32(values: ArrayLike<number>, shape?: readonly number[]): string;
   i64(values: ArrayLike<number>, shape?: readonly number[]): string;
@@ -48,8 +53,14 @@ function optional(c: Ctx, ...idx: number[]): string[] {
 }
 
 /** A reduction: axes as an attribute before opset 18 (ReduceSum: 13), as an input from then. */
-function reduce(c: Ctx, op: string, x: string, axes: readonly number[], keepdims: boolean,
-  output?: string): string {
+function reduce(
+  c: Ctx,
+  op: string,
+  x: string,
+  axes: readonly number[],
+  keepdims: boolean,
+  output?: string
+): string {
   const inputAxes = op === 'ReduceSum' || c.opset >= 18;
   if (inputAxes) return c.emit(op, [x, c.i64(axes)], { keepdims: keepdims ? 1 : 0 }, output);
   return c.emit(op, [x], { axes, keepdims: keepdims ? 1 : 0 }, output);
@@ -58,7 +69,9 @@ function reduce(c: Ctx, op: string, x: string, axes: readonly number[], keepdims
 /** A reshape target for shape: dims that follow the batch become -1 (at most one may). */
 function target(c: Ctx, shape: readonly number[], dynamic: readonly boolean[]): string {
   if (dynamic.filter(Boolean).length > 1) {
-    c.fail(`its output ${fmtDyn(shape, dynamic)} has more than one dim that follows the batch size`);
+    c.fail(
+      `its output ${fmtDyn(shape, dynamic)} has more than one dim that follows the batch size`
+    );
   }
   return c.i64(shape.map((d, i) => (dynamic[i] ? -1 : d)));
 }
@@ -72,25 +85,33 @@ function perChannel(c: Ctx, v: string, channels: number, rank: number): string {
   return c.emit('Reshape', [v, c.i64([channels, ...new Array<number>(rank - 2).fill(1)])]);
 }
 
-const unary = (op: string): Converter => (c) => {
-  c.emit(op, [c.input(0)], {}, c.out);
-};
+const unary =
+  (op: string): Converter =>
+  (c) => {
+    c.emit(op, [c.input(0)], {}, c.out);
+  };
 
-const binary = (op: string): Converter => (c) => {
-  c.emit(op, [c.input(0), c.input(1)], {}, c.out);
-};
+const binary =
+  (op: string): Converter =>
+  (c) => {
+    c.emit(op, [c.input(0), c.input(1)], {}, c.out);
+  };
 
-const compare = (op: string, negate = false): Converter => (c) => {
-  let y = c.emit(op, [c.input(0), c.input(1)]);
-  if (negate) y = c.emit('Not', [y]);
-  c.emit('Cast', [y], { to: FLOAT }, c.out);
-};
+const compare =
+  (op: string, negate = false): Converter =>
+  (c) => {
+    let y = c.emit(op, [c.input(0), c.input(1)]);
+    if (negate) y = c.emit('Not', [y]);
+    c.emit('Cast', [y], { to: FLOAT }, c.out);
+  };
 
 function pool(op: string): Converter {
   return (c) => {
     const g = c.attrs as unknown as Pool2dGeometry;
     const attrs: Record<string, Attr> = {
-      kernel_shape: [g.kh, g.kw], strides: [g.sh, g.sw], pads: [g.ph, g.pw, g.ph, g.pw],
+      kernel_shape: [g.kh, g.kw],
+      strides: [g.sh, g.sw],
+      pads: [g.ph, g.pw, g.ph, g.pw],
     };
     if (op === 'AveragePool') attrs.count_include_pad = g.countIncludePad ? 1 : 0;
     c.emit(op, [c.input(0)], attrs, c.out);
@@ -115,8 +136,15 @@ function adaptivePool(kind: 'Average' | 'Max'): Converter {
   };
 }
 
-function adaptiveAxis(c: Ctx, kind: 'Average' | 'Max', x: string, axis: number, size: number,
-  out: number, output?: string): string {
+function adaptiveAxis(
+  c: Ctx,
+  kind: 'Average' | 'Max',
+  x: string,
+  axis: number,
+  size: number,
+  out: number,
+  output?: string
+): string {
   if (size === out) return output ? c.emit('Identity', [x], {}, output) : x;
   const op = kind === 'Average' ? 'ReduceMean' : 'ReduceMax';
   const parts = Array.from({ length: out }, (_, i) => {
@@ -160,15 +188,19 @@ function resize(c: Ctx): void {
   const mode = c.attrs.mode as 'nearest' | 'bilinear';
   const alignCorners = c.attrs.alignCorners as boolean;
   const sf = c.attrs.scaleFactor as number | readonly [number, number] | undefined;
-  const attrs: Record<string, Attr> = mode === 'nearest'
-    ? {
-      mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'asymmetric' },
-      nearest_mode: { s: 'floor' },
-    }
-    : {
-      mode: { s: 'linear' },
-      coordinate_transformation_mode: { s: alignCorners ? 'align_corners' : 'pytorch_half_pixel' },
-    };
+  const attrs: Record<string, Attr> =
+    mode === 'nearest'
+      ? {
+          mode: { s: 'nearest' },
+          coordinate_transformation_mode: { s: 'asymmetric' },
+          nearest_mode: { s: 'floor' },
+        }
+      : {
+          mode: { s: 'linear' },
+          coordinate_transformation_mode: {
+            s: alignCorners ? 'align_corners' : 'pytorch_half_pixel',
+          },
+        };
   if (sf !== undefined) {
     const [sh, sw] = typeof sf === 'number' ? [sf, sf] : sf;
     c.emit('Resize', [c.input(0), '', c.f32([1, 1, sh, sw])], attrs, c.out);
@@ -183,10 +215,18 @@ function resize(c: Ctx): void {
 export const CONVERTERS: Record<string, Converter> = {
   conv2d(c) {
     const g = c.attrs as unknown as Conv2dGeometry;
-    c.emit('Conv', [c.input(0), c.input(1), ...optional(c, 2)], {
-      kernel_shape: [g.kh, g.kw], strides: [g.sh, g.sw], pads: [g.ph, g.pw, g.ph, g.pw],
-      dilations: [g.dh, g.dw], group: g.groups,
-    }, c.out);
+    c.emit(
+      'Conv',
+      [c.input(0), c.input(1), ...optional(c, 2)],
+      {
+        kernel_shape: [g.kh, g.kw],
+        strides: [g.sh, g.sw],
+        pads: [g.ph, g.pw, g.ph, g.pw],
+        dilations: [g.dh, g.dw],
+        group: g.groups,
+      },
+      c.out
+    );
   },
   convTranspose2d(c) {
     const g = c.attrs as unknown as Conv2dGeometry;
@@ -194,11 +234,22 @@ export const CONVERTERS: Record<string, Converter> = {
     const [, , oh, ow] = c.outShape;
     const base = (n: number, s: number, p: number, d: number, k: number): number =>
       (n - 1) * s - 2 * p + d * (k - 1) + 1;
-    c.emit('ConvTranspose', [c.input(0), c.input(1), ...optional(c, 2)], {
-      kernel_shape: [g.kh, g.kw], strides: [g.sh, g.sw], pads: [g.ph, g.pw, g.ph, g.pw],
-      dilations: [g.dh, g.dw], group: g.groups,
-      output_padding: [oh - base(h, g.sh, g.ph, g.dh, g.kh), ow - base(w, g.sw, g.pw, g.dw, g.kw)],
-    }, c.out);
+    c.emit(
+      'ConvTranspose',
+      [c.input(0), c.input(1), ...optional(c, 2)],
+      {
+        kernel_shape: [g.kh, g.kw],
+        strides: [g.sh, g.sw],
+        pads: [g.ph, g.pw, g.ph, g.pw],
+        dilations: [g.dh, g.dw],
+        group: g.groups,
+        output_padding: [
+          oh - base(h, g.sh, g.ph, g.dh, g.kh),
+          ow - base(w, g.sw, g.pw, g.dw, g.kw),
+        ],
+      },
+      c.out
+    );
   },
   linear(c) {
     if (c.shape(0).length === 2) {
@@ -222,19 +273,29 @@ export const CONVERTERS: Record<string, Converter> = {
     const scale = c.has(1) ? c.input(1) : c.f32(new Float32Array(ch).fill(1), [ch]);
     const bias = c.has(2) ? c.input(2) : c.f32(new Float32Array(ch), [ch]);
     const stats = [c.ref(c.attrs.runningMean), c.ref(c.attrs.runningVar)];
-    c.emit('BatchNormalization', [c.input(0), scale, bias, ...stats],
-      { epsilon: f(c.attrs.eps as number) }, c.out);
+    c.emit(
+      'BatchNormalization',
+      [c.input(0), scale, bias, ...stats],
+      { epsilon: f(c.attrs.eps as number) },
+      c.out
+    );
   },
   batchNorm(c) {
-    c.fail('batch norm with batch statistics (a module in training mode, or trackRunningStats: ' +
-      'false) has no ONNX mapping; export modules that keep running statistics');
+    c.fail(
+      'batch norm with batch statistics (a module in training mode, or trackRunningStats: ' +
+        'false) has no ONNX mapping; export modules that keep running statistics'
+    );
   },
   layerNorm(c) {
     const ns = c.attrs.normalizedShape as number[];
     const size = ns.reduce((a, d) => a * d, 1);
     const scale = c.has(1) ? c.input(1) : c.f32(new Float32Array(size).fill(1), ns);
-    c.emit('LayerNormalization', [c.input(0), scale, ...optional(c, 2)],
-      { axis: -ns.length, epsilon: f(c.attrs.eps as number) }, c.out);
+    c.emit(
+      'LayerNormalization',
+      [c.input(0), scale, ...optional(c, 2)],
+      { axis: -ns.length, epsilon: f(c.attrs.eps as number) },
+      c.out
+    );
   },
   layerNorm2d(c) {
     const rank = c.shape(0).length;
@@ -243,8 +304,10 @@ export const CONVERTERS: Record<string, Converter> = {
     const back = [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, i) => i + 1)];
     const t = c.emit('Transpose', [c.input(0)], { perm: last });
     const scale = c.has(1) ? c.input(1) : c.f32(new Float32Array(ch).fill(1), [ch]);
-    const y = c.emit('LayerNormalization', [t, scale, ...optional(c, 2)],
-      { axis: -1, epsilon: f(c.attrs.eps as number) });
+    const y = c.emit('LayerNormalization', [t, scale, ...optional(c, 2)], {
+      axis: -1,
+      epsilon: f(c.attrs.eps as number),
+    });
     c.emit('Transpose', [y], { perm: back }, c.out);
   },
   groupNorm(c) {
@@ -253,13 +316,17 @@ export const CONVERTERS: Record<string, Converter> = {
     const shape = c.shape(0);
     const ch = shape[1];
     const grouped = c.emit('Reshape', [c.input(0), c.i64([0, g, -1])]);
-    const norm = c.emit('InstanceNormalization', [grouped, c.f32(new Float32Array(g).fill(1), [g]),
-      c.f32(new Float32Array(g), [g])], { epsilon: f(c.attrs.eps as number) });
+    const norm = c.emit(
+      'InstanceNormalization',
+      [grouped, c.f32(new Float32Array(g).fill(1), [g]), c.f32(new Float32Array(g), [g])],
+      { epsilon: f(c.attrs.eps as number) }
+    );
     let y = c.emit('Reshape', [norm, c.emit('Shape', [c.input(0)])]);
     const rank = shape.length;
     const hasW = c.has(1);
     const hasB = c.has(2);
-    if (hasW) y = c.emit('Mul', [y, perChannel(c, c.input(1), ch, rank)], {}, hasB ? undefined : c.out);
+    if (hasW)
+      y = c.emit('Mul', [y, perChannel(c, c.input(1), ch, rank)], {}, hasB ? undefined : c.out);
     if (hasB) y = c.emit('Add', [y, perChannel(c, c.input(2), ch, rank)], {}, c.out);
     if (!hasW && !hasB) c.emit('Identity', [y], {}, c.out);
   },
@@ -325,7 +392,8 @@ export const CONVERTERS: Record<string, Converter> = {
   gt: compare('Greater'),
   ge: compare('GreaterOrEqual'),
   reshape(c) {
-    const same = c.shape(0).join() === c.outShape.join() && c.dynamic(0).join() === c.outDynamic.join();
+    const same =
+      c.shape(0).join() === c.outShape.join() && c.dynamic(0).join() === c.outDynamic.join();
     if (same) c.emit('Identity', [c.input(0)], {}, c.out);
     else c.emit('Reshape', [c.input(0), target(c, c.outShape, c.outDynamic)], {}, c.out);
   },
@@ -347,7 +415,12 @@ export const CONVERTERS: Record<string, Converter> = {
     c.emit('Expand', [c.input(0), c.i64(to)], {}, c.out);
   },
   cat(c) {
-    c.emit('Concat', c.node.inputs.map((_, i) => c.input(i)), { axis: c.attrs.dim as number }, c.out);
+    c.emit(
+      'Concat',
+      c.node.inputs.map((_, i) => c.input(i)),
+      { axis: c.attrs.dim as number },
+      c.out
+    );
   },
   pad(c) {
     const pads = c.attrs.pads as number[];
@@ -358,8 +431,12 @@ export const CONVERTERS: Record<string, Converter> = {
       before[rank - 1 - k] = pads[2 * k];
       after[rank - 1 - k] = pads[2 * k + 1];
     }
-    c.emit('Pad', [c.input(0), c.i64([...before, ...after]), c.f32([c.attrs.value as number], [])],
-      { mode: { s: 'constant' } }, c.out);
+    c.emit(
+      'Pad',
+      [c.input(0), c.i64([...before, ...after]), c.f32([c.attrs.value as number], [])],
+      { mode: { s: 'constant' } },
+      c.out
+    );
   },
   softmax(c) {
     c.emit('Softmax', [c.input(0)], { axis: c.attrs.dim as number }, c.out);
@@ -388,8 +465,10 @@ export const CONVERTERS: Record<string, Converter> = {
     c.emit('Gather', [c.input(0), indices], { axis: 0 }, c.out);
   },
   dropout(c) {
-    c.fail('dropout in training mode has no ONNX mapping (export runs modules in eval mode; a ' +
-      'forward that calls F.dropout(x, p, true) itself trains)');
+    c.fail(
+      'dropout in training mode has no ONNX mapping (export runs modules in eval mode; a ' +
+        'forward that calls F.dropout(x, p, true) itself trains)'
+    );
   },
   dropout2d(c) {
     c.fail('dropout2d in training mode has no ONNX mapping');

@@ -48,7 +48,8 @@ export interface Trace {
 
 /** Where an op ran, for messages: "op 'amax' in module '3.body' (Sequential)". */
 export function where(n: TraceNode): string {
-  return n.path ? `op '${n.op}' in module '${n.path}' (${n.moduleType})`
+  return n.path
+    ? `op '${n.op}' in module '${n.path}' (${n.moduleType})`
     : `op '${n.op}' in the model's own forward (${n.moduleType})`;
 }
 
@@ -74,7 +75,12 @@ class Recorder {
     return id;
   }
 
-  private node(op: string, inputs: (number | null)[], output: number, attrs: Record<string, unknown>): void {
+  private node(
+    op: string,
+    inputs: (number | null)[],
+    output: number,
+    attrs: Record<string, unknown>
+  ): void {
     const [path, moduleType] = this.stack[this.stack.length - 1] ?? ['', 'Module'];
     this.nodes.push({ op, inputs, output, attrs, path, moduleType });
   }
@@ -95,7 +101,12 @@ class Recorder {
     return this.add(t, { kind: 'const', shape: t.shape, data: t.toFloat32Array() });
   }
 
-  record(out: Tensor, op: string, inputs: readonly (Tensor | null)[], attrs: OpAttrs | undefined): void {
+  record(
+    out: Tensor,
+    op: string,
+    inputs: readonly (Tensor | null)[],
+    attrs: OpAttrs | undefined
+  ): void {
     const ins = inputs.map((t) => (t ? this.valueOf(t) : null));
     const a: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(attrs ?? {})) {
@@ -112,8 +123,10 @@ function collectOutputs(y: unknown, into: Tensor[]): void {
   } else if (Array.isArray(y)) {
     y.forEach((v) => collectOutputs(v, into));
   } else {
-    throw new TypeError(`exportOnnx: the model's forward must return a Tensor or an array of ` +
-      `Tensors, got ${String(y)}`);
+    throw new TypeError(
+      `exportOnnx: the model's forward must return a Tensor or an array of ` +
+        `Tensors, got ${String(y)}`
+    );
   }
 }
 
@@ -142,13 +155,20 @@ export function traceModel(model: Module, x: Tensor): Trace {
   model.eval();
   const prev = setTracer((out, op, inputs, attrs) => rec.record(out, op, inputs, attrs));
   try {
-    return tidy(() => noGrad(() => {
-      const input = rec.add(x, { kind: 'input', shape: x.shape });
-      const outs: Tensor[] = [];
-      collectOutputs(model.forward(x), outs);
-      if (outs.length === 0) throw new TypeError('exportOnnx: the model returned no tensors');
-      return { values: rec.values, nodes: rec.nodes, input, outputs: outs.map((t) => rec.valueOf(t)) };
-    }));
+    return tidy(() =>
+      noGrad(() => {
+        const input = rec.add(x, { kind: 'input', shape: x.shape });
+        const outs: Tensor[] = [];
+        collectOutputs(model.forward(x), outs);
+        if (outs.length === 0) throw new TypeError('exportOnnx: the model returned no tensors');
+        return {
+          values: rec.values,
+          nodes: rec.nodes,
+          input,
+          outputs: outs.map((t) => rec.valueOf(t)),
+        };
+      })
+    );
   } finally {
     setTracer(prev);
     for (const [m, own] of forwards) {
@@ -189,8 +209,10 @@ export function traceForExport(model: Module, x: Tensor, dynamicBatch: boolean):
   const a = traceModel(model, x);
   if (!dynamicBatch) return a;
   if (x.ndim === 0 || x.shape[0] === 0) {
-    throw new RangeError('exportOnnx: a dynamic batch needs an example input with a batch dim; ' +
-      'pass { dynamicBatch: false }');
+    throw new RangeError(
+      'exportOnnx: a dynamic batch needs an example input with a batch dim; ' +
+        'pass { dynamicBatch: false }'
+    );
   }
   const x2 = otherBatch(x);
   let b: Trace;
@@ -202,9 +224,12 @@ export function traceForExport(model: Module, x: Tensor, dynamicBatch: boolean):
   const n1 = x.shape[0];
   const n2 = n1 + 1;
   const hint = 'pass { dynamicBatch: false } to export for this batch size only';
-  const diverge = (i: number, what: string): Error => new Error('exportOnnx: the model runs other ' +
-    `ops at batch ${n2} than at batch ${n1} (${what}, at node ${i}: ` +
-    `${a.nodes[i] ? where(a.nodes[i]) : 'the end'}); ${hint}`);
+  const diverge = (i: number, what: string): Error =>
+    new Error(
+      'exportOnnx: the model runs other ' +
+        `ops at batch ${n2} than at batch ${n1} (${what}, at node ${i}: ` +
+        `${a.nodes[i] ? where(a.nodes[i]) : 'the end'}); ${hint}`
+    );
   if (a.values.length !== b.values.length) {
     const i = a.nodes.findIndex((n, k) => b.nodes[k]?.op !== n.op);
     const at = i < 0 ? Math.min(a.nodes.length, b.nodes.length) : i;
@@ -217,21 +242,26 @@ export function traceForExport(model: Module, x: Tensor, dynamicBatch: boolean):
     }
   });
   const users = new Map<number, TraceNode>();
-  for (const n of a.nodes) for (const id of n.inputs) if (id !== null && !users.has(id)) users.set(id, n);
+  for (const n of a.nodes)
+    for (const id of n.inputs) if (id !== null && !users.has(id)) users.set(id, n);
   a.values.forEach((v, id) => {
     const w = b.values[id];
     const user = users.get(id);
     const at = user ? ` (used by ${where(user)})` : '';
     if (w.kind !== v.kind || w.shape.length !== v.shape.length) {
-      throw new Error(`exportOnnx: tensor ${fmtShape(v.shape)}${at} has another rank or origin ` +
-        `at batch ${n2}; ${hint}`);
+      throw new Error(
+        `exportOnnx: tensor ${fmtShape(v.shape)}${at} has another rank or origin ` +
+          `at batch ${n2}; ${hint}`
+      );
     }
-    const same = (): boolean => (v.name !== undefined ? v.name === w.name
-      : w.name === undefined && sameData(v.data!, w.data!));
+    const same = (): boolean =>
+      v.name !== undefined ? v.name === w.name : w.name === undefined && sameData(v.data!, w.data!);
     if (v.kind === 'const' && (w.shape.join() !== v.shape.join() || !same())) {
-      throw new Error(`exportOnnx: constant ${v.name ?? fmtShape(v.shape)}${at} changes with the input: ` +
-        'it is computed from the input outside the recorded ops (from x.data(), x.shape or ' +
-        `untraced code); build it with tensor ops, or ${hint}`);
+      throw new Error(
+        `exportOnnx: constant ${v.name ?? fmtShape(v.shape)}${at} changes with the input: ` +
+          'it is computed from the input outside the recorded ops (from x.data(), x.shape or ' +
+          `untraced code); build it with tensor ops, or ${hint}`
+      );
     }
     v.dynamic = v.shape.map((d, k) => d !== w.shape[k]);
   });

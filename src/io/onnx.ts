@@ -5,7 +5,11 @@
 import { Module } from '../nn/module.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
-  encodeOnnxModel, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxValueInfo,
+  encodeOnnxModel,
+  type OnnxAttribute,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
 } from './onnx-encode.js';
 import { CONVERTERS, type Attr, type Ctx } from './onnx-ops.js';
 import { ValueRef, traceForExport, where, type Trace, type TraceNode } from './onnx-trace.js';
@@ -44,15 +48,20 @@ class GraphBuilder {
   private readonly constants = new Map<string, string>();
   private fresh = 0;
 
-  constructor(private readonly trace: Trace, private readonly opset: number, inputName: string,
-    outputNames: readonly string[]) {
+  constructor(
+    private readonly trace: Trace,
+    private readonly opset: number,
+    inputName: string,
+    outputNames: readonly string[]
+  ) {
     this.names = trace.values.map((v, id) => (v.kind === 'const' && v.name ? v.name : `t${id}`));
     this.names[trace.input] = inputName;
     this.names.forEach((n) => this.used.add(n));
     for (const n of outputNames) this.used.add(n);
     // An op output that is a graph output gets the output's name (once; repeats get Identity).
     trace.outputs.forEach((id, i) => {
-      if (trace.values[id].kind === 'op' && trace.outputs.indexOf(id) === i) this.names[id] = outputNames[i];
+      if (trace.values[id].kind === 'op' && trace.outputs.indexOf(id) === i)
+        this.names[id] = outputNames[i];
     });
   }
 
@@ -69,20 +78,28 @@ class GraphBuilder {
     if (v.kind === 'const' && !this.initialized.has(id)) {
       this.initialized.add(id);
       const data = v.data ?? v.source!.rawData();
-      this.initializers.push({ name: this.names[id], dims: [...v.shape], dataType: 1, rawData: bytesOf(data) });
+      this.initializers.push({
+        name: this.names[id],
+        dims: [...v.shape],
+        dataType: 1,
+        rawData: bytesOf(data),
+      });
     }
     return this.names[id];
   }
 
   /** A new initializer; small ones (scalars, shapes) are shared between the nodes that use them. */
   constant(values: ArrayLike<number>, shape: readonly number[], int64: boolean): string {
-    const key = values.length <= 16
-      ? `${int64 ? 'i' : 'f'}[${shape.join()}]${Array.from(values).join()}` : null;
+    const key =
+      values.length <= 16
+        ? `${int64 ? 'i' : 'f'}[${shape.join()}]${Array.from(values).join()}`
+        : null;
     const known = key !== null ? this.constants.get(key) : undefined;
     if (known) return known;
     const name = this.unique(int64 ? 'const_i64' : 'const');
     if (key !== null) this.constants.set(key, name);
-    const raw = int64 ? bytesOf(BigInt64Array.from(Array.from(values, (x) => BigInt(x))))
+    const raw = int64
+      ? bytesOf(BigInt64Array.from(Array.from(values, (x) => BigInt(x))))
       : bytesOf(Float32Array.from(values));
     this.initializers.push({ name, dims: [...shape], dataType: int64 ? 7 : 1, rawData: raw });
     return name;
@@ -94,7 +111,9 @@ class GraphBuilder {
       throw new Error(`exportOnnx: cannot export ${where(node)}: ${why}`);
     };
     if (!convert) {
-      fail(`no ONNX mapping for '${node.op}' (exportable ops: ${Object.keys(CONVERTERS).join(', ')})`);
+      fail(
+        `no ONNX mapping for '${node.op}' (exportable ops: ${Object.keys(CONVERTERS).join(', ')})`
+      );
     }
     const prefix = node.path || 'model';
     const values = this.trace.values;
@@ -122,8 +141,10 @@ class GraphBuilder {
         const name = this.unique(`${prefix}/${op}`);
         const out = output ?? this.unique(`${name}_output`);
         this.nodes.push({
-          name, opType: op,
-          input: [...inputs], output: [out],
+          name,
+          opType: op,
+          input: [...inputs],
+          output: [out],
           attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
         });
         return out;
@@ -140,8 +161,11 @@ class GraphBuilder {
     this.trace.outputs.forEach((id, i) => {
       if (this.names[id] === outputNames[i]) return;
       this.nodes.push({
-        name: this.unique(`output_${i}/Identity`), opType: 'Identity', input: [this.value(id)],
-        output: [outputNames[i]], attribute: [],
+        name: this.unique(`output_${i}/Identity`),
+        opType: 'Identity',
+        input: [this.value(id)],
+        output: [outputNames[i]],
+        attribute: [],
       });
     });
   }
@@ -166,9 +190,14 @@ function liveNodes(trace: Trace): TraceNode[] {
   return trace.nodes.filter((n) => live.has(n));
 }
 
-function valueInfo(name: string, shape: readonly number[], dynamic: readonly boolean[]): OnnxValueInfo {
+function valueInfo(
+  name: string,
+  shape: readonly number[],
+  dynamic: readonly boolean[]
+): OnnxValueInfo {
   return {
-    name, elemType: 1,
+    name,
+    elemType: 1,
     dims: shape.map((d, i) => (dynamic[i] ? { dimParam: 'batch' } : { dimValue: d })),
   };
 }
@@ -184,7 +213,11 @@ function valueInfo(name: string, shape: readonly number[], dynamic: readonly boo
  * const bytes = exportOnnx(model, randn([1, 1, 28, 28]));          // opset 17, any batch size
  * await fs.writeFile('model.onnx', bytes);
  */
-export function exportOnnx(model: Module, exampleInput: Tensor, opts: ExportOnnxOptions = {}): Uint8Array {
+export function exportOnnx(
+  model: Module,
+  exampleInput: Tensor,
+  opts: ExportOnnxOptions = {}
+): Uint8Array {
   if (!(model instanceof Module)) {
     throw new TypeError(`exportOnnx: model must be an nn.Module, got ${String(model)}`);
   }
@@ -198,16 +231,24 @@ export function exportOnnx(model: Module, exampleInput: Tensor, opts: ExportOnnx
   const dynamicBatch = opts.dynamicBatch ?? true;
   const inputNames = opts.inputNames ?? ['input'];
   if (inputNames.length !== 1 || typeof inputNames[0] !== 'string' || inputNames[0] === '') {
-    throw new RangeError('exportOnnx: inputNames must hold one non-empty name (the model has one ' +
-      `input), got [${inputNames.join(', ')}]`);
+    throw new RangeError(
+      'exportOnnx: inputNames must hold one non-empty name (the model has one ' +
+        `input), got [${inputNames.join(', ')}]`
+    );
   }
   const trace = traceForExport(model, exampleInput, dynamicBatch);
   const n = trace.outputs.length;
-  const outputNames = opts.outputNames ?? (n === 1 ? ['output'] : trace.outputs.map((_, i) => `output${i}`));
-  if (outputNames.length !== n || new Set([...outputNames, inputNames[0]]).size !== n + 1 ||
-    outputNames.some((s) => typeof s !== 'string' || s === '')) {
-    throw new RangeError(`exportOnnx: outputNames must hold ${n} distinct non-empty names, other than ` +
-      `the input's, for the model's ${n} output${n > 1 ? 's' : ''}; got [${outputNames.join(', ')}]`);
+  const outputNames =
+    opts.outputNames ?? (n === 1 ? ['output'] : trace.outputs.map((_, i) => `output${i}`));
+  if (
+    outputNames.length !== n ||
+    new Set([...outputNames, inputNames[0]]).size !== n + 1 ||
+    outputNames.some((s) => typeof s !== 'string' || s === '')
+  ) {
+    throw new RangeError(
+      `exportOnnx: outputNames must hold ${n} distinct non-empty names, other than ` +
+        `the input's, for the model's ${n} output${n > 1 ? 's' : ''}; got [${outputNames.join(', ')}]`
+    );
   }
   const g = new GraphBuilder(trace, opset, inputNames[0], outputNames);
   for (const node of liveNodes(trace)) g.add(node);
@@ -219,7 +260,8 @@ export function exportOnnx(model: Module, exampleInput: Tensor, opts: ExportOnnx
     initializer: g.initializers,
     input: [valueInfo(inputNames[0], input.shape, input.dynamic)],
     output: trace.outputs.map((id, i) =>
-      valueInfo(outputNames[i], trace.values[id].shape, trace.values[id].dynamic)),
+      valueInfo(outputNames[i], trace.values[id].shape, trace.values[id].dynamic)
+    ),
   };
   return encodeOnnxModel({
     irVersion: IR_VERSION[opset],

@@ -5,12 +5,23 @@
 // Tests: test/io/safetensors-node.test.ts, test/reliability/paths.test.ts.
 import { randomBytes } from 'node:crypto';
 import {
-  lstat, mkdir, open, readdir, readFile, readlink, rename, rm, type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  type FileHandle,
 } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  parseSafetensors, serializeSafetensors, type SafetensorsContents, type TensorData,
+  parseSafetensors,
+  serializeSafetensors,
+  type SafetensorsContents,
+  type TensorData,
 } from './safetensors.js';
 
 // Makes the rename itself durable. Directories cannot be opened for fsync on Windows; there the
@@ -58,8 +69,10 @@ export async function resolveTarget(path: string): Promise<{ path: string; stats
       continue;
     }
     if (!st.isFile()) {
-      throw new Error(`${at === resolve(path) ? '' : `(the symlink's target ${at}) `}is ` +
-        `${kindOf(st)}; refusing to replace it`);
+      throw new Error(
+        `${at === resolve(path) ? '' : `(the symlink's target ${at}) `}is ` +
+          `${kindOf(st)}; refusing to replace it`
+      );
     }
     return { path: at, stats: st };
   }
@@ -130,8 +143,11 @@ export async function checkWritable(path: string): Promise<void> {
  * pointing at the (replaced) target; the target's permission bits are kept. On failure the
  * temporary file is removed and the error names `path`.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array, who = 'writeFileAtomic'):
-  Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  who = 'writeFileAtomic'
+): Promise<void> {
   let tmp: string | undefined;
   let fh: FileHandle | undefined;
   let dir: string;
@@ -154,8 +170,10 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, who = 'wr
   } catch (e) {
     await fh?.close().catch(() => undefined);
     if (tmp) await rm(tmp, { force: true }).catch(() => undefined);
-    throw new Error(`${who}: ${path}: ${(e as Error).message}; the previous file, if any, is ` +
-      'unchanged', { cause: e });
+    throw new Error(
+      `${who}: ${path}: ${(e as Error).message}; the previous file, if any, is ` + 'unchanged',
+      { cause: e }
+    );
   }
   await syncDir(dir);
 }
@@ -168,14 +186,18 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, who = 'wr
  * @example
  * await saveSafetensors('mnist-cnn.safetensors', model.stateDict(), { epoch: '3' });
  */
-export async function saveSafetensors(path: string, tensors: Record<string, TensorData>,
-  metadata?: Record<string, string>): Promise<void> {
+export async function saveSafetensors(
+  path: string,
+  tensors: Record<string, TensorData>,
+  metadata?: Record<string, string>
+): Promise<void> {
   let bytes: Uint8Array;
   try {
     bytes = serializeSafetensors(tensors, metadata);
   } catch (e) {
-    throw new Error(`saveSafetensors: ${path}: nothing written: ${(e as Error).message}`,
-      { cause: e });
+    throw new Error(`saveSafetensors: ${path}: nothing written: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   await writeFileAtomic(path, bytes, 'saveSafetensors');
 }

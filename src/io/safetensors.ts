@@ -41,10 +41,18 @@ export interface SafetensorsContents {
 // (safetensors/src/tensor.rs, "increasing alignment order"); its writer orders tensors by
 // descending rank, then by name, and so does ours.
 const DTYPES: Record<SafetensorsDtype, { size: number; rank: number }> = {
-  BOOL: { size: 1, rank: 0 }, U8: { size: 1, rank: 1 }, I8: { size: 1, rank: 2 },
-  I16: { size: 2, rank: 3 }, U16: { size: 2, rank: 4 }, F16: { size: 2, rank: 5 },
-  BF16: { size: 2, rank: 6 }, I32: { size: 4, rank: 7 }, U32: { size: 4, rank: 8 },
-  F32: { size: 4, rank: 9 }, F64: { size: 8, rank: 10 }, I64: { size: 8, rank: 11 },
+  BOOL: { size: 1, rank: 0 },
+  U8: { size: 1, rank: 1 },
+  I8: { size: 1, rank: 2 },
+  I16: { size: 2, rank: 3 },
+  U16: { size: 2, rank: 4 },
+  F16: { size: 2, rank: 5 },
+  BF16: { size: 2, rank: 6 },
+  I32: { size: 4, rank: 7 },
+  U32: { size: 4, rank: 8 },
+  F32: { size: 4, rank: 9 },
+  F64: { size: 8, rank: 10 },
+  I64: { size: 8, rank: 11 },
   U64: { size: 8, rank: 12 },
 };
 const isDtype = (d: unknown): d is SafetensorsDtype =>
@@ -53,9 +61,15 @@ const isFloat = (d: SafetensorsDtype): d is FloatDtype =>
   d === 'F32' || d === 'F16' || d === 'BF16' || d === 'F64';
 // Integer ranges as numbers; I64/U64 are further limited to what a number holds exactly.
 const INT_RANGE: Record<IntDtype, [number, number]> = {
-  BOOL: [0, 1], U8: [0, 255], I8: [-128, 127], U16: [0, 65535], I16: [-32768, 32767],
-  U32: [0, 4294967295], I32: [-2147483648, 2147483647],
-  U64: [0, Number.MAX_SAFE_INTEGER], I64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  BOOL: [0, 1],
+  U8: [0, 255],
+  I8: [-128, 127],
+  U16: [0, 65535],
+  I16: [-32768, 32767],
+  U32: [0, 4294967295],
+  I32: [-2147483648, 2147483647],
+  U64: [0, Number.MAX_SAFE_INTEGER],
+  I64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 // The other dtypes of the format, so the error can tell "unsupported here" from "not a dtype".
 const OTHER_DTYPES = ['F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4', 'C64'];
@@ -123,16 +137,24 @@ function checkDtype(label: string, dtype: unknown): SafetensorsDtype {
 }
 
 // Writes `data` as dtype at byte `at` of `view`; integers are checked before anything is written.
-function encode(view: DataView, out: Uint8Array, at: number, dtype: SafetensorsDtype,
-  data: ArrayLike<number>, label: string): void {
+function encode(
+  view: DataView,
+  out: Uint8Array,
+  at: number,
+  dtype: SafetensorsDtype,
+  data: ArrayLike<number>,
+  label: string
+): void {
   const n = data.length;
   if (!isFloat(dtype)) {
     const [lo, hi] = INT_RANGE[dtype];
     for (let i = 0; i < n; i++) {
       const v = data[i];
       if (!Number.isInteger(v) || v < lo || v > hi) {
-        throw new Error(`${label}: element ${i} (${v}) is not an integer in the ${dtype} range ` +
-          `[${lo}, ${hi}]`);
+        throw new Error(
+          `${label}: element ${i} (${v}) is not an integer in the ${dtype} range ` +
+            `[${lo}, ${hi}]`
+        );
       }
     }
   }
@@ -148,7 +170,8 @@ function encode(view: DataView, out: Uint8Array, at: number, dtype: SafetensorsD
       for (let i = 0; i < n; i++) view.setFloat64(at + 8 * i, data[i], true);
       break;
     case 'F16':
-      for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, toHalfBits(Math.fround(data[i])), true);
+      for (let i = 0; i < n; i++)
+        view.setUint16(at + 2 * i, toHalfBits(Math.fround(data[i])), true);
       break;
     case 'BF16':
       for (let i = 0; i < n; i++) view.setUint16(at + 2 * i, toBf16Bits(data[i]), true);
@@ -192,15 +215,19 @@ function encode(view: DataView, out: Uint8Array, at: number, dtype: SafetensorsD
  * const bytes = serializeSafetensors(model.stateDict(), { format: 'pt' });
  * // num_batches_tracked entries carry dtype 'I64', as PyTorch's load_state_dict expects
  */
-export function serializeSafetensors(tensors: Record<string, TensorData>,
-  metadata?: Record<string, string>): Uint8Array {
+export function serializeSafetensors(
+  tensors: Record<string, TensorData>,
+  metadata?: Record<string, string>
+): Uint8Array {
   const entries: string[] = [];
   if (metadata !== undefined) {
     const keys = Object.keys(metadata).sort(utf8Compare);
     for (const k of keys) {
       if (typeof metadata[k] !== 'string') {
-        throw new Error(`serializeSafetensors: metadata[${JSON.stringify(k)}] must be a string, ` +
-          `got ${typeof metadata[k]}`);
+        throw new Error(
+          `serializeSafetensors: metadata[${JSON.stringify(k)}] must be a string, ` +
+            `got ${typeof metadata[k]}`
+        );
       }
     }
     // Built by hand: JSON.stringify would move integer-like keys ("0", "1") to the front.
@@ -220,8 +247,10 @@ export function serializeSafetensors(tensors: Record<string, TensorData>,
       throw new Error(`${label}: data must be an array or typed array of numbers, got ${got}`);
     }
     if (data.length !== product(shape)) {
-      throw new Error(`${label}: data.length (${data.length}) must equal the product of shape ` +
-        `${fmtShape(shape)} (${product(shape)})`);
+      throw new Error(
+        `${label}: data.length (${data.length}) must equal the product of shape ` +
+          `${fmtShape(shape)} (${product(shape)})`
+      );
     }
     items.push({ name, dtype: checkDtype(label, dtype), data });
   }
@@ -230,8 +259,10 @@ export function serializeSafetensors(tensors: Record<string, TensorData>,
   for (const { name, dtype, data } of items) {
     const shape = tensors[name].shape;
     const end = offset + DTYPES[dtype].size * data.length;
-    entries.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":${fmtShape(shape)},` +
-      `"data_offsets":[${offset},${end}]}`);
+    entries.push(
+      `${JSON.stringify(name)}:{"dtype":"${dtype}","shape":${fmtShape(shape)},` +
+        `"data_offsets":[${offset},${end}]}`
+    );
     offset = end;
   }
   const json = encoder.encode(`{${entries.join(',')}}`);
@@ -263,40 +294,60 @@ function define<T>(obj: Record<string, T>, key: string, value: T): void {
 }
 
 const typeName = (v: unknown): string =>
-  (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+  v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 
-function checkEntry(file: string, name: string, info: unknown, dataLen: number,
-  headerEnd: number): Entry {
+function checkEntry(
+  file: string,
+  name: string,
+  info: unknown,
+  dataLen: number,
+  headerEnd: number
+): Entry {
   const where = `${file}: tensor ${JSON.stringify(name)}`;
   if (typeName(info) !== 'object') {
-    throw new Error(`${where}: header entry must be an object {dtype, shape, data_offsets}, ` +
-      `got ${typeName(info)}`);
+    throw new Error(
+      `${where}: header entry must be an object {dtype, shape, data_offsets}, ` +
+        `got ${typeName(info)}`
+    );
   }
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
   if (!isDtype(dtype)) {
     const known = typeof dtype === 'string' && OTHER_DTYPES.includes(dtype);
-    throw new Error(`${where}: field dtype: ${JSON.stringify(dtype)} ` +
-      `${known ? 'is not supported by this reader' : 'is not a safetensors dtype'} ` +
-      `(${READ_LIST} are read)`);
+    throw new Error(
+      `${where}: field dtype: ${JSON.stringify(dtype)} ` +
+        `${known ? 'is not supported by this reader' : 'is not a safetensors dtype'} ` +
+        `(${READ_LIST} are read)`
+    );
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new Error(`${where}: field shape must be an array of integers >= 0, got ` +
-      `${JSON.stringify(shape)}`);
+    throw new Error(
+      `${where}: field shape must be an array of integers >= 0, got ` + `${JSON.stringify(shape)}`
+    );
   }
-  if (!Array.isArray(offsets) || offsets.length !== 2 ||
-    !offsets.every((d) => Number.isSafeInteger(d) && d >= 0) || offsets[0] > offsets[1]) {
-    throw new Error(`${where}: field data_offsets must be [begin, end] with integers ` +
-      `0 <= begin <= end, got ${JSON.stringify(offsets)}`);
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !offsets.every((d) => Number.isSafeInteger(d) && d >= 0) ||
+    offsets[0] > offsets[1]
+  ) {
+    throw new Error(
+      `${where}: field data_offsets must be [begin, end] with integers ` +
+        `0 <= begin <= end, got ${JSON.stringify(offsets)}`
+    );
   }
   const [begin, end] = offsets as number[];
   if (end > dataLen) {
-    throw new Error(`${where}: field data_offsets [${begin}, ${end}] runs past the data section ` +
-      `(${dataLen} bytes, file offsets ${headerEnd}..${headerEnd + dataLen})`);
+    throw new Error(
+      `${where}: field data_offsets [${begin}, ${end}] runs past the data section ` +
+        `(${dataLen} bytes, file offsets ${headerEnd}..${headerEnd + dataLen})`
+    );
   }
   const need = product(shape) * DTYPES[dtype].size;
   if (end - begin !== need) {
-    throw new Error(`${where}: field data_offsets [${begin}, ${end}] spans ${end - begin} bytes ` +
-      `but shape ${fmtShape(shape)} of ${dtype} needs ${need} bytes`);
+    throw new Error(
+      `${where}: field data_offsets [${begin}, ${end}] spans ${end - begin} bytes ` +
+        `but shape ${fmtShape(shape)} of ${dtype} needs ${need} bytes`
+    );
   }
   return { name, dtype, shape, begin, end };
 }
@@ -364,10 +415,14 @@ function decodeInt(bytes: Uint8Array, at: number, e: Entry, file: string): Float
   }[e.dtype as IntDtype];
   for (let i = 0; i < count; i++) {
     const v = get(i);
-    if (typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER) ||
-      v < BigInt(Number.MIN_SAFE_INTEGER))) {
-      throw new Error(`${file}: tensor ${JSON.stringify(e.name)}: element ${i} (${v}) of ` +
-        `${e.dtype} is beyond 2^53, more than a number holds exactly`);
+    if (
+      typeof v === 'bigint' &&
+      (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+    ) {
+      throw new Error(
+        `${file}: tensor ${JSON.stringify(e.name)}: element ${i} (${v}) of ` +
+          `${e.dtype} is beyond 2^53, more than a number holds exactly`
+      );
     }
     out[i] = Number(v);
   }
@@ -388,19 +443,25 @@ function decodeInt(bytes: Uint8Array, at: number, e: Entry, file: string): Float
  */
 export function parseSafetensors(bytes: Uint8Array, file = 'safetensors'): SafetensorsContents {
   if (bytes.length < 8) {
-    throw new Error(`${file}: truncated at byte offset ${bytes.length}: the header length field ` +
-      `needs 8 bytes but the file has ${bytes.length}`);
+    throw new Error(
+      `${file}: truncated at byte offset ${bytes.length}: the header length field ` +
+        `needs 8 bytes but the file has ${bytes.length}`
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_BYTES)) {
-    throw new Error(`${file}: byte offset 0: header length ${n64} exceeds the ` +
-      `${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
+    throw new Error(
+      `${file}: byte offset 0: header length ${n64} exceeds the ` +
+        `${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`
+    );
   }
   const n = Number(n64);
   if (8 + n > bytes.length) {
-    throw new Error(`${file}: byte offset 0: header length ${n} runs past the end of the file ` +
-      `(${bytes.length} bytes, so at most ${bytes.length - 8} after the length field)`);
+    throw new Error(
+      `${file}: byte offset 0: header length ${n} runs past the end of the file ` +
+        `(${bytes.length} bytes, so at most ${bytes.length - 8} after the length field)`
+    );
   }
   let text: string;
   try {
@@ -413,12 +474,14 @@ export function parseSafetensors(bytes: Uint8Array, file = 'safetensors'): Safet
   try {
     header = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: byte offset 8: the ${n}-byte header is not valid JSON: ` +
-      `${(e as Error).message}`);
+    throw new Error(
+      `${file}: byte offset 8: the ${n}-byte header is not valid JSON: ` + `${(e as Error).message}`
+    );
   }
   if (typeName(header) !== 'object') {
-    throw new Error(`${file}: byte offset 8: the header must be a JSON object, ` +
-      `got ${typeName(header)}`);
+    throw new Error(
+      `${file}: byte offset 8: the header must be a JSON object, ` + `got ${typeName(header)}`
+    );
   }
   const dataAt = 8 + n;
   const dataLen = bytes.length - dataAt;
@@ -430,13 +493,17 @@ export function parseSafetensors(bytes: Uint8Array, file = 'safetensors'): Safet
       continue;
     }
     if (typeName(info) !== 'object') {
-      throw new Error(`${file}: header field "__metadata__" must be an object of strings, ` +
-        `got ${typeName(info)}`);
+      throw new Error(
+        `${file}: header field "__metadata__" must be an object of strings, ` +
+          `got ${typeName(info)}`
+      );
     }
     for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
       if (typeof v !== 'string') {
-        throw new Error(`${file}: header field "__metadata__".${JSON.stringify(k)} must be a ` +
-          `string, got ${typeName(v)}`);
+        throw new Error(
+          `${file}: header field "__metadata__".${JSON.stringify(k)} must be a ` +
+            `string, got ${typeName(v)}`
+        );
       }
       define(metadata, k, v);
     }
@@ -446,27 +513,36 @@ export function parseSafetensors(bytes: Uint8Array, file = 'safetensors'): Safet
   let prev: Entry | undefined;
   for (const e of entries) {
     if (e.begin !== expected) {
-      const after = prev ? `tensor ${JSON.stringify(prev.name)} ends at ${expected}`
+      const after = prev
+        ? `tensor ${JSON.stringify(prev.name)} ends at ${expected}`
         : 'the data section starts at 0';
-      const what = e.begin < expected ? 'overlaps: '
-        : `leaves a gap of ${e.begin - expected} bytes: `;
-      throw new Error(`${file}: tensor ${JSON.stringify(e.name)}: field data_offsets ` +
-        `[${e.begin}, ${e.end}] ${what}${after}`);
+      const what =
+        e.begin < expected ? 'overlaps: ' : `leaves a gap of ${e.begin - expected} bytes: `;
+      throw new Error(
+        `${file}: tensor ${JSON.stringify(e.name)}: field data_offsets ` +
+          `[${e.begin}, ${e.end}] ${what}${after}`
+      );
     }
     expected = e.end;
     prev = e;
   }
   if (expected !== dataLen) {
-    throw new Error(`${file}: byte offset ${dataAt + expected}: ${dataLen - expected} bytes ` +
-      `after the last tensor (the data section is ${dataLen} bytes, the tensors cover ` +
-      `${expected})`);
+    throw new Error(
+      `${file}: byte offset ${dataAt + expected}: ${dataLen - expected} bytes ` +
+        `after the last tensor (the data section is ${dataLen} bytes, the tensors cover ` +
+        `${expected})`
+    );
   }
   const tensors: Record<string, LoadedTensor> = {};
   for (const e of entries) {
     const at = dataAt + e.begin;
-    define(tensors, e.name, isFloat(e.dtype)
-      ? { dtype: e.dtype, shape: e.shape, data: decodeFloat(bytes, at, e) }
-      : { dtype: e.dtype, shape: e.shape, data: decodeInt(bytes, at, e, file) });
+    define(
+      tensors,
+      e.name,
+      isFloat(e.dtype)
+        ? { dtype: e.dtype, shape: e.shape, data: decodeFloat(bytes, at, e) }
+        : { dtype: e.dtype, shape: e.shape, data: decodeInt(bytes, at, e, file) }
+    );
   }
   return { tensors, metadata };
 }

@@ -79,8 +79,11 @@ export class Conv2dNormActivation extends Sequential {
     const dilation = opts.dilation ?? 1;
     const layers: Module[] = [
       new Conv2d(inChannels, outChannels, k, {
-        stride: opts.stride ?? 1, padding: ((k - 1) >> 1) * dilation, dilation,
-        groups: opts.groups ?? 1, bias: false,
+        stride: opts.stride ?? 1,
+        padding: ((k - 1) >> 1) * dilation,
+        dilation,
+        groups: opts.groups ?? 1,
+        bias: false,
       }),
       new BatchNorm2d(outChannels, { eps: opts.eps, momentum: opts.momentum }),
     ];
@@ -99,8 +102,11 @@ export class SqueezeExcitation extends Module {
   readonly activation: Module;
   readonly scaleActivation: Module;
 
-  constructor(inputChannels: number, squeezeChannels: number,
-    opts: { activation?: () => Module; scaleActivation?: () => Module } = {}) {
+  constructor(
+    inputChannels: number,
+    squeezeChannels: number,
+    opts: { activation?: () => Module; scaleActivation?: () => Module } = {}
+  ) {
     super();
     this.avgpool = new AdaptiveAvgPool2d(1);
     this.fc1 = new Conv2d(inputChannels, squeezeChannels, 1);

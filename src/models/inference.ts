@@ -54,10 +54,16 @@ async function readSource(source: WeightsSource, label: string): Promise<Uint8Ar
  */
 export async function loadModel<M extends Module>(source: WeightsSource, model: M): Promise<M>;
 export async function loadModel(source: WeightsSource, name?: string): Promise<Module>;
-export async function loadModel(source: WeightsSource, modelOrName?: Module | string):
-  Promise<Module> {
-  const label = typeof source === 'string' || source instanceof URL ? String(source)
-    : typeof File === 'function' && source instanceof File ? source.name : 'weights';
+export async function loadModel(
+  source: WeightsSource,
+  modelOrName?: Module | string
+): Promise<Module> {
+  const label =
+    typeof source === 'string' || source instanceof URL
+      ? String(source)
+      : typeof File === 'function' && source instanceof File
+        ? source.name
+        : 'weights';
   const { tensors, metadata } = parseSafetensors(await readSource(source, label), label);
   let model: Module;
   let what: string;
@@ -78,9 +84,11 @@ export async function loadModel(source: WeightsSource, modelOrName?: Module | st
     model = buildModel(spec);
     what = 'the model its "spec" describes';
   } else {
-    throw new Error(`loadModel: ${label} names no model (no "model" or "spec" in its metadata); ` +
-      'pass the module to load it into, e.g. loadModel(source, new Net()), or a zoo name, e.g. ' +
-      'loadModel(source, \'small-cnn\')');
+    throw new Error(
+      `loadModel: ${label} names no model (no "model" or "spec" in its metadata); ` +
+        'pass the module to load it into, e.g. loadModel(source, new Net()), or a zoo name, e.g. ' +
+        "loadModel(source, 'small-cnn')"
+    );
   }
   const prefixed = Object.keys(tensors).some((k) => k.startsWith('model.'));
   const sd: Record<string, LoadedTensor> = {};
@@ -117,15 +125,20 @@ export interface PredictOptions {
  * const p = predict(model, canvasPixels);           // Float32Array(10)
  * const digit = p.indexOf(Math.max(...p));
  */
-export function predict(model: Module, images: ArrayLike<number>,
-  opts: PredictOptions = {}): Float32Array {
+export function predict(
+  model: Module,
+  images: ArrayLike<number>,
+  opts: PredictOptions = {}
+): Float32Array {
   const name = zooName(model);
   const sampleShape = opts.sampleShape ?? (name ? inputShape(name) : [1, 28, 28]);
   const sample = sampleShape.reduce((a, b) => a * b, 1);
   const batchSize = opts.batchSize ?? 256;
   if (images.length === 0 || images.length % sample !== 0) {
-    throw new Error(`predict: images.length (${images.length}) must be a positive multiple of ` +
-      `prod(sampleShape [${sampleShape.join(', ')}]) = ${sample}`);
+    throw new Error(
+      `predict: images.length (${images.length}) must be a positive multiple of ` +
+        `prod(sampleShape [${sampleShape.join(', ')}]) = ${sample}`
+    );
   }
   const n = images.length / sample;
   const x = Float32Array.from(images);
@@ -137,13 +150,20 @@ export function predict(model: Module, images: ArrayLike<number>,
   model.eval();
   const chunks: Float32Array[] = [];
   try {
-    withNumThreads('predict', opts.threads ?? getNumThreads(), () => noGrad(() => {
-      for (let b = 0; b < n; b += batchSize) {
-        const m = Math.min(batchSize, n - b);
-        chunks.push(tidy(() => model.forward(tensor(x.subarray(b * sample, (b + m) * sample),
-          [m, ...sampleShape])).toFloat32Array()));
-      }
-    }));
+    withNumThreads('predict', opts.threads ?? getNumThreads(), () =>
+      noGrad(() => {
+        for (let b = 0; b < n; b += batchSize) {
+          const m = Math.min(batchSize, n - b);
+          chunks.push(
+            tidy(() =>
+              model
+                .forward(tensor(x.subarray(b * sample, (b + m) * sample), [m, ...sampleShape]))
+                .toFloat32Array()
+            )
+          );
+        }
+      })
+    );
   } finally {
     model.train(wasTraining);
   }

@@ -6,13 +6,25 @@
 import * as F from '../nn/functional.js';
 import { Hardsigmoid, Hardswish, ReLU6 } from '../nn/activation.js';
 import {
-  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, ReLU, Sequential, SiLU,
+  AdaptiveAvgPool2d,
+  BatchNorm2d,
+  Conv2d,
+  Dropout,
+  Linear,
+  ReLU,
+  Sequential,
+  SiLU,
 } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
-  Conv2dNormActivation, SqueezeExcitation, StochasticDepth, checkClasses, initMobile,
-  makeDivisible, type DropoutClassifierOptions,
+  Conv2dNormActivation,
+  SqueezeExcitation,
+  StochasticDepth,
+  checkClasses,
+  initMobile,
+  makeDivisible,
+  type DropoutClassifierOptions,
 } from './blocks.js';
 
 /** torchvision.models.mobilenetv2.InvertedResidual: 1x1 expansion (when expandRatio != 1),
@@ -37,7 +49,8 @@ export class InvertedResidual extends Module {
     layers.push(
       new Conv2dNormActivation(hidden, hidden, { stride, groups: hidden, activation: relu6 }),
       new Conv2d(hidden, oup, 1, { bias: false }),
-      new BatchNorm2d(oup));
+      new BatchNorm2d(oup)
+    );
     this.conv = new Sequential(...layers);
   }
 
@@ -54,7 +67,12 @@ export interface MobileNetV2Options extends DropoutClassifierOptions {
 
 // [expansion t, output channels c, repeats n, first stride s] per stage (torchvision's default).
 const V2_SETTING: readonly [number, number, number, number][] = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
   [6, 320, 1, 1],
 ];
 
@@ -71,7 +89,9 @@ export class MobileNetV2 extends Module {
     let input = makeDivisible(32 * width, 8);
     const last = makeDivisible(1280 * Math.max(1, width), 8);
     const relu6 = (): Module => new ReLU6();
-    const features: Module[] = [new Conv2dNormActivation(3, input, { stride: 2, activation: relu6 })];
+    const features: Module[] = [
+      new Conv2dNormActivation(3, input, { stride: 2, activation: relu6 }),
+    ];
     for (const [t, c, n, s] of V2_SETTING) {
       const output = makeDivisible(c * width, 8);
       for (let i = 0; i < n; i++) {
@@ -81,7 +101,10 @@ export class MobileNetV2 extends Module {
     }
     features.push(new Conv2dNormActivation(input, last, { kernelSize: 1, activation: relu6 }));
     this.features = new Sequential(...features);
-    this.classifier = new Sequential(new Dropout(opts.dropout ?? 0.2), new Linear(last, numClasses));
+    this.classifier = new Sequential(
+      new Dropout(opts.dropout ?? 0.2),
+      new Linear(last, numClasses)
+    );
     initMobile(this, 'normal');
   }
 
@@ -116,16 +139,29 @@ export class InvertedResidualV3 extends Module {
     const activation = (): Module => (useHs ? new Hardswish() : new ReLU());
     const layers: Module[] = [];
     if (expanded !== input) {
-      layers.push(new Conv2dNormActivation(input, expanded, { kernelSize: 1, activation, ...V3_BN }));
+      layers.push(
+        new Conv2dNormActivation(input, expanded, { kernelSize: 1, activation, ...V3_BN })
+      );
     }
-    layers.push(new Conv2dNormActivation(expanded, expanded, {
-      kernelSize: kernel, stride, groups: expanded, activation, ...V3_BN,
-    }));
+    layers.push(
+      new Conv2dNormActivation(expanded, expanded, {
+        kernelSize: kernel,
+        stride,
+        groups: expanded,
+        activation,
+        ...V3_BN,
+      })
+    );
     if (useSe) {
-      layers.push(new SqueezeExcitation(expanded, makeDivisible(Math.floor(expanded / 4), 8),
-        { scaleActivation: () => new Hardsigmoid() }));
+      layers.push(
+        new SqueezeExcitation(expanded, makeDivisible(Math.floor(expanded / 4), 8), {
+          scaleActivation: () => new Hardsigmoid(),
+        })
+      );
     }
-    layers.push(new Conv2dNormActivation(expanded, out, { kernelSize: 1, activation: null, ...V3_BN }));
+    layers.push(
+      new Conv2dNormActivation(expanded, out, { kernelSize: 1, activation: null, ...V3_BN })
+    );
     this.block = new Sequential(...layers);
   }
 
@@ -136,22 +172,34 @@ export class InvertedResidualV3 extends Module {
 }
 
 const V3_SMALL: readonly V3Config[] = [
-  [16, 3, 16, 16, true, false, 2], [16, 3, 72, 24, false, false, 2],
-  [24, 3, 88, 24, false, false, 1], [24, 5, 96, 40, true, true, 2],
-  [40, 5, 240, 40, true, true, 1], [40, 5, 240, 40, true, true, 1],
-  [40, 5, 120, 48, true, true, 1], [48, 5, 144, 48, true, true, 1],
-  [48, 5, 288, 96, true, true, 2], [96, 5, 576, 96, true, true, 1],
+  [16, 3, 16, 16, true, false, 2],
+  [16, 3, 72, 24, false, false, 2],
+  [24, 3, 88, 24, false, false, 1],
+  [24, 5, 96, 40, true, true, 2],
+  [40, 5, 240, 40, true, true, 1],
+  [40, 5, 240, 40, true, true, 1],
+  [40, 5, 120, 48, true, true, 1],
+  [48, 5, 144, 48, true, true, 1],
+  [48, 5, 288, 96, true, true, 2],
+  [96, 5, 576, 96, true, true, 1],
   [96, 5, 576, 96, true, true, 1],
 ];
 
 const V3_LARGE: readonly V3Config[] = [
-  [16, 3, 16, 16, false, false, 1], [16, 3, 64, 24, false, false, 2],
-  [24, 3, 72, 24, false, false, 1], [24, 5, 72, 40, true, false, 2],
-  [40, 5, 120, 40, true, false, 1], [40, 5, 120, 40, true, false, 1],
-  [40, 3, 240, 80, false, true, 2], [80, 3, 200, 80, false, true, 1],
-  [80, 3, 184, 80, false, true, 1], [80, 3, 184, 80, false, true, 1],
-  [80, 3, 480, 112, true, true, 1], [112, 3, 672, 112, true, true, 1],
-  [112, 5, 672, 160, true, true, 2], [160, 5, 960, 160, true, true, 1],
+  [16, 3, 16, 16, false, false, 1],
+  [16, 3, 64, 24, false, false, 2],
+  [24, 3, 72, 24, false, false, 1],
+  [24, 5, 72, 40, true, false, 2],
+  [40, 5, 120, 40, true, false, 1],
+  [40, 5, 120, 40, true, false, 1],
+  [40, 3, 240, 80, false, true, 2],
+  [80, 3, 200, 80, false, true, 1],
+  [80, 3, 184, 80, false, true, 1],
+  [80, 3, 184, 80, false, true, 1],
+  [80, 3, 480, 112, true, true, 1],
+  [112, 3, 672, 112, true, true, 1],
+  [112, 5, 672, 160, true, true, 2],
+  [160, 5, 960, 160, true, true, 1],
   [160, 5, 960, 160, true, true, 1],
 ];
 
@@ -162,8 +210,11 @@ export class MobileNetV3 extends Module {
   readonly avgpool: AdaptiveAvgPool2d;
   readonly classifier: Sequential;
 
-  constructor(setting: readonly V3Config[], lastChannel: number,
-    opts: DropoutClassifierOptions = {}) {
+  constructor(
+    setting: readonly V3Config[],
+    lastChannel: number,
+    opts: DropoutClassifierOptions = {}
+  ) {
     super();
     const numClasses = checkClasses('MobileNetV3', opts.numClasses ?? 1000);
     const hardswish = (): Module => new Hardswish();
@@ -171,11 +222,19 @@ export class MobileNetV3 extends Module {
     this.features = new Sequential(
       new Conv2dNormActivation(3, setting[0][0], { stride: 2, activation: hardswish, ...V3_BN }),
       ...setting.map((c) => new InvertedResidualV3(c)),
-      new Conv2dNormActivation(lastIn, 6 * lastIn, { kernelSize: 1, activation: hardswish, ...V3_BN }));
+      new Conv2dNormActivation(lastIn, 6 * lastIn, {
+        kernelSize: 1,
+        activation: hardswish,
+        ...V3_BN,
+      })
+    );
     this.avgpool = new AdaptiveAvgPool2d(1);
     this.classifier = new Sequential(
-      new Linear(6 * lastIn, lastChannel), new Hardswish(), new Dropout(opts.dropout ?? 0.2),
-      new Linear(lastChannel, numClasses));
+      new Linear(6 * lastIn, lastChannel),
+      new Hardswish(),
+      new Dropout(opts.dropout ?? 0.2),
+      new Linear(lastChannel, numClasses)
+    );
     initMobile(this, 'normal');
   }
 
@@ -203,8 +262,14 @@ export class MBConv extends Module {
   readonly stochasticDepth: StochasticDepth;
   readonly useResConnect: boolean;
 
-  constructor(expandRatio: number, kernel: number, stride: number, input: number, out: number,
-    stochasticDepthProb: number) {
+  constructor(
+    expandRatio: number,
+    kernel: number,
+    stride: number,
+    input: number,
+    out: number,
+    stochasticDepthProb: number
+  ) {
     super();
     this.useResConnect = stride === 1 && input === out;
     const silu = (): Module => new SiLU();
@@ -215,10 +280,14 @@ export class MBConv extends Module {
     }
     layers.push(
       new Conv2dNormActivation(expanded, expanded, {
-        kernelSize: kernel, stride, groups: expanded, activation: silu,
+        kernelSize: kernel,
+        stride,
+        groups: expanded,
+        activation: silu,
       }),
       new SqueezeExcitation(expanded, Math.max(1, Math.floor(input / 4)), { activation: silu }),
-      new Conv2dNormActivation(expanded, out, { kernelSize: 1, activation: null }));
+      new Conv2dNormActivation(expanded, out, { kernelSize: 1, activation: null })
+    );
     this.block = new Sequential(...layers);
     this.stochasticDepth = new StochasticDepth(stochasticDepthProb);
   }
@@ -231,8 +300,13 @@ export class MBConv extends Module {
 
 // EfficientNet-B0 stages: expansion, kernel, stride, input, output channels, repeats.
 const B0_SETTING: readonly [number, number, number, number, number, number][] = [
-  [1, 3, 1, 32, 16, 1], [6, 3, 2, 16, 24, 2], [6, 5, 2, 24, 40, 2], [6, 3, 2, 40, 80, 3],
-  [6, 5, 1, 80, 112, 3], [6, 5, 2, 112, 192, 4], [6, 3, 1, 192, 320, 1],
+  [1, 3, 1, 32, 16, 1],
+  [6, 3, 2, 16, 24, 2],
+  [6, 5, 2, 24, 40, 2],
+  [6, 3, 2, 40, 80, 3],
+  [6, 5, 1, 80, 112, 3],
+  [6, 5, 2, 112, 192, 4],
+  [6, 3, 1, 192, 320, 1],
 ];
 
 export interface EfficientNetOptions extends DropoutClassifierOptions {
@@ -258,8 +332,9 @@ export class EfficientNet extends Module {
     const stages: Module[] = B0_SETTING.map(([t, k, s, cin, cout, n]) => {
       const blocks: Module[] = [];
       for (let i = 0; i < n; i++) {
-        blocks.push(new MBConv(t, k, i === 0 ? s : 1, i === 0 ? cin : cout, cout,
-          (sdProb * id) / total));
+        blocks.push(
+          new MBConv(t, k, i === 0 ? s : 1, i === 0 ? cin : cout, cout, (sdProb * id) / total)
+        );
         id++;
       }
       return new Sequential(...blocks);
@@ -268,10 +343,13 @@ export class EfficientNet extends Module {
     this.features = new Sequential(
       new Conv2dNormActivation(3, B0_SETTING[0][3], { stride: 2, activation: silu }),
       ...stages,
-      new Conv2dNormActivation(lastIn, 4 * lastIn, { kernelSize: 1, activation: silu }));
+      new Conv2dNormActivation(lastIn, 4 * lastIn, { kernelSize: 1, activation: silu })
+    );
     this.avgpool = new AdaptiveAvgPool2d(1);
-    this.classifier = new Sequential(new Dropout(opts.dropout ?? 0.2),
-      new Linear(4 * lastIn, numClasses));
+    this.classifier = new Sequential(
+      new Dropout(opts.dropout ?? 0.2),
+      new Linear(4 * lastIn, numClasses)
+    );
     initMobile(this, 'uniform');
   }
 

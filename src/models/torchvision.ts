@@ -5,22 +5,45 @@
 
 import * as F from '../nn/functional.js';
 import {
-  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, ReLU, Sequential,
+  AdaptiveAvgPool2d,
+  BatchNorm2d,
+  Conv2d,
+  Dropout,
+  Linear,
+  MaxPool2d,
+  ReLU,
+  Sequential,
 } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import { fillNormal } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
-  checkClasses, kaimingNormalFanOut, type ClassifierOptions, type DropoutClassifierOptions,
+  checkClasses,
+  kaimingNormalFanOut,
+  type ClassifierOptions,
+  type DropoutClassifierOptions,
 } from './blocks.js';
 
 export {
-  Conv2dNormActivation, SqueezeExcitation, StochasticDepth, makeDivisible,
-  type ClassifierOptions, type DropoutClassifierOptions, type ConvNormActivationOptions,
+  Conv2dNormActivation,
+  SqueezeExcitation,
+  StochasticDepth,
+  makeDivisible,
+  type ClassifierOptions,
+  type DropoutClassifierOptions,
+  type ConvNormActivationOptions,
 } from './blocks.js';
 export {
-  InvertedResidual, MobileNetV2, mobilenetV2, InvertedResidualV3, MobileNetV3, mobilenetV3Small,
-  mobilenetV3Large, MBConv, EfficientNet, efficientnetB0,
+  InvertedResidual,
+  MobileNetV2,
+  mobilenetV2,
+  InvertedResidualV3,
+  MobileNetV3,
+  mobilenetV3Small,
+  mobilenetV3Large,
+  MBConv,
+  EfficientNet,
+  efficientnetB0,
 } from './mobilenet.js';
 export type { EfficientNetOptions, MobileNetV2Options, V3Config } from './mobilenet.js';
 
@@ -87,10 +110,13 @@ export class ResNet extends Module {
   }
 
   private makeLayer(planes: number, blocks: number, stride: number): Sequential {
-    const downsample = stride !== 1 || this.inplanes !== planes
-      ? new Sequential(new Conv2d(this.inplanes, planes, 1, { stride, bias: false }),
-        new BatchNorm2d(planes))
-      : null;
+    const downsample =
+      stride !== 1 || this.inplanes !== planes
+        ? new Sequential(
+            new Conv2d(this.inplanes, planes, 1, { stride, bias: false }),
+            new BatchNorm2d(planes)
+          )
+        : null;
     const out = [new BasicBlock(this.inplanes, planes, stride, downsample)];
     this.inplanes = planes;
     for (let i = 1; i < blocks; i++) out.push(new BasicBlock(planes, planes));
@@ -126,15 +152,30 @@ export class AlexNet extends Module {
     const numClasses = checkClasses('AlexNet', opts.numClasses ?? 1000);
     const p = opts.dropout ?? 0.5;
     this.features = new Sequential(
-      new Conv2d(3, 64, 11, { stride: 4, padding: 2 }), new ReLU(), new MaxPool2d(3, { stride: 2 }),
-      new Conv2d(64, 192, 5, { padding: 2 }), new ReLU(), new MaxPool2d(3, { stride: 2 }),
-      new Conv2d(192, 384, 3, { padding: 1 }), new ReLU(),
-      new Conv2d(384, 256, 3, { padding: 1 }), new ReLU(),
-      new Conv2d(256, 256, 3, { padding: 1 }), new ReLU(), new MaxPool2d(3, { stride: 2 }));
+      new Conv2d(3, 64, 11, { stride: 4, padding: 2 }),
+      new ReLU(),
+      new MaxPool2d(3, { stride: 2 }),
+      new Conv2d(64, 192, 5, { padding: 2 }),
+      new ReLU(),
+      new MaxPool2d(3, { stride: 2 }),
+      new Conv2d(192, 384, 3, { padding: 1 }),
+      new ReLU(),
+      new Conv2d(384, 256, 3, { padding: 1 }),
+      new ReLU(),
+      new Conv2d(256, 256, 3, { padding: 1 }),
+      new ReLU(),
+      new MaxPool2d(3, { stride: 2 })
+    );
     this.avgpool = new AdaptiveAvgPool2d(6);
     this.classifier = new Sequential(
-      new Dropout(p), new Linear(256 * 6 * 6, 4096), new ReLU(),
-      new Dropout(p), new Linear(4096, 4096), new ReLU(), new Linear(4096, numClasses));
+      new Dropout(p),
+      new Linear(256 * 6 * 6, 4096),
+      new ReLU(),
+      new Dropout(p),
+      new Linear(4096, 4096),
+      new ReLU(),
+      new Linear(4096, numClasses)
+    );
   }
 
   forward(x: Tensor): Tensor {
@@ -149,13 +190,35 @@ export function alexnet(opts: DropoutClassifierOptions = {}): AlexNet {
 }
 
 /** torchvision's VGG configurations: output channels of each 3x3 conv, 'M' for a 2x2 max pool. */
-export const VGG_CONFIGS: Record<'vgg11' | 'vgg13' | 'vgg16' | 'vgg19', readonly (number | 'M')[]> = {
-  vgg11: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
-  vgg13: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
-  vgg16: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
-  vgg19: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M',
-    512, 512, 512, 512, 'M'],
-};
+export const VGG_CONFIGS: Record<'vgg11' | 'vgg13' | 'vgg16' | 'vgg19', readonly (number | 'M')[]> =
+  {
+    vgg11: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+    vgg13: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+    vgg16: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
+    vgg19: [
+      64,
+      64,
+      'M',
+      128,
+      128,
+      'M',
+      256,
+      256,
+      256,
+      256,
+      'M',
+      512,
+      512,
+      512,
+      512,
+      'M',
+      512,
+      512,
+      512,
+      512,
+      'M',
+    ],
+  };
 
 export interface VGGOptions extends DropoutClassifierOptions {
   /** A BatchNorm2d after each conv (torchvision's vgg11_bn, vgg16_bn...). */
@@ -189,8 +252,14 @@ export class VGG extends Module {
     this.features = new Sequential(...layers);
     this.avgpool = new AdaptiveAvgPool2d(7);
     this.classifier = new Sequential(
-      new Linear(512 * 7 * 7, 4096), new ReLU(), new Dropout(p),
-      new Linear(4096, 4096), new ReLU(), new Dropout(p), new Linear(4096, numClasses));
+      new Linear(512 * 7 * 7, 4096),
+      new ReLU(),
+      new Dropout(p),
+      new Linear(4096, 4096),
+      new ReLU(),
+      new Dropout(p),
+      new Linear(4096, numClasses)
+    );
     for (const m of this.modules()) {
       if (m instanceof Conv2d) {
         kaimingNormalFanOut(m);

@@ -2,14 +2,18 @@
 // [N, 1, 28, 28] digit images and 10 classes, and torchvision's ImageNet networks (their classes,
 // with torchvision's state-dict keys) for [N, 3, 224, 224] and 1000 classes.
 
-import {
-  Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential,
-} from '../nn/layers.js';
+import { Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { convnextMini, resnetMini } from './classic.js';
 import {
-  alexnet, efficientnetB0, mobilenetV2, mobilenetV3Small, resnet18, vgg11, vgg16,
+  alexnet,
+  efficientnetB0,
+  mobilenetV2,
+  mobilenetV3Small,
+  resnet18,
+  vgg11,
+  vgg16,
 } from './torchvision.js';
 
 /** Multinomial logistic regression: one linear layer over the 784 pixels (7,850 parameters). */
@@ -28,11 +32,17 @@ export function mlp(): Sequential {
  */
 export function smallCnn(): Sequential {
   return new Sequential(
-    new Conv2d(1, 32, 3), new ReLU(),
-    new Conv2d(32, 64, 3), new ReLU(),
-    new MaxPool2d(2), new Dropout(0.25), new Flatten(),
-    new Linear(9216, 128), new ReLU(), new Dropout(0.5),
-    new Linear(128, 10),
+    new Conv2d(1, 32, 3),
+    new ReLU(),
+    new Conv2d(32, 64, 3),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Dropout(0.25),
+    new Flatten(),
+    new Linear(9216, 128),
+    new ReLU(),
+    new Dropout(0.5),
+    new Linear(128, 10)
   );
 }
 
@@ -42,9 +52,18 @@ export function smallCnn(): Sequential {
  */
 export function lenet5(): Sequential {
   return new Sequential(
-    new Conv2d(1, 6, 5, { padding: 2 }), new ReLU(), new MaxPool2d(2),
-    new Conv2d(6, 16, 5), new ReLU(), new MaxPool2d(2), new Flatten(),
-    new Linear(400, 120), new ReLU(), new Linear(120, 84), new ReLU(), new Linear(84, 10),
+    new Conv2d(1, 6, 5, { padding: 2 }),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Conv2d(6, 16, 5),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(400, 120),
+    new ReLU(),
+    new Linear(120, 84),
+    new ReLU(),
+    new Linear(84, 10)
   );
 }
 
@@ -70,8 +89,15 @@ export const models: Record<string, () => ImageClassifier> = {
 };
 
 // torchvision's ImageNet networks: [3, 224, 224] in, 1000 classes out.
-const IMAGENET = new Set(['alexnet', 'vgg11', 'vgg16', 'resnet18', 'mobilenet_v2',
-  'mobilenet_v3_small', 'efficientnet_b0']);
+const IMAGENET = new Set([
+  'alexnet',
+  'vgg11',
+  'vgg16',
+  'resnet18',
+  'mobilenet_v2',
+  'mobilenet_v3_small',
+  'efficientnet_b0',
+]);
 
 /** Input [C, H, W] each zoo model expects. */
 export function inputShape(name: string): [number, number, number] {
@@ -83,7 +109,8 @@ const built = new WeakMap<Module, string>();
 /** Builds a zoo model by name; an unknown name lists the known ones. */
 export function createModel(name: string): ImageClassifier {
   const make = models[name];
-  if (!make) throw new Error(`unknown model '${name}'; known models: ${Object.keys(models).join(', ')}`);
+  if (!make)
+    throw new Error(`unknown model '${name}'; known models: ${Object.keys(models).join(', ')}`);
   const model = make();
   built.set(model, name);
   return model;

@@ -36,11 +36,16 @@ export class ReLU6 extends Module {
 }
 
 export class Hardtanh extends Module {
-  constructor(readonly minVal = -1, readonly maxVal = 1) {
+  constructor(
+    readonly minVal = -1,
+    readonly maxVal = 1
+  ) {
     super();
     recordArgs(this, [minVal, maxVal]);
     if (!(maxVal > minVal)) {
-      throw new RangeError(`nn.Hardtanh: maxVal (${maxVal}) must be greater than minVal (${minVal})`);
+      throw new RangeError(
+        `nn.Hardtanh: maxVal (${maxVal}) must be greater than minVal (${minVal})`
+      );
     }
   }
 
@@ -62,7 +67,10 @@ export class Hardsigmoid extends Module {
 }
 
 export class Softplus extends Module {
-  constructor(readonly beta = 1, readonly threshold = 20) {
+  constructor(
+    readonly beta = 1,
+    readonly threshold = 20
+  ) {
     super();
     recordArgs(this, [beta, threshold]);
   }

@@ -11,10 +11,36 @@ export { softmax, logSoftmax } from '../ops/softmax.js';
 export { batchNorm, layerNorm2d, gelu, silu } from '../ops/norm.js';
 export { crossEntropy } from '../ops/loss.js';
 export {
-  add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, neg, exp, log, sqrt, rsqrt, abs,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  neg,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  abs,
 } from '../ops/pointwise.js';
 export {
-  relu, sigmoid, tanh, leakyRelu, relu6, hardtanh, hardswish, hardsigmoid, softplus,
+  relu,
+  sigmoid,
+  tanh,
+  leakyRelu,
+  relu6,
+  hardtanh,
+  hardswish,
+  hardsigmoid,
+  softplus,
 } from '../ops/activation.js';
 export { conv1d } from '../ops/conv2d.js';
 export { convTranspose2d } from '../ops/conv_transpose.js';
@@ -24,7 +50,11 @@ export { layerNorm, groupNorm } from '../ops/norm.js';
 export { embedding } from '../ops/embedding.js';
 export { nllLoss } from '../ops/loss.js';
 export {
-  mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropy, binaryCrossEntropyWithLogits,
+  mseLoss,
+  l1Loss,
+  smoothL1Loss,
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
 } from '../ops/loss_pointwise.js';
 // The option and argument types of the functions above (nn's layers take the same).
 export type { Conv2dOptions } from '../runtime/kernels/conv.js';
@@ -41,5 +71,7 @@ export type { ResizeMode } from '../runtime/kernels/resize.js';
 export type { EmbeddingOptions, Indices } from '../ops/embedding.js';
 export type { CrossEntropyOptions, NllLossOptions, Reduction } from '../ops/loss.js';
 export type {
-  BinaryCrossEntropyOptions, BinaryCrossEntropyWithLogitsOptions, PointwiseLossOptions,
+  BinaryCrossEntropyOptions,
+  BinaryCrossEntropyWithLogitsOptions,
+  PointwiseLossOptions,
 } from '../ops/loss_pointwise.js';

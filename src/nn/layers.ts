@@ -18,7 +18,8 @@ function uniformParam(shape: number[], bound: number): Tensor {
 }
 
 function checkPositiveInt(layer: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${layer}: ${name} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new RangeError(`${layer}: ${name} must be a positive integer, got ${v}`);
 }
 
 export class Conv2d extends Module {
@@ -26,8 +27,12 @@ export class Conv2d extends Module {
   readonly bias: Tensor | null;
   readonly opts: Conv2dOptions;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair,
-    opts: Conv2dOptions & { bias?: boolean } = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    opts: Conv2dOptions & { bias?: boolean } = {}
+  ) {
     super();
     recordArgs(this, [inChannels, outChannels, kernelSize, opts]);
     checkPositiveInt('nn.Conv2d', 'inChannels', inChannels);
@@ -35,15 +40,23 @@ export class Conv2d extends Module {
     const groups = opts.groups ?? 1;
     checkPositiveInt('nn.Conv2d', 'groups', groups);
     if (inChannels % groups || outChannels % groups) {
-      throw new RangeError(`nn.Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
+      throw new RangeError(
+        `nn.Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`
+      );
     }
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     checkPositiveInt('nn.Conv2d', 'kernelSize', kh);
     checkPositiveInt('nn.Conv2d', 'kernelSize', kw);
     const fanIn = (inChannels / groups) * kh * kw;
     const bound = 1 / Math.sqrt(fanIn);
-    this.weight = this.registerParameter('weight', uniformParam([outChannels, inChannels / groups, kh, kw], bound));
-    this.bias = opts.bias === false ? null : this.registerParameter('bias', uniformParam([outChannels], bound));
+    this.weight = this.registerParameter(
+      'weight',
+      uniformParam([outChannels, inChannels / groups, kh, kw], bound)
+    );
+    this.bias =
+      opts.bias === false
+        ? null
+        : this.registerParameter('bias', uniformParam([outChannels], bound));
     this.opts = { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups };
   }
 
@@ -56,14 +69,21 @@ export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean } = {}
+  ) {
     super();
     recordArgs(this, [inFeatures, outFeatures, opts]);
     checkPositiveInt('nn.Linear', 'inFeatures', inFeatures);
     checkPositiveInt('nn.Linear', 'outFeatures', outFeatures);
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.registerParameter('weight', uniformParam([outFeatures, inFeatures], bound));
-    this.bias = opts.bias === false ? null : this.registerParameter('bias', uniformParam([outFeatures], bound));
+    this.bias =
+      opts.bias === false
+        ? null
+        : this.registerParameter('bias', uniformParam([outFeatures], bound));
   }
 
   forward(x: Tensor): Tensor {
@@ -78,7 +98,10 @@ export class ReLU extends Module {
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: { stride?: Pair; padding?: Pair } = {}) {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly opts: { stride?: Pair; padding?: Pair } = {}
+  ) {
     super();
     recordArgs(this, [kernelSize, opts]);
   }
@@ -89,8 +112,10 @@ export class MaxPool2d extends Module {
 }
 
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair,
-    readonly opts: { stride?: Pair; padding?: Pair; countIncludePad?: boolean } = {}) {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly opts: { stride?: Pair; padding?: Pair; countIncludePad?: boolean } = {}
+  ) {
     super();
     recordArgs(this, [kernelSize, opts]);
   }
@@ -112,7 +137,10 @@ export class AdaptiveAvgPool2d extends Module {
 }
 
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1
+  ) {
     super();
     recordArgs(this, [startDim, endDim]);
   }
@@ -142,7 +170,8 @@ export class Sequential extends Module {
     super();
     recordArgs(this, layers);
     layers.forEach((m, i) => {
-      if (!(m instanceof Module)) throw new TypeError(`nn.Sequential: argument ${i} is not a Module`);
+      if (!(m instanceof Module))
+        throw new TypeError(`nn.Sequential: argument ${i} is not a Module`);
       this.registerModule(String(i), m);
     });
     this.layers = layers;
@@ -167,8 +196,16 @@ export abstract class _BatchNorm extends Module {
   readonly runningVar: Tensor | null;
   readonly numBatchesTracked: Tensor | null;
 
-  constructor(layer: string, readonly numFeatures: number,
-    readonly opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
+  constructor(
+    layer: string,
+    readonly numFeatures: number,
+    readonly opts: {
+      eps?: number;
+      momentum?: number;
+      affine?: boolean;
+      trackRunningStats?: boolean;
+    } = {}
+  ) {
     super();
     checkPositiveInt(layer, 'numFeatures', numFeatures);
     const affine = opts.affine ?? true;
@@ -178,14 +215,17 @@ export abstract class _BatchNorm extends Module {
     this.runningMean = track ? this.registerBuffer('running_mean', full([numFeatures], 0)) : null;
     this.runningVar = track ? this.registerBuffer('running_var', full([numFeatures], 1)) : null;
     this.numBatchesTracked = track
-      ? this.registerBuffer('num_batches_tracked', full([], 0), { dtype: 'I64' }) : null;
+      ? this.registerBuffer('num_batches_tracked', full([], 0), { dtype: 'I64' })
+      : null;
   }
 
   /** Normalises x [N, C, ...] per channel; counts the batch in train mode. */
   protected normalize(x: Tensor): Tensor {
     if (this.training && this.numBatchesTracked) this.numBatchesTracked.rawData()[0] += 1;
     return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
-      training: this.training || !this.runningMean, momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
+      training: this.training || !this.runningMean,
+      momentum: this.opts.momentum ?? 0.1,
+      eps: this.opts.eps ?? 1e-5,
     });
   }
 }
@@ -194,8 +234,10 @@ export abstract class _BatchNorm extends Module {
  * mode, running statistics in eval mode. In data-parallel training each worker normalises its
  * own shard (PyTorch DDP without SyncBatchNorm). */
 export class BatchNorm2d extends _BatchNorm {
-  constructor(numFeatures: number,
-    opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
+  constructor(
+    numFeatures: number,
+    opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}
+  ) {
     super('nn.BatchNorm2d', numFeatures, opts);
     recordArgs(this, [numFeatures, opts]);
   }
@@ -211,7 +253,10 @@ export class LayerNorm2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor;
 
-  constructor(readonly numChannels: number, readonly eps = 1e-6) {
+  constructor(
+    readonly numChannels: number,
+    readonly eps = 1e-6
+  ) {
     super();
     recordArgs(this, [numChannels, eps]);
     checkPositiveInt('nn.LayerNorm2d', 'numChannels', numChannels);
@@ -251,7 +296,10 @@ export class Dropout2d extends Module {
 
 /** y = body(x) + shortcut(x) (identity shortcut by default): the skip connection of ResNets. */
 export class Residual extends Module {
-  constructor(readonly body: Module, readonly shortcut: Module | null = null) {
+  constructor(
+    readonly body: Module,
+    readonly shortcut: Module | null = null
+  ) {
     super();
     recordArgs(this, [body, shortcut]);
     this.registerModule('body', body);

@@ -7,7 +7,9 @@ import { recordArgs } from './spec.js';
 import type { Indices } from '../ops/embedding.js';
 import type { CrossEntropyOptions, NllLossOptions } from '../ops/loss.js';
 import type {
-  BinaryCrossEntropyOptions, BinaryCrossEntropyWithLogitsOptions, PointwiseLossOptions as Opts,
+  BinaryCrossEntropyOptions,
+  BinaryCrossEntropyWithLogitsOptions,
+  PointwiseLossOptions as Opts,
 } from '../ops/loss_pointwise.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -20,7 +22,8 @@ abstract class Loss<T, O> extends Module {
   protected abstract loss(input: Tensor, target: T): Tensor;
 
   forward(input: Tensor, target?: T): Tensor {
-    if (target === undefined) throw new TypeError(`nn.${this.constructor.name}: forward(input, target) needs a target`);
+    if (target === undefined)
+      throw new TypeError(`nn.${this.constructor.name}: forward(input, target) needs a target`);
     return this.loss(input, target);
   }
 

@@ -15,11 +15,15 @@ const stateDtypes = new WeakMap<Tensor, string>();
 /** A field's registered name: camelCase becomes PyTorch's snake_case (fcTied -> fc_tied,
  * runningMean -> running_mean, SEBlock -> se_block); snake_case stays as it is. */
 export function snakeCase(field: string): string {
-  return field.replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  return field
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase();
 }
 
 function markParameter(t: Tensor, requiresGrad: boolean): void {
-  if (!(t instanceof Tensor)) throw new TypeError(`nn.Parameter: data must be a Tensor, got ${String(t)}`);
+  if (!(t instanceof Tensor))
+    throw new TypeError(`nn.Parameter: data must be a Tensor, got ${String(t)}`);
   t.requiresGrad = requiresGrad;
   t.keep();
   parameterTensors.add(t);
@@ -73,7 +77,9 @@ export abstract class Module {
     if (typeof forward === 'function') {
       Object.defineProperty(this, 'forward', {
         value: (...inputs: unknown[]) => inModule(() => forward.apply(this, inputs)),
-        writable: true, configurable: true, enumerable: false,
+        writable: true,
+        configurable: true,
+        enumerable: false,
       });
     }
   }
@@ -121,7 +127,9 @@ export abstract class Module {
 
   private static checkName(kind: string, name: string): void {
     if (typeof name !== 'string' || name === '' || name.includes('.')) {
-      throw new TypeError(`${kind}: name must be a non-empty string without '.', got ${String(name)}`);
+      throw new TypeError(
+        `${kind}: name must be a non-empty string without '.', got ${String(name)}`
+      );
     }
   }
 
@@ -171,7 +179,8 @@ export abstract class Module {
   /** This module and every submodule, depth first, with dotted names ('' for this one). */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [[prefix, this]];
-    for (const [n, m] of this.namedChildren()) out.push(...m.namedModules(prefix ? `${prefix}.${n}` : n));
+    for (const [n, m] of this.namedChildren())
+      out.push(...m.namedModules(prefix ? `${prefix}.${n}` : n));
     return out;
   }
 
@@ -270,16 +279,21 @@ export abstract class Module {
    * unexpected keys. A shape or value-count mismatch is an error either way, and nothing is
    * written unless every entry checks out.
    */
-  loadStateDict(sd: Record<string, StateEntry>, opts: { strict?: boolean } = {}):
-    { missingKeys: string[]; unexpectedKeys: string[] } {
-    if (!sd || typeof sd !== 'object') throw new TypeError(`loadStateDict: expected an object of {shape, data}, got ${String(sd)}`);
+  loadStateDict(
+    sd: Record<string, StateEntry>,
+    opts: { strict?: boolean } = {}
+  ): { missingKeys: string[]; unexpectedKeys: string[] } {
+    if (!sd || typeof sd !== 'object')
+      throw new TypeError(`loadStateDict: expected an object of {shape, data}, got ${String(sd)}`);
     const strict = opts.strict ?? true;
     const named = this.namedState();
     const missingKeys = named.filter(([n]) => !(n in sd)).map(([n]) => n);
     const known = new Set(named.map(([n]) => n));
     const unexpectedKeys = Object.keys(sd).filter((n) => !known.has(n) && n !== '__metadata__');
     if (strict && (missingKeys.length || unexpectedKeys.length)) {
-      throw new Error(`loadStateDict: missing keys [${missingKeys.join(', ')}], unexpected keys [${unexpectedKeys.join(', ')}]`);
+      throw new Error(
+        `loadStateDict: missing keys [${missingKeys.join(', ')}], unexpected keys [${unexpectedKeys.join(', ')}]`
+      );
     }
     const todo: [Tensor, ArrayLike<number>][] = [];
     for (const [n, t] of named) {
@@ -287,10 +301,14 @@ export abstract class Module {
       if (!e) continue;
       if (!e.shape || !e.data) throw new TypeError(`loadStateDict: ${n} must be {shape, data}`);
       if (e.shape.length !== t.shape.length || e.shape.some((d, i) => d !== t.shape[i])) {
-        throw new RangeError(`loadStateDict: ${n} has shape ${fmtShape(e.shape)}, the model expects ${fmtShape(t.shape)}`);
+        throw new RangeError(
+          `loadStateDict: ${n} has shape ${fmtShape(e.shape)}, the model expects ${fmtShape(t.shape)}`
+        );
       }
       if (e.data.length !== t.size) {
-        throw new RangeError(`loadStateDict: ${n} has ${e.data.length} values, its shape ${fmtShape(t.shape)} needs ${t.size}`);
+        throw new RangeError(
+          `loadStateDict: ${n} has ${e.data.length} values, its shape ${fmtShape(t.shape)} needs ${t.size}`
+        );
       }
       todo.push([t, e.data]);
     }
@@ -371,7 +389,7 @@ export class ModuleList extends Module {
   }
 
   forward(): never {
-    throw new Error('ModuleList has no forward; iterate over it in your module\'s forward');
+    throw new Error("ModuleList has no forward; iterate over it in your module's forward");
   }
 }
 
@@ -381,8 +399,10 @@ export class ModuleDict extends Module {
 
   constructor(modules: Record<string, Module> | Iterable<[string, Module]> = {}) {
     super();
-    const entries = Symbol.iterator in Object(modules)
-      ? [...(modules as Iterable<[string, Module]>)] : Object.entries(modules);
+    const entries =
+      Symbol.iterator in Object(modules)
+        ? [...(modules as Iterable<[string, Module]>)]
+        : Object.entries(modules);
     for (const [k, m] of entries) this.set(k, m);
   }
 
@@ -394,7 +414,10 @@ export class ModuleDict extends Module {
 
   get(key: string): Module {
     const m = this.items.get(key);
-    if (!m) throw new RangeError(`ModuleDict: no module '${key}'; keys: ${[...this.items.keys()].join(', ')}`);
+    if (!m)
+      throw new RangeError(
+        `ModuleDict: no module '${key}'; keys: ${[...this.items.keys()].join(', ')}`
+      );
     return m;
   }
 
@@ -419,6 +442,6 @@ export class ModuleDict extends Module {
   }
 
   forward(): never {
-    throw new Error('ModuleDict has no forward; call its modules in your module\'s forward');
+    throw new Error("ModuleDict has no forward; call its modules in your module's forward");
   }
 }

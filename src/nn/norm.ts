@@ -12,25 +12,32 @@ import { fillNormal } from '../tensor/random.js';
 import { Tensor, fmtShape, full } from '../tensor/tensor.js';
 
 function checkPositiveInt(layer: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${layer}: ${name} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new RangeError(`${layer}: ${name} must be a positive integer, got ${v}`);
 }
 
 /** Batch normalisation over [N, C] or [N, C, L] (as torch.nn.BatchNorm1d): batch statistics in
  * train mode (running mean and unbiased running variance move by momentum), running ones in
  * eval mode. */
 export class BatchNorm1d extends _BatchNorm {
-  constructor(numFeatures: number,
-    opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
+  constructor(
+    numFeatures: number,
+    opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}
+  ) {
     super('nn.BatchNorm1d', numFeatures, opts);
     recordArgs(this, [numFeatures, opts]);
   }
 
   forward(x: Tensor): Tensor {
     if (x.ndim !== 2 && x.ndim !== 3) {
-      throw new RangeError(`nn.BatchNorm1d: expected 2-D [N,C] or 3-D [N,C,L] input, got ${fmtShape(x.shape)}`);
+      throw new RangeError(
+        `nn.BatchNorm1d: expected 2-D [N,C] or 3-D [N,C,L] input, got ${fmtShape(x.shape)}`
+      );
     }
     if (x.shape[1] !== this.numFeatures) {
-      throw new RangeError(`nn.BatchNorm1d: input ${fmtShape(x.shape)} has ${x.shape[1]} channels, the layer ${this.numFeatures}`);
+      throw new RangeError(
+        `nn.BatchNorm1d: input ${fmtShape(x.shape)} has ${x.shape[1]} channels, the layer ${this.numFeatures}`
+      );
     }
     return this.normalize(x);
   }
@@ -43,13 +50,19 @@ export class LayerNorm extends Module {
   readonly bias: Tensor | null;
   readonly eps: number;
 
-  constructor(normalizedShape: number | readonly number[],
-    opts: { eps?: number; elementwiseAffine?: boolean } = {}) {
+  constructor(
+    normalizedShape: number | readonly number[],
+    opts: { eps?: number; elementwiseAffine?: boolean } = {}
+  ) {
     super();
     recordArgs(this, [normalizedShape, opts]);
-    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-    if (this.normalizedShape.length === 0) throw new RangeError('nn.LayerNorm: normalizedShape must not be empty');
-    this.normalizedShape.forEach((d, i) => checkPositiveInt('nn.LayerNorm', `normalizedShape[${i}]`, d));
+    this.normalizedShape =
+      typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    if (this.normalizedShape.length === 0)
+      throw new RangeError('nn.LayerNorm: normalizedShape must not be empty');
+    this.normalizedShape.forEach((d, i) =>
+      checkPositiveInt('nn.LayerNorm', `normalizedShape[${i}]`, d)
+    );
     this.eps = opts.eps ?? 1e-5;
     const affine = opts.elementwiseAffine ?? true;
     this.weight = affine ? this.registerParameter('weight', full(this.normalizedShape, 1)) : null;
@@ -67,14 +80,19 @@ export class GroupNorm extends Module {
   readonly bias: Tensor | null;
   readonly eps: number;
 
-  constructor(readonly numGroups: number, readonly numChannels: number,
-    opts: { eps?: number; affine?: boolean } = {}) {
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    opts: { eps?: number; affine?: boolean } = {}
+  ) {
     super();
     recordArgs(this, [numGroups, numChannels, opts]);
     checkPositiveInt('nn.GroupNorm', 'numGroups', numGroups);
     checkPositiveInt('nn.GroupNorm', 'numChannels', numChannels);
     if (numChannels % numGroups !== 0) {
-      throw new RangeError(`nn.GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+      throw new RangeError(
+        `nn.GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`
+      );
     }
     this.eps = opts.eps ?? 1e-5;
     const affine = opts.affine ?? true;
@@ -84,7 +102,9 @@ export class GroupNorm extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
-      throw new RangeError(`nn.GroupNorm: expected input [N, ${this.numChannels}, ...], got ${fmtShape(x.shape)}`);
+      throw new RangeError(
+        `nn.GroupNorm: expected input [N, ${this.numChannels}, ...], got ${fmtShape(x.shape)}`
+      );
     }
     return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
   }
@@ -96,8 +116,11 @@ export class Embedding extends Module {
   readonly weight: Tensor;
   readonly paddingIdx: number | undefined;
 
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number,
-    opts: { paddingIdx?: number } = {}) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    opts: { paddingIdx?: number } = {}
+  ) {
     super();
     recordArgs(this, [numEmbeddings, embeddingDim, opts]);
     checkPositiveInt('nn.Embedding', 'numEmbeddings', numEmbeddings);
@@ -105,7 +128,9 @@ export class Embedding extends Module {
     let pad = opts.paddingIdx;
     if (pad !== undefined) {
       if (!Number.isInteger(pad) || pad < -numEmbeddings || pad >= numEmbeddings) {
-        throw new RangeError(`nn.Embedding: paddingIdx must be within [-${numEmbeddings}, ${numEmbeddings - 1}], got ${pad}`);
+        throw new RangeError(
+          `nn.Embedding: paddingIdx must be within [-${numEmbeddings}, ${numEmbeddings - 1}], got ${pad}`
+        );
       }
       if (pad < 0) pad += numEmbeddings;
     }

@@ -21,15 +21,23 @@ function uniformParam(shape: number[], bound: number): Tensor {
 }
 
 function checkPositiveInt(layer: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${layer}: ${name} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new RangeError(`${layer}: ${name} must be a positive integer, got ${v}`);
 }
 
-function channelsAndGroups(layer: string, inChannels: number, outChannels: number, groups: number): void {
+function channelsAndGroups(
+  layer: string,
+  inChannels: number,
+  outChannels: number,
+  groups: number
+): void {
   checkPositiveInt(layer, 'inChannels', inChannels);
   checkPositiveInt(layer, 'outChannels', outChannels);
   checkPositiveInt(layer, 'groups', groups);
   if (inChannels % groups || outChannels % groups) {
-    throw new RangeError(`${layer}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
+    throw new RangeError(
+      `${layer}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`
+    );
   }
 }
 
@@ -39,8 +47,12 @@ export class ConvTranspose2d extends Module {
   readonly bias: Tensor | null;
   readonly opts: ConvTranspose2dOptions;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair,
-    opts: ConvTranspose2dOptions & { bias?: boolean } = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    opts: ConvTranspose2dOptions & { bias?: boolean } = {}
+  ) {
     super();
     recordArgs(this, [inChannels, outChannels, kernelSize, opts]);
     const layer = 'nn.ConvTranspose2d';
@@ -50,11 +62,20 @@ export class ConvTranspose2d extends Module {
     checkPositiveInt(layer, 'kernelSize', kh);
     checkPositiveInt(layer, 'kernelSize', kw);
     const bound = 1 / Math.sqrt((outChannels / groups) * kh * kw);
-    this.weight = this.registerParameter('weight', uniformParam([inChannels, outChannels / groups, kh, kw], bound));
-    this.bias = opts.bias === false ? null : this.registerParameter('bias', uniformParam([outChannels], bound));
+    this.weight = this.registerParameter(
+      'weight',
+      uniformParam([inChannels, outChannels / groups, kh, kw], bound)
+    );
+    this.bias =
+      opts.bias === false
+        ? null
+        : this.registerParameter('bias', uniformParam([outChannels], bound));
     this.opts = {
-      stride: opts.stride, padding: opts.padding, outputPadding: opts.outputPadding,
-      dilation: opts.dilation, groups,
+      stride: opts.stride,
+      padding: opts.padding,
+      outputPadding: opts.outputPadding,
+      dilation: opts.dilation,
+      groups,
     };
   }
 
@@ -69,8 +90,12 @@ export class Conv1d extends Module {
   readonly bias: Tensor | null;
   readonly opts: Conv1dOptions;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number,
-    opts: Conv1dOptions & { bias?: boolean } = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number,
+    opts: Conv1dOptions & { bias?: boolean } = {}
+  ) {
     super();
     recordArgs(this, [inChannels, outChannels, kernelSize, opts]);
     const layer = 'nn.Conv1d';
@@ -78,8 +103,14 @@ export class Conv1d extends Module {
     channelsAndGroups(layer, inChannels, outChannels, groups);
     checkPositiveInt(layer, 'kernelSize', kernelSize);
     const bound = 1 / Math.sqrt((inChannels / groups) * kernelSize);
-    this.weight = this.registerParameter('weight', uniformParam([outChannels, inChannels / groups, kernelSize], bound));
-    this.bias = opts.bias === false ? null : this.registerParameter('bias', uniformParam([outChannels], bound));
+    this.weight = this.registerParameter(
+      'weight',
+      uniformParam([outChannels, inChannels / groups, kernelSize], bound)
+    );
+    this.bias =
+      opts.bias === false
+        ? null
+        : this.registerParameter('bias', uniformParam([outChannels], bound));
     this.opts = { stride: opts.stride, padding: opts.padding, dilation: opts.dilation, groups };
   }
 
@@ -89,7 +120,10 @@ export class Conv1d extends Module {
 }
 
 export class MaxPool1d extends Module {
-  constructor(readonly kernelSize: number, readonly opts: Omit<Pool1dOptions, 'kernelSize' | 'countIncludePad'> = {}) {
+  constructor(
+    readonly kernelSize: number,
+    readonly opts: Omit<Pool1dOptions, 'kernelSize' | 'countIncludePad'> = {}
+  ) {
     super();
     recordArgs(this, [kernelSize, opts]);
   }
@@ -100,7 +134,10 @@ export class MaxPool1d extends Module {
 }
 
 export class AvgPool1d extends Module {
-  constructor(readonly kernelSize: number, readonly opts: Omit<Pool1dOptions, 'kernelSize'> = {}) {
+  constructor(
+    readonly kernelSize: number,
+    readonly opts: Omit<Pool1dOptions, 'kernelSize'> = {}
+  ) {
     super();
     recordArgs(this, [kernelSize, opts]);
   }
@@ -130,7 +167,9 @@ export class Upsample extends Module {
     const hasSize = opts?.size !== undefined && opts.size !== null;
     const hasScale = opts?.scaleFactor !== undefined && opts.scaleFactor !== null;
     if (hasSize === hasScale) {
-      throw new RangeError(`nn.Upsample: ${hasSize ? 'only one of' : 'either'} size or scaleFactor should be defined`);
+      throw new RangeError(
+        `nn.Upsample: ${hasSize ? 'only one of' : 'either'} size or scaleFactor should be defined`
+      );
     }
   }
 

@@ -11,7 +11,10 @@ export interface ModuleSpec {
 }
 
 export type SpecValue =
-  | number | string | boolean | null
+  | number
+  | string
+  | boolean
+  | null
   | SpecValue[]
   | { module: ModuleSpec }
   | { [key: string]: SpecValue };
@@ -26,7 +29,8 @@ const recorded = new WeakMap<Module, readonly unknown[]>();
  * change forward or add state, so it has none unless it registers itself). */
 export function registerLayer(type: string, cls: LayerClass): void {
   const known = classes.get(type);
-  if (known && known !== cls) throw new Error(`registerLayer: '${type}' already names another class`);
+  if (known && known !== cls)
+    throw new Error(`registerLayer: '${type}' already names another class`);
   classes.set(type, cls);
   names.set(cls, type);
 }
@@ -86,8 +90,13 @@ function decode(v: SpecValue, where: string): unknown {
   if (Array.isArray(v)) return v.map((x, i) => decode(x, `${where}[${i}]`));
   if (v !== null && typeof v === 'object') {
     const keys = Object.keys(v);
-    if (keys.length === 1 && keys[0] === 'module' && typeof v.module === 'object' && v.module !== null
-      && 'type' in v.module) {
+    if (
+      keys.length === 1 &&
+      keys[0] === 'module' &&
+      typeof v.module === 'object' &&
+      v.module !== null &&
+      'type' in v.module
+    ) {
       return buildModule(v.module as ModuleSpec, where);
     }
     const out: Record<string, unknown> = {};
@@ -104,8 +113,10 @@ export function buildModule(spec: ModuleSpec, where = 'spec'): Module {
   }
   const cls = classes.get(spec.type);
   if (!cls) {
-    throw new Error(`buildModule: ${where} names unknown layer type '${spec.type}'; known: ` +
-      [...classes.keys()].join(', '));
+    throw new Error(
+      `buildModule: ${where} names unknown layer type '${spec.type}'; known: ` +
+        [...classes.keys()].join(', ')
+    );
   }
   const args = spec.args.map((a, i) => decode(a, `${where}.${spec.type}.args[${i}]`));
   return new (cls as unknown as new (...a: unknown[]) => Module)(...args);

@@ -2,9 +2,7 @@
 // mean in reduce.ts).
 
 import { record } from '../autograd/tape.js';
-import {
-  dropoutForward, mul as mulKernel,
-} from '../runtime/kernels/elementwise.js';
+import { dropoutForward, mul as mulKernel } from '../runtime/kernels/elementwise.js';
 import { currentGenerator, nextU32 } from '../tensor/random.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
@@ -21,7 +19,9 @@ export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {
   const e = endDim < 0 ? endDim + nd : endDim;
   if (nd === 0) return x.reshape([1]);
   if (s < 0 || e >= nd || s > e) {
-    throw new RangeError(`flatten: startDim ${startDim} / endDim ${endDim} out of range for ${fmtShape(x.shape)}`);
+    throw new RangeError(
+      `flatten: startDim ${startDim} / endDim ${endDim} out of range for ${fmtShape(x.shape)}`
+    );
   }
   const mid = x.shape.slice(s, e + 1).reduce((a, d) => a * d, 1);
   return x.reshape([...x.shape.slice(0, s), mid, ...x.shape.slice(e + 1)]);
@@ -44,11 +44,17 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   const gen = currentGenerator();
   const offset = x.ndim > 0 ? gen.batchRowOffset * (x.size / x.shape[0]) : 0;
   dropoutForward(getRuntime(), x.buf, y.buf, mask.buf, p, gen.nextU32(), x.size, offset);
-  return record(y, 'dropout', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    mulInto(gy, mask, gx);
-    return [gx];
-  }, () => mask.dispose());
+  return record(
+    y,
+    'dropout',
+    [x],
+    (gy) => {
+      const gx = Tensor.empty(x.shape);
+      mulInto(gy, mask, gx);
+      return [gx];
+    },
+    () => mask.dispose()
+  );
 }
 
 /**
@@ -58,19 +64,27 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
 export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
   checkTensor('dropout2d', 'input', x);
   if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout2d: p must be in [0, 1], got ${p}`);
-  if (x.ndim < 2) throw new RangeError(`dropout2d: input must be [N, C, ...], got ${fmtShape(x.shape)}`);
+  if (x.ndim < 2)
+    throw new RangeError(`dropout2d: input must be [N, C, ...], got ${fmtShape(x.shape)}`);
   if (!training || p === 0) return x.reshape(x.shape);
   const planes = x.shape[0] * x.shape[1];
   const hw = x.size / planes;
   const mask = Tensor.empty(x.shape);
   const m = mask.rawData();
   const keep = p < 1 ? 1 / (1 - p) : 0;
-  for (let i = 0; i < planes; i++) m.fill(nextU32() / 4294967296 >= p ? keep : 0, i * hw, (i + 1) * hw);
+  for (let i = 0; i < planes; i++)
+    m.fill(nextU32() / 4294967296 >= p ? keep : 0, i * hw, (i + 1) * hw);
   const y = Tensor.empty(x.shape);
   mulInto(x, mask, y);
-  return record(y, 'dropout2d', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    mulInto(gy, mask, gx);
-    return [gx];
-  }, () => mask.dispose());
+  return record(
+    y,
+    'dropout2d',
+    [x],
+    (gy) => {
+      const gx = Tensor.empty(x.shape);
+      mulInto(gy, mask, gx);
+      return [gx];
+    },
+    () => mask.dispose()
+  );
 }

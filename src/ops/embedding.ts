@@ -15,7 +15,12 @@ export interface EmbeddingOptions {
 }
 
 /** The indices as Int32Array and their shape, each checked to be in [0, num). */
-export function indexArray(op: string, indices: Indices, num: number, what: string): { idx: Int32Array; shape: number[] } {
+export function indexArray(
+  op: string,
+  indices: Indices,
+  num: number,
+  what: string
+): { idx: Int32Array; shape: number[] } {
   let values: ArrayLike<number>;
   let shape: number[];
   if (indices instanceof Tensor) {
@@ -26,14 +31,18 @@ export function indexArray(op: string, indices: Indices, num: number, what: stri
     values = indices;
     shape = [indices.length];
   } else {
-    throw new TypeError(`${op}: indices must be an Int32Array, a number[] or a Tensor, got ${String(indices)}`);
+    throw new TypeError(
+      `${op}: indices must be an Int32Array, a number[] or a Tensor, got ${String(indices)}`
+    );
   }
   const idx = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v) || v < 0 || v >= num) {
-      throw new RangeError(`${op}: index ${v} at position ${i} of indices ${fmtShape(shape)} is out of ` +
-        `range for ${what} (valid: 0..${num - 1})`);
+      throw new RangeError(
+        `${op}: index ${v} at position ${i} of indices ${fmtShape(shape)} is out of ` +
+          `range for ${what} (valid: 0..${num - 1})`
+      );
     }
     idx[i] = v;
   }
@@ -48,7 +57,8 @@ export function indexArray(op: string, indices: Indices, num: number, what: stri
 export function embedding(indices: Indices, weight: Tensor, opts: EmbeddingOptions = {}): Tensor {
   const op = 'embedding';
   checkTensor(op, 'weight', weight);
-  if (weight.ndim !== 2) throw new RangeError(`${op}: weight must be 2-D [num, dim], got ${fmtShape(weight.shape)}`);
+  if (weight.ndim !== 2)
+    throw new RangeError(`${op}: weight must be 2-D [num, dim], got ${fmtShape(weight.shape)}`);
   const [num, dim] = weight.shape;
   const { idx, shape } = indexArray(op, indices, num, `weight ${fmtShape(weight.shape)}`);
   let pad = opts.paddingIdx;
@@ -61,19 +71,27 @@ export function embedding(indices: Indices, weight: Tensor, opts: EmbeddingOptio
   const y = Tensor.empty([...shape, dim]);
   const yd = y.data();
   const wd = weight.data();
-  for (let i = 0; i < idx.length; i++) yd.set(wd.subarray(idx[i] * dim, (idx[i] + 1) * dim), i * dim);
-  return record(y, op, [weight], (gy) => {
-    const gw = Tensor.empty(weight.shape);
-    const g = gw.data();
-    g.fill(0);
-    const gyd = gy.data();
-    for (let i = 0; i < idx.length; i++) {
-      const r = idx[i];
-      if (r === pad) continue;
-      const o = r * dim;
-      const s = i * dim;
-      for (let j = 0; j < dim; j++) g[o + j] += gyd[s + j];
-    }
-    return [gw];
-  }, undefined, { indices });
+  for (let i = 0; i < idx.length; i++)
+    yd.set(wd.subarray(idx[i] * dim, (idx[i] + 1) * dim), i * dim);
+  return record(
+    y,
+    op,
+    [weight],
+    (gy) => {
+      const gw = Tensor.empty(weight.shape);
+      const g = gw.data();
+      g.fill(0);
+      const gyd = gy.data();
+      for (let i = 0; i < idx.length; i++) {
+        const r = idx[i];
+        if (r === pad) continue;
+        const o = r * dim;
+        const s = i * dim;
+        for (let j = 0; j < dim; j++) g[o + j] += gyd[s + j];
+      }
+      return [gw];
+    },
+    undefined,
+    { indices }
+  );
 }

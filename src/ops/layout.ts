@@ -8,35 +8,50 @@ import { contiguousStrides, copyStrided } from '../runtime/kernels/shape.js';
 import { Tensor, fmtShape, getRuntime, shapeSize } from '../tensor/tensor.js';
 
 /** dim wrapped into [0, ndim) (a 0-d tensor accepts 0 and -1, as PyTorch). */
-export function normDim(op: string, dim: number, ndim: number, name = 'dim',
-  shape?: readonly number[]): number {
+export function normDim(
+  op: string,
+  dim: number,
+  ndim: number,
+  name = 'dim',
+  shape?: readonly number[]
+): number {
   const n = Math.max(ndim, 1);
   if (!Number.isInteger(dim) || dim < -n || dim >= n) {
-    throw new RangeError(`${op}: ${name} ${dim} is out of range for a ${ndim}-d tensor` +
-      `${shape ? ` ${fmtShape(shape)}` : ''} (expected [${-n}, ${n - 1}])`);
+    throw new RangeError(
+      `${op}: ${name} ${dim} is out of range for a ${ndim}-d tensor` +
+        `${shape ? ` ${fmtShape(shape)}` : ''} (expected [${-n}, ${n - 1}])`
+    );
   }
   return dim < 0 ? dim + n : dim;
 }
 
 /** Sorted distinct dims; undefined or [] mean every dim. A repeated dim throws. */
-export function normDims(op: string, dim: number | readonly number[] | undefined,
-  shape: readonly number[]): number[] {
+export function normDims(
+  op: string,
+  dim: number | readonly number[] | undefined,
+  shape: readonly number[]
+): number[] {
   const nd = shape.length;
   if (dim === undefined || (Array.isArray(dim) && dim.length === 0)) return [...Array(nd).keys()];
   const list = typeof dim === 'number' ? [dim] : dim;
-  if (!Array.isArray(list)) throw new TypeError(`${op}: dim must be a number or an array, got ${String(dim)}`);
+  if (!Array.isArray(list))
+    throw new TypeError(`${op}: dim must be a number or an array, got ${String(dim)}`);
   const out = list.map((d) => normDim(op, d, nd, 'dim', shape));
   const seen = new Set<number>();
   for (const d of out) {
-    if (seen.has(d)) throw new RangeError(`${op}: dim ${d} appears more than once in [${list.join(',')}]`);
+    if (seen.has(d))
+      throw new RangeError(`${op}: dim ${d} appears more than once in [${list.join(',')}]`);
     seen.add(d);
   }
   return nd === 0 ? [] : out.sort((a, b) => a - b);
 }
 
 /** The shape after reducing dims: size 1 there (keepdim) or removed. */
-export function reducedShape(shape: readonly number[], dims: readonly number[],
-  keepdim: boolean): number[] {
+export function reducedShape(
+  shape: readonly number[],
+  dims: readonly number[],
+  keepdim: boolean
+): number[] {
   const out: number[] = [];
   shape.forEach((d, i) => {
     if (!dims.includes(i)) out.push(d);
@@ -50,8 +65,12 @@ export function permuteRaw(x: Tensor, perm: readonly number[]): Tensor {
   const cs = contiguousStrides(x.shape);
   const shape = perm.map((p) => x.shape[p]);
   const out = Tensor.empty(shape);
-  copyStrided(getRuntime(), shape, { buf: x.buf, strides: perm.map((p) => cs[p]) },
-    { buf: out.buf, strides: contiguousStrides(shape) });
+  copyStrided(
+    getRuntime(),
+    shape,
+    { buf: x.buf, strides: perm.map((p) => cs[p]) },
+    { buf: out.buf, strides: contiguousStrides(shape) }
+  );
   return out;
 }
 
@@ -81,7 +100,11 @@ export function toOri(x: Tensor, dims: readonly number[]): OriView {
   let apart = false;
   for (let i = lo; i <= hi; i++) if (!dims.includes(i) && shape[i] !== 1) apart = true;
   if (!apart) {
-    return { t: x, ori: [shapeSize(shape.slice(0, lo)), R, shapeSize(shape.slice(hi + 1))], perm: null };
+    return {
+      t: x,
+      ori: [shapeSize(shape.slice(0, lo)), R, shapeSize(shape.slice(hi + 1))],
+      perm: null,
+    };
   }
   const kept = [...shape.keys()].filter((i) => !dims.includes(i));
   const perm = [...kept, ...dims];
@@ -114,7 +137,11 @@ export function sumRaw(x: Tensor, dims: readonly number[], outShape: readonly nu
 export function expandRaw(g: Tensor, from: readonly number[], to: readonly number[]): Tensor {
   const out = Tensor.empty(to);
   const cs = contiguousStrides(from);
-  copyStrided(getRuntime(), to, { buf: g.buf, strides: cs.map((s, i) => (from[i] === 1 ? 0 : s)) },
-    { buf: out.buf, strides: contiguousStrides(to) });
+  copyStrided(
+    getRuntime(),
+    to,
+    { buf: g.buf, strides: cs.map((s, i) => (from[i] === 1 ? 0 : s)) },
+    { buf: out.buf, strides: contiguousStrides(to) }
+  );
   return out;
 }

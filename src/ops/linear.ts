@@ -13,16 +13,21 @@ import { checkTensor } from './check.js';
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   checkTensor('linear', 'input', x);
   checkTensor('linear', 'weight', weight);
-  if (weight.ndim !== 2) throw new RangeError(`linear: weight must be 2-D [out, in], got ${fmtShape(weight.shape)}`);
+  if (weight.ndim !== 2)
+    throw new RangeError(`linear: weight must be 2-D [out, in], got ${fmtShape(weight.shape)}`);
   const [out, inF] = weight.shape;
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== inF) {
-    throw new RangeError(`linear: input's last dimension must equal weight.shape[1] (${inF}); ` +
-      `input ${fmtShape(x.shape)}, weight ${fmtShape(weight.shape)}`);
+    throw new RangeError(
+      `linear: input's last dimension must equal weight.shape[1] (${inF}); ` +
+        `input ${fmtShape(x.shape)}, weight ${fmtShape(weight.shape)}`
+    );
   }
   if (bias) {
     checkTensor('linear', 'bias', bias);
     if (bias.ndim !== 1 || bias.shape[0] !== out) {
-      throw new RangeError(`linear: bias must be [${out}], got ${fmtShape(bias.shape)}; weight ${fmtShape(weight.shape)}`);
+      throw new RangeError(
+        `linear: bias must be [${out}], got ${fmtShape(bias.shape)}; weight ${fmtShape(weight.shape)}`
+      );
     }
   }
   const rt = getRuntime();

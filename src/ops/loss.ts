@@ -35,18 +35,31 @@ export function checkReduction(op: string, r: unknown): Reduction {
 }
 
 /** [N, C, S] of a class-dim-1 input ([C] is one sample, S = product of the dims after C). */
-interface ClassLayout { n: number; c: number; s: number; outShape: number[] }
+interface ClassLayout {
+  n: number;
+  c: number;
+  s: number;
+  outShape: number[];
+}
 
 function classLayout(op: string, input: Tensor): ClassLayout {
-  if (input.ndim === 0) throw new RangeError(`${op}: input must have a class dim, got a scalar ${fmtShape(input.shape)}`);
+  if (input.ndim === 0)
+    throw new RangeError(
+      `${op}: input must have a class dim, got a scalar ${fmtShape(input.shape)}`
+    );
   if (input.ndim === 1) return { n: 1, c: input.shape[0], s: 1, outShape: [] };
   const [n, c, ...rest] = input.shape;
   return { n, c, s: rest.reduce((a, b) => a * b, 1), outShape: [n, ...rest] };
 }
 
 /** Class-index targets, checked against the layout: in [0, C) or equal to ignoreIndex. */
-function classTargets(op: string, target: Indices, input: Tensor, l: ClassLayout,
-  ignoreIndex: number): Int32Array {
+function classTargets(
+  op: string,
+  target: Indices,
+  input: Tensor,
+  l: ClassLayout,
+  ignoreIndex: number
+): Int32Array {
   let values: ArrayLike<number>;
   let shape: readonly number[];
   if (target instanceof Tensor) {
@@ -57,34 +70,51 @@ function classTargets(op: string, target: Indices, input: Tensor, l: ClassLayout
     values = target;
     shape = l.outShape.length === 0 && target.length === 1 ? [] : [target.length];
   } else {
-    throw new TypeError(`${op}: target must be an Int32Array, a number[] or a Tensor, got ${String(target)}`);
+    throw new TypeError(
+      `${op}: target must be an Int32Array, a number[] or a Tensor, got ${String(target)}`
+    );
   }
   const expected = l.outShape;
   const sameShape = shape.length === expected.length && shape.every((d, i) => d === expected[i]);
   if (!(target instanceof Tensor) && expected.length === 1 && values.length !== l.n) {
-    throw new RangeError(`${op}: ${values.length} labels for input ${fmtShape(input.shape)} (batch ${l.n})`);
+    throw new RangeError(
+      `${op}: ${values.length} labels for input ${fmtShape(input.shape)} (batch ${l.n})`
+    );
   }
-  if (!sameShape && !(!(target instanceof Tensor) && values.length === l.n * l.s && expected.length === 1)) {
-    throw new RangeError(`${op}: target ${fmtShape(shape)} does not match input ${fmtShape(input.shape)} ` +
-      `(expected class indices of shape ${fmtShape(expected)})`);
+  if (
+    !sameShape &&
+    !(!(target instanceof Tensor) && values.length === l.n * l.s && expected.length === 1)
+  ) {
+    throw new RangeError(
+      `${op}: target ${fmtShape(shape)} does not match input ${fmtShape(input.shape)} ` +
+        `(expected class indices of shape ${fmtShape(expected)})`
+    );
   }
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v) || ((v < 0 || v >= l.c) && v !== ignoreIndex)) {
-      throw new RangeError(`${op}: labels[${i}] = ${v} is out of range [0, ${l.c}) (target out of bounds` +
-        `${ignoreIndex >= 0 ? ` and not ignoreIndex ${ignoreIndex}` : ''}); input ${fmtShape(input.shape)}`);
+      throw new RangeError(
+        `${op}: labels[${i}] = ${v} is out of range [0, ${l.c}) (target out of bounds` +
+          `${ignoreIndex >= 0 ? ` and not ignoreIndex ${ignoreIndex}` : ''}); input ${fmtShape(input.shape)}`
+      );
     }
     out[i] = v;
   }
   return out;
 }
 
-function classWeight(op: string, weight: Tensor | null | undefined, c: number): Float32Array | null {
+function classWeight(
+  op: string,
+  weight: Tensor | null | undefined,
+  c: number
+): Float32Array | null {
   if (!weight) return null;
   checkTensor(op, 'weight', weight);
   if (weight.ndim !== 1 || weight.shape[0] !== c) {
-    throw new RangeError(`${op}: weight must be [${c}] (one per class), got ${fmtShape(weight.shape)}`);
+    throw new RangeError(
+      `${op}: weight must be [${c}] (one per class), got ${fmtShape(weight.shape)}`
+    );
   }
   return weight.toFloat32Array();
 }
@@ -93,19 +123,35 @@ function classWeight(op: string, weight: Tensor | null | undefined, c: number): 
  * The loss tensor from per-position losses, and the per-position factor its backward multiplies
  * by (1/denominator for mean, 1 for sum, gradOut[i] for none).
  */
-function reduce(per: Float64Array, shape: number[], reduction: Reduction, denom: number):
-  { y: Tensor; scale: (gy: Tensor) => (i: number) => number } {
+function reduce(
+  per: Float64Array,
+  shape: number[],
+  reduction: Reduction,
+  denom: number
+): { y: Tensor; scale: (gy: Tensor) => (i: number) => number } {
   if (reduction === 'none') {
     const y = Tensor.empty(shape);
     y.data().set(per);
-    return { y, scale: (gy) => { const g = gy.data(); return (i) => g[i]; } };
+    return {
+      y,
+      scale: (gy) => {
+        const g = gy.data();
+        return (i) => g[i];
+      },
+    };
   }
   let s = 0;
   for (let i = 0; i < per.length; i++) s += per[i];
   const div = reduction === 'mean' ? denom : 1;
   const y = Tensor.empty([]);
   y.data()[0] = s / div;
-  return { y, scale: (gy) => { const g = gy.item() / div; return () => g; } };
+  return {
+    y,
+    scale: (gy) => {
+      const g = gy.item() / div;
+      return () => g;
+    },
+  };
 }
 
 /**
@@ -156,7 +202,11 @@ export function nllLoss(logProbs: Tensor, target: Indices, opts: NllLossOptions 
  * whole numbers) or class probabilities (a tensor of the input's shape).
  * @example F.crossEntropy(logits, labels, { labelSmoothing: 0.1 })
  */
-export function crossEntropy(input: Tensor, target: Indices, opts: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(
+  input: Tensor,
+  target: Indices,
+  opts: CrossEntropyOptions = {}
+): Tensor {
   const op = 'crossEntropy';
   const smoothing = opts.labelSmoothing ?? 0;
   if (!(smoothing >= 0 && smoothing <= 1)) {
@@ -170,12 +220,19 @@ export function crossEntropy(input: Tensor, target: Indices, opts: CrossEntropyO
   if (probTarget) {
     checkTensor(op, 'target', target);
     if (target.shape.some((d, i) => d !== input.shape[i])) {
-      throw new RangeError(`${op}: probability target ${fmtShape(target.shape)} must have the input's shape ${fmtShape(input.shape)}`);
+      throw new RangeError(
+        `${op}: probability target ${fmtShape(target.shape)} must have the input's shape ${fmtShape(input.shape)}`
+      );
     }
     return softXent(op, input, target, l, classWeight(op, opts.weight, l.c), smoothing, reduction);
   }
   const labels = classTargets(op, target, input, l, ignore);
-  if (input.ndim === 2 && reduction === 'mean' && !opts.weight && labels.every((v) => v !== ignore)) {
+  if (
+    input.ndim === 2 &&
+    reduction === 'mean' &&
+    !opts.weight &&
+    labels.every((v) => v !== ignore)
+  ) {
     return crossEntropyKernel(input, labels, smoothing);
   }
   const w = classWeight(op, opts.weight, l.c);
@@ -194,8 +251,15 @@ export function crossEntropy(input: Tensor, target: Indices, opts: CrossEntropyO
 }
 
 /** Probability targets: a_c = w_c * ((1 - s) t_c + s / C); the mean is over N*d... positions. */
-function softXent(op: string, input: Tensor, target: Tensor, l: ClassLayout, w: Float32Array | null,
-  smoothing: number, reduction: Reduction): Tensor {
+function softXent(
+  op: string,
+  input: Tensor,
+  target: Tensor,
+  l: ClassLayout,
+  w: Float32Array | null,
+  smoothing: number,
+  reduction: Reduction
+): Tensor {
   const t = target.toFloat32Array();
   const coeff = (pos: number, a: Float64Array): number => {
     const n = Math.floor(pos / l.s);
@@ -215,9 +279,15 @@ function softXent(op: string, input: Tensor, target: Tensor, l: ClassLayout, w: 
  * (sum_c a_c) p_c - a_c. coeff fills a for a position and returns its weight in the mean's
  * denominator (the target's class weight, 0 when ignored; 1 per position for probabilities).
  */
-function softmaxLoss(op: string, input: Tensor, target: Tensor | null, l: ClassLayout,
-  coeff: (pos: number, a: Float64Array) => number, reduction: Reduction,
-  targetGrad: ((c: number, logp: number) => number) | null): Tensor {
+function softmaxLoss(
+  op: string,
+  input: Tensor,
+  target: Tensor | null,
+  l: ClassLayout,
+  coeff: (pos: number, a: Float64Array) => number,
+  reduction: Reduction,
+  targetGrad: ((c: number, logp: number) => number) | null
+): Tensor {
   const x = input.data();
   const npos = l.n * l.s;
   const per = new Float64Array(npos);
@@ -307,24 +377,43 @@ function crossEntropyKernel(logits: Tensor, labels: Int32Array, smoothing: numbe
       extra += l[i * classes + labels[i]] - m / classes;
     }
     y.rawData()[0] = value + (smoothing * extra) / batch;
-    return record(y, 'crossEntropy', [logits], (gy) => {
-      const gx = Tensor.empty(logits.shape);
-      const p = rt.heap.view(probs);
-      const g = gx.rawData();
-      const sc = gy.item() / batch;
-      for (let i = 0; i < batch; i++) {
-        for (let k = 0; k < classes; k++) {
-          const target = (k === labels[i] ? 1 - smoothing : 0) + smoothing / classes;
-          g[i * classes + k] = (p[i * classes + k] - target) * sc;
+    return record(
+      y,
+      'crossEntropy',
+      [logits],
+      (gy) => {
+        const gx = Tensor.empty(logits.shape);
+        const p = rt.heap.view(probs);
+        const g = gx.rawData();
+        const sc = gy.item() / batch;
+        for (let i = 0; i < batch; i++) {
+          for (let k = 0; k < classes; k++) {
+            const target = (k === labels[i] ? 1 - smoothing : 0) + smoothing / classes;
+            g[i * classes + k] = (p[i * classes + k] - target) * sc;
+          }
         }
-      }
-      return [gx];
-    }, release);
+        return [gx];
+      },
+      release
+    );
   }
   y.rawData()[0] = value;
-  return record(y, 'crossEntropy', [logits], (gy) => {
-    const gx = Tensor.empty(logits.shape);
-    softmaxXentBackward(rt, { batch, classes, labels: lab, probs, gradLogits: gx.buf, scale: gy.item() });
-    return [gx];
-  }, release);
+  return record(
+    y,
+    'crossEntropy',
+    [logits],
+    (gy) => {
+      const gx = Tensor.empty(logits.shape);
+      softmaxXentBackward(rt, {
+        batch,
+        classes,
+        labels: lab,
+        probs,
+        gradLogits: gx.buf,
+        scale: gy.item(),
+      });
+      return [gx];
+    },
+    release
+  );
 }

@@ -14,7 +14,12 @@ export interface PointwiseLossOptions {
 }
 
 /** PyTorch's broadcast of two shapes (aligned from the last dim; a 1 stretches). */
-export function broadcastShapes(op: string, a: readonly number[], b: readonly number[], what: string): number[] {
+export function broadcastShapes(
+  op: string,
+  a: readonly number[],
+  b: readonly number[],
+  what: string
+): number[] {
   const n = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -59,8 +64,14 @@ function indexMap(from: readonly number[], out: readonly number[]): Int32Array |
 /** Writes [loss, d loss/d input, d loss/d target] of one element into r. */
 type Elem = (x: number, t: number, i: number, r: Float64Array) => void;
 
-function pointwiseLoss(op: string, input: Tensor, target: Tensor, reduction: Reduction,
-  outShape: number[], elem: Elem): Tensor {
+function pointwiseLoss(
+  op: string,
+  input: Tensor,
+  target: Tensor,
+  reduction: Reduction,
+  outShape: number[],
+  elem: Elem
+): Tensor {
   const ia = indexMap(input.shape, outShape);
   const ib = indexMap(target.shape, outShape);
   const size = outShape.reduce((a, b) => a * b, 1);
@@ -90,12 +101,16 @@ function pointwiseLoss(op: string, input: Tensor, target: Tensor, reduction: Red
     const g = gy.data();
     const k = reduction === 'mean' ? g[0] / size : g[0];
     const out: (Tensor | null)[] = [null, null];
-    for (const [j, src, map, base] of [[0, input, ia, dx], [1, target, ib, dt]] as const) {
+    for (const [j, src, map, base] of [
+      [0, input, ia, dx],
+      [1, target, ib, dt],
+    ] as const) {
       if (!needs[j]) continue;
       const gt = Tensor.empty(src.shape);
       const gd = gt.data();
       gd.fill(0);
-      for (let i = 0; i < size; i++) gd[map ? map[i] : i] += base[i] * (reduction === 'none' ? g[i] : k);
+      for (let i = 0; i < size; i++)
+        gd[map ? map[i] : i] += base[i] * (reduction === 'none' ? g[i] : k);
       out[j] = gt;
     }
     return out;
@@ -107,7 +122,9 @@ function checkPair(op: string, input: Tensor, target: Tensor, sameShape: boolean
   checkTensor(op, 'target', target);
   if (sameShape) {
     if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
-      throw new RangeError(`${op}: target size ${fmtShape(target.shape)} must be the same as input size ${fmtShape(input.shape)}`);
+      throw new RangeError(
+        `${op}: target size ${fmtShape(target.shape)} must be the same as input size ${fmtShape(input.shape)}`
+      );
     }
     return [...input.shape];
   }
@@ -115,12 +132,19 @@ function checkPair(op: string, input: Tensor, target: Tensor, sameShape: boolean
 }
 
 /** Optional per-element weights broadcast to shape; a reader of element i. */
-function weightReader(op: string, name: string, w: Tensor | null | undefined, shape: number[]): (i: number) => number {
+function weightReader(
+  op: string,
+  name: string,
+  w: Tensor | null | undefined,
+  shape: number[]
+): (i: number) => number {
   if (!w) return () => 1;
   checkTensor(op, name, w);
   const out = broadcastShapes(op, w.shape, shape, name);
   if (out.length !== shape.length || out.some((d, i) => d !== shape[i])) {
-    throw new RangeError(`${op}: ${name} ${fmtShape(w.shape)} must broadcast to the input's shape ${fmtShape(shape)}`);
+    throw new RangeError(
+      `${op}: ${name} ${fmtShape(w.shape)} must broadcast to the input's shape ${fmtShape(shape)}`
+    );
   }
   const map = indexMap(w.shape, shape);
   const d = w.toFloat32Array();
@@ -160,8 +184,11 @@ export function l1Loss(input: Tensor, target: Tensor, opts: PointwiseLossOptions
  * Smooth L1 (as torch.nn.functional.smooth_l1_loss): 0.5 d^2 / beta where |d| < beta, else
  * |d| - 0.5 beta; beta = 0 is the L1 loss.
  */
-export function smoothL1Loss(input: Tensor, target: Tensor,
-  opts: PointwiseLossOptions & { beta?: number } = {}): Tensor {
+export function smoothL1Loss(
+  input: Tensor,
+  target: Tensor,
+  opts: PointwiseLossOptions & { beta?: number } = {}
+): Tensor {
   const op = 'smoothL1Loss';
   const reduction = checkReduction(op, opts.reduction);
   const beta = opts.beta ?? 1;
@@ -192,8 +219,11 @@ export interface BinaryCrossEntropyOptions extends PointwiseLossOptions {
  * Binary cross-entropy of probabilities (as torch.nn.functional.binary_cross_entropy):
  * -w (t log p + (1 - t) log(1 - p)) with each log clamped at -100; input must be in [0, 1].
  */
-export function binaryCrossEntropy(input: Tensor, target: Tensor,
-  opts: BinaryCrossEntropyOptions = {}): Tensor {
+export function binaryCrossEntropy(
+  input: Tensor,
+  target: Tensor,
+  opts: BinaryCrossEntropyOptions = {}
+): Tensor {
   const op = 'binaryCrossEntropy';
   const reduction = checkReduction(op, opts.reduction);
   const shape = checkPair(op, input, target, true);
@@ -201,7 +231,9 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor,
   const xs = input.data();
   for (let i = 0; i < xs.length; i++) {
     if (!(xs[i] >= 0 && xs[i] <= 1)) {
-      throw new RangeError(`${op}: all elements of input should be between 0 and 1, got ${xs[i]} at ${i}; input ${fmtShape(input.shape)}`);
+      throw new RangeError(
+        `${op}: all elements of input should be between 0 and 1, got ${xs[i]} at ${i}; input ${fmtShape(input.shape)}`
+      );
     }
   }
   return pointwiseLoss(op, input, target, reduction, shape, (p, t, i, r) => {
@@ -225,8 +257,11 @@ export interface BinaryCrossEntropyWithLogitsOptions extends BinaryCrossEntropyO
  * torch.nn.functional.binary_cross_entropy_with_logits):
  * w ((1 - t) x + (1 + (pw - 1) t) (log(1 + exp(-|x|)) + max(-x, 0))).
  */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
-  opts: BinaryCrossEntropyWithLogitsOptions = {}): Tensor {
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  opts: BinaryCrossEntropyWithLogitsOptions = {}
+): Tensor {
   const op = 'binaryCrossEntropyWithLogits';
   const reduction = checkReduction(op, opts.reduction);
   const shape = checkPair(op, input, target, true);

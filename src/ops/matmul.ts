@@ -28,15 +28,22 @@ function batchOffsets(own: readonly number[], batch: readonly number[]): number[
   return out;
 }
 
-function broadcastBatch(a: Tensor, b: Tensor, ba: readonly number[], bb: readonly number[]): number[] {
+function broadcastBatch(
+  a: Tensor,
+  b: Tensor,
+  ba: readonly number[],
+  bb: readonly number[]
+): number[] {
   const n = Math.max(ba.length, bb.length);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const x = ba[ba.length - n + i] ?? 1;
     const y = bb[bb.length - n + i] ?? 1;
     if (x !== y && x !== 1 && y !== 1) {
-      throw new RangeError(`matmul: cannot broadcast batch dims ${fmtShape(ba)} of a ${fmtShape(a.shape)} ` +
-        `with ${fmtShape(bb)} of b ${fmtShape(b.shape)}`);
+      throw new RangeError(
+        `matmul: cannot broadcast batch dims ${fmtShape(ba)} of a ${fmtShape(a.shape)} ` +
+          `with ${fmtShape(bb)} of b ${fmtShape(b.shape)}`
+      );
     }
     out.push(x === 1 ? y : x);
   }
@@ -63,8 +70,17 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
       gemm(rt, { m: B * m, n, k, a: a.buf, b: b.buf, c: y.buf });
     } else {
       for (let p = 0; p < B; p++) {
-        gemm(rt, { m, n, k, a: a.buf, aOffset: offA[p], b: b.buf, bOffset: offB[p], c: y.buf,
-          cOffset: p * m * n });
+        gemm(rt, {
+          m,
+          n,
+          k,
+          a: a.buf,
+          aOffset: offA[p],
+          b: b.buf,
+          bOffset: offB[p],
+          c: y.buf,
+          cOffset: p * m * n,
+        });
       }
     }
   }
@@ -81,8 +97,19 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
           gemm(rt, { m: B * m, n: k, k: n, a: gy.buf, b: b.buf, transB: true, c: ga.buf });
         } else {
           for (let p = 0; p < B; p++) {
-            gemm(rt, { m, n: k, k: n, a: gy.buf, aOffset: p * m * n, b: b.buf, bOffset: offB[p],
-              transB: true, c: ga.buf, cOffset: offA[p], beta: shared ? 1 : 0 });
+            gemm(rt, {
+              m,
+              n: k,
+              k: n,
+              a: gy.buf,
+              aOffset: p * m * n,
+              b: b.buf,
+              bOffset: offB[p],
+              transB: true,
+              c: ga.buf,
+              cOffset: offA[p],
+              beta: shared ? 1 : 0,
+            });
           }
         }
       }
@@ -96,8 +123,19 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
           gemm(rt, { m: k, n, k: B * m, a: a.buf, transA: true, b: gy.buf, c: gb.buf });
         } else {
           for (let p = 0; p < B; p++) {
-            gemm(rt, { m: k, n, k: m, a: a.buf, aOffset: offA[p], transA: true, b: gy.buf,
-              bOffset: p * m * n, c: gb.buf, cOffset: offB[p], beta: shared ? 1 : 0 });
+            gemm(rt, {
+              m: k,
+              n,
+              k: m,
+              a: a.buf,
+              aOffset: offA[p],
+              transA: true,
+              b: gy.buf,
+              bOffset: p * m * n,
+              c: gb.buf,
+              cOffset: offB[p],
+              beta: shared ? 1 : 0,
+            });
           }
         }
       }
@@ -116,14 +154,18 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor('matmul', 'a', a);
   checkTensor('matmul', 'b', b);
   if (a.ndim === 0 || b.ndim === 0) {
-    throw new RangeError(`matmul: both arguments need at least 1 dim, got a ${fmtShape(a.shape)} ` +
-      `and b ${fmtShape(b.shape)}`);
+    throw new RangeError(
+      `matmul: both arguments need at least 1 dim, got a ${fmtShape(a.shape)} ` +
+        `and b ${fmtShape(b.shape)}`
+    );
   }
   const ka = a.shape[a.ndim - 1];
   const kb = b.ndim === 1 ? b.shape[0] : b.shape[b.ndim - 2];
   if (ka !== kb) {
-    throw new RangeError(`matmul: a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}: inner ` +
-      `dimensions ${ka} and ${kb} differ`);
+    throw new RangeError(
+      `matmul: a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}: inner ` +
+        `dimensions ${ka} and ${kb} differ`
+    );
   }
   const a2 = a.ndim === 1 ? a.reshape([1, ka]) : a;
   const b2 = b.ndim === 1 ? b.reshape([kb, 1]) : b;

@@ -6,7 +6,12 @@
 import { record, traceOp } from '../autograd/tape.js';
 import { scale } from '../runtime/kernels/elementwise.js';
 import {
-  UNARY_OPS, binary, unaryBackward, unaryForward, type BinaryOp, type UnaryOp,
+  UNARY_OPS,
+  binary,
+  unaryBackward,
+  unaryForward,
+  type BinaryOp,
+  type UnaryOp,
 } from '../runtime/kernels/pointwise.js';
 import { Tensor, getRuntime } from '../tensor/tensor.js';
 import { broadcastShapes, sumToShape } from './broadcast.js';
@@ -15,8 +20,13 @@ import { checkTensor } from './check.js';
 /** An operand of a binary op: a tensor, or a number (a 0-dim tensor, as PyTorch treats it). */
 export type Operand = Tensor | number;
 
-type BinaryGrad = (g: Tensor, a: Tensor, b: Tensor, y: Tensor, needs: readonly boolean[]) =>
-  (Tensor | null)[];
+type BinaryGrad = (
+  g: Tensor,
+  a: Tensor,
+  b: Tensor,
+  y: Tensor,
+  needs: readonly boolean[]
+) => (Tensor | null)[];
 
 /** op(a, b) into a new tensor of the broadcast shape; no autograd. */
 function apply(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
@@ -42,8 +52,9 @@ function operands(op: string, input: Operand, other: Operand): [Tensor, Tensor, 
     return t;
   };
   if (!(input instanceof Tensor) && !(other instanceof Tensor)) {
-    throw new TypeError(`${op}: input or other must be a Tensor, got ${String(input)} and ` +
-      `${String(other)}`);
+    throw new TypeError(
+      `${op}: input or other must be a Tensor, got ${String(input)} and ` + `${String(other)}`
+    );
   }
   const a = wrap('input', input);
   try {
@@ -156,7 +167,10 @@ export function pow(input: Operand, exponent: Operand): Tensor {
   }
   return binaryOp('pow', input, exponent, (g, a, b, _y, needs) => {
     const grads: (Tensor | null)[] = [null, null];
-    const parts = [['powGradBase', a], ['powGradExponent', b]] as const;
+    const parts = [
+      ['powGradBase', a],
+      ['powGradExponent', b],
+    ] as const;
     parts.forEach(([op, t], i) => {
       if (!needs[i]) return;
       const d = apply(op, a, b);
@@ -169,19 +183,29 @@ export function pow(input: Operand, exponent: Operand): Tensor {
 
 /** Element-wise maximum (NaN propagates); the gradient is split evenly between ties. */
 export function maximum(input: Operand, other: Operand): Tensor {
-  return binaryOp('maximum', input, other,
-    (g, a, b, _y, needs) => extremumGrad('maximumGrad', g, a, b, needs));
+  return binaryOp('maximum', input, other, (g, a, b, _y, needs) =>
+    extremumGrad('maximumGrad', g, a, b, needs)
+  );
 }
 
 /** Element-wise minimum (NaN propagates); the gradient is split evenly between ties. */
 export function minimum(input: Operand, other: Operand): Tensor {
-  return binaryOp('minimum', input, other,
-    (g, a, b, _y, needs) => extremumGrad('minimumGrad', g, a, b, needs));
+  return binaryOp('minimum', input, other, (g, a, b, _y, needs) =>
+    extremumGrad('minimumGrad', g, a, b, needs)
+  );
 }
 
-function extremumGrad(op: 'maximumGrad' | 'minimumGrad', g: Tensor, a: Tensor, b: Tensor,
-  needs: readonly boolean[]): (Tensor | null)[] {
-  return [[a, b], [b, a]].map(([x, other], i) => {
+function extremumGrad(
+  op: 'maximumGrad' | 'minimumGrad',
+  g: Tensor,
+  a: Tensor,
+  b: Tensor,
+  needs: readonly boolean[]
+): (Tensor | null)[] {
+  return [
+    [a, b],
+    [b, a],
+  ].map(([x, other], i) => {
     if (!needs[i]) return null;
     const share = apply(op, x, other);
     const gx = productTo(g, share, x.shape);
@@ -233,11 +257,18 @@ export function unaryOp(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0, name: string = o
   const y = Tensor.empty(x.shape);
   unaryForward(rt, op, x.buf, y.buf, x.size, p0, p1);
   const reads = UNARY_OPS[op][1];
-  return record(y, name, [x], (g) => {
-    const gx = Tensor.empty(x.shape);
-    unaryBackward(rt, op, reads === 'x' ? x.buf : y.buf, g.buf, gx.buf, x.size, p0, p1);
-    return [gx];
-  }, undefined, { p0, p1 });
+  return record(
+    y,
+    name,
+    [x],
+    (g) => {
+      const gx = Tensor.empty(x.shape);
+      unaryBackward(rt, op, reads === 'x' ? x.buf : y.buf, g.buf, gx.buf, x.size, p0, p1);
+      return [gx];
+    },
+    undefined,
+    { p0, p1 }
+  );
 }
 
 /** -x. */

@@ -4,9 +4,19 @@
 
 import { record } from '../autograd/tape.js';
 import {
-  adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, adaptiveMaxPool2dBackward,
-  adaptiveMaxPool2dForward, type AdaptivePool2dGeometry, avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward,
-  maxPool2dBackward, maxPool2dForward, pool2dShape, type Pool2dOptions,
+  adaptiveAvgPool2dBackward,
+  adaptiveAvgPool2dForward,
+  adaptiveMaxPool2dBackward,
+  adaptiveMaxPool2dForward,
+  type AdaptivePool2dGeometry,
+  avgPool2dBackward,
+  avgPool2dForward,
+  globalAvgPoolBackward,
+  globalAvgPoolForward,
+  maxPool2dBackward,
+  maxPool2dForward,
+  pool2dShape,
+  type Pool2dOptions,
 } from '../runtime/kernels/pool.js';
 import type { Single } from '../runtime/check.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
@@ -27,11 +37,18 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
     if (!released) rt.heap.free(argmax);
     released = true;
   };
-  return record(y, 'maxPool2d', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    maxPool2dBackward(rt, g, gy.buf, argmax, gx.buf);
-    return [gx];
-  }, release, g);
+  return record(
+    y,
+    'maxPool2d',
+    [x],
+    (gy) => {
+      const gx = Tensor.empty(x.shape);
+      maxPool2dBackward(rt, g, gy.buf, argmax, gx.buf);
+      return [gx];
+    },
+    release,
+    g
+  );
 }
 
 /** Average pooling (countIncludePad defaults to true, as in PyTorch). */
@@ -41,11 +58,18 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const rt = getRuntime();
   const y = Tensor.empty([g.n, g.c, g.oh, g.ow]);
   avgPool2dForward(rt, g, x.buf, y.buf);
-  return record(y, 'avgPool2d', [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    avgPool2dBackward(rt, g, gy.buf, gx.buf);
-    return [gx];
-  }, undefined, g);
+  return record(
+    y,
+    'avgPool2d',
+    [x],
+    (gy) => {
+      const gx = Tensor.empty(x.shape);
+      avgPool2dBackward(rt, g, gy.buf, gx.buf);
+      return [gx];
+    },
+    undefined,
+    g
+  );
 }
 
 /** An adaptive pool's output size: one number for both dims, or [h, w]; null keeps that dim. */
@@ -53,18 +77,24 @@ export type AdaptiveSize = number | null | readonly [number | null, number | nul
 
 function adaptiveGeometry(op: string, x: Tensor, outputSize: AdaptiveSize): AdaptivePool2dGeometry {
   checkTensor(op, 'input', x);
-  if (x.ndim !== 4) throw new RangeError(`${op}: input must be 4-D [N,C,H,W], got ${fmtShape(x.shape)}`);
+  if (x.ndim !== 4)
+    throw new RangeError(`${op}: input must be 4-D [N,C,H,W], got ${fmtShape(x.shape)}`);
   const [n, c, h, w] = x.shape;
-  const pair = outputSize === null || typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+  const pair =
+    outputSize === null || typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
   if (!Array.isArray(pair) || pair.length !== 2) {
-    throw new RangeError(`${op}: outputSize must be a number or [h, w], got ${String(outputSize)}; input ${fmtShape(x.shape)}`);
+    throw new RangeError(
+      `${op}: outputSize must be a number or [h, w], got ${String(outputSize)}; input ${fmtShape(x.shape)}`
+    );
   }
   const oh = pair[0] ?? h;
   const ow = pair[1] ?? w;
   for (const v of [oh, ow]) {
     if (!Number.isInteger(v) || v < 1) {
-      throw new RangeError(`${op}: outputSize must hold positive integers (or null), got ` +
-        `[${pair.map(String).join(', ')}]; input ${fmtShape(x.shape)}`);
+      throw new RangeError(
+        `${op}: outputSize must hold positive integers (or null), got ` +
+          `[${pair.map(String).join(', ')}]; input ${fmtShape(x.shape)}`
+      );
     }
   }
   return { n, c, h, w, oh, ow };
@@ -113,11 +143,17 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: AdaptiveSize): Tensor {
     if (!released) rt.heap.free(argmax);
     released = true;
   };
-  return record(y, op, [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    adaptiveMaxPool2dBackward(rt, g, gy.buf, argmax, gx.buf);
-    return [gx];
-  }, release);
+  return record(
+    y,
+    op,
+    [x],
+    (gy) => {
+      const gx = Tensor.empty(x.shape);
+      adaptiveMaxPool2dBackward(rt, g, gy.buf, argmax, gx.buf);
+      return [gx];
+    },
+    release
+  );
 }
 
 export interface Pool1dOptions {
@@ -136,7 +172,11 @@ function single(op: string, name: string, v: Single | undefined): number | undef
 }
 
 /** [N,C,L] or [C,L] as [N,C,1,L], the 2-D pool options over it, and the output shape maker. */
-function as2d(op: string, x: Tensor, options: Pool1dOptions | number): { x4: Tensor; opts2: Pool2dOptions; shape: (l: number) => number[] } {
+function as2d(
+  op: string,
+  x: Tensor,
+  options: Pool1dOptions | number
+): { x4: Tensor; opts2: Pool2dOptions; shape: (l: number) => number[] } {
   checkTensor(op, 'input', x);
   const opts: Pool1dOptions = typeof options === 'number' ? { kernelSize: options } : options;
   if (x.ndim !== 2 && x.ndim !== 3) {
@@ -144,17 +184,31 @@ function as2d(op: string, x: Tensor, options: Pool1dOptions | number): { x4: Ten
   }
   const [n, c, l] = x.ndim === 2 ? [1, x.shape[0], x.shape[1]] : x.shape;
   const k = single(op, 'kernelSize', opts?.kernelSize);
-  if (k === undefined) throw new RangeError(`${op}: kernelSize is required; input ${fmtShape(x.shape)}`);
+  if (k === undefined)
+    throw new RangeError(`${op}: kernelSize is required; input ${fmtShape(x.shape)}`);
   const s = single(op, 'stride', opts.stride) ?? k;
   const p = single(op, 'padding', opts.padding) ?? 0;
   if (Number.isInteger(k) && Number.isInteger(p) && 2 * p > k) {
-    throw new RangeError(`${op}: padding (${p}) must be at most half of kernelSize (${k}); input ${fmtShape(x.shape)}`);
+    throw new RangeError(
+      `${op}: padding (${p}) must be at most half of kernelSize (${k}); input ${fmtShape(x.shape)}`
+    );
   }
   if (Number.isInteger(k) && Number.isInteger(p) && l + 2 * p < k) {
-    throw new RangeError(`${op}: kernelSize ${k} is larger than the padded input ${l + 2 * p}; input ${fmtShape(x.shape)}`);
+    throw new RangeError(
+      `${op}: kernelSize ${k} is larger than the padded input ${l + 2 * p}; input ${fmtShape(x.shape)}`
+    );
   }
-  const opts2: Pool2dOptions = { kernelSize: [1, k], stride: [1, s], padding: [0, p], countIncludePad: opts.countIncludePad };
-  return { x4: x.reshape([n, c, 1, l]), opts2, shape: (lo) => (x.ndim === 2 ? [c, lo] : [n, c, lo]) };
+  const opts2: Pool2dOptions = {
+    kernelSize: [1, k],
+    stride: [1, s],
+    padding: [0, p],
+    countIncludePad: opts.countIncludePad,
+  };
+  return {
+    x4: x.reshape([n, c, 1, l]),
+    opts2,
+    shape: (lo) => (x.ndim === 2 ? [c, lo] : [n, c, lo]),
+  };
 }
 
 /**

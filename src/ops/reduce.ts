@@ -5,7 +5,11 @@
 import { record, traceOp } from '../autograd/tape.js';
 import { fill, scale } from '../runtime/kernels/elementwise.js';
 import {
-  reduceExtreme, reduceExtremeBackward, reduceIndexBackward, reduceMeanVar, reduceVarBackward,
+  reduceExtreme,
+  reduceExtremeBackward,
+  reduceIndexBackward,
+  reduceMeanVar,
+  reduceVarBackward,
 } from '../runtime/kernels/reduce.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
@@ -13,10 +17,15 @@ import { expandRaw, fromOri, normDim, normDims, reducedShape, sumRaw, toOri } fr
 
 export type Dims = number | readonly number[];
 
-function prepare(op: string, x: Tensor, dim: Dims | undefined, keepdim: boolean):
-  { dims: number[]; keep: number[]; out: number[]; R: number } {
+function prepare(
+  op: string,
+  x: Tensor,
+  dim: Dims | undefined,
+  keepdim: boolean
+): { dims: number[]; keep: number[]; out: number[]; R: number } {
   checkTensor(op, 'input', x);
-  if (typeof keepdim !== 'boolean') throw new TypeError(`${op}: keepdim must be a boolean, got ${String(keepdim)}`);
+  if (typeof keepdim !== 'boolean')
+    throw new TypeError(`${op}: keepdim must be a boolean, got ${String(keepdim)}`);
   const dims = normDims(op, dim, x.shape);
   return {
     dims,
@@ -30,7 +39,10 @@ function prepare(op: string, x: Tensor, dim: Dims | undefined, keepdim: boolean)
 export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const { dims, keep, out } = prepare('sum', x, dim, keepdim);
   const y = sumRaw(x, dims, out);
-  return record(y, 'sum', [x], (gy) => [expandRaw(gy, keep, x.shape)], undefined, { dims, keepdim });
+  return record(y, 'sum', [x], (gy) => [expandRaw(gy, keep, x.shape)], undefined, {
+    dims,
+    keepdim,
+  });
 }
 
 /** Mean over dim (a dim or a list; all dims when omitted, giving shape []); NaN over 0 values. */
@@ -40,33 +52,49 @@ export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const y = sumRaw(x, dims, out);
   if (R === 0) fill(rt, y.buf, NaN, y.size);
   else scale(rt, y.buf, 1 / R, y.buf, y.size);
-  return record(y, 'mean', [x], (gy) => {
-    const g = Tensor.empty(gy.shape);
-    if (R === 0) fill(rt, g.buf, NaN, g.size);
-    else scale(rt, gy.buf, 1 / R, g.buf, g.size);
-    const gx = expandRaw(g, keep, x.shape);
-    g.dispose();
-    return [gx];
-  }, undefined, { dims, keepdim });
+  return record(
+    y,
+    'mean',
+    [x],
+    (gy) => {
+      const g = Tensor.empty(gy.shape);
+      if (R === 0) fill(rt, g.buf, NaN, g.size);
+      else scale(rt, gy.buf, 1 / R, g.buf, g.size);
+      const gx = expandRaw(g, keep, x.shape);
+      g.dispose();
+      return [gx];
+    },
+    undefined,
+    { dims, keepdim }
+  );
 }
 
 function extreme(op: 'amax' | 'amin', x: Tensor, dim: Dims | undefined, keepdim: boolean): Tensor {
   const { dims, out, R } = prepare(op, x, dim, keepdim);
   if (R === 0 || x.size === 0) {
-    throw new RangeError(`${op}: cannot reduce over an empty dim (input ${fmtShape(x.shape)}, dims [${dims}])`);
+    throw new RangeError(
+      `${op}: cannot reduce over an empty dim (input ${fmtShape(x.shape)}, dims [${dims}])`
+    );
   }
   const rt = getRuntime();
   const v = toOri(x, dims);
   if (v.perm) v.t.keep();
   const y = Tensor.empty(out);
   reduceExtreme(rt, op === 'amax' ? 'max' : 'min', v.t.buf, y.buf, null, v.ori);
-  return record(y, op, [x], (gy) => {
-    const g = Tensor.empty(v.t.shape);
-    reduceExtremeBackward(rt, v.t.buf, y.buf, gy.buf, g.buf, v.ori);
-    return [fromOri(g, v, x.shape)];
-  }, () => {
-    if (v.perm) v.t.dispose();
-  }, { dims, keepdim });
+  return record(
+    y,
+    op,
+    [x],
+    (gy) => {
+      const g = Tensor.empty(v.t.shape);
+      reduceExtremeBackward(rt, v.t.buf, y.buf, gy.buf, g.buf, v.ori);
+      return [fromOri(g, v, x.shape)];
+    },
+    () => {
+      if (v.perm) v.t.dispose();
+    },
+    { dims, keepdim }
+  );
 }
 
 /** Largest value over dim (all dims when omitted); ties share the gradient evenly. */
@@ -80,13 +108,19 @@ export function amin(x: Tensor, dim?: Dims, keepdim = false): Tensor {
 }
 
 /** Values and (float) indices of the extreme along one dim; the gradient goes to the index. */
-function extremeDim(op: 'max' | 'min', x: Tensor, dim: number, keepdim: boolean):
-  { values: Tensor; indices: Tensor } {
+function extremeDim(
+  op: 'max' | 'min',
+  x: Tensor,
+  dim: number,
+  keepdim: boolean
+): { values: Tensor; indices: Tensor } {
   checkTensor(op, 'input', x);
   const d = normDim(op, dim, x.ndim, 'dim', x.shape);
   const { dims, out, R } = prepare(op, x, d, keepdim);
   if (R === 0 || x.size === 0) {
-    throw new RangeError(`${op}: cannot reduce over an empty dim (input ${fmtShape(x.shape)}, dim ${d})`);
+    throw new RangeError(
+      `${op}: cannot reduce over an empty dim (input ${fmtShape(x.shape)}, dim ${d})`
+    );
   }
   const rt = getRuntime();
   const v = toOri(x, dims);
@@ -95,17 +129,28 @@ function extremeDim(op: 'max' | 'min', x: Tensor, dim: number, keepdim: boolean)
   reduceExtreme(rt, op, v.t.buf, values.buf, saved.buf, v.ori);
   // The caller may dispose the returned indices; backward keeps its own reference to them.
   const indices = saved.view(out);
-  record(values, op, [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    reduceIndexBackward(rt, saved.buf, gy.buf, gx.buf, v.ori);
-    return [gx];
-  }, () => saved.dispose(), { dims, keepdim });
+  record(
+    values,
+    op,
+    [x],
+    (gy) => {
+      const gx = Tensor.empty(x.shape);
+      reduceIndexBackward(rt, saved.buf, gy.buf, gx.buf, v.ori);
+      return [gx];
+    },
+    () => saved.dispose(),
+    { dims, keepdim }
+  );
   traceOp(indices, op === 'max' ? 'argmax' : 'argmin', [x], { dim: d, keepdim });
   return { values, indices };
 }
 
-function argExtreme(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined,
-  keepdim: boolean): Tensor {
+function argExtreme(
+  op: 'argmax' | 'argmin',
+  x: Tensor,
+  dim: number | undefined,
+  keepdim: boolean
+): Tensor {
   checkTensor(op, 'input', x);
   if (x.size === 0) throw new RangeError(`${op}: input ${fmtShape(x.shape)} is empty`);
   const kind = op === 'argmax' ? 'max' : 'min';
@@ -165,20 +210,27 @@ function moments(op: 'var' | 'std', x: Tensor, dim: Dims | undefined, opts: VarO
     for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(d[i]);
   }
   const div = Math.max(0, R - correction);
-  return record(y, op, [x], (gy) => {
-    const s = Tensor.empty(out);
-    const sd = s.rawData();
-    const g = gy.rawData();
-    const yd = y.rawData();
-    for (let i = 0; i < sd.length; i++) sd[i] = op === 'var' ? (2 * g[i]) / div : g[i] / (div * yd[i]);
-    const gx = Tensor.empty(v.t.shape);
-    reduceVarBackward(rt, v.t.buf, mu.buf, s.buf, gx.buf, v.ori);
-    s.dispose();
-    return [fromOri(gx, v, x.shape)];
-  }, () => {
-    mu.dispose();
-    if (v.perm) v.t.dispose();
-  });
+  return record(
+    y,
+    op,
+    [x],
+    (gy) => {
+      const s = Tensor.empty(out);
+      const sd = s.rawData();
+      const g = gy.rawData();
+      const yd = y.rawData();
+      for (let i = 0; i < sd.length; i++)
+        sd[i] = op === 'var' ? (2 * g[i]) / div : g[i] / (div * yd[i]);
+      const gx = Tensor.empty(v.t.shape);
+      reduceVarBackward(rt, v.t.buf, mu.buf, s.buf, gx.buf, v.ori);
+      s.dispose();
+      return [fromOri(gx, v, x.shape)];
+    },
+    () => {
+      mu.dispose();
+      if (v.perm) v.t.dispose();
+    }
+  );
 }
 
 /** Variance over dim (all dims when omitted), dividing by R - correction (default 1). */

@@ -4,7 +4,11 @@
 
 import { record } from '../autograd/tape.js';
 import {
-  resizeBackward, resizeForward, resizeScale, type ResizeGeometry, type ResizeMode,
+  resizeBackward,
+  resizeForward,
+  resizeScale,
+  type ResizeGeometry,
+  type ResizeMode,
 } from '../runtime/kernels/resize.js';
 import { Tensor, fmtShape, getRuntime } from '../tensor/tensor.js';
 import { checkTensor } from './check.js';
@@ -25,34 +29,52 @@ export interface InterpolateOptions {
   recomputeScaleFactor?: boolean;
 }
 
-function twoOf(op: string, name: string, v: number | readonly [number, number], shape: string): [number, number] {
+function twoOf(
+  op: string,
+  name: string,
+  v: number | readonly [number, number],
+  shape: string
+): [number, number] {
   if (typeof v === 'number') return [v, v];
   if (Array.isArray(v) && v.length === 2) return [v[0], v[1]];
-  throw new RangeError(`${op}: ${name} must be a number or [h, w] for a 4-D input, got ${String(v)}; input ${shape}`);
+  throw new RangeError(
+    `${op}: ${name} must be a number or [h, w] for a 4-D input, got ${String(v)}; input ${shape}`
+  );
 }
 
 /** Output sizes and per-axis scales of interpolate, validated as PyTorch does. */
-export function interpolateGeometry(xShape: readonly number[], opts: InterpolateOptions): ResizeGeometry {
+export function interpolateGeometry(
+  xShape: readonly number[],
+  opts: InterpolateOptions
+): ResizeGeometry {
   const op = 'interpolate';
   const shape = fmtShape(xShape);
   const mode = opts.mode ?? 'nearest';
   if (mode !== 'nearest' && mode !== 'bilinear') {
-    throw new RangeError(`${op}: mode must be 'nearest' or 'bilinear', got '${String(mode)}'; input ${shape}`);
+    throw new RangeError(
+      `${op}: mode must be 'nearest' or 'bilinear', got '${String(mode)}'; input ${shape}`
+    );
   }
   if (xShape.length !== 4) {
     throw new RangeError(`${op}: input must be 4-D [N,C,H,W] for mode '${mode}', got ${shape}`);
   }
   if (mode === 'nearest' && opts.alignCorners !== undefined) {
-    throw new RangeError(`${op}: alignCorners can only be set with mode 'bilinear', not 'nearest'; input ${shape}`);
+    throw new RangeError(
+      `${op}: alignCorners can only be set with mode 'bilinear', not 'nearest'; input ${shape}`
+    );
   }
   const [n, c, h, w] = xShape;
   const hasSize = opts.size !== undefined && opts.size !== null;
   const hasScale = opts.scaleFactor !== undefined && opts.scaleFactor !== null;
   if (hasSize === hasScale) {
-    throw new RangeError(`${op}: ${hasSize ? 'only one of' : 'either'} size or scaleFactor should be defined; input ${shape}`);
+    throw new RangeError(
+      `${op}: ${hasSize ? 'only one of' : 'either'} size or scaleFactor should be defined; input ${shape}`
+    );
   }
   if (hasSize && opts.recomputeScaleFactor) {
-    throw new RangeError(`${op}: recomputeScaleFactor is not meaningful with an explicit size; input ${shape}`);
+    throw new RangeError(
+      `${op}: recomputeScaleFactor is not meaningful with an explicit size; input ${shape}`
+    );
   }
   const alignCorners = opts.alignCorners ?? false;
   let oh: number;
@@ -64,7 +86,9 @@ export function interpolateGeometry(xShape: readonly number[], opts: Interpolate
     sf = twoOf(op, 'scaleFactor', opts.scaleFactor!, shape);
     for (const v of sf) {
       if (!(Number.isFinite(v) && v > 0)) {
-        throw new RangeError(`${op}: scaleFactor must be positive and finite, got [${sf.join(', ')}]; input ${shape}`);
+        throw new RangeError(
+          `${op}: scaleFactor must be positive and finite, got [${sf.join(', ')}]; input ${shape}`
+        );
       }
     }
     oh = Math.floor(h * sf[0]);
@@ -72,10 +96,19 @@ export function interpolateGeometry(xShape: readonly number[], opts: Interpolate
     if (opts.recomputeScaleFactor) sf = undefined;
   }
   if (!Number.isInteger(oh) || !Number.isInteger(ow) || oh < 1 || ow < 1) {
-    throw new RangeError(`${op}: output size must be positive integers, got [${oh}, ${ow}]; input ${shape}`);
+    throw new RangeError(
+      `${op}: output size must be positive integers, got [${oh}, ${ow}]; input ${shape}`
+    );
   }
   return {
-    n, c, h, w, oh, ow, mode, alignCorners,
+    n,
+    c,
+    h,
+    w,
+    oh,
+    ow,
+    mode,
+    alignCorners,
     scaleH: resizeScale(h, oh, mode, alignCorners, sf?.[0]),
     scaleW: resizeScale(w, ow, mode, alignCorners, sf?.[1]),
   };
@@ -93,10 +126,22 @@ export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const rt = getRuntime();
   const y = Tensor.empty([g.n, g.c, g.oh, g.ow]);
   resizeForward(rt, g, x.buf, y.buf);
-  const byScale = opts.scaleFactor !== undefined && opts.scaleFactor !== null && !opts.recomputeScaleFactor;
-  return record(y, `interpolate(${g.mode})`, [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    resizeBackward(rt, g, gy.buf, gx.buf);
-    return [gx];
-  }, undefined, { mode: g.mode, alignCorners: g.alignCorners, scaleFactor: byScale ? opts.scaleFactor : undefined });
+  const byScale =
+    opts.scaleFactor !== undefined && opts.scaleFactor !== null && !opts.recomputeScaleFactor;
+  return record(
+    y,
+    `interpolate(${g.mode})`,
+    [x],
+    (gy) => {
+      const gx = Tensor.empty(x.shape);
+      resizeBackward(rt, g, gy.buf, gx.buf);
+      return [gx];
+    },
+    undefined,
+    {
+      mode: g.mode,
+      alignCorners: g.alignCorners,
+      scaleFactor: byScale ? opts.scaleFactor : undefined,
+    }
+  );
 }

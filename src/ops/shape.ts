@@ -15,8 +15,10 @@ import { inversePerm, normDim, permuteRaw } from './layout.js';
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   checkTensor('permute', 'input', x);
   if (!Array.isArray(dims) || dims.length !== x.ndim) {
-    throw new RangeError(`permute: dims [${dims}] must list each of the ${x.ndim} dims of ` +
-      `${fmtShape(x.shape)} once`);
+    throw new RangeError(
+      `permute: dims [${dims}] must list each of the ${x.ndim} dims of ` +
+        `${fmtShape(x.shape)} once`
+    );
   }
   const perm = dims.map((d) => normDim('permute', d, x.ndim, 'dims', x.shape));
   if (new Set(perm).size !== perm.length) {
@@ -43,30 +45,47 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 /** Transpose of a 2-D tensor; 0-D and 1-D tensors come back as they are (as torch.t). */
 export function t(x: Tensor): Tensor {
   checkTensor('t', 'input', x);
-  if (x.ndim > 2) throw new RangeError(`t: expects a tensor with <= 2 dims, got ${fmtShape(x.shape)}`);
+  if (x.ndim > 2)
+    throw new RangeError(`t: expects a tensor with <= 2 dims, got ${fmtShape(x.shape)}`);
   return x.ndim < 2 ? x.reshape(x.shape) : transpose(x, 0, 1);
 }
 
-function checkNarrow(op: string, x: Tensor, dim: number, start: number, length: number): [number, number] {
+function checkNarrow(
+  op: string,
+  x: Tensor,
+  dim: number,
+  start: number,
+  length: number
+): [number, number] {
   const d = normDim(op, dim, x.ndim, 'dim', x.shape);
   if (x.ndim === 0) throw new RangeError(`${op}: cannot narrow a 0-d tensor`);
   const size = x.shape[d];
   if (!Number.isInteger(start) || start < -size || start > size) {
-    throw new RangeError(`${op}: start ${start} is out of range for dim ${d} of size ${size} ` +
-      `(input ${fmtShape(x.shape)})`);
+    throw new RangeError(
+      `${op}: start ${start} is out of range for dim ${d} of size ${size} ` +
+        `(input ${fmtShape(x.shape)})`
+    );
   }
   const s = start < 0 ? start + size : start;
   if (!Number.isInteger(length) || length < 0 || s + length > size) {
-    throw new RangeError(`${op}: start (${s}) + length (${length}) exceeds dim ${d} of size ${size} ` +
-      `(input ${fmtShape(x.shape)})`);
+    throw new RangeError(
+      `${op}: start (${s}) + length (${length}) exceeds dim ${d} of size ${size} ` +
+        `(input ${fmtShape(x.shape)})`
+    );
   }
   return [d, s];
 }
 
 /** Copies a block of shape `block` between a tensor of `shape` (at index `at` along dim) and a
  * contiguous block, in the direction given. */
-function blockCopy(shape: readonly number[], dim: number, at: number, block: Tensor, big: Tensor,
-  intoBig: boolean): void {
+function blockCopy(
+  shape: readonly number[],
+  dim: number,
+  at: number,
+  block: Tensor,
+  big: Tensor,
+  intoBig: boolean
+): void {
   const cs = contiguousStrides(shape);
   const bigView = { buf: big.buf, offset: at * cs[dim], strides: cs };
   const blockView = { buf: block.buf, strides: contiguousStrides(block.shape) };
@@ -89,11 +108,18 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   shape[d] = length;
   const y = Tensor.empty(shape);
   blockCopy(x.shape, d, s, y, x, false);
-  return record(y, 'narrow', [x], (gy) => {
-    const gx = zerosRaw(x.shape);
-    blockCopy(x.shape, d, s, gy, gx, true);
-    return [gx];
-  }, undefined, { dim: d, start: s, length });
+  return record(
+    y,
+    'narrow',
+    [x],
+    (gy) => {
+      const gx = zerosRaw(x.shape);
+      blockCopy(x.shape, d, s, gy, gx, true);
+      return [gx];
+    },
+    undefined,
+    { dim: d, start: s, length }
+  );
 }
 
 /** Inserts a dim of size 1 at dim (in [-ndim-1, ndim]); shares storage. */
@@ -113,7 +139,8 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
     drop = [...x.shape.keys()].filter((i) => x.shape[i] === 1);
   } else {
     const list = typeof dim === 'number' ? [dim] : [...dim];
-    drop = list.map((d) => normDim('squeeze', d, x.ndim, 'dim', x.shape))
+    drop = list
+      .map((d) => normDim('squeeze', d, x.ndim, 'dim', x.shape))
       .filter((d) => x.ndim > 0 && x.shape[d] === 1);
   }
   return x.reshape(x.shape.filter((_, i) => !drop.includes(i)));
@@ -127,14 +154,18 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor('expand', 'input', x);
   const lead = Array.isArray(shape as unknown) ? shape.length - x.ndim : -1;
   if (lead < 0) {
-    throw new RangeError(`expand: shape ${fmtShape(shape ?? [])} has fewer dims than input ${fmtShape(x.shape)}`);
+    throw new RangeError(
+      `expand: shape ${fmtShape(shape ?? [])} has fewer dims than input ${fmtShape(x.shape)}`
+    );
   }
   const to = shape.map((d, i) => {
     const have = i >= lead ? x.shape[i - lead] : undefined;
     if (d === -1 && have !== undefined) return have;
     if (!Number.isInteger(d) || d < 0 || (have !== undefined && have !== 1 && have !== d)) {
-      throw new RangeError(`expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}: ` +
-        `size ${d} at dim ${i}${have !== undefined ? ` where the input has ${have}` : ''}`);
+      throw new RangeError(
+        `expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}: ` +
+          `size ${d} at dim ${i}${have !== undefined ? ` where the input has ${have}` : ''}`
+      );
     }
     return d;
   });
@@ -142,7 +173,12 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const y = Tensor.empty(to);
   const cs = contiguousStrides(x.shape);
   const ss = to.map((_, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : cs[i - lead]));
-  copyStrided(getRuntime(), to, { buf: x.buf, strides: ss }, { buf: y.buf, strides: contiguousStrides(to) });
+  copyStrided(
+    getRuntime(),
+    to,
+    { buf: x.buf, strides: ss },
+    { buf: y.buf, strides: contiguousStrides(to) }
+  );
   return record(y, 'expand', [x], (gy) => [sumToShape(gy, x.shape)]);
 }
 
@@ -162,8 +198,10 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const d = normDim('cat', dim, ref.ndim, 'dim', ref.shape);
   for (const x of parts) {
     if (x.ndim !== ref.ndim || x.shape.some((s, i) => i !== d && s !== ref.shape[i])) {
-      throw new RangeError(`cat: sizes must match except in dim ${d}; got ${fmtShape(ref.shape)} and ` +
-        `${fmtShape(x.shape)}`);
+      throw new RangeError(
+        `cat: sizes must match except in dim ${d}; got ${fmtShape(ref.shape)} and ` +
+          `${fmtShape(x.shape)}`
+      );
     }
   }
   const shape = [...ref.shape];
@@ -176,12 +214,20 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     blockCopy(shape, d, at, x, y, true);
     at += x.shape[d];
   }
-  return record(y, 'cat', parts, (gy, needs) => parts.map((x, i) => {
-    if (!needs[i]) return null;
-    const g = Tensor.empty(x.shape);
-    blockCopy(shape, d, starts[i], g, gy, false);
-    return g;
-  }), undefined, { dim: d });
+  return record(
+    y,
+    'cat',
+    parts,
+    (gy, needs) =>
+      parts.map((x, i) => {
+        if (!needs[i]) return null;
+        const g = Tensor.empty(x.shape);
+        blockCopy(shape, d, starts[i], g, gy, false);
+        return g;
+      }),
+    undefined,
+    { dim: d }
+  );
 }
 
 /** Stacks equal-shaped tensors along a new dim (in [-ndim-1, ndim]). */
@@ -193,8 +239,10 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const ref = tensors[0];
   for (const x of tensors) {
     if (x.ndim !== ref.ndim || x.shape.some((s, i) => s !== ref.shape[i])) {
-      throw new RangeError(`stack: expects each tensor to be equal size, got ${fmtShape(ref.shape)} ` +
-        `and ${fmtShape(x.shape)}`);
+      throw new RangeError(
+        `stack: expects each tensor to be equal size, got ${fmtShape(ref.shape)} ` +
+          `and ${fmtShape(x.shape)}`
+      );
     }
   }
   const d = normDim('stack', dim, ref.ndim + 1, 'dim', ref.shape);
@@ -208,7 +256,11 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
  * Splits along dim into pieces of splitSize (the last may be smaller) or of the listed sizes.
  * Copies (torch.split returns views).
  */
-export function split(x: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+export function split(
+  x: Tensor,
+  splitSizeOrSections: number | readonly number[],
+  dim = 0
+): Tensor[] {
   checkTensor('split', 'input', x);
   const d = normDim('split', dim, x.ndim, 'dim', x.shape);
   if (x.ndim === 0) throw new RangeError('split: cannot split a 0-d tensor');
@@ -217,7 +269,9 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
   if (typeof splitSizeOrSections === 'number') {
     const s = splitSizeOrSections;
     if (!Number.isInteger(s) || s < 0 || (s === 0 && size !== 0)) {
-      throw new RangeError(`split: splitSize must be a positive integer, got ${s} for dim ${d} of ${fmtShape(x.shape)}`);
+      throw new RangeError(
+        `split: splitSize must be a positive integer, got ${s} for dim ${d} of ${fmtShape(x.shape)}`
+      );
     }
     sizes = [];
     if (size === 0) sizes.push(0);
@@ -226,8 +280,10 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
     sizes = [...splitSizeOrSections];
     const total = sizes.reduce((a, v) => a + v, 0);
     if (sizes.some((v) => !Number.isInteger(v) || v < 0) || total !== size) {
-      throw new RangeError(`split: sections [${sizes}] must be non-negative and sum to ${size} ` +
-        `(dim ${d} of ${fmtShape(x.shape)})`);
+      throw new RangeError(
+        `split: sections [${sizes}] must be non-negative and sum to ${size} ` +
+          `(dim ${d} of ${fmtShape(x.shape)})`
+      );
     }
   }
   let at = 0;
@@ -257,11 +313,15 @@ export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   checkTensor('pad', 'input', x);
   if (!Array.isArray(pads) || pads.length % 2 !== 0 || pads.length / 2 > x.ndim) {
-    throw new RangeError(`pad: pads [${pads}] must have an even length of at most 2 * ndim ` +
-      `(${2 * x.ndim}) for input ${fmtShape(x.shape)}`);
+    throw new RangeError(
+      `pad: pads [${pads}] must have an even length of at most 2 * ndim ` +
+        `(${2 * x.ndim}) for input ${fmtShape(x.shape)}`
+    );
   }
-  if (pads.some((p) => !Number.isInteger(p))) throw new RangeError(`pad: pads [${pads}] must be integers`);
-  if (typeof value !== 'number') throw new TypeError(`pad: value must be a number, got ${String(value)}`);
+  if (pads.some((p) => !Number.isInteger(p)))
+    throw new RangeError(`pad: pads [${pads}] must be integers`);
+  if (typeof value !== 'number')
+    throw new TypeError(`pad: value must be a number, got ${String(value)}`);
   const nd = x.ndim;
   const before = new Array<number>(nd).fill(0);
   const after = new Array<number>(nd).fill(0);
@@ -271,8 +331,10 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   }
   const shape = x.shape.map((s, i) => s + before[i] + after[i]);
   if (shape.some((s) => s < 0)) {
-    throw new RangeError(`pad: pads [${pads}] give a negative output size ${fmtShape(shape)} for ` +
-      `input ${fmtShape(x.shape)}`);
+    throw new RangeError(
+      `pad: pads [${pads}] give a negative output size ${fmtShape(shape)} for ` +
+        `input ${fmtShape(x.shape)}`
+    );
   }
   const inStart = before.map((b) => Math.max(0, -b));
   const outStart = before.map((b) => Math.max(0, b));
@@ -284,14 +346,29 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   const rt = getRuntime();
   const y = Tensor.empty(shape);
   fill(rt, y.buf, value, y.size);
-  copyStrided(rt, region, { buf: x.buf, offset: offIn, strides: csIn },
-    { buf: y.buf, offset: offOut, strides: csOut });
-  return record(y, 'pad', [x], (gy) => {
-    const gx = zerosRaw(x.shape);
-    copyStrided(rt, region, { buf: gy.buf, offset: offOut, strides: csOut },
-      { buf: gx.buf, offset: offIn, strides: csIn });
-    return [gx];
-  }, undefined, { pads, value });
+  copyStrided(
+    rt,
+    region,
+    { buf: x.buf, offset: offIn, strides: csIn },
+    { buf: y.buf, offset: offOut, strides: csOut }
+  );
+  return record(
+    y,
+    'pad',
+    [x],
+    (gy) => {
+      const gx = zerosRaw(x.shape);
+      copyStrided(
+        rt,
+        region,
+        { buf: gy.buf, offset: offOut, strides: csOut },
+        { buf: gx.buf, offset: offIn, strides: csIn }
+      );
+      return [gx];
+    },
+    undefined,
+    { pads, value }
+  );
 }
 
 declare module '../tensor/tensor.js' {
@@ -330,7 +407,12 @@ Tensor.prototype.transpose = function (this: Tensor, dim0: number, dim1: number)
 Tensor.prototype.t = function (this: Tensor): Tensor {
   return t(this);
 };
-Tensor.prototype.narrow = function (this: Tensor, dim: number, start: number, length: number): Tensor {
+Tensor.prototype.narrow = function (
+  this: Tensor,
+  dim: number,
+  start: number,
+  length: number
+): Tensor {
   return narrow(this, dim, start, length);
 };
 Tensor.prototype.unsqueeze = function (this: Tensor, dim: number): Tensor {

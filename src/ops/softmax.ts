@@ -12,17 +12,26 @@ function softmaxAny(op: 'softmax' | 'logSoftmax', x: Tensor, dim: number | undef
   // PyTorch's implicit choice when dim is omitted (deprecated there, kept for nn.Softmax()).
   const dd = dim ?? (x.ndim === 0 || x.ndim === 1 || x.ndim === 3 ? 0 : 1);
   const d = normDim(op, dd, x.ndim, 'dim', x.shape);
-  const ori: [number, number, number] = x.ndim === 0 ? [1, 1, 1] :
-    [shapeSize(x.shape.slice(0, d)), x.shape[d], shapeSize(x.shape.slice(d + 1))];
+  const ori: [number, number, number] =
+    x.ndim === 0
+      ? [1, 1, 1]
+      : [shapeSize(x.shape.slice(0, d)), x.shape[d], shapeSize(x.shape.slice(d + 1))];
   const log = op === 'logSoftmax';
   const rt = getRuntime();
   const y = Tensor.empty(x.shape);
   if (y.size > 0) softmaxForward(rt, x.buf, y.buf, ori, log);
-  return record(y, op, [x], (gy) => {
-    const gx = Tensor.empty(x.shape);
-    if (gx.size > 0) softmaxBackward(rt, y.buf, gy.buf, gx.buf, ori, log);
-    return [gx];
-  }, undefined, { dim: d });
+  return record(
+    y,
+    op,
+    [x],
+    (gy) => {
+      const gx = Tensor.empty(x.shape);
+      if (gx.size > 0) softmaxBackward(rt, y.buf, gy.buf, gx.buf, ori, log);
+      return [gx];
+    },
+    undefined,
+    { dim: d }
+  );
 }
 
 /** exp(x) / sum(exp(x)) along dim, computed as exp(x - max) / sum(exp(x - max)). */

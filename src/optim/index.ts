@@ -6,7 +6,9 @@ import { Tensor, getRuntime } from '../tensor/tensor.js';
 
 function checkParams(name: string, params: readonly Tensor[]): Tensor[] {
   if (!Array.isArray(params) || params.length === 0) {
-    throw new RangeError(`${name}: params must be a non-empty array of tensors (model.parameters())`);
+    throw new RangeError(
+      `${name}: params must be a non-empty array of tensors (model.parameters())`
+    );
   }
   params.forEach((p, i) => {
     if (!(p instanceof Tensor)) throw new TypeError(`${name}: params[${i}] is not a Tensor`);
@@ -15,7 +17,8 @@ function checkParams(name: string, params: readonly Tensor[]): Tensor[] {
 }
 
 function checkHyper(name: string, key: string, v: number, min = 0): void {
-  if (!Number.isFinite(v) || v < min) throw new RangeError(`${name}: ${key} must be a finite number >= ${min}, got ${v}`);
+  if (!Number.isFinite(v) || v < min)
+    throw new RangeError(`${name}: ${key} must be a finite number >= ${min}, got ${v}`);
 }
 
 export abstract class Optimizer {
@@ -70,7 +73,13 @@ function stateBuffer(p: Tensor): Tensor {
   return t;
 }
 
-export interface SGDOptions { lr?: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
+export interface SGDOptions {
+  lr?: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
 
 export class SGD extends Optimizer {
   readonly momentum: number;
@@ -100,9 +109,16 @@ export class SGD extends Optimizer {
     this.params.forEach((p, i) => {
       if (!p.grad || !p.requiresGrad) return;
       sgdStep(rt, {
-        param: p.buf, grad: p.grad.buf, momentumBuf: this.buffers[i]?.buf ?? null, n: p.size, lr: this.lr,
-        momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay,
-        nesterov: this.nesterov, firstStep: !this.started[i],
+        param: p.buf,
+        grad: p.grad.buf,
+        momentumBuf: this.buffers[i]?.buf ?? null,
+        n: p.size,
+        lr: this.lr,
+        momentum: this.momentum,
+        dampening: this.dampening,
+        weightDecay: this.weightDecay,
+        nesterov: this.nesterov,
+        firstStep: !this.started[i],
       });
       this.started[i] = true;
     });
@@ -110,14 +126,26 @@ export class SGD extends Optimizer {
 
   override planStep(): StepPlan | null {
     if (this.step !== SGD.prototype.step) return null;
-    return { kernel: 'sgd_step', params: this.params.flatMap((p, i) => {
-      if (!p.requiresGrad) return [];
-      const first = !this.started[i];
-      this.started[i] = true;
-      return { param: p.buf.ptr, state: [this.momentum !== 0 ? this.buffers[i]!.buf.ptr : 0],
-        scalars: [this.lr, this.momentum, this.dampening, this.weightDecay, this.nesterov ? 1 : 0,
-          first ? 1 : 0] };
-    }) };
+    return {
+      kernel: 'sgd_step',
+      params: this.params.flatMap((p, i) => {
+        if (!p.requiresGrad) return [];
+        const first = !this.started[i];
+        this.started[i] = true;
+        return {
+          param: p.buf.ptr,
+          state: [this.momentum !== 0 ? this.buffers[i]!.buf.ptr : 0],
+          scalars: [
+            this.lr,
+            this.momentum,
+            this.dampening,
+            this.weightDecay,
+            this.nesterov ? 1 : 0,
+            first ? 1 : 0,
+          ],
+        };
+      }),
+    };
   }
 
   stateDict(): Record<string, Float32Array | number> {
@@ -140,7 +168,12 @@ export class SGD extends Optimizer {
   }
 }
 
-export interface AdamOptions { lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number }
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+}
 
 export class Adam extends Optimizer {
   readonly betas: [number, number];
@@ -151,12 +184,20 @@ export class Adam extends Optimizer {
   private readonly v: Tensor[];
   private readonly steps: number[];
 
-  constructor(params: readonly Tensor[], opts: AdamOptions = {}, defaultWeightDecay = 0, name = 'optim.Adam') {
+  constructor(
+    params: readonly Tensor[],
+    opts: AdamOptions = {},
+    defaultWeightDecay = 0,
+    name = 'optim.Adam'
+  ) {
     super(name, params, opts.lr ?? 1e-3);
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? defaultWeightDecay;
-    for (const [k, b] of [['betas[0]', this.betas[0]], ['betas[1]', this.betas[1]]] as const) {
+    for (const [k, b] of [
+      ['betas[0]', this.betas[0]],
+      ['betas[1]', this.betas[1]],
+    ] as const) {
       if (!(b >= 0 && b < 1)) throw new RangeError(`${name}: ${k} must be in [0, 1), got ${b}`);
     }
     checkHyper(name, 'eps', this.eps);
@@ -172,8 +213,16 @@ export class Adam extends Optimizer {
       if (!p.grad || !p.requiresGrad) return;
       this.steps[i]++;
       adamStep(rt, {
-        param: p.buf, grad: p.grad.buf, m: this.m[i].buf, v: this.v[i].buf, n: p.size, lr: this.lr,
-        betas: this.betas, eps: this.eps, weightDecay: this.weightDecay, step: this.steps[i],
+        param: p.buf,
+        grad: p.grad.buf,
+        m: this.m[i].buf,
+        v: this.v[i].buf,
+        n: p.size,
+        lr: this.lr,
+        betas: this.betas,
+        eps: this.eps,
+        weightDecay: this.weightDecay,
+        step: this.steps[i],
         decoupled: this.decoupled,
       });
     });
@@ -181,13 +230,26 @@ export class Adam extends Optimizer {
 
   override planStep(): StepPlan | null {
     if (this.step !== Adam.prototype.step) return null;
-    return { kernel: 'adam_step', params: this.params.flatMap((p, i) => {
-      if (!p.requiresGrad) return [];
-      this.steps[i]++;
-      return { param: p.buf.ptr, state: [this.m[i].buf.ptr, this.v[i].buf.ptr],
-        scalars: [this.lr, this.betas[0], this.betas[1], this.eps, this.weightDecay, this.steps[i],
-          this.decoupled ? 1 : 0] };
-    }) };
+    return {
+      kernel: 'adam_step',
+      params: this.params.flatMap((p, i) => {
+        if (!p.requiresGrad) return [];
+        this.steps[i]++;
+        return {
+          param: p.buf.ptr,
+          state: [this.m[i].buf.ptr, this.v[i].buf.ptr],
+          scalars: [
+            this.lr,
+            this.betas[0],
+            this.betas[1],
+            this.eps,
+            this.weightDecay,
+            this.steps[i],
+            this.decoupled ? 1 : 0,
+          ],
+        };
+      }),
+    };
   }
 
   stateDict(): Record<string, Float32Array | number> {

@@ -36,6 +36,8 @@ export function lrAt(s: Schedule, step: number, totalSteps: number, stepsPerEpoc
       return end + 0.5 * (s.lr - end) * (1 + Math.cos(Math.PI * u));
     }
     default:
-      throw new RangeError(`lr schedule must be one of ${SCHEDULES.join(', ')}, got '${String(s.name)}'`);
+      throw new RangeError(
+        `lr schedule must be one of ${SCHEDULES.join(', ')}, got '${String(s.name)}'`
+      );
   }
 }

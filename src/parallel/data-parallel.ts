@@ -18,8 +18,15 @@ import { modelSpec } from '../models/spec.js';
 import type { LossFunction, MetricFunction } from '../train/metrics.js';
 import { resolveLoss, resolveMetrics } from '../train/objective.js';
 import {
-  SHARD_ABORTED, SYNC_CLAIMS, TABLE_FIXED, type ReplicaOptions, type ShardResult,
-  type ShardTask, type WorkerInit, type WorkerPool, wallClockMs,
+  SHARD_ABORTED,
+  SYNC_CLAIMS,
+  TABLE_FIXED,
+  type ReplicaOptions,
+  type ShardResult,
+  type ShardTask,
+  type WorkerInit,
+  type WorkerPool,
+  wallClockMs,
 } from './pool.js';
 import { lossSource, metricSources, modelSource } from './sources.js';
 import { WebWorkerPool } from './web-pool.js';
@@ -142,9 +149,10 @@ export class DataParallel {
     if (problem) throw new Error(`DataParallel: ${problem}; train with workers: 1`);
     const who = 'DataParallel';
     const labels = opts.targetShape === undefined || opts.targetShape === null;
-    const model = opts.modelName && !modelSpec(opts.model)
-      ? { kind: 'spec' as const, spec: { zoo: opts.modelName } }
-      : modelSource(opts.model, opts.replica, who);
+    const model =
+      opts.modelName && !modelSpec(opts.model)
+        ? { kind: 'spec' as const, spec: { zoo: opts.modelName } }
+        : modelSource(opts.model, opts.replica, who);
     resolveLoss(opts.loss, labels, opts.labelSmoothing, who);
     const loss = lossSource(opts.loss, opts.replica, opts.labelSmoothing, who);
     const metrics = metricSources(resolveMetrics(opts.metrics, labels, who), opts.replica, who);
@@ -155,9 +163,11 @@ export class DataParallel {
     }
     this.rt = getRuntime();
     if (!isSharedMemory(this.rt.heap.memory)) {
-      throw new Error('DataParallel: the runtime\'s Wasm memory is not shared (init() makes a ' +
-        'shared one where SharedArrayBuffer exists; a memory given to init() must be shared ' +
-        'too); train with workers: 1');
+      throw new Error(
+        "DataParallel: the runtime's Wasm memory is not shared (init() makes a " +
+          'shared one where SharedArrayBuffer exists; a memory given to init() must be shared ' +
+          'too); train with workers: 1'
+      );
     }
     this.params = opts.model.parameters();
     this.buffers = opts.model.namedBuffers().map(([, t]) => t);
@@ -181,9 +191,21 @@ export class DataParallel {
     ];
     const heap = this.rt.heap;
     this.init = {
-      module: this.rt.module, build: this.rt.build, memory: heap.memory,
-      pages: heap.pages.buffer as SharedArrayBuffer, model, state, loss, metrics, table, sync,
-      trainable, x, y, sampleShape: [...opts.sampleShape], targetShape,
+      module: this.rt.module,
+      build: this.rt.build,
+      memory: heap.memory,
+      pages: heap.pages.buffer as SharedArrayBuffer,
+      model,
+      state,
+      loss,
+      metrics,
+      table,
+      sync,
+      trainable,
+      x,
+      y,
+      sampleShape: [...opts.sampleShape],
+      targetShape,
     };
   }
 
@@ -208,8 +230,10 @@ export class DataParallel {
     const pool = await (this.opts.createPool ?? defaultPool)(this.workers, { ...this.init, owner });
     const check: ShardTask = { shard: 0, start: 0, count: 0, stepSeed: 0, mode: 'check' };
     try {
-      await this.withTimeout(Promise.all(Array.from({ length: this.workers },
-        () => pool.run<ShardResult>(check))), 'to start');
+      await this.withTimeout(
+        Promise.all(Array.from({ length: this.workers }, () => pool.run<ShardResult>(check))),
+        'to start'
+      );
     } catch (e) {
       await pool.destroy().catch(() => undefined);
       this.rt.heap.pages.release(owner);
@@ -224,8 +248,10 @@ export class DataParallel {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeoutMs = this.opts.stepTimeoutMs ?? STEP_TIMEOUT_MS;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer from the workers within ${timeoutMs} ms ` +
-        `${what}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no answer from the workers within ${timeoutMs} ms ` + `${what}`)),
+        timeoutMs
+      );
     });
     try {
       return await Promise.race([p, timeout]);
@@ -242,25 +268,44 @@ export class DataParallel {
    * the parameters right after reducing it: the same bits as optimizer.step() after step()
    * (for optimizers whose step is element-wise: not after clipping the gradient's norm).
    */
-  async step(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string, update?: StepPlan): Promise<ParallelResult> {
+  async step(
+    x: Float32Array,
+    y: Int32Array | Float32Array,
+    size: number,
+    stepSeed: number,
+    where: string,
+    update?: StepPlan
+  ): Promise<ParallelResult> {
     return this.run(x, y, size, stepSeed, where, 'train', update);
   }
 
   /** Mean loss and metric sums of the model in eval mode on x[0..size) (no gradient). */
-  async evaluate(x: Float32Array, y: Int32Array | Float32Array, size: number):
-    Promise<ParallelResult> {
+  async evaluate(
+    x: Float32Array,
+    y: Int32Array | Float32Array,
+    size: number
+  ): Promise<ParallelResult> {
     return this.run(x, y, size, 0, 'evaluation', 'eval');
   }
 
-  private async run(x: Float32Array, y: Int32Array | Float32Array, size: number, stepSeed: number,
-    where: string, mode: 'train' | 'eval', update?: StepPlan): Promise<ParallelResult> {
+  private async run(
+    x: Float32Array,
+    y: Int32Array | Float32Array,
+    size: number,
+    stepSeed: number,
+    where: string,
+    mode: 'train' | 'eval',
+    update?: StepPlan
+  ): Promise<ParallelResult> {
     const t0 = wallClockMs();
-    if (size > this.opts.maxBatch) throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
-    if ((y instanceof Int32Array) !== (this.yView instanceof Int32Array)) {
+    if (size > this.opts.maxBatch)
+      throw new RangeError(`DataParallel: batch ${size} > maxBatch ${this.opts.maxBatch}`);
+    if (y instanceof Int32Array !== this.yView instanceof Int32Array) {
       const kind = this.yView instanceof Int32Array ? 'class labels' : 'float targets';
-      throw new TypeError(`DataParallel: y is ${y.constructor.name}, expected ` +
-        `${this.yView.constructor.name} (${kind})`);
+      throw new TypeError(
+        `DataParallel: y is ${y.constructor.name}, expected ` +
+          `${this.yView.constructor.name} (${kind})`
+      );
     }
     let pool = await this.ensurePool();
     if ((pool.live?.() ?? this.workers) < Math.min(this.workers, size)) {
@@ -292,11 +337,26 @@ export class DataParallel {
       rows = split(Math.min(this.shards, size));
       weights = rows.map(([, c]) => c / size);
       const n = Math.min(this.workers, rows.length);
-      tasks = Array.from({ length: n }, (_, k) => ({ shard: k, start: 0, count: 0, stepSeed, mode,
-        rows, weights, tasks: n, waitMs, update: update && this.byParameter(update) }));
+      tasks = Array.from({ length: n }, (_, k) => ({
+        shard: k,
+        start: 0,
+        count: 0,
+        stepSeed,
+        mode,
+        rows,
+        weights,
+        tasks: n,
+        waitMs,
+        update: update && this.byParameter(update),
+      }));
     } else {
-      tasks = split(Math.min(this.workers, size)).map(([start, count], k) => ({ shard: k, start,
-        count, stepSeed, mode }));
+      tasks = split(Math.min(this.workers, size)).map(([start, count], k) => ({
+        shard: k,
+        start,
+        count,
+        stepSeed,
+        mode,
+      }));
     }
     const sent = wallClockMs();
     const results = await this.all(pool, tasks, where, rows);
@@ -346,18 +406,28 @@ export class DataParallel {
    * training can go on, or resume) and the failing shard's error is thrown. Shards that stopped
    * only because another failed (SHARD_ABORTED) do not end the wait for that error.
    */
-  private async all(pool: WorkerPool, tasks: ShardTask[], where: string,
-    rows: [number, number][]): Promise<ShardResult[]> {
+  private async all(
+    pool: WorkerPool,
+    tasks: ShardTask[],
+    where: string,
+    rows: [number, number][]
+  ): Promise<ShardResult[]> {
     const why = (t: ShardTask, e: Error): Error => {
       // training: the shard the worker was computing, as its claim cell says
       let k = -1;
       for (let j = 0; j < rows.length; j++) {
         if (Atomics.load(this.sync, SYNC_CLAIMS + j) === t.shard + 1) k = j;
       }
-      const [n, start, count] = rows.length === 0 ? [tasks.length, t.start, t.count]
-        : k >= 0 ? [rows.length, ...rows[k]] : [0, 0, 0];
-      const what = n > 0 ? `shard ${(k >= 0 ? k : t.shard) + 1}/${n} (rows ${start}..` +
-        `${start + count - 1})` : `worker ${t.shard + 1}/${tasks.length} (between shards)`;
+      const [n, start, count] =
+        rows.length === 0
+          ? [tasks.length, t.start, t.count]
+          : k >= 0
+            ? [rows.length, ...rows[k]]
+            : [0, 0, 0];
+      const what =
+        n > 0
+          ? `shard ${(k >= 0 ? k : t.shard) + 1}/${n} (rows ${start}..` + `${start + count - 1})`
+          : `worker ${t.shard + 1}/${tasks.length} (between shards)`;
       return new Error(`worker for ${what} failed at ${where}: ${e.message}`);
     };
     const settled = new Promise<ShardResult[]>((resolve, reject) => {
@@ -370,17 +440,20 @@ export class DataParallel {
         else resolve(out);
       };
       tasks.forEach((t, k) => {
-        pool.run<ShardResult>(t).then((r) => {
-          out[k] = r;
-          done();
-        }, (e: Error) => {
-          if (!e.message.includes(SHARD_ABORTED)) {
-            reject(why(t, e));
-            return;
+        pool.run<ShardResult>(t).then(
+          (r) => {
+            out[k] = r;
+            done();
+          },
+          (e: Error) => {
+            if (!e.message.includes(SHARD_ABORTED)) {
+              reject(why(t, e));
+              return;
+            }
+            secondary ??= why(t, e);
+            done();
           }
-          secondary ??= why(t, e);
-          done();
-        });
+        );
       });
     });
     try {
@@ -405,10 +478,16 @@ export class DataParallel {
   }
 }
 
-function stepTiming(results: ShardResult[], t0: number, sent: number, arrived: number,
-  end: number): StepTiming {
-  const times = results.map((r) => r.times ?? { start: sent, computed: sent, met: sent,
-    reduced: sent });
+function stepTiming(
+  results: ShardResult[],
+  t0: number,
+  sent: number,
+  arrived: number,
+  end: number
+): StepTiming {
+  const times = results.map(
+    (r) => r.times ?? { start: sent, computed: sent, met: sent, reduced: sent }
+  );
   return {
     prepare: sent - t0,
     dispatch: times.map((t) => t.start - sent),

@@ -6,7 +6,10 @@ import type { WorkerInit, WorkerPool } from './pool.js';
 export class PiscinaPool implements WorkerPool {
   private readonly piscina: Piscina;
 
-  constructor(readonly size: number, init: WorkerInit) {
+  constructor(
+    readonly size: number,
+    init: WorkerInit
+  ) {
     this.piscina = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       workerData: init,

@@ -135,8 +135,10 @@ export interface ShardTask {
   waitMs?: number;
   /** Training: the optimizer's kernel and, per parameter of the model (null: none), its state
    * and scalars: each task steps its slice of the parameters after reducing it. */
-  update?: { kernel: StepPlan['kernel']; params: (Omit<StepPlan['params'][number], 'param'> |
-    null)[] };
+  update?: {
+    kernel: StepPlan['kernel'];
+    params: (Omit<StepPlan['params'][number], 'param'> | null)[];
+  };
   /** Seeds the replica's generator, so dropout draws what one thread would. */
   stepSeed: number;
   /** 'eval': forward only in eval mode (no dropout, no gradient); 'check': only report that the

@@ -17,8 +17,17 @@ import { setRuntime, Tensor, tensor, tidy } from '../tensor/tensor.js';
 import type { LossFunction } from '../train/metrics.js';
 import { computeLoss, computeMetrics, resolveLoss } from '../train/objective.js';
 import {
-  SHARD_ABORTED, SYNC_ABORT, SYNC_ARRIVED, SYNC_CLAIMS, SYNC_NEXT, TABLE_FIXED, type ShardResult,
-  type ShardTask, type WorkerInit, type WorkerTask, wallClockMs,
+  SHARD_ABORTED,
+  SYNC_ABORT,
+  SYNC_ARRIVED,
+  SYNC_CLAIMS,
+  SYNC_NEXT,
+  TABLE_FIXED,
+  type ShardResult,
+  type ShardTask,
+  type WorkerInit,
+  type WorkerTask,
+  wallClockMs,
 } from './pool.js';
 import { paramLayout, reducePart } from './shared.js';
 import { buildReplicaModel, checkReplicaState, loadLoss, loadMetrics } from './sources.js';
@@ -26,10 +35,16 @@ import { buildReplicaModel, checkReplicaState, loadLoss, loadMetrics } from './s
 /** Builds the replica from what the pool sent at start (importing the model, loss and metrics
  * modules it names) and checks it against the main model; returns the per-task function.
  * threadId is reported in every result (tests check that shards ran on distinct threads). */
-export async function createReplica(init: WorkerInit, threadId: number):
-  Promise<(task: WorkerTask) => ShardResult> {
-  const rt = await createRuntime({ module: init.module, build: init.build as BuildName,
-    memory: init.memory, join: { pages: init.pages, owner: init.owner } });
+export async function createReplica(
+  init: WorkerInit,
+  threadId: number
+): Promise<(task: WorkerTask) => ShardResult> {
+  const rt = await createRuntime({
+    module: init.module,
+    build: init.build as BuildName,
+    memory: init.memory,
+    join: { pages: init.pages, owner: init.owner },
+  });
   setRuntime(rt);
   const model = await buildReplicaModel(init.model);
   checkReplicaState(model, init.state);
@@ -53,23 +68,32 @@ export async function createReplica(init: WorkerInit, threadId: number):
   const layout = paramLayout(state.map((p) => p.size));
   const sample = init.sampleShape.reduce((a, b) => a * b, 1);
 
-  const shardInput = (start: number, count: number):
-    { x: Tensor; target: Int32Array | Tensor } => ({
-    x: tensor(xView.subarray(start * sample, (start + count) * sample),
-      [count, ...init.sampleShape]),
-    target: yLabels ? yLabels.slice(start, start + count)
-      : tensor(yFloats!.subarray(start * targetSize, (start + count) * targetSize),
-        [count, ...targetShape]),
+  const shardInput = (
+    start: number,
+    count: number
+  ): { x: Tensor; target: Int32Array | Tensor } => ({
+    x: tensor(xView.subarray(start * sample, (start + count) * sample), [
+      count,
+      ...init.sampleShape,
+    ]),
+    target: yLabels
+      ? yLabels.slice(start, start + count)
+      : tensor(yFloats!.subarray(start * targetSize, (start + count) * targetSize), [
+          count,
+          ...targetShape,
+        ]),
   });
 
   const evaluateShard = (task: ShardTask): ShardResult => {
     model.eval();
-    return noGrad(() => tidy(() => {
-      const { x, target } = shardInput(task.start, task.count);
-      const out = model.forward(x);
-      const value = computeLoss(evalLoss, out, target, 'worker').item();
-      return { loss: value, metrics: computeMetrics(metrics, out, target, 'worker'), threadId };
-    }));
+    return noGrad(() =>
+      tidy(() => {
+        const { x, target } = shardInput(task.start, task.count);
+        const out = model.forward(x);
+        const value = computeLoss(evalLoss, out, target, 'worker').item();
+        return { loss: value, metrics: computeMetrics(metrics, out, target, 'worker'), threadId };
+      })
+    );
   };
 
   /** Points the parameters at the main model's and copies its buffers into the replica's. */
@@ -96,7 +120,9 @@ export async function createReplica(init: WorkerInit, threadId: number):
       if (Atomics.load(sync, SYNC_ABORT)) throw new Error(SHARD_ABORTED);
       const left = task.waitMs! - (Date.now() - t0);
       if (left <= 0) {
-        throw new Error(`${arrived} of ${shards} shards had their gradient after ${task.waitMs} ms`);
+        throw new Error(
+          `${arrived} of ${shards} shards had their gradient after ${task.waitMs} ms`
+        );
       }
       Atomics.wait(sync, SYNC_ARRIVED, arrived, Math.min(left, 1000));
     }
@@ -132,8 +158,13 @@ export async function createReplica(init: WorkerInit, threadId: number):
       const u = i < params.length ? task.update?.params[i] : null;
       if (u) {
         const step = kernel(rt, task.update!.kernel) as unknown as (...a: number[]) => void;
-        step(table[i * row] + bytes, out.ptr, ...u.state.map((at) => (at === 0 ? 0 : at + bytes)),
-          part.count, ...u.scalars);
+        step(
+          table[i * row] + bytes,
+          out.ptr,
+          ...u.state.map((at) => (at === 0 ? 0 : at + bytes)),
+          part.count,
+          ...u.scalars
+        );
       }
     });
   };
@@ -143,39 +174,45 @@ export async function createReplica(init: WorkerInit, threadId: number):
   let held: Tensor[] = [];
   const stash = new Map<number, Tensor[]>();
 
-  const trainShard = (task: ShardTask, j: number):
-    { index: number; loss: number; metrics: Record<string, number> } => tidy(() => {
-    refresh();
-    const [start, count] = task.rows![j];
-    model.train();
-    if (trainable) params.forEach((p, i) => (p.requiresGrad = trainable[i] === 1));
-    const { x, target } = shardInput(start, count);
-    const out = model.forward(x);
-    const value = computeLoss(loss, out, target, 'worker');
-    // read before backward, which may free the graph's tensors (output included)
-    const result = { index: j, loss: value.item(),
-      metrics: computeMetrics(metrics, out, target, 'worker') };
-    value.backward();
-    // the gradients (kept by backward, out of tidy's reach) stay until the next step; .grad is
-    // cleared so that the next shard's backward does not add to them
-    params.forEach((p, i) => {
-      table[i * row + TABLE_FIXED + j] = p.grad ? p.grad.buf.ptr : 0;
-      if (p.grad) held.push(p.grad);
-      p.grad = null;
+  const trainShard = (
+    task: ShardTask,
+    j: number
+  ): { index: number; loss: number; metrics: Record<string, number> } =>
+    tidy(() => {
+      refresh();
+      const [start, count] = task.rows![j];
+      model.train();
+      if (trainable) params.forEach((p, i) => (p.requiresGrad = trainable[i] === 1));
+      const { x, target } = shardInput(start, count);
+      const out = model.forward(x);
+      const value = computeLoss(loss, out, target, 'worker');
+      // read before backward, which may free the graph's tensors (output included)
+      const result = {
+        index: j,
+        loss: value.item(),
+        metrics: computeMetrics(metrics, out, target, 'worker'),
+      };
+      value.backward();
+      // the gradients (kept by backward, out of tidy's reach) stay until the next step; .grad is
+      // cleared so that the next shard's backward does not add to them
+      params.forEach((p, i) => {
+        table[i * row + TABLE_FIXED + j] = p.grad ? p.grad.buf.ptr : 0;
+        if (p.grad) held.push(p.grad);
+        p.grad = null;
+      });
+      let copies = stash.get(j);
+      if (!copies) {
+        copies = buffers.map((b) => Tensor.empty(b.shape).keep());
+        stash.set(j, copies);
+      }
+      const f32 = rt.heap.f32All;
+      buffers.forEach((b, k) => {
+        const to = copies[k].buf.ptr;
+        f32.copyWithin(to >>> 2, b.buf.ptr >>> 2, (b.buf.ptr >>> 2) + b.size);
+        table[(params.length + k) * row + TABLE_FIXED + j] = to;
+      });
+      return result;
     });
-    let copies = stash.get(j);
-    if (!copies) {
-      copies = buffers.map((b) => Tensor.empty(b.shape).keep());
-      stash.set(j, copies);
-    }
-    const f32 = rt.heap.f32All;
-    buffers.forEach((b, k) => {
-      const to = copies[k].buf.ptr;
-      f32.copyWithin(to >>> 2, b.buf.ptr >>> 2, (b.buf.ptr >>> 2) + b.size);
-      table[(params.length + k) * row + TABLE_FIXED + j] = to;
-    });
-    return result;
-  });
 
   /** Computes this task's own shard (the shard-th), then takes the shards past the step's task
    * count in turn from the shared counter until none is left; each claimed in the sync cells. */
@@ -222,7 +259,12 @@ export async function createReplica(init: WorkerInit, threadId: number):
     meet(task);
     const met = wallClockMs();
     reduce(task);
-    return { loss: 0, metrics: {}, shards, threadId,
-      times: { start, computed, met, reduced: wallClockMs() } };
+    return {
+      loss: 0,
+      metrics: {},
+      shards,
+      threadId,
+      times: { start, computed, met, reduced: wallClockMs() },
+    };
   };
 }

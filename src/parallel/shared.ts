@@ -27,8 +27,13 @@ export function stepSeed(seed: number, epoch: number, step: number): number {
  * parts equal slices of the layout: { start, count } within the tensor, or null. Slices start at
  * multiples of 16 values, so each runs the same SIMD/tail split as the whole would.
  */
-export function reducePart(offset: number, size: number, total: number, part: number,
-  parts: number): { start: number; count: number } | null {
+export function reducePart(
+  offset: number,
+  size: number,
+  total: number,
+  part: number,
+  parts: number
+): { start: number; count: number } | null {
   const bound = (j: number): number => Math.min(total, Math.round((j * total) / parts / 16) * 16);
   const lo = Math.max(bound(part), offset);
   const hi = Math.min(bound(part + 1), offset + size);

@@ -45,7 +45,11 @@ export class WebWorkerPool implements WorkerPool {
   private nextId = 1;
   private destroyed = false;
 
-  constructor(readonly size: number, init: WorkerInit, opts: WebWorkerPoolOptions = {}) {
+  constructor(
+    readonly size: number,
+    init: WorkerInit,
+    opts: WebWorkerPoolOptions = {}
+  ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`WebWorkerPool: size must be a positive integer, got ${size}`);
     }

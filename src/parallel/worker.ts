@@ -6,8 +6,10 @@ import { threadId, workerData } from 'node:worker_threads';
 import type { ShardResult, WorkerInit, WorkerTask } from './pool.js';
 import { createReplica } from './replica.js';
 
-const ready = createReplica(workerData as WorkerInit, threadId)
-  .then((step) => ({ step, error: null }), (error: Error) => ({ step: null, error }));
+const ready = createReplica(workerData as WorkerInit, threadId).then(
+  (step) => ({ step, error: null }),
+  (error: Error) => ({ step: null, error })
+);
 
 export default async function run(task: WorkerTask): Promise<ShardResult> {
   const r = await ready;

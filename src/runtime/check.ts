@@ -12,8 +12,13 @@ export function checkInt(op: string, name: string, value: number, min: number): 
 }
 
 /** buf must hold at least needed f32 values; what describes the shape that needs them. */
-export function checkBuf(op: string, name: string, buf: F32Buf | null | undefined, needed: number,
-  what: string): void {
+export function checkBuf(
+  op: string,
+  name: string,
+  buf: F32Buf | null | undefined,
+  needed: number,
+  what: string
+): void {
   if (!buf || typeof buf.ptr !== 'number' || typeof buf.length !== 'number') {
     throw new TypeError(`${op}: ${name} must be an F32Buf {ptr, length}, got ${String(buf)}`);
   }
@@ -44,14 +49,20 @@ export type Single = number | readonly [number];
  * an array of exactly two is an error naming the option. shapes, appended to every message, says
  * which operands the option was for.
  */
-export function pair(op: string, name: string, v: Pair | undefined,
-  dflt: number | readonly [number, number], min: number, shapes = ''): [number, number] {
+export function pair(
+  op: string,
+  name: string,
+  v: Pair | undefined,
+  dflt: number | readonly [number, number],
+  min: number,
+  shapes = ''
+): [number, number] {
   if (v !== undefined && typeof v !== 'number' && (!Array.isArray(v) || v.length !== 2)) {
     throw new RangeError(`${op}: ${name} must be a number or [h, w], got ${String(v)}${shapes}`);
   }
   const d: readonly [number, number] = typeof dflt === 'number' ? [dflt, dflt] : dflt;
-  const p: [number, number] = v === undefined ? [d[0], d[1]]
-    : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  const p: [number, number] =
+    v === undefined ? [d[0], d[1]] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
   checkInt(op, `${name}[0]${shapes}`, p[0], min);
   checkInt(op, `${name}[1]${shapes}`, p[1], min);
   return p;
@@ -66,10 +77,16 @@ export function count(op: string, n: number | undefined, first: F32Buf, firstNam
 }
 
 /** [N, C, HW] of an NCHW shape of 2 or more dims, each >= 1. */
-export function nchw(op: string, shape: readonly number[], name = 'input'): [number, number, number] {
+export function nchw(
+  op: string,
+  shape: readonly number[],
+  name = 'input'
+): [number, number, number] {
   if (!Array.isArray(shape) || shape.length < 2) {
-    throw new RangeError(`${op}: ${name} must be [N,C,...] with at least 2 dims, ` +
-      `got ${Array.isArray(shape) ? fmt(shape) : String(shape)}`);
+    throw new RangeError(
+      `${op}: ${name} must be [N,C,...] with at least 2 dims, ` +
+        `got ${Array.isArray(shape) ? fmt(shape) : String(shape)}`
+    );
   }
   shape.forEach((d, i) => checkInt(op, `${name}.shape[${i}] (${name} ${fmt(shape)})`, d, 1));
   return [shape[0], shape[1], shape.slice(2).reduce((a, b) => a * b, 1)];

@@ -36,7 +36,9 @@ const registries: Registry<never>[] = [];
 
 /** Whether collectNow() frees dead owners' memory before it returns (Node after init()). */
 export function collectsSynchronously(): boolean {
-  return gcNow !== null && typeof (Registry.prototype as Registry<unknown>).cleanupSome === 'function';
+  return (
+    gcNow !== null && typeof (Registry.prototype as Registry<unknown>).cleanupSome === 'function'
+  );
 }
 
 /** Runs a full garbage collection and the callbacks of every collector's dead owners (Node);

@@ -44,9 +44,11 @@ export function canShareMemory(): boolean {
 /** Why data-parallel training is off in this page, or null when it is available. */
 export function sharedMemoryProblem(): string | null {
   if (canShareMemory()) return null;
-  return 'this page is not cross-origin isolated, so SharedArrayBuffer is unavailable to share ' +
+  return (
+    'this page is not cross-origin isolated, so SharedArrayBuffer is unavailable to share ' +
     'parameters and gradients with workers; serve it with the headers ' +
-    'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp';
+    'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp'
+  );
 }
 
 /** Threads the machine offers this process: os.availableParallelism() in Node,

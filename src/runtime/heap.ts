@@ -148,8 +148,10 @@ export class WasmHeap {
     if (this.base > 0) {
       const pages = Math.ceil(this.base / PAGE);
       if (!this.pages.claimAt(this.owner, 0, pages, memory)) {
-        throw new Error('WasmHeap: the memory\'s first pages belong to another heap (pass ' +
-          'heapBase 0 to join a memory)');
+        throw new Error(
+          "WasmHeap: the memory's first pages belong to another heap (pass " +
+            'heapBase 0 to join a memory)'
+        );
       }
       this.limit = pages * PAGE;
       this.claimed = this.limit - this.base;
@@ -242,8 +244,11 @@ export class WasmHeap {
       start = -1;
     }
     if (start < 0) {
-      throw this.outOfMemory(bytes, label, growError
-        ? `memory.grow failed: ${growError.message}` : 'the 4 GiB limit of 32-bit Wasm');
+      throw this.outOfMemory(
+        bytes,
+        label,
+        growError ? `memory.grow failed: ${growError.message}` : 'the 4 GiB limit of 32-bit Wasm'
+      );
     }
     // The rest of the run becomes a free block, less SLACK: a block must not end where the run
     // does, since the memory after it may be unmapped (at 4 GiB).
@@ -290,7 +295,8 @@ export class WasmHeap {
 
   /** A live Float32Array over the whole memory (rebuilt after growth). */
   get f32All(): Float32Array {
-    if (this.f32Cache.buffer !== this.memory.buffer) this.f32Cache = new Float32Array(this.memory.buffer);
+    if (this.f32Cache.buffer !== this.memory.buffer)
+      this.f32Cache = new Float32Array(this.memory.buffer);
     return this.f32Cache;
   }
 
@@ -383,8 +389,10 @@ export class WasmHeap {
   }
 
   private outOfMemory(bytes: number, label: string | undefined, why: string): RangeError {
-    return new RangeError(`simdgrad: out of Wasm memory allocating ${label ?? 'a block'} ` +
-      `(${bytes} bytes); ${formatBytes(this.live)} live in ${this.sizeOf.size} blocks, ` +
-      `${formatBytes(this.top)} reserved (${why})`);
+    return new RangeError(
+      `simdgrad: out of Wasm memory allocating ${label ?? 'a block'} ` +
+        `(${bytes} bytes); ${formatBytes(this.live)} live in ${this.sizeOf.size} blocks, ` +
+        `${formatBytes(this.top)} reserved (${why})`
+    );
   }
 }

@@ -15,8 +15,14 @@ export type BuildName = 'simd128' | 'relaxed';
 
 /** Kernels an app supplies: where to fetch them (a URL; in Node also a path), a fetch Response
  * (or its promise), their bytes, or a compiled module. */
-export type WasmSource = URL | string | Response | PromiseLike<Response> | ArrayBuffer |
-  ArrayBufferView | WebAssembly.Module;
+export type WasmSource =
+  | URL
+  | string
+  | Response
+  | PromiseLike<Response>
+  | ArrayBuffer
+  | ArrayBufferView
+  | WebAssembly.Module;
 
 export interface InitOptions {
   /** Which build: 'auto' (default) takes relaxed where the engine validates it. The environment
@@ -55,7 +61,7 @@ export class Runtime {
     readonly exports: Record<string, unknown>,
     readonly heap: WasmHeap,
     /** A data-parallel worker's runtime (joined the main thread's memory): never splits. */
-    readonly joined = false,
+    readonly joined = false
   ) {}
 
   /** A workspace of at least bytes, reused across calls (kernels run one at a time per runtime). */
@@ -79,7 +85,8 @@ export class Runtime {
   /** The kernel export fn, typed by the caller's family binding. */
   fn<T extends (...args: never[]) => unknown>(name: string): T {
     const f = this.exports[name];
-    if (typeof f !== 'function') throw new Error(`simdgrad: the ${this.build} build has no kernel ${name}`);
+    if (typeof f !== 'function')
+      throw new Error(`simdgrad: the ${this.build} build has no kernel ${name}`);
     return f as T;
   }
 }
@@ -93,19 +100,25 @@ function envBuild(): string | undefined {
 export async function chooseBuild(requested?: 'auto' | BuildName): Promise<BuildName> {
   const want = requested ?? envBuild() ?? 'auto';
   if (want !== 'auto' && want !== 'simd128' && want !== 'relaxed') {
-    throw new Error(`simdgrad: build must be 'auto', 'simd128' or 'relaxed', got '${want}'` +
-      (requested === undefined ? ' (from SIMDGRAD_BUILD)' : ''));
+    throw new Error(
+      `simdgrad: build must be 'auto', 'simd128' or 'relaxed', got '${want}'` +
+        (requested === undefined ? ' (from SIMDGRAD_BUILD)' : '')
+    );
   }
   if (!hasSimd()) {
-    throw new Error('simdgrad: this JavaScript engine has no WebAssembly SIMD (128-bit); ' +
-      'simdgrad needs it (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+)');
+    throw new Error(
+      'simdgrad: this JavaScript engine has no WebAssembly SIMD (128-bit); ' +
+        'simdgrad needs it (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+)'
+    );
   }
   if (want === 'simd128') return 'simd128';
   await enableRelaxedSimdFlag();
   if (hasRelaxedSimd()) return 'relaxed';
   if (want === 'relaxed') {
-    throw new Error('simdgrad: the relaxed build was requested but this engine does not validate ' +
-      'relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)');
+    throw new Error(
+      'simdgrad: the relaxed build was requested but this engine does not validate ' +
+        'relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)'
+    );
   }
   return 'simd128';
 }
@@ -126,11 +139,14 @@ function checkMagic(bytes: Uint8Array, from: string): void {
   if (WASM_MAGIC.every((b, i) => bytes[i] === b)) return;
   const start = String.fromCharCode(...bytes.subarray(0, 16)).replace(/[^\x20-\x7e]/g, '.');
   const page = /^\s*</.test(start)
-    ? ', a web page: likely the server\'s fallback for a missing file' : '';
-  throw new Error(`simdgrad: ${from} is not a WebAssembly file (it begins '${start}'${page}). ` +
-    'If a bundler built this app, it did not emit the .wasm files: esbuild does not follow ' +
-    '`new URL(..., import.meta.url)`, so copy node_modules/simdgrad/dist/wasm/*.wasm next to ' +
-    'the bundle and call init({ wasmBaseUrl }) (README: "Using simdgrad in a web app")');
+    ? ", a web page: likely the server's fallback for a missing file"
+    : '';
+  throw new Error(
+    `simdgrad: ${from} is not a WebAssembly file (it begins '${start}'${page}). ` +
+      'If a bundler built this app, it did not emit the .wasm files: esbuild does not follow ' +
+      '`new URL(..., import.meta.url)`, so copy node_modules/simdgrad/dist/wasm/*.wasm next to ' +
+      'the bundle and call init({ wasmBaseUrl }) (README: "Using simdgrad in a web app")'
+  );
 }
 
 /** The bytes at a URL: fetched, or read from disk in Node (a path or a file: URL). */
@@ -204,8 +220,10 @@ function leb(bytes: Uint8Array, at: number): { value: number; next: number } {
  * limits, 0x01 (min, max) -> 0x03 (shared, min, max), so that byte is set in a copy.
  */
 export function sharedVariant(wasm: BufferSource): Uint8Array<ArrayBuffer> {
-  const src = wasm instanceof ArrayBuffer ? new Uint8Array(wasm)
-    : new Uint8Array(wasm.buffer, wasm.byteOffset, wasm.byteLength);
+  const src =
+    wasm instanceof ArrayBuffer
+      ? new Uint8Array(wasm)
+      : new Uint8Array(wasm.buffer, wasm.byteOffset, wasm.byteLength);
   const bytes = src.slice();
   let at = 8;
   while (at < bytes.length) {
@@ -225,8 +243,10 @@ export function sharedVariant(wasm: BufferSource): Uint8Array<ArrayBuffer> {
         if (kind === 2) {
           if (bytes[p] === 0x03) return bytes;
           if (bytes[p] !== 0x01) {
-            throw new Error(`simdgrad: the kernels' memory import has limits flags ${bytes[p]}; ` +
-              'a shared memory needs a maximum (build with asc --maximumMemory)');
+            throw new Error(
+              `simdgrad: the kernels' memory import has limits flags ${bytes[p]}; ` +
+                'a shared memory needs a maximum (build with asc --maximumMemory)'
+            );
           }
           bytes[p] = 0x03;
           return bytes;
@@ -240,7 +260,7 @@ export function sharedVariant(wasm: BufferSource): Uint8Array<ArrayBuffer> {
     }
     at = end;
   }
-  throw new Error('simdgrad: the kernels\' module imports no memory');
+  throw new Error("simdgrad: the kernels' module imports no memory");
 }
 
 function skipLimits(bytes: Uint8Array, at: number): number {
@@ -254,8 +274,11 @@ function skipLimits(bytes: Uint8Array, at: number): number {
  * The kernels' exports. The stub-runtime build imports only env.memory (and abort, for a build
  * with assertions on) and exports functions of numbers, so both paths give the same functions.
  */
-async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory,
-  build: string): Promise<Record<string, unknown>> {
+async function instantiate(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  build: string
+): Promise<Record<string, unknown>> {
   const node = await loadNodeRuntime();
   if (node) return node.instantiateKernels(module, memory);
   const abort = (_msg: number, _file: number, line: number, col: number): never => {
@@ -286,19 +309,30 @@ export async function createRuntime(opts: InitOptions = {}): Promise<Runtime> {
   return newRuntime(build, module, memory, exports, opts.join);
 }
 
-function newRuntime(build: BuildName, module: WebAssembly.Module, memory: WebAssembly.Memory,
-  exports: Record<string, unknown>, join: InitOptions['join']): Runtime {
+function newRuntime(
+  build: BuildName,
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  exports: Record<string, unknown>,
+  join: InitOptions['join']
+): Runtime {
   const heap = join
-    ? new WasmHeap(memory, 0, { pages: new PageMap(join.pages), owner: join.owner,
-      minClaimBytes: JOIN_CLAIM_BYTES })
-    : new WasmHeap(memory, (exports.heap_base as () => number)() >>> 0,
-      { pages: new PageMap(isSharedMemory(memory)) });
+    ? new WasmHeap(memory, 0, {
+        pages: new PageMap(join.pages),
+        owner: join.owner,
+        minClaimBytes: JOIN_CLAIM_BYTES,
+      })
+    : new WasmHeap(memory, (exports.heap_base as () => number)() >>> 0, {
+        pages: new PageMap(isSharedMemory(memory)),
+      });
   return new Runtime(build, module, exports, heap, join !== undefined);
 }
 
 function isResponse(x: unknown): x is Response | PromiseLike<Response> {
-  return (typeof Response === 'function' && x instanceof Response) ||
-    typeof (x as PromiseLike<unknown> | null)?.then === 'function';
+  return (
+    (typeof Response === 'function' && x instanceof Response) ||
+    typeof (x as PromiseLike<unknown> | null)?.then === 'function'
+  );
 }
 
 /** The bytes of init({ wasm }), checked. */
@@ -318,12 +352,15 @@ async function sourceBytes(source: WasmSource): Promise<Uint8Array<ArrayBuffer>>
   } else if (ArrayBuffer.isView(source)) {
     bytes = new Uint8Array(source.buffer, source.byteOffset, source.byteLength).slice();
   } else {
-    throw new TypeError(`${who} must be a URL, a path, a Response, an ArrayBuffer, a typed ` +
-      `array or a WebAssembly.Module, got ${Object.prototype.toString.call(source)}`);
+    throw new TypeError(
+      `${who} must be a URL, a path, a Response, an ArrayBuffer, a typed ` +
+        `array or a WebAssembly.Module, got ${Object.prototype.toString.call(source)}`
+    );
   }
   checkMagic(bytes, from);
   if (!WebAssembly.validate(bytes)) {
-    const hint = hasRelaxedSimd() ? ''
+    const hint = hasRelaxedSimd()
+      ? ''
       : ' (the relaxed build needs relaxed SIMD: give simdgrad.simd128.wasm)';
     throw new Error(`${who}: this engine cannot compile ${from}${hint}`);
   }
@@ -355,13 +392,15 @@ async function runtimeOfSource(source: WasmSource, opts: InitOptions): Promise<R
   }
   const isRelaxed = exports.build_is_relaxed;
   if (typeof isRelaxed !== 'function') {
-    throw new Error('init: wasm is not a simdgrad kernel build ' +
-      '(it has no build_is_relaxed export)');
+    throw new Error(
+      'init: wasm is not a simdgrad kernel build ' + '(it has no build_is_relaxed export)'
+    );
   }
   const build: BuildName = (isRelaxed as () => number)() ? 'relaxed' : 'simd128';
   if (want !== 'auto' && want !== build) {
-    throw new Error(`init: build '${want}' was asked for, but the wasm given is the ${build} ` +
-      'build');
+    throw new Error(
+      `init: build '${want}' was asked for, but the wasm given is the ${build} ` + 'build'
+    );
   }
   return newRuntime(build, module, memory, exports, opts.join);
 }

@@ -42,7 +42,7 @@ export function syncCollection(): SyncCollection | null {
     const gc = runInNewContext('gc') as unknown;
     return {
       Registry: typeof cleanupSome === 'function' ? FR : null,
-      gc: typeof gc === 'function' ? gc as () => void : null,
+      gc: typeof gc === 'function' ? (gc as () => void) : null,
     };
   } catch {
     return null;
@@ -50,8 +50,10 @@ export function syncCollection(): SyncCollection | null {
 }
 
 /** The kernels' exports through @assemblyscript/loader (its abort decodes the message). */
-export async function instantiateKernels(module: WebAssembly.Module,
-  memory: WebAssembly.Memory): Promise<Record<string, unknown>> {
+export async function instantiateKernels(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory
+): Promise<Record<string, unknown>> {
   const { exports } = await instantiate<Record<string, unknown>>(module, { env: { memory } });
   return exports;
 }

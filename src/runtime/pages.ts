@@ -122,9 +122,11 @@ export class PageMap {
     const t0 = Date.now();
     while (Atomics.compareExchange(this.cells, LOCK, 0, owner) !== 0) {
       if ((++spins & 0xffff) === 0 && Date.now() - t0 > LOCK_TIMEOUT_MS) {
-        throw new Error(`simdgrad: the Wasm page map has been locked by heap ` +
-          `${Atomics.load(this.cells, LOCK)} for ${LOCK_TIMEOUT_MS / 1000} s (a thread died ` +
-          'holding it)');
+        throw new Error(
+          `simdgrad: the Wasm page map has been locked by heap ` +
+            `${Atomics.load(this.cells, LOCK)} for ${LOCK_TIMEOUT_MS / 1000} s (a thread died ` +
+            'holding it)'
+        );
       }
     }
   }

@@ -9,16 +9,20 @@ import type * as NodeRuntime from './node.js';
 import type * as WebThreads from './web-thread.js';
 
 /** True in Node (and in Node's worker threads), false in a page or a Web Worker. */
-export const isNode = Boolean((globalThis as { process?: { versions?: { node?: string } } })
-  .process?.versions?.node);
+export const isNode = Boolean(
+  (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node
+);
 
 /**
  * The module a `#node/...` import gave, or an error `simdgrad: <what> needs Node; <hint>` where
  * it is the browser stand-in or could not be resolved. In Node a failure is rethrown as it is
  * (a missing package should say so).
  */
-export async function nodeOnly<T extends object>(imported: Promise<T>, what: string,
-  hint?: string): Promise<T> {
+export async function nodeOnly<T extends object>(
+  imported: Promise<T>,
+  what: string,
+  hint?: string
+): Promise<T> {
   const m = await imported.catch((e: unknown) => {
     if (isNode) throw e;
     return null;
@@ -34,8 +38,9 @@ let loadedNodeRuntime: typeof NodeRuntime | null = null;
  * once; null outside Node. */
 export function loadNodeRuntime(): Promise<typeof NodeRuntime | null> {
   nodeRuntime ??= isNode
-    ? nodeOnly(import('#node/runtime/node'), 'the Node runtime')
-      .then((m) => (loadedNodeRuntime = m))
+    ? nodeOnly(import('#node/runtime/node'), 'the Node runtime').then(
+        (m) => (loadedNodeRuntime = m)
+      )
     : Promise.resolve(null);
   return nodeRuntime;
 }
@@ -57,6 +62,10 @@ export function loadWebThreads(): Promise<typeof WebThreads> {
 /** Whether this realm can start intra-op helpers as module Web Workers and post them the shared
  * memory: a cross-origin isolated page, or a worker of one. */
 export function canStartWebThreads(): boolean {
-  return !isNode && typeof Worker === 'function' && typeof SharedArrayBuffer === 'function' &&
-    (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+  return (
+    !isNode &&
+    typeof Worker === 'function' &&
+    typeof SharedArrayBuffer === 'function' &&
+    (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false
+  );
 }

@@ -6,8 +6,14 @@
 
 /** The kernels a team can run a part of, by index (the control block carries the index). */
 export const SPLIT_KERNELS = [
-  'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt',
-  'conv2d_fwd_nchw', 'conv2d_bwd_input_nchw', 'conv2d_bwd_weight_nchw', 'copy_strided',
+  'gemm_nn',
+  'gemm_nt',
+  'gemm_tn',
+  'gemm_tt',
+  'conv2d_fwd_nchw',
+  'conv2d_bwd_input_nchw',
+  'conv2d_bwd_weight_nchw',
+  'copy_strided',
 ] as const;
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
@@ -119,7 +125,9 @@ export function serveThread(init: ThreadInit): void {
     if (seq === seen) continue;
     seen = seq;
     const k = ctl.i32[at + KERNEL];
-    const args = Array.from(ctl.args.subarray(h * MAX_SPLIT_ARGS, h * MAX_SPLIT_ARGS + ctl.i32[at + NARGS]));
+    const args = Array.from(
+      ctl.args.subarray(h * MAX_SPLIT_ARGS, h * MAX_SPLIT_ARGS + ctl.i32[at + NARGS])
+    );
     let state = READY;
     try {
       if (k === FAULT_THROW) throw new Error('injected fault (test)');

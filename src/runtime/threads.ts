@@ -12,9 +12,29 @@ import { kernel } from './kernels/call.js';
 import { isSharedMemory, type Runtime } from './load.js';
 import { canStartWebThreads, loadWebThreads, nodeRuntimeIfLoaded } from './platform.js';
 import {
-  DONE, FAULT_HANG, FAULT_THROW, JOB_FAILED, MAX_SPLIT_ARGS, PARTS_RUN, QUIT, READY, SEQ, KERNEL,
-  NARGS, SLOT, SLOT0, SPLIT_KERNELS, START_FAILED, STATE, controlBytes, controlViews, readMessage,
-  type Control, type SplitKernel, type ThreadHandle, type ThreadInit,
+  DONE,
+  FAULT_HANG,
+  FAULT_THROW,
+  JOB_FAILED,
+  MAX_SPLIT_ARGS,
+  PARTS_RUN,
+  QUIT,
+  READY,
+  SEQ,
+  KERNEL,
+  NARGS,
+  SLOT,
+  SLOT0,
+  SPLIT_KERNELS,
+  START_FAILED,
+  STATE,
+  controlBytes,
+  controlViews,
+  readMessage,
+  type Control,
+  type SplitKernel,
+  type ThreadHandle,
+  type ThreadInit,
 } from './thread-core.js';
 
 export { MAX_SPLIT_ARGS, SPLIT_KERNELS, type SplitKernel } from './thread-core.js';
@@ -112,12 +132,20 @@ class Team implements ThreadTeam {
    * stopped and setNumThreads is back to 1). */
   readonly ready: Promise<void>;
 
-  constructor(readonly rt: Runtime, readonly size: number) {
+  constructor(
+    readonly rt: Runtime,
+    readonly size: number
+  ) {
     const helpers = size - 1;
     const control = new SharedArrayBuffer(controlBytes(helpers).total);
     this.ctl = controlViews(control, helpers);
-    const init = (index: number): ThreadInit => ({ module: rt.module, memory: rt.heap.memory,
-      control, helpers, index });
+    const init = (index: number): ThreadInit => ({
+      module: rt.module,
+      memory: rt.heap.memory,
+      control,
+      helpers,
+      index,
+    });
     const node = nodeRuntimeIfLoaded();
     if (!node) {
       this.ready = this.startInPage(init);
@@ -141,13 +169,17 @@ class Team implements ThreadTeam {
     for (let h = 0; h < this.size - 1; h++) {
       const state = Atomics.load(this.ctl.i32, SLOT0 + h * SLOT + STATE);
       if (state === START_FAILED) {
-        throw new Error(`simdgrad: intra-op thread ${h + 2} of ${this.size} could not start: ` +
-          readMessage(this.ctl, h));
+        throw new Error(
+          `simdgrad: intra-op thread ${h + 2} of ${this.size} could not start: ` +
+            readMessage(this.ctl, h)
+        );
       }
       if (state !== READY) {
         if (Date.now() - t0 < START_TIMEOUT_MS) return h;
-        throw new Error(`simdgrad: intra-op thread ${h + 2} of ${this.size} did not start in ` +
-          `${START_TIMEOUT_MS / 1000} s`);
+        throw new Error(
+          `simdgrad: intra-op thread ${h + 2} of ${this.size} did not start in ` +
+            `${START_TIMEOUT_MS / 1000} s`
+        );
       }
     }
     return -1;
@@ -158,7 +190,12 @@ class Team implements ThreadTeam {
   private awaitStart(): void {
     const t0 = Date.now();
     for (let h = this.pendingHelper(t0); h >= 0; h = this.pendingHelper(t0)) {
-      Atomics.wait(this.ctl.i32, SLOT0 + h * SLOT + STATE, Atomics.load(this.ctl.i32, SLOT0 + h * SLOT + STATE), 100);
+      Atomics.wait(
+        this.ctl.i32,
+        SLOT0 + h * SLOT + STATE,
+        Atomics.load(this.ctl.i32, SLOT0 + h * SLOT + STATE),
+        100
+      );
     }
   }
 
@@ -172,9 +209,11 @@ class Team implements ThreadTeam {
     try {
       const web = await loadWebThreads();
       for (let h = 0; h < this.size - 1 && !this.closed; h++) {
-        this.threads.push(web.startWebThread(init(h), (message) => {
-          failure ??= `simdgrad: intra-op thread ${h + 2} of ${this.size} could not start: ${message}`;
-        }));
+        this.threads.push(
+          web.startWebThread(init(h), (message) => {
+            failure ??= `simdgrad: intra-op thread ${h + 2} of ${this.size} could not start: ${message}`;
+          })
+        );
       }
       const t0 = Date.now();
       while (!this.closed) {
@@ -207,7 +246,8 @@ class Team implements ThreadTeam {
   /** Parts the helpers have run since the team started (tests: a split really ran on one). */
   partsRunByHelpers(): number {
     let n = 0;
-    for (let h = 0; h < this.size - 1; h++) n += Atomics.load(this.ctl.i32, SLOT0 + h * SLOT + PARTS_RUN);
+    for (let h = 0; h < this.size - 1; h++)
+      n += Atomics.load(this.ctl.i32, SLOT0 + h * SLOT + PARTS_RUN);
     return n;
   }
 
@@ -243,8 +283,10 @@ class Team implements ThreadTeam {
     for (let h = 0; h < parts.length - 1; h++) {
       if (i32[SLOT0 + h * SLOT + STATE] === JOB_FAILED) {
         i32[SLOT0 + h * SLOT + STATE] = READY;
-        throw new Error(`simdgrad: intra-op thread ${h + 2} of ${this.size} failed in ${name}: ` +
-          readMessage(this.ctl, h));
+        throw new Error(
+          `simdgrad: intra-op thread ${h + 2} of ${this.size} failed in ${name}: ` +
+            readMessage(this.ctl, h)
+        );
       }
     }
   }
@@ -263,8 +305,10 @@ class Team implements ThreadTeam {
         this.close();
         if (teams.get(this.rt) === this) teams.delete(this.rt);
         wanted = 1;
-        throw new Error(`simdgrad: ${n - done} intra-op thread(s) did not finish ${name} in ` +
-          `${partTimeoutMs / 1000} s; the team was stopped, kernels now run on one thread`);
+        throw new Error(
+          `simdgrad: ${n - done} intra-op thread(s) did not finish ${name} in ` +
+            `${partTimeoutMs / 1000} s; the team was stopped, kernels now run on one thread`
+        );
       }
       if (block) Atomics.wait(i32, DONE, done, Math.min(left, 1000));
     }
@@ -343,8 +387,12 @@ export function getNumThreads(): number {
 
 /** rt's team, started here on first use; null where kernels run on one thread. */
 function teamOf(rt: Runtime): Team | null {
-  if (wanted <= 1 || rt.joined || !isSharedMemory(rt.heap.memory) ||
-    !(nodeRuntimeIfLoaded() || canStartWebThreads())) {
+  if (
+    wanted <= 1 ||
+    rt.joined ||
+    !isSharedMemory(rt.heap.memory) ||
+    !(nodeRuntimeIfLoaded() || canStartWebThreads())
+  ) {
     return null;
   }
   let team = teams.get(rt);
@@ -380,7 +428,11 @@ export async function threadsReady(rt: Runtime): Promise<number> {
 
 /** @internal Tests: make the helpers of rt's team fail ('throw') or hang, with partTimeout (ms)
  * for the wait; returns the error the call threw. */
-export function injectThreadFault(rt: Runtime, fault: 'throw' | 'hang', timeoutMs?: number): unknown {
+export function injectThreadFault(
+  rt: Runtime,
+  fault: 'throw' | 'hang',
+  timeoutMs?: number
+): unknown {
   const team = teamOf(rt);
   if (!team) throw new Error('injectThreadFault: no team (setNumThreads(n > 1) first)');
   const saved = partTimeoutMs;

@@ -14,8 +14,9 @@ export function startWebThread(init: ThreadInit, onError: (message: string) => v
   const worker = new Worker(new URL('./thread-web-worker.js', import.meta.url), { type: 'module' });
   worker.onerror = (e: ErrorEvent) => {
     e.preventDefault();
-    onError(e.message ||
-      'its script (thread-web-worker.js, beside web-thread.js) failed to load or threw');
+    onError(
+      e.message || 'its script (thread-web-worker.js, beside web-thread.js) failed to load or threw'
+    );
   };
   worker.postMessage(init);
   return { terminate: () => worker.terminate() };

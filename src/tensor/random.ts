@@ -42,9 +42,13 @@ export class Generator {
 
   /** Restarts the stream from seed (as Generator.manual_seed). */
   manualSeed(seed: number): this {
-    if (!Number.isFinite(seed)) throw new RangeError(`manualSeed: seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed))
+      throw new RangeError(`manualSeed: seed must be a finite number, got ${seed}`);
     const next = splitmix32(Math.floor(seed));
-    this.s0 = next(); this.s1 = next(); this.s2 = next(); this.s3 = next();
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
     return this;
   }
 
@@ -53,10 +57,16 @@ export class Generator {
     let { s0, s1, s2, s3 } = this;
     const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
     const t = (s1 << 9) >>> 0;
-    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
     s2 = (s2 ^ t) >>> 0;
     s3 = rotl(s3, 11);
-    this.s0 = s0 >>> 0; this.s1 = s1 >>> 0; this.s2 = s2 >>> 0; this.s3 = s3;
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3;
     return result;
   }
 
@@ -68,18 +78,27 @@ export class Generator {
   /** Fills out with uniform values in [lo, hi): the values nextFloat() would give, one per
    * element, with the state in locals (fields cost ~35 ns a value; this ~3). */
   fillUniform(out: Float32Array, lo: number, hi: number): void {
-    let a = this.s0, b = this.s1, c = this.s2, d = this.s3;
+    let a = this.s0,
+      b = this.s1,
+      c = this.s2,
+      d = this.s3;
     const scale = (hi - lo) / 4294967296;
     for (let i = 0; i < out.length; i++) {
       const m = Math.imul(b, 5);
       const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
       const t = b << 9;
-      c ^= a; d ^= b; b ^= c; a ^= d;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
       c ^= t;
       d = (d << 11) | (d >>> 21);
       out[i] = lo + scale * result;
     }
-    this.s0 = a >>> 0; this.s1 = b >>> 0; this.s2 = c >>> 0; this.s3 = d >>> 0;
+    this.s0 = a >>> 0;
+    this.s1 = b >>> 0;
+    this.s2 = c >>> 0;
+    this.s3 = d >>> 0;
   }
 
   /** Fills out with normal values (Box-Muller). */

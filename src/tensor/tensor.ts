@@ -30,7 +30,11 @@ class Storage {
   pendingFree = false;
   freed = false;
   /** borrowed: memory another heap owns (see Tensor.borrow), never freed here nor counted. */
-  constructor(readonly buf: F32Buf, readonly heap: WasmHeap, readonly borrowed = false) {
+  constructor(
+    readonly buf: F32Buf,
+    readonly heap: WasmHeap,
+    readonly borrowed = false
+  ) {
     if (borrowed) return;
     stats.numDataBuffers++;
     stats.numBytes += buf.length * 4;
@@ -102,7 +106,8 @@ export function collectGarbage(): void {
 /** Before allocating bytes: collect when live memory grew well past the last collection's. */
 function maybeCollect(bytes: number): void {
   const slack = Math.max(collectMinSlack, bytesAfterCollect / 2);
-  if (stats.numBytes + bytes > bytesAfterCollect + slack && collectsSynchronously()) collectGarbage();
+  if (stats.numBytes + bytes > bytesAfterCollect + slack && collectsSynchronously())
+    collectGarbage();
 }
 
 /** Allocates storage, collecting garbage first when memory grew, and once more before giving up. */
@@ -127,8 +132,14 @@ function allocStorage(rt: Runtime, shape: readonly number[]): Storage {
  * memory's size, which never shrinks: its high-water mark), heapReservedBytes (the heap's extent:
  * live blocks and the free ones between them) and heapHighWaterBytes (the most it has been).
  */
-export function memory(): { numTensors: number; numDataBuffers: number; numBytes: number;
-  wasmBytes: number; heapReservedBytes: number; heapHighWaterBytes: number } {
+export function memory(): {
+  numTensors: number;
+  numDataBuffers: number;
+  numBytes: number;
+  wasmBytes: number;
+  heapReservedBytes: number;
+  heapHighWaterBytes: number;
+} {
   const rt = runtime;
   return {
     ...stats,
@@ -151,9 +162,10 @@ export function inModule<T>(fn: () => T): T {
   } finally {
     moduleDepth--;
   }
-  if (moduleDepth === 0) forEachTensor(out, (t) => {
-    t.internal = false;
-  });
+  if (moduleDepth === 0)
+    forEachTensor(out, (t) => {
+      t.internal = false;
+    });
   return out;
 }
 
@@ -186,11 +198,14 @@ export function fmtShape(shape: readonly number[]): string {
 }
 
 function checkShape(op: string, shape: readonly number[]): void {
-  if (!Array.isArray(shape)) throw new TypeError(`${op}: shape must be an array, got ${String(shape)}`);
+  if (!Array.isArray(shape))
+    throw new TypeError(`${op}: shape must be an array, got ${String(shape)}`);
   for (let i = 0; i < shape.length; i++) {
     if (!Number.isInteger(shape[i]) || shape[i] < 0) {
-      throw new RangeError(`${op}: shape[${i}] must be a non-negative integer, got ${shape[i]} in ` +
-        `${fmtShape(shape)}`);
+      throw new RangeError(
+        `${op}: shape[${i}] must be a non-negative integer, got ${shape[i]} in ` +
+          `${fmtShape(shape)}`
+      );
     }
   }
 }
@@ -282,9 +297,11 @@ export class Tensor {
 
   private disposedError(): Error {
     if (this.graphFreed && this.internal) {
-      return new Error(`tensor ${fmtShape(this.shape)} is an intermediate of a module's forward that ` +
-        'backward() freed; call .keep() (or .retainGrad()) on it before backward(), or pass ' +
-        '{ retainGraph: true } to backward()');
+      return new Error(
+        `tensor ${fmtShape(this.shape)} is an intermediate of a module's forward that ` +
+          'backward() freed; call .keep() (or .retainGrad()) on it before backward(), or pass ' +
+          '{ retainGraph: true } to backward()'
+      );
     }
     return new Error(`tensor ${fmtShape(this.shape)} was disposed`);
   }
@@ -307,7 +324,8 @@ export class Tensor {
 
   /** The value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new RangeError(`item: tensor ${fmtShape(this.shape)} has ${this.size} elements, not 1`);
+    if (this.size !== 1)
+      throw new RangeError(`item: tensor ${fmtShape(this.shape)} has ${this.size} elements, not 1`);
     return this.rawData()[0];
   }
 
@@ -325,7 +343,9 @@ export class Tensor {
   /** A tensor sharing this one's storage with another shape (no autograd link). */
   view(shape: readonly number[]): Tensor {
     if (shapeSize(shape) !== this.size) {
-      throw new RangeError(`view: cannot view ${fmtShape(this.shape)} (${this.size} values) as ${fmtShape(shape)}`);
+      throw new RangeError(
+        `view: cannot view ${fmtShape(this.shape)} (${this.size} values) as ${fmtShape(shape)}`
+      );
     }
     const s = this.storageOf();
     s.refs++;
@@ -421,13 +441,17 @@ function flattenNested(data: NestedArray): { values: number[]; shape: number[] }
   const walk = (v: NestedArray, dim: number, path: string): void => {
     if (dim === shape.length) {
       if (typeof v !== 'number') {
-        throw new TypeError(`tensor: data${path} must be a number, got ${Array.isArray(v) ? 'an array (ragged nesting)' : typeof v === 'string' ? `'${v}'` : String(v)}`);
+        throw new TypeError(
+          `tensor: data${path} must be a number, got ${Array.isArray(v) ? 'an array (ragged nesting)' : typeof v === 'string' ? `'${v}'` : String(v)}`
+        );
       }
       values.push(v);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new RangeError(`tensor: ragged nested array: data${path} has ${Array.isArray(v) ? `${v.length} entries` : 'a number'} where ${shape[dim]} were expected (shape ${fmtShape(shape)})`);
+      throw new RangeError(
+        `tensor: ragged nested array: data${path} has ${Array.isArray(v) ? `${v.length} entries` : 'a number'} where ${shape[dim]} were expected (shape ${fmtShape(shape)})`
+      );
     }
     v.forEach((x: NestedArray, i: number) => walk(x, dim + 1, `${path}[${i}]`));
   };
@@ -439,8 +463,11 @@ function flattenNested(data: NestedArray): { values: number[]; shape: number[] }
  * A tensor with a copy of data: a typed array or array of numbers (shape defaults to its
  * length), nested arrays (shape inferred, as torch.tensor), or a number (a 0-d tensor).
  */
-export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly number[],
-  opts: { requiresGrad?: boolean } = {}): Tensor {
+export function tensor(
+  data: ArrayLike<number> | NestedArray,
+  shape?: readonly number[],
+  opts: { requiresGrad?: boolean } = {}
+): Tensor {
   let values: ArrayLike<number>;
   let inferred: number[];
   if (typeof data === 'number') {
@@ -448,28 +475,40 @@ export function tensor(data: ArrayLike<number> | NestedArray, shape?: readonly n
     inferred = [];
   } else if (Array.isArray(data)) {
     ({ values, shape: inferred } = flattenNested(data as NestedArray));
-  } else if (ArrayBuffer.isView(data) || (data && typeof (data as ArrayLike<number>).length === 'number')) {
+  } else if (
+    ArrayBuffer.isView(data) ||
+    (data && typeof (data as ArrayLike<number>).length === 'number')
+  ) {
     values = data as ArrayLike<number>;
     inferred = [values.length];
     if (!ArrayBuffer.isView(data)) {
       for (let i = 0; i < values.length; i++) {
-        if (typeof values[i] !== 'number') throw new TypeError(`tensor: data[${i}] must be a number, got ${String(values[i])}`);
+        if (typeof values[i] !== 'number')
+          throw new TypeError(`tensor: data[${i}] must be a number, got ${String(values[i])}`);
       }
     }
   } else {
-    throw new TypeError(`tensor: data must be numbers, nested arrays of numbers or a typed array, got ${String(data)}`);
+    throw new TypeError(
+      `tensor: data must be numbers, nested arrays of numbers or a typed array, got ${String(data)}`
+    );
   }
   const sh = shape ?? inferred;
   checkShape('tensor', sh);
   if (shapeSize(sh) !== values.length) {
-    throw new RangeError(`tensor: data has ${values.length} values but shape ${fmtShape(sh)} needs ${shapeSize(sh)}`);
+    throw new RangeError(
+      `tensor: data has ${values.length} values but shape ${fmtShape(sh)} needs ${shapeSize(sh)}`
+    );
   }
   const t = Tensor.empty(sh, opts.requiresGrad ?? false);
   t.rawData().set(values);
   return t;
 }
 
-export function full(shape: readonly number[], value: number, opts: { requiresGrad?: boolean } = {}): Tensor {
+export function full(
+  shape: readonly number[],
+  value: number,
+  opts: { requiresGrad?: boolean } = {}
+): Tensor {
   const t = Tensor.empty(shape, opts.requiresGrad ?? false);
   t.rawData().fill(value);
   return t;

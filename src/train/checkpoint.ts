@@ -38,16 +38,22 @@ export async function saveCheckpoint(path: string, s: CheckpointState): Promise<
   }
   const spec = modelSpec(s.model);
   await saveSafetensors(path, tensors, {
-    format: 'simdgrad-checkpoint', model: spec && 'zoo' in spec ? spec.zoo : '',
-    ...(spec && !('zoo' in spec) ? { spec: JSON.stringify(spec) } : {}), epoch: String(s.epoch),
-    step: String(s.step), optimizer: JSON.stringify(scalars), history: JSON.stringify(s.history),
+    format: 'simdgrad-checkpoint',
+    model: spec && 'zoo' in spec ? spec.zoo : '',
+    ...(spec && !('zoo' in spec) ? { spec: JSON.stringify(spec) } : {}),
+    epoch: String(s.epoch),
+    step: String(s.step),
+    optimizer: JSON.stringify(scalars),
+    history: JSON.stringify(s.history),
     ...(s.run ? { run: JSON.stringify(s.run) } : {}),
     ...(s.partial ? { partial: JSON.stringify(s.partial) } : {}),
   });
 }
 
 const RUN_NAMES: Record<keyof CheckpointRun, string> = {
-  batchSize: 'batch size', seed: 'seed', trainSize: 'training-set size',
+  batchSize: 'batch size',
+  seed: 'seed',
+  trainSize: 'training-set size',
 };
 
 /**
@@ -55,9 +61,12 @@ const RUN_NAMES: Record<keyof CheckpointRun, string> = {
  * given, a checkpoint written with another batch size, seed or training-set size is refused
  * before anything is loaded (its step count would point into other batches).
  */
-export async function loadCheckpoint(path: string, model: Module, optimizer: Optimizer,
-  expect?: CheckpointRun):
-  Promise<{ epoch: number; step: number; history: EpochRecord[]; partial?: EpochSums } | null> {
+export async function loadCheckpoint(
+  path: string,
+  model: Module,
+  optimizer: Optimizer,
+  expect?: CheckpointRun
+): Promise<{ epoch: number; step: number; history: EpochRecord[]; partial?: EpochSums } | null> {
   try {
     await access(path);
   } catch {
@@ -65,19 +74,25 @@ export async function loadCheckpoint(path: string, model: Module, optimizer: Opt
   }
   const { tensors, metadata } = await loadSafetensors(path);
   if (metadata.format !== 'simdgrad-checkpoint') {
-    throw new Error(`checkpoint ${path}: not a simdgrad checkpoint (metadata format '${metadata.format ?? ''}')`);
+    throw new Error(
+      `checkpoint ${path}: not a simdgrad checkpoint (metadata format '${metadata.format ?? ''}')`
+    );
   }
   const name = zooName(model);
   if (metadata.model && name && metadata.model !== name) {
-    throw new Error(`checkpoint ${path}: holds model '${metadata.model}', this run trains '${name}'`);
+    throw new Error(
+      `checkpoint ${path}: holds model '${metadata.model}', this run trains '${name}'`
+    );
   }
   if (expect && metadata.run) {
     const run = JSON.parse(metadata.run) as CheckpointRun;
     for (const k of Object.keys(RUN_NAMES) as (keyof CheckpointRun)[]) {
       if (run[k] !== undefined && run[k] !== expect[k]) {
-        throw new Error(`checkpoint ${path}: written by a run with ${RUN_NAMES[k]} ${run[k]}, ` +
-          `this run has ${expect[k]}; resume with the same ${RUN_NAMES[k]} (its step ` +
-          `${metadata.step} of epoch ${Number(metadata.epoch) + 1} means other batches otherwise)`);
+        throw new Error(
+          `checkpoint ${path}: written by a run with ${RUN_NAMES[k]} ${run[k]}, ` +
+            `this run has ${expect[k]}; resume with the same ${RUN_NAMES[k]} (its step ` +
+            `${metadata.step} of epoch ${Number(metadata.epoch) + 1} means other batches otherwise)`
+        );
       }
     }
   }
@@ -85,12 +100,15 @@ export async function loadCheckpoint(path: string, model: Module, optimizer: Opt
   const osd: Record<string, Float32Array | number> = JSON.parse(metadata.optimizer ?? '{}');
   for (const [name, t] of Object.entries(tensors)) {
     if (name.startsWith('model.')) sd[name.slice(6)] = t;
-    else if (name.startsWith('optim.')) osd[name.slice(6)] = t.dtype === 'F32' ? t.data : Float32Array.from(t.data);
+    else if (name.startsWith('optim.'))
+      osd[name.slice(6)] = t.dtype === 'F32' ? t.data : Float32Array.from(t.data);
   }
   model.loadStateDict(sd);
   optimizer.loadStateDict(osd);
   return {
-    epoch: Number(metadata.epoch), step: Number(metadata.step), history: JSON.parse(metadata.history ?? '[]'),
-    partial: metadata.partial ? JSON.parse(metadata.partial) as EpochSums : undefined,
+    epoch: Number(metadata.epoch),
+    step: Number(metadata.step),
+    history: JSON.parse(metadata.history ?? '[]'),
+    partial: metadata.partial ? (JSON.parse(metadata.partial) as EpochSums) : undefined,
   };
 }

@@ -44,8 +44,10 @@ export function countCorrect(logits: Tensor, labels: ArrayLike<number>, n: numbe
 export function accuracy(output: Tensor, target: Int32Array | Tensor): number {
   const labels = target instanceof Tensor ? target.rawData() : target;
   if (output.ndim !== 2 || output.shape[0] !== labels.length) {
-    throw new RangeError(`accuracy: output must be [batch, classes] with one class label per row; ` +
-      `output ${fmtShape(output.shape)}, ${labels.length} labels`);
+    throw new RangeError(
+      `accuracy: output must be [batch, classes] with one class label per row; ` +
+        `output ${fmtShape(output.shape)}, ${labels.length} labels`
+    );
   }
   return countCorrect(output, labels, labels.length);
 }

@@ -21,7 +21,11 @@ import { nodeOnly } from '../runtime/platform.js';
 import { Generator, withGenerator } from '../tensor/random.js';
 import { tensor, tidy } from '../tensor/tensor.js';
 import {
-  batchTarget, computeLoss, computeMetrics, resolveLoss, resolveMetrics,
+  batchTarget,
+  computeLoss,
+  computeMetrics,
+  resolveLoss,
+  resolveMetrics,
 } from './objective.js';
 import type { CheckpointRun, EpochRecord, EpochSums } from './types.js';
 import type { LossFunction, MetricFunction } from './metrics.js';
@@ -164,8 +168,12 @@ function addInto(sums: Record<string, number>, m: Record<string, number>): void 
  * Mean loss and metrics of model on a data set, in eval mode, without recording a graph.
  * Defaults: cross-entropy and accuracy for class labels; float targets need `opts.loss`.
  */
-export function evaluate(model: Module, data: LoaderDataset, batchSize = 500,
-  opts: EvaluateOptions = {}): EvalResult {
+export function evaluate(
+  model: Module,
+  data: LoaderDataset,
+  batchSize = 500,
+  opts: EvaluateOptions = {}
+): EvalResult {
   if (data.n === 0) throw new RangeError('evaluate: the data set is empty (0 samples)');
   const labels = isLabels(data);
   const loss = resolveLoss(opts.loss, labels, 0, 'evaluate');
@@ -194,8 +202,11 @@ export function evaluate(model: Module, data: LoaderDataset, batchSize = 500,
 }
 
 /** evaluate() with every batch shared by the data-parallel workers. */
-export async function evaluateParallel(dp: DataParallel, data: LoaderDataset, batchSize: number):
-  Promise<EvalResult> {
+export async function evaluateParallel(
+  dp: DataParallel,
+  data: LoaderDataset,
+  batchSize: number
+): Promise<EvalResult> {
   if (data.n === 0) throw new RangeError('evaluate: the data set is empty (0 samples)');
   const loader = new DataLoader(data, { batchSize, shuffle: false });
   const sums: Record<string, number> = {};
@@ -210,8 +221,13 @@ export async function evaluateParallel(dp: DataParallel, data: LoaderDataset, ba
 
 /** ' acc 98.20%' for accuracy, ' name 0.1234' for any other metric. */
 function fmtMetrics(m: Record<string, number>): string {
-  return Object.entries(m).map(([k, v]) => (k === 'accuracy' ? ` acc ${(100 * v).toFixed(2)}%`
-    : ` ${k} ${Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4)}`)).join('');
+  return Object.entries(m)
+    .map(([k, v]) =>
+      k === 'accuracy'
+        ? ` acc ${(100 * v).toFixed(2)}%`
+        : ` ${k} ${Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : v.toFixed(4)}`
+    )
+    .join('');
 }
 
 let lastYield = 0;
@@ -222,7 +238,9 @@ async function letEventsIn(): Promise<void> {
   const now = performance.now();
   if (now - lastYield < 20) return;
   lastYield = now;
-  await new Promise<void>((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+  await new Promise<void>((r) =>
+    typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)
+  );
 }
 
 function fmtTime(s: number): string {
@@ -251,31 +269,42 @@ export class Trainer {
   private readonly metrics: [string, MetricFunction][];
 
   constructor(opts: TrainerOptions) {
-    if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new RangeError(`Trainer: epochs must be a positive integer, got ${opts.epochs}`);
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`Trainer: batchSize must be a positive integer, got ${opts.batchSize}`);
+    if (!Number.isInteger(opts.epochs) || opts.epochs < 1)
+      throw new RangeError(`Trainer: epochs must be a positive integer, got ${opts.epochs}`);
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+      throw new RangeError(`Trainer: batchSize must be a positive integer, got ${opts.batchSize}`);
     if (opts.train.n === 0) throw new RangeError('Trainer: the training set is empty (0 samples)');
-    if (opts.test && opts.test.n === 0) throw new RangeError('Trainer: the test set is empty (0 samples)');
+    if (opts.test && opts.test.n === 0)
+      throw new RangeError('Trainer: the test set is empty (0 samples)');
     if (opts.clipGradNorm !== undefined && !(opts.clipGradNorm > 0)) {
-      throw new RangeError(`Trainer: clipGradNorm must be > 0 (leave it out for no clipping), got ${opts.clipGradNorm}`);
+      throw new RangeError(
+        `Trainer: clipGradNorm must be > 0 (leave it out for no clipping), got ${opts.clipGradNorm}`
+      );
     }
     const { y, targetShape } = datasetArrays(opts.train);
     this.labels = y instanceof Int32Array;
     this.targetShape = targetShape;
     if (opts.test && isLabels(opts.test) !== this.labels) {
-      throw new TypeError('Trainer: train and test must both have class labels (Int32Array) or ' +
-        'both float targets (Float32Array)');
+      throw new TypeError(
+        'Trainer: train and test must both have class labels (Int32Array) or ' +
+          'both float targets (Float32Array)'
+      );
     }
     if (opts.augment && opts.train.sampleShape.length !== 3) {
-      throw new RangeError(`Trainer: augment needs images [C, H, W]; samples are ` +
-        `[${opts.train.sampleShape.join(', ')}]`);
+      throw new RangeError(
+        `Trainer: augment needs images [C, H, W]; samples are ` +
+          `[${opts.train.sampleShape.join(', ')}]`
+      );
     }
-    this.sampleShape = opts.transform ? opts.transform.outputShape(opts.train.sampleShape)
+    this.sampleShape = opts.transform
+      ? opts.transform.outputShape(opts.train.sampleShape)
       : [...opts.train.sampleShape];
-    if (opts.transform && opts.test &&
-      opts.test.sampleShape.join() !== this.sampleShape.join()) {
-      throw new RangeError(`Trainer: test samples are [${opts.test.sampleShape.join(', ')}] but ` +
-        `the transform makes training samples [${this.sampleShape.join(', ')}]; load the test set ` +
-        'at that size (e.g. Resize, CenterCrop and Normalize at load)');
+    if (opts.transform && opts.test && opts.test.sampleShape.join() !== this.sampleShape.join()) {
+      throw new RangeError(
+        `Trainer: test samples are [${opts.test.sampleShape.join(', ')}] but ` +
+          `the transform makes training samples [${this.sampleShape.join(', ')}]; load the test set ` +
+          'at that size (e.g. Resize, CenterCrop and Normalize at load)'
+      );
     }
     this.loss = resolveLoss(opts.loss, this.labels, opts.labelSmoothing, 'Trainer');
     this.metrics = resolveMetrics(opts.metrics, this.labels, 'Trainer');
@@ -330,8 +359,10 @@ export class Trainer {
       const loss = computeLoss(this.loss, output, target, 'Trainer');
       const value = loss.item();
       if (!Number.isFinite(value)) {
-        throw new Error(`Trainer: loss is ${value} at ${where} (lr ${optimizer.lr}); training diverged, ` +
-          'try a smaller --lr');
+        throw new Error(
+          `Trainer: loss is ${value} at ${where} (lr ${optimizer.lr}); training diverged, ` +
+            'try a smaller --lr'
+        );
       }
       // read before backward, which may free the graph's tensors (output included)
       const metrics = computeMetrics(this.metrics, output, target, 'Trainer');
@@ -342,14 +373,22 @@ export class Trainer {
     });
   }
 
-  private async parallelStep(dp: DataParallel, x: Float32Array, y: Targets, size: number,
-    where: string, seed: number): Promise<StepResult> {
+  private async parallelStep(
+    dp: DataParallel,
+    x: Float32Array,
+    y: Targets,
+    size: number,
+    where: string,
+    seed: number
+  ): Promise<StepResult> {
     // without clipping, the workers make the optimizer's step too, each on its slice
     const plan = this.opts.clipGradNorm ? null : this.opts.optimizer.planStep();
     const r = await dp.step(x, y, size, seed, where, plan ?? undefined);
     if (!Number.isFinite(r.loss)) {
-      throw new Error(`Trainer: loss is ${r.loss} at ${where} (lr ${this.opts.optimizer.lr}); training ` +
-        'diverged, try a smaller --lr');
+      throw new Error(
+        `Trainer: loss is ${r.loss} at ${where} (lr ${this.opts.optimizer.lr}); training ` +
+          'diverged, try a smaller --lr'
+      );
     }
     if (plan) return r;
     if (this.opts.clipGradNorm) clipGradNorm(this.opts.optimizer.params, this.opts.clipGradNorm);
@@ -358,16 +397,29 @@ export class Trainer {
   }
 
   private get run(): CheckpointRun {
-    return { batchSize: this.opts.batchSize, seed: this.opts.seed ?? 0, trainSize: this.opts.train.n };
+    return {
+      batchSize: this.opts.batchSize,
+      seed: this.opts.seed ?? 0,
+      trainSize: this.opts.train.n,
+    };
   }
 
   private async save(epoch: number, step: number, partial?: EpochSums): Promise<void> {
     const o = this.opts;
     if (!o.checkpoint) return;
-    const { saveCheckpoint } = await nodeOnly(import('#node/train/checkpoint'), 'checkpoint',
-      'in a page, keep serializeSafetensors(model.stateDict()) instead');
+    const { saveCheckpoint } = await nodeOnly(
+      import('#node/train/checkpoint'),
+      'checkpoint',
+      'in a page, keep serializeSafetensors(model.stateDict()) instead'
+    );
     await saveCheckpoint(o.checkpoint, {
-      model: o.model, optimizer: o.optimizer, epoch, step, history: this.history, run: this.run, partial,
+      model: o.model,
+      optimizer: o.optimizer,
+      epoch,
+      step,
+      history: this.history,
+      run: this.run,
+      partial,
     });
   }
 
@@ -375,16 +427,22 @@ export class Trainer {
   async fit(): Promise<EpochRecord[]> {
     const o = this.opts;
     if (o.resume && o.checkpoint) {
-      const { loadCheckpoint } = await nodeOnly(import('#node/train/checkpoint'), 'checkpoint',
-        'in a page, keep serializeSafetensors(model.stateDict()) instead');
+      const { loadCheckpoint } = await nodeOnly(
+        import('#node/train/checkpoint'),
+        'checkpoint',
+        'in a page, keep serializeSafetensors(model.stateDict()) instead'
+      );
       const c = await loadCheckpoint(o.checkpoint, o.model, o.optimizer, this.run);
       if (c) {
         this.startEpoch = c.epoch;
         this.startStep = c.step;
         this.startSums = c.step > 0 ? c.partial : undefined;
         this.history.splice(0, this.history.length, ...c.history);
-        this.out.write(`resuming from ${o.checkpoint}: ${c.epoch} of ${o.epochs} epochs done` +
-          (c.step > 0 ? `, ${c.step} steps into epoch ${c.epoch + 1}` : '') + '\n');
+        this.out.write(
+          `resuming from ${o.checkpoint}: ${c.epoch} of ${o.epochs} epochs done` +
+            (c.step > 0 ? `, ${c.step} steps into epoch ${c.epoch + 1}` : '') +
+            '\n'
+        );
       } else {
         this.out.write(`no checkpoint at ${o.checkpoint} to resume from; starting from scratch\n`);
       }
@@ -392,15 +450,26 @@ export class Trainer {
     let workers = this.workers;
     const problem = workers > 1 ? sharedMemoryProblem() : null;
     if (problem) {
-      this.out.write(`simdgrad: ${problem}; training on one thread instead of ${workers} ` +
-        'workers\n');
+      this.out.write(
+        `simdgrad: ${problem}; training on one thread instead of ${workers} ` + 'workers\n'
+      );
       workers = 1;
     }
-    const dp = workers > 1 ? new DataParallel({
-      model: o.model, replica: o.replica, loss: o.loss, metrics: o.metrics, workers,
-      labelSmoothing: o.labelSmoothing, maxBatch: o.batchSize, sampleShape: [...this.sampleShape],
-      targetShape: this.labels ? null : this.targetShape, createPool: o.createPool,
-    }) : null;
+    const dp =
+      workers > 1
+        ? new DataParallel({
+            model: o.model,
+            replica: o.replica,
+            loss: o.loss,
+            metrics: o.metrics,
+            workers,
+            labelSmoothing: o.labelSmoothing,
+            maxBatch: o.batchSize,
+            sampleShape: [...this.sampleShape],
+            targetShape: this.labels ? null : this.targetShape,
+            createPool: o.createPool,
+          })
+        : null;
     try {
       await dp?.start();
       return await this.epochs(dp);
@@ -416,7 +485,8 @@ export class Trainer {
     const loader = new DataLoader(o.train, { batchSize: o.batchSize, shuffle: true, seed });
     const outSize = this.sampleShape.reduce((a, b) => a * b, 1);
     const transformed = o.transform
-      ? new Float32Array(Math.min(o.batchSize, o.train.n) * outSize) : null;
+      ? new Float32Array(Math.min(o.batchSize, o.train.n) * outSize)
+      : null;
     for (let epoch = this.startEpoch; epoch < o.epochs; epoch++) {
       o.model.train();
       const skip = epoch === this.startEpoch ? this.startStep : 0;
@@ -424,8 +494,10 @@ export class Trainer {
       const t0 = performance.now() - 1000 * (resumed?.seconds ?? 0);
       let seen = resumed?.seen ?? 0;
       let lossSum = resumed?.lossSum ?? 0;
-      const sums: Record<string, number> = { ...(resumed?.metrics ??
-        (resumed?.correct !== undefined ? { accuracy: resumed.correct } : {})) };
+      const sums: Record<string, number> = {
+        ...(resumed?.metrics ??
+          (resumed?.correct !== undefined ? { accuracy: resumed.correct } : {})),
+      };
       let lastPrint = 0;
       let step = 0;
       for (const batch of loader.epoch(epoch)) {
@@ -434,13 +506,28 @@ export class Trainer {
           continue;
         }
         const where = `epoch ${epoch + 1} step ${step + 1}`;
-        if (o.schedule) o.optimizer.lr = lrAt(o.schedule, epoch * loader.length + step, o.epochs * loader.length, loader.length);
+        if (o.schedule)
+          o.optimizer.lr = lrAt(
+            o.schedule,
+            epoch * loader.length + step,
+            o.epochs * loader.length,
+            loader.length
+          );
         const sd = stepSeed(seed, epoch, step);
         if (o.augment) randomAffine(batch.x, batch.size, o.train.sampleShape, o.augment, sd);
         // its own stream, so its draws are not those of randomAffine's
-        const x = o.transform ? transformBatch(o.transform, batch.x, batch.size, o.train.sampleShape,
-          Math.imul(sd ^ 0x9e3779b9, 0x85ebca6b) >>> 0, transformed!).x : batch.x;
-        const r = dp ? await this.parallelStep(dp, x, batch.y, batch.size, where, sd)
+        const x = o.transform
+          ? transformBatch(
+              o.transform,
+              batch.x,
+              batch.size,
+              o.train.sampleShape,
+              Math.imul(sd ^ 0x9e3779b9, 0x85ebca6b) >>> 0,
+              transformed!
+            ).x
+          : batch.x;
+        const r = dp
+          ? await this.parallelStep(dp, x, batch.y, batch.size, where, sd)
           : this.step(x, batch.y, batch.size, where, sd);
         step++;
         if (!dp) await letEventsIn();
@@ -448,26 +535,46 @@ export class Trainer {
         lossSum += r.loss * batch.size;
         addInto(sums, r.metrics);
         if (this.stopRequested) {
-          const partial = { seen, lossSum, metrics: { ...sums }, seconds: (performance.now() - t0) / 1000 };
+          const partial = {
+            seen,
+            lossSum,
+            metrics: { ...sums },
+            seconds: (performance.now() - t0) / 1000,
+          };
           this.startSums = partial;
           await this.save(epoch, step, partial);
           this.startEpoch = epoch;
           this.startStep = step;
           this.stopped = true;
-          out.write(`${out.isTTY ? '\r\x1b[K' : ''}stopped at epoch ${epoch + 1} step ${step}` +
-            (o.checkpoint ? `; checkpoint ${o.checkpoint} (resume with --resume)` : '') + '\n');
+          out.write(
+            `${out.isTTY ? '\r\x1b[K' : ''}stopped at epoch ${epoch + 1} step ${step}` +
+              (o.checkpoint ? `; checkpoint ${o.checkpoint} (resume with --resume)` : '') +
+              '\n'
+          );
           return this.history;
         }
         const now = performance.now();
-        await o.onStep?.({
-          epoch, step: step - 1, steps: loader.length, loss: r.loss, metrics: r.metrics,
-          correct: r.correct, size: batch.size, seen, imagesPerSecond: seen / ((now - t0) / 1000), lr: o.optimizer.lr,
-        }, this);
+        await o.onStep?.(
+          {
+            epoch,
+            step: step - 1,
+            steps: loader.length,
+            loss: r.loss,
+            metrics: r.metrics,
+            correct: r.correct,
+            size: batch.size,
+            seen,
+            imagesPerSecond: seen / ((now - t0) / 1000),
+            lr: o.optimizer.lr,
+          },
+          this
+        );
         if (now - lastPrint > (out.isTTY ? 250 : 10000) || seen === o.train.n) {
           lastPrint = now;
           const secs = (now - t0) / 1000;
           const ips = seen / secs;
-          const line = `epoch ${epoch + 1}/${o.epochs} ${String(seen).padStart(6)}/${o.train.n} ` +
+          const line =
+            `epoch ${epoch + 1}/${o.epochs} ${String(seen).padStart(6)}/${o.train.n} ` +
             `loss ${(lossSum / seen).toFixed(4)} ${ips.toFixed(0)} ${this.unit}/s ETA ${fmtTime((o.train.n - seen) / ips)}`;
           out.write(out.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
         }
@@ -475,21 +582,33 @@ export class Trainer {
       if (seen === 0) seen = 1;
       const seconds = (performance.now() - t0) / 1000;
       const te = performance.now();
-      const test = !o.test ? null : dp ? await evaluateParallel(dp, o.test, o.batchSize)
-        : evaluate(o.model, o.test, 500, { loss: o.loss, metrics: o.metrics });
+      const test = !o.test
+        ? null
+        : dp
+          ? await evaluateParallel(dp, o.test, o.batchSize)
+          : evaluate(o.model, o.test, 500, { loss: o.loss, metrics: o.metrics });
       const evalSeconds = (performance.now() - te) / 1000;
       const train = evalResult(lossSum, sums, seen);
       const rec: EpochRecord = {
-        epoch: epoch + 1, trainLoss: train.loss, trainAccuracy: train.accuracy,
-        trainMetrics: train.metrics, testLoss: test?.loss ?? null,
-        testAccuracy: test?.accuracy ?? null, testMetrics: test?.metrics ?? null, lr: o.optimizer.lr,
-        seconds, evalSeconds, imagesPerSecond: seen / seconds,
+        epoch: epoch + 1,
+        trainLoss: train.loss,
+        trainAccuracy: train.accuracy,
+        trainMetrics: train.metrics,
+        testLoss: test?.loss ?? null,
+        testAccuracy: test?.accuracy ?? null,
+        testMetrics: test?.metrics ?? null,
+        lr: o.optimizer.lr,
+        seconds,
+        evalSeconds,
+        imagesPerSecond: seen / seconds,
       };
       this.history.push(rec);
-      out.write(`${out.isTTY ? '\r\x1b[K' : ''}epoch ${epoch + 1}/${o.epochs} train loss ${rec.trainLoss.toFixed(4)}` +
-        fmtMetrics(train.metrics) +
-        (test ? ` | test loss ${test.loss.toFixed(4)}${fmtMetrics(test.metrics)}` : '') +
-        ` | ${seconds.toFixed(1)}s, ${rec.imagesPerSecond.toFixed(0)} ${this.unit}/s\n`);
+      out.write(
+        `${out.isTTY ? '\r\x1b[K' : ''}epoch ${epoch + 1}/${o.epochs} train loss ${rec.trainLoss.toFixed(4)}` +
+          fmtMetrics(train.metrics) +
+          (test ? ` | test loss ${test.loss.toFixed(4)}${fmtMetrics(test.metrics)}` : '') +
+          ` | ${seconds.toFixed(1)}s, ${rec.imagesPerSecond.toFixed(0)} ${this.unit}/s\n`
+      );
       this.startEpoch = epoch + 1;
       this.startStep = 0;
       await this.save(epoch + 1, 0);

@@ -5,7 +5,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry, type Conv2dGeometry,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  conv2dGeometry,
+  type Conv2dGeometry,
 } from '../../src/runtime/kernels/conv.js';
 import { kernel } from '../../src/runtime/kernels/call.js';
 import type { Runtime } from '../../src/runtime/load.js';
@@ -17,7 +21,15 @@ const t = suite('dwconv2d');
 const rts = await builds();
 
 type P2 = number | [number, number];
-interface Case { n: number; c: number; h: number; w: number; k: P2; s?: P2; p?: P2 }
+interface Case {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: P2;
+  s?: P2;
+  p?: P2;
+}
 
 const pair = (v: P2 | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
@@ -82,14 +94,19 @@ function label(op: string, cs: Case, rt: Runtime): string {
   const [kh, kw] = pair(cs.k, 1);
   const [sh, sw] = pair(cs.s, 1);
   const [ph, pw] = pair(cs.p, 0);
-  return `${op} n=${cs.n} c=${cs.c} h=${cs.h} w=${cs.w} k=${kh}x${kw} s=${sh}x${sw} ` +
-    `p=${ph}x${pw} g=${cs.c} [${rt.build}]`;
+  return (
+    `${op} n=${cs.n} c=${cs.c} h=${cs.h} w=${cs.w} k=${kh}x${kw} s=${sh}x${sw} ` +
+    `p=${ph}x${pw} g=${cs.c} [${rt.build}]`
+  );
 }
 
 function geometry(cs: Case): Conv2dGeometry {
   const [kh, kw] = pair(cs.k, 1);
-  return conv2dGeometry([cs.n, cs.c, cs.h, cs.w], [cs.c, 1, kh, kw],
-    { stride: cs.s, padding: cs.p, groups: cs.c });
+  return conv2dGeometry([cs.n, cs.c, cs.h, cs.w], [cs.c, 1, kh, kw], {
+    stride: cs.s,
+    padding: cs.p,
+    groups: cs.c,
+  });
 }
 
 function sizes(g: Conv2dGeometry): { x: number; w: number; y: number } {
@@ -100,12 +117,16 @@ for (const rt of rts) {
   for (const [ci, cs] of cases.entries()) {
     const g = geometry(cs);
     const sz = sizes(g);
-    const X = rand(sz.x, 101 + ci), W = rand(sz.w, 203 + ci), B = rand(g.o, 7 + ci);
+    const X = rand(sz.x, 101 + ci),
+      W = rand(sz.w, 203 + ci),
+      B = rand(g.o, 7 + ci);
     const GY = rand(sz.y, 307 + ci);
     for (const relu of [false, true]) {
       const name = label(`dwconv2d_fwd${relu ? '_relu' : ''}`, cs, rt);
       t(name, () => {
-        const x = put(rt, X), w = put(rt, W), b = put(rt, B);
+        const x = put(rt, X),
+          w = put(rt, W),
+          b = put(rt, B);
         const y = put(rt, new Float32Array(sz.y).fill(NaN));
         conv2dForward(rt, g, x, w, relu ? b : null, y, relu);
         expectClose(get(rt, y), conv2d_fwd_ref(g, X, W, relu ? B : null, relu), name);
@@ -113,15 +134,23 @@ for (const rt of rts) {
       });
     }
     t(label('dwconv2d_bwd_input', cs, rt), () => {
-      const gy = put(rt, GY), w = put(rt, W), gx = put(rt, new Float32Array(sz.x).fill(NaN));
+      const gy = put(rt, GY),
+        w = put(rt, W),
+        gx = put(rt, new Float32Array(sz.x).fill(NaN));
       conv2dBackwardInput(rt, g, gy, w, gx);
       expectClose(get(rt, gx), conv2d_bwd_input_ref(g, GY, W), label('dwconv2d_bwd_input', cs, rt));
       freeAll(rt, gy, w, gx);
     });
     t(label('dwconv2d_bwd_weight', cs, rt), () => {
-      const x = put(rt, X), gy = put(rt, GY), gw = put(rt, new Float32Array(sz.w).fill(NaN));
+      const x = put(rt, X),
+        gy = put(rt, GY),
+        gw = put(rt, new Float32Array(sz.w).fill(NaN));
       conv2dBackwardWeight(rt, g, x, gy, gw);
-      expectClose(get(rt, gw), conv2d_bwd_weight_ref(g, X, GY), label('dwconv2d_bwd_weight', cs, rt));
+      expectClose(
+        get(rt, gw),
+        conv2d_bwd_weight_ref(g, X, GY),
+        label('dwconv2d_bwd_weight', cs, rt)
+      );
       freeAll(rt, x, gy, gw);
     });
   }
@@ -137,44 +166,87 @@ for (const rt of rts) {
   for (const [ci, cs] of fdCases.entries()) {
     const g = geometry(cs);
     const sz = sizes(g);
-    const X = rand(sz.x, 3 + ci), W = rand(sz.w, 7 + ci), GY = rand(sz.y, 13 + ci);
+    const X = rand(sz.x, 3 + ci),
+      W = rand(sz.w, 7 + ci),
+      GY = rand(sz.y, 13 + ci);
     const forward = (xv: Float32Array, wv: Float32Array): Float32Array => {
-      const x = put(rt, xv), w = put(rt, wv), y = put(rt, new Float32Array(sz.y));
+      const x = put(rt, xv),
+        w = put(rt, wv),
+        y = put(rt, new Float32Array(sz.y));
       conv2dForward(rt, g, x, w, null, y);
       const out = get(rt, y);
       freeAll(rt, x, w, y);
       return out;
     };
     t(label('dwconv2d_bwd_input finite-diff', cs, rt), () => {
-      const gy = put(rt, GY), w = put(rt, W), gx = put(rt, new Float32Array(sz.x));
+      const gy = put(rt, GY),
+        w = put(rt, W),
+        gx = put(rt, new Float32Array(sz.x));
       conv2dBackwardInput(rt, g, gy, w, gx);
-      expectClose(get(rt, gx), numericGrad((xv) => forward(xv, W), X, GY), label('bwd_input fd', cs, rt), 1e-2);
+      expectClose(
+        get(rt, gx),
+        numericGrad((xv) => forward(xv, W), X, GY),
+        label('bwd_input fd', cs, rt),
+        1e-2
+      );
       freeAll(rt, gy, w, gx);
     });
     t(label('dwconv2d_bwd_weight finite-diff', cs, rt), () => {
-      const x = put(rt, X), gy = put(rt, GY), gw = put(rt, new Float32Array(sz.w));
+      const x = put(rt, X),
+        gy = put(rt, GY),
+        gw = put(rt, new Float32Array(sz.w));
       conv2dBackwardWeight(rt, g, x, gy, gw);
-      expectClose(get(rt, gw), numericGrad((wv) => forward(X, wv), W, GY), label('bwd_weight fd', cs, rt), 1e-2);
+      expectClose(
+        get(rt, gw),
+        numericGrad((wv) => forward(X, wv), W, GY),
+        label('bwd_weight fd', cs, rt),
+        1e-2
+      );
       freeAll(rt, x, gy, gw);
     });
   }
 }
 
-t('dwconv2d workspace grows by at most a pointer per row with the plane height (no padded copy)', () => {
-  const rt = rts[0];
-  const bytes = (kind: number, h: number, k: number, s: number): number =>
-    kernel(rt, 'conv2d_workspace_bytes')(kind, 32, 128, h, 28, 128, k, k, s, s, k >> 1, k >> 1, 1, 1, 128);
-  for (const k of [3, 5, 7]) {
-    for (const s of [1, 2]) {
-      for (const kind of [0, 1, 2]) {
-        const small = bytes(kind, 28, k, s);
-        const growth = bytes(kind, 2800, k, s) - small;
-        assert.ok(growth <= 4 * (2800 - 28) + 128, `kind ${kind} k ${k} s ${s}: grows ${growth} bytes`);
-        // per-channel tap sums (16 bytes a tap) and flipped taps, a few rows, no plane
-        assert.ok(small < 64 * 1024 + 20 * 128 * k * k, `kind ${kind} k ${k} s ${s}: ${small} bytes`);
+t(
+  'dwconv2d workspace grows by at most a pointer per row with the plane height (no padded copy)',
+  () => {
+    const rt = rts[0];
+    const bytes = (kind: number, h: number, k: number, s: number): number =>
+      kernel(rt, 'conv2d_workspace_bytes')(
+        kind,
+        32,
+        128,
+        h,
+        28,
+        128,
+        k,
+        k,
+        s,
+        s,
+        k >> 1,
+        k >> 1,
+        1,
+        1,
+        128
+      );
+    for (const k of [3, 5, 7]) {
+      for (const s of [1, 2]) {
+        for (const kind of [0, 1, 2]) {
+          const small = bytes(kind, 28, k, s);
+          const growth = bytes(kind, 2800, k, s) - small;
+          assert.ok(
+            growth <= 4 * (2800 - 28) + 128,
+            `kind ${kind} k ${k} s ${s}: grows ${growth} bytes`
+          );
+          // per-channel tap sums (16 bytes a tap) and flipped taps, a few rows, no plane
+          assert.ok(
+            small < 64 * 1024 + 20 * 128 * k * k,
+            `kind ${kind} k ${k} s ${s}: ${small} bytes`
+          );
+        }
       }
     }
   }
-});
+);
 
 t.run();

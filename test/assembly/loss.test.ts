@@ -22,8 +22,16 @@ const labelsFor = (b: number, k: number): number[] =>
 
 // [batch, classes, logit spread, offset]: the large offset checks the max subtraction.
 const cases: [number, number, number, number][] = [
-  [1, 1, 1, 0], [1, 10, 3, 0], [3, 5, 3, 0], [7, 3, 1, 0], [17, 10, 5, 0], [64, 10, 3, 0],
-  [5, 33, 3, 0], [2, 65, 2, 0], [4, 7, 30, 1000], [3, 4, 80, -500],
+  [1, 1, 1, 0],
+  [1, 10, 3, 0],
+  [3, 5, 3, 0],
+  [7, 3, 1, 0],
+  [17, 10, 5, 0],
+  [64, 10, 3, 0],
+  [5, 33, 3, 0],
+  [2, 65, 2, 0],
+  [4, 7, 30, 1000],
+  [3, 4, 80, -500],
 ];
 
 for (const rt of rts) {
@@ -32,7 +40,8 @@ for (const rt of rts) {
     const L = rand(bsz * k, bsz * 100 + k, -spread, spread).map((v) => v + offset);
     const labs = labelsFor(bsz, k);
     const forward = (logitsData: Float32Array): { loss: number; probs: Float32Array } => {
-      const logits = put(rt, logitsData), labels = putLabels(rt, labs);
+      const logits = put(rt, logitsData),
+        labels = putLabels(rt, labs);
       const probs = rt.heap.allocF32(bsz * k);
       const loss = softmaxXentForward(rt, { batch: bsz, classes: k, logits, labels, probs });
       const out = { loss, probs: get(rt, probs) };
@@ -43,15 +52,22 @@ for (const rt of rts) {
     t(`softmax_xent_fwd ${name}`, () => {
       const got = forward(L);
       const ref = softmax_xent_fwd_ref(L, labs, bsz, k);
-      expectClose([got.loss], [ref.loss], `softmax_xent_fwd loss ${name}`, 1e-4,
-        Math.max(ref.loss, 1e-2));
+      expectClose(
+        [got.loss],
+        [ref.loss],
+        `softmax_xent_fwd loss ${name}`,
+        1e-4,
+        Math.max(ref.loss, 1e-2)
+      );
       expectClose(got.probs, ref.probs, `softmax_xent_fwd probs ${name}`);
     });
 
     for (const scale of [1, -0.5]) {
       t(`softmax_xent_bwd scale=${scale} ${name}`, () => {
         const P = forward(L).probs;
-        const probs = put(rt, P), labels = putLabels(rt, labs), gl = rt.heap.allocF32(bsz * k);
+        const probs = put(rt, P),
+          labels = putLabels(rt, labs),
+          gl = rt.heap.allocF32(bsz * k);
         rt.heap.view(gl).fill(NaN);
         softmaxXentBackward(rt, { batch: bsz, classes: k, probs, labels, gradLogits: gl, scale });
         const got = get(rt, gl);
@@ -68,29 +84,54 @@ for (const rt of rts) {
 
 t('cross-entropy rejects bad arguments, naming them', () => {
   const rt = rts[0];
-  const logits = put(rt, rand(12, 1)), probs = rt.heap.allocF32(12);
+  const logits = put(rt, rand(12, 1)),
+    probs = rt.heap.allocF32(12);
   const gradLogits = rt.heap.allocF32(12);
   const labels = putLabels(rt, [0, 10, 2]);
   const args = { batch: 3, classes: 4, logits, probs };
-  expectThrows(() => softmaxXentForward(rt, { ...args, labels }),
-    ['crossEntropy', 'labels[1] = 10', '[0, 4)'], 'label too big');
+  expectThrows(
+    () => softmaxXentForward(rt, { ...args, labels }),
+    ['crossEntropy', 'labels[1] = 10', '[0, 4)'],
+    'label too big'
+  );
   const neg = putLabels(rt, [0, 1, -1]);
-  expectThrows(() => softmaxXentBackward(rt, { ...args, labels: neg, gradLogits }),
-    ['crossEntropy_backward', 'labels[2] = -1'], 'negative label');
+  expectThrows(
+    () => softmaxXentBackward(rt, { ...args, labels: neg, gradLogits }),
+    ['crossEntropy_backward', 'labels[2] = -1'],
+    'negative label'
+  );
   const ok = putLabels(rt, [0, 1, 2]);
-  expectThrows(() => softmaxXentForward(rt, { ...args, labels: ok, probs: rt.heap.allocF32(11) }),
-    ['crossEntropy', 'probs holds 11', 'needs 12'], 'probs too small');
-  expectThrows(() => softmaxXentForward(rt, { ...args, batch: 4, labels: ok }),
-    ['crossEntropy', 'labels holds 3', 'needs 4'], 'labels too short');
-  expectThrows(() => softmaxXentForward(rt, { ...args, batch: 0, labels: ok }),
-    ['crossEntropy', 'batch', '>= 1'], 'batch 0');
-  expectThrows(() => softmaxXentForward(rt, { ...args, classes: 5, labels: ok }),
-    ['crossEntropy', 'probs holds 12', 'needs 15'], 'classes too many');
-  expectThrows(() => softmaxXentBackward(rt, { ...args, labels: ok, gradLogits, scale: Infinity }),
-    ['crossEntropy_backward', 'scale'], 'scale inf');
+  expectThrows(
+    () => softmaxXentForward(rt, { ...args, labels: ok, probs: rt.heap.allocF32(11) }),
+    ['crossEntropy', 'probs holds 11', 'needs 12'],
+    'probs too small'
+  );
+  expectThrows(
+    () => softmaxXentForward(rt, { ...args, batch: 4, labels: ok }),
+    ['crossEntropy', 'labels holds 3', 'needs 4'],
+    'labels too short'
+  );
+  expectThrows(
+    () => softmaxXentForward(rt, { ...args, batch: 0, labels: ok }),
+    ['crossEntropy', 'batch', '>= 1'],
+    'batch 0'
+  );
+  expectThrows(
+    () => softmaxXentForward(rt, { ...args, classes: 5, labels: ok }),
+    ['crossEntropy', 'probs holds 12', 'needs 15'],
+    'classes too many'
+  );
+  expectThrows(
+    () => softmaxXentBackward(rt, { ...args, labels: ok, gradLogits, scale: Infinity }),
+    ['crossEntropy_backward', 'scale'],
+    'scale inf'
+  );
   const tiny = rt.heap.allocF32(2);
-  expectThrows(() => softmaxXentBackward(rt, { ...args, labels: ok, gradLogits: tiny }),
-    ['crossEntropy_backward', 'gradLogits holds 2'], 'gradLogits too small');
+  expectThrows(
+    () => softmaxXentBackward(rt, { ...args, labels: ok, gradLogits: tiny }),
+    ['crossEntropy_backward', 'gradLogits holds 2'],
+    'gradLogits too small'
+  );
 });
 
 t.run();

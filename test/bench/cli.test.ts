@@ -13,8 +13,10 @@ const t = suite('simdgrad bench CLI');
 const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 function run(...args: string[]): { status: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [main, 'bench', ...args], { encoding: 'utf8',
-    timeout: 30_000 });
+  const r = spawnSync(process.execPath, [main, 'bench', ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -41,8 +43,18 @@ for (const [args, expected] of [
 t('bench --help lists every option', () => {
   const r = run('--help');
   assert.is(r.status, 0);
-  for (const o of ['--suite', '--quick', '--workers', '--peers', '--models', '--build', '--json',
-    '--svg', '--only', '--batches']) {
+  for (const o of [
+    '--suite',
+    '--quick',
+    '--workers',
+    '--peers',
+    '--models',
+    '--build',
+    '--json',
+    '--svg',
+    '--only',
+    '--batches',
+  ]) {
     assert.ok(r.out.includes(o), `--help lacks ${o}`);
   }
 });
@@ -51,14 +63,38 @@ t('bench --suite kernels (the old bench:kernels script) times the cases --only n
   const dir = mkdtempSync(join(tmpdir(), 'simdgrad-bench-'));
   try {
     const json = join(dir, 'k.json');
-    const r = spawnSync(process.execPath, [main, 'bench', '--suite', 'kernels', '--quick', '--only',
-      'pool,norm.', '--peers', 'tfjs-wasm', '--json', json], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        main,
+        'bench',
+        '--suite',
+        'kernels',
+        '--quick',
+        '--only',
+        'pool,norm.',
+        '--peers',
+        'tfjs-wasm',
+        '--json',
+        json,
+      ],
+      { encoding: 'utf8', timeout: 120_000 }
+    );
     assert.is(r.status, 0, r.stderr);
     assert.ok(r.stdout.includes('target checks'), r.stdout);
     const out = JSON.parse(readFileSync(json, 'utf8')) as {
-      cases: { id: string; results: { impl: string; status: string }[] }[] };
-    assert.equal(out.cases.map((c) => c.id), ['pool.max2', 'norm.layernorm2d_fwd',
-      'norm.layernorm2d_bwd', 'norm.gelu_fwd', 'norm.gelu_bwd']);
+      cases: { id: string; results: { impl: string; status: string }[] }[];
+    };
+    assert.equal(
+      out.cases.map((c) => c.id),
+      [
+        'pool.max2',
+        'norm.layernorm2d_fwd',
+        'norm.layernorm2d_bwd',
+        'norm.gelu_fwd',
+        'norm.gelu_bwd',
+      ]
+    );
     const impls = out.cases[0].results.map((x) => `${x.impl} ${x.status}`);
     assert.ok(impls.includes('relaxed ok') || impls.includes('simd128 ok'), impls.join(', '));
     assert.ok(impls.includes('tfjs-wasm ok'), impls.join(', '));
@@ -66,8 +102,12 @@ t('bench --suite kernels (the old bench:kernels script) times the cases --only n
     // The norm family's rows: ours on both builds, TF.js has no such kernel.
     for (const c of out.cases.slice(1)) {
       const got = c.results.map((x) => `${x.impl} ${x.status}`);
-      assert.ok(got.includes('simd128 ok') && !got.includes('relaxed error') &&
-        got.includes('tfjs-wasm missing'), `${c.id}: ${got.join(', ')}`);
+      assert.ok(
+        got.includes('simd128 ok') &&
+          !got.includes('relaxed error') &&
+          got.includes('tfjs-wasm missing'),
+        `${c.id}: ${got.join(', ')}`
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

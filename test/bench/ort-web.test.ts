@@ -6,7 +6,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBench } from '../../bench/report.js';
 import {
-  checkAgreement, loadOrtWeb, ortModel, ortStepper, ORT_AGREEMENT, relativeError,
+  checkAgreement,
+  loadOrtWeb,
+  ortModel,
+  ortStepper,
+  ORT_AGREEMENT,
+  relativeError,
 } from '../../bench/peers/ort-web.js';
 import { init, manualSeed, nn, randn } from '../../src/index.js';
 
@@ -15,8 +20,14 @@ await init();
 
 function tiny(): nn.Module {
   manualSeed(3);
-  return new nn.Sequential(new nn.Conv2d(2, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4),
-    new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(4 * 3 * 3, 5));
+  return new nn.Sequential(
+    new nn.Conv2d(2, 4, 3, { padding: 1 }),
+    new nn.BatchNorm2d(4),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(4 * 3 * 3, 5)
+  );
 }
 
 const shape = [2, 2, 6, 6];
@@ -60,7 +71,10 @@ t('relativeError: scale of the largest output, NaN and length are failures', () 
 
 t('simdgrad bench --peers ort-web: infer rows timed with ratios, the rest missing', async () => {
   const r = await runBench({ tiny: true, workers: [1], models: ['lenet5'], peers: ['ort-web'] });
-  assert.equal(r.peers.map((p) => [p.name, p.status]), [['ort-web', 'ok']]);
+  assert.equal(
+    r.peers.map((p) => [p.name, p.status]),
+    [['ort-web', 'ok']]
+  );
   for (const row of r.kernels) assert.is(row.peers[0].status, 'missing');
   const train = r.models.find((m) => m.mode === 'train')!;
   const infer = r.models.find((m) => m.mode === 'infer')!;
@@ -72,11 +86,21 @@ t('simdgrad bench --peers ort-web: infer rows timed with ratios, the rest missin
 });
 
 t('not installed: reported so, not thrown', async () => {
-  const r = await runBench({ tiny: true, workers: [1], models: ['lenet5'], peers: ['ort-web'],
+  const r = await runBench({
+    tiny: true,
+    workers: [1],
+    models: ['lenet5'],
+    peers: ['ort-web'],
     importModule: async (s) => {
-      throw Object.assign(new Error(`Cannot find package '${s}'`), { code: 'ERR_MODULE_NOT_FOUND' });
-    } });
-  assert.equal(r.peers.map((p) => [p.name, p.status]), [['ort-web', 'not installed']]);
+      throw Object.assign(new Error(`Cannot find package '${s}'`), {
+        code: 'ERR_MODULE_NOT_FOUND',
+      });
+    },
+  });
+  assert.equal(
+    r.peers.map((p) => [p.name, p.status]),
+    [['ort-web', 'not installed']]
+  );
   for (const row of r.models) assert.is(row.peers[0].status, 'not installed');
 });
 

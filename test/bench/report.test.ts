@@ -17,23 +17,30 @@ const t = suite('bench report');
 function without(pkg: string): (s: string) => Promise<unknown> {
   return async (s) => {
     if (s === pkg) {
-      throw Object.assign(new Error(`Cannot find package '${s}' imported from test`),
-        { code: 'ERR_MODULE_NOT_FOUND' });
+      throw Object.assign(new Error(`Cannot find package '${s}' imported from test`), {
+        code: 'ERR_MODULE_NOT_FOUND',
+      });
     }
     return import(s);
   };
 }
 
 function positive(v: unknown, what: string): void {
-  assert.ok(typeof v === 'number' && Number.isFinite(v) && v > 0,
-    `${what}: ${String(v)} is not a positive finite number`);
+  assert.ok(
+    typeof v === 'number' && Number.isFinite(v) && v > 0,
+    `${what}: ${String(v)} is not a positive finite number`
+  );
 }
 
-function checkMeasured(m: { value?: number; spread?: number; timing?: { samples: number } },
-  what: string): void {
+function checkMeasured(
+  m: { value?: number; spread?: number; timing?: { samples: number } },
+  what: string
+): void {
   positive(m.value, `${what} value`);
-  assert.ok(typeof m.spread === 'number' && Number.isFinite(m.spread) && m.spread >= 0,
-    `${what} spread ${m.spread}`);
+  assert.ok(
+    typeof m.spread === 'number' && Number.isFinite(m.spread) && m.spread >= 0,
+    `${what} spread ${m.spread}`
+  );
   assert.ok((m.timing?.samples ?? 0) >= 1, `${what}: no samples`);
 }
 
@@ -51,10 +58,26 @@ function checkReport(r: BenchReport, workers: number[], models: string[]): void 
   for (const p of r.peak) {
     for (const v of [p.gflops, p.loopGflops, p.tileGflops]) positive(v, `peak ${p.build}`);
   }
-  assert.equal(r.kernels.map((k) => k.kind), ['gemm', 'conv', 'conv', 'conv', 'pool', 'conv',
-    'conv', 'conv', 'eltwise', 'eltwise', 'eltwise']);
-  assert.equal(r.kernels.filter((k) => k.kind === 'eltwise').map((k) => k.unit),
-    ['GB/s', 'GB/s', 'GB/s']);
+  assert.equal(
+    r.kernels.map((k) => k.kind),
+    [
+      'gemm',
+      'conv',
+      'conv',
+      'conv',
+      'pool',
+      'conv',
+      'conv',
+      'conv',
+      'eltwise',
+      'eltwise',
+      'eltwise',
+    ]
+  );
+  assert.equal(
+    r.kernels.filter((k) => k.kind === 'eltwise').map((k) => k.unit),
+    ['GB/s', 'GB/s', 'GB/s']
+  );
   for (const k of r.kernels) {
     assert.is(k.ours.status, 'ok', `${k.id}: ${k.ours.note}`);
     checkMeasured(k.ours, k.id);
@@ -85,24 +108,43 @@ function peerOf(entries: PeerMeasured[], name: string): PeerMeasured {
 t('peers whose packages are missing are "not installed"; ours still measured', async () => {
   const asked: number[] = [];
   const steps: string[] = [];
-  const r = await runBench({ tiny: true, workers: [1], peers: ['tfjs-wasm', 'tfjs-cpu'],
-    importModule: without('@tensorflow/tfjs'), data: 'mnist',
+  const r = await runBench({
+    tiny: true,
+    workers: [1],
+    peers: ['tfjs-wasm', 'tfjs-cpu'],
+    importModule: without('@tensorflow/tfjs'),
+    data: 'mnist',
     mnist: (n) => {
       asked.push(n);
       const images = new Float32Array(n * 784).map((_, i) => Math.sin(i));
-      return { images, labels: new Int32Array(n).map((_, i) => i % 10), n,
-        shape: [n, 1, 28, 28], sampleShape: [1, 28, 28], classes: 10 };
+      return {
+        images,
+        labels: new Int32Array(n).map((_, i) => i % 10),
+        n,
+        shape: [n, 1, 28, 28],
+        sampleShape: [1, 28, 28],
+        classes: 10,
+      };
     },
     beforeMeasure: (done, total) => {
       steps.push(`${done}/${total}`);
-    } });
+    },
+  });
   checkReport(r, [1], ['small-cnn', 'lenet5']);
   assert.is(r.config.data, 'mnist');
   assert.equal(asked, [4 * r.config.batch], 'images asked of the mnist option');
   const total = r.peak.length + r.kernels.length + r.models.length;
-  assert.equal(steps, Array.from({ length: total }, (_, i) => `${i}/${total}`));
-  assert.equal(r.peers.map((p) => [p.name, p.status]), [['tfjs-wasm', 'not installed'],
-    ['tfjs-cpu', 'not installed']]);
+  assert.equal(
+    steps,
+    Array.from({ length: total }, (_, i) => `${i}/${total}`)
+  );
+  assert.equal(
+    r.peers.map((p) => [p.name, p.status]),
+    [
+      ['tfjs-wasm', 'not installed'],
+      ['tfjs-cpu', 'not installed'],
+    ]
+  );
   for (const row of [...r.kernels, ...r.models]) {
     for (const name of ['tfjs-wasm', 'tfjs-cpu']) {
       const p = peerOf(row.peers, name);
@@ -117,25 +159,39 @@ t('peers whose packages are missing are "not installed"; ours still measured', a
   assert.match(text, 'softmax over the last dim of x[8,1000]');
 });
 
-t('a convTranspose2d case times the conv whose input is the layer\'s output', async () => {
+t("a convTranspose2d case times the conv whose input is the layer's output", async () => {
   await init();
   const [fwd, bwdInput, bwdWeight] = convTransposeCases('t', 't', [3, 8, 5, 7], [8, 4, 4, 3], 2, 1);
-  const y = F.convTranspose2d(randn([3, 8, 5, 7]), randn([8, 4, 4, 3]), null,
-    { stride: 2, padding: 1 });
+  const y = F.convTranspose2d(randn([3, 8, 5, 7]), randn([8, 4, 4, 3]), null, {
+    stride: 2,
+    padding: 1,
+  });
   assert.equal(fwd.x, y.shape);
-  assert.equal([fwd.direction, bwdInput.direction, bwdWeight.direction],
-    ['bwd_input', 'fwd', 'bwd_weight']);
+  assert.equal(
+    [fwd.direction, bwdInput.direction, bwdWeight.direction],
+    ['bwd_input', 'fwd', 'bwd_weight']
+  );
   // The equivalent conv maps the layer's output back to its input's spatial size.
   assert.equal(convOutHW(fwd), [5, 7]);
   assert.is(flopsOf(fwd), 2 * 3 * 8 * 4 * 5 * 7 * 4 * 3);
 });
 
 t('workers 1,2 with tfjs-cpu beside ours: ratios; tfjs-wasm not installed', async () => {
-  const r = await runBench({ tiny: true, workers: [2, 1], models: ['lenet5'],
-    peers: ['tfjs-wasm', 'tfjs-cpu'], importModule: without('@tensorflow/tfjs-backend-wasm') });
+  const r = await runBench({
+    tiny: true,
+    workers: [2, 1],
+    models: ['lenet5'],
+    peers: ['tfjs-wasm', 'tfjs-cpu'],
+    importModule: without('@tensorflow/tfjs-backend-wasm'),
+  });
   checkReport(r, [1, 2], ['lenet5']);
-  assert.equal(r.peers.map((p) => [p.name, p.status]), [['tfjs-wasm', 'not installed'],
-    ['tfjs-cpu', 'ok']]);
+  assert.equal(
+    r.peers.map((p) => [p.name, p.status]),
+    [
+      ['tfjs-wasm', 'not installed'],
+      ['tfjs-cpu', 'ok'],
+    ]
+  );
   for (const row of [...r.kernels, ...r.models]) {
     assert.is(peerOf(row.peers, 'tfjs-wasm').status, 'not installed');
     const cpu = peerOf(row.peers, 'tfjs-cpu');

@@ -9,8 +9,17 @@ import type { ProfiledStep } from '../../bench/models.js';
 const t = suite('serial-fraction');
 
 function step(k: number): ProfiledStep {
-  return { prepare: 0.1, dispatch: [0.2, 0.3 + k], compute: [4, 6], meet: [2, 0],
-    reduce: [0.1, 0.2], collect: 0.3, finish: 0.05, total: 7 + k, optimizer: 0.25 };
+  return {
+    prepare: 0.1,
+    dispatch: [0.2, 0.3 + k],
+    compute: [4, 6],
+    meet: [2, 0],
+    reduce: [0.1, 0.2],
+    collect: 0.3,
+    finish: 0.05,
+    total: 7 + k,
+    optimizer: 0.25,
+  };
 }
 
 t('medians over steps; serial and work as documented', () => {
@@ -36,7 +45,11 @@ t('Amdahl and Karp-Flatt: e from a speedup gives that speedup back', () => {
   assert.is(amdahl(0, 8), 8);
   assert.is(amdahl(1, 8), 1);
   assert.ok(Math.abs(amdahl(0.1, 4) - 1 / (0.1 + 0.9 / 4)) < 1e-12);
-  for (const [sp, n] of [[1.51, 2], [1.75, 2], [3.2, 4]]) {
+  for (const [sp, n] of [
+    [1.51, 2],
+    [1.75, 2],
+    [3.2, 4],
+  ]) {
     assert.ok(Math.abs(amdahl(karpFlatt(sp, n), n) - sp) < 1e-12, `${sp} at ${n}`);
   }
   assert.is(karpFlatt(2, 2), 0);

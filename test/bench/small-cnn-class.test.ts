@@ -9,12 +9,15 @@ import { SmallCnn } from '../../bench/small-cnn-class.js';
 const t = suite('small-cnn-class');
 await init();
 
-t('SmallCnn equals createModel(\'small-cnn\') given the same parameters', () => {
+t("SmallCnn equals createModel('small-cnn') given the same parameters", () => {
   const zoo = createModel('small-cnn');
   const net = new SmallCnn();
   const a = zoo.parameters();
   const b = net.parameters();
-  assert.equal(b.map((p) => p.shape), a.map((p) => p.shape));
+  assert.equal(
+    b.map((p) => p.shape),
+    a.map((p) => p.shape)
+  );
   b.forEach((p, i) => p.data().set(a[i].data()));
   const x = rand([2, 1, 28, 28]);
   for (const training of [false, true]) {

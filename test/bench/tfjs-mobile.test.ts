@@ -12,8 +12,10 @@ const t = suite('tfjs-mobile');
 await init();
 await loadTfjs();
 
-const twins = [['mobilenet_v2', tfMobileNetV2, 3_504_872], ['efficientnet_b0', tfEfficientNetB0,
-  5_288_548]] as const;
+const twins = [
+  ['mobilenet_v2', tfMobileNetV2, 3_504_872],
+  ['efficientnet_b0', tfEfficientNetB0, 5_288_548],
+] as const;
 
 for (const [name, build, count] of twins) {
   t(`${name}: the twin's parameters equal ours (${count}), a 32x32 forward gives [2, 1000]`, () => {
@@ -24,8 +26,7 @@ for (const [name, build, count] of twins) {
     assert.is(n, count);
     const net = build({ size: 32 });
     assert.is(trainableParams(net), count);
-    const y = tf.tidy(() => (net.predict(tf.randomNormal([2, 32, 32, 3])) as TF.Tensor)
-      .dataSync());
+    const y = tf.tidy(() => (net.predict(tf.randomNormal([2, 32, 32, 3])) as TF.Tensor).dataSync());
     assert.is(y.length, 2000);
     assert.ok(y.every(Number.isFinite));
     net.dispose();

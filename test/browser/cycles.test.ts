@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const t = suite('import cycles');
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const STATIC = /^\s*(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|^\s*import\s*['"](\.[^'"]+)['"]/gm;
+const STATIC =
+  /^\s*(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|^\s*import\s*['"](\.[^'"]+)['"]/gm;
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -25,8 +26,12 @@ function cycles(files: string[]): string[][] {
   const edges = new Map<string, string[]>();
   for (const f of files) {
     const src = readFileSync(f, 'utf8');
-    edges.set(f, [...src.matchAll(STATIC)].map((m) => resolve(dirname(f), (m[1] ?? m[2])
-      .replace(/\.js$/, '.ts'))).filter((p) => files.includes(p)));
+    edges.set(
+      f,
+      [...src.matchAll(STATIC)]
+        .map((m) => resolve(dirname(f), (m[1] ?? m[2]).replace(/\.js$/, '.ts')))
+        .filter((p) => files.includes(p))
+    );
   }
   const found: string[][] = [];
   const state = new Map<string, 'open' | 'done'>();
@@ -52,7 +57,10 @@ t('src/, bench/ and web/src/ have no import cycles', () => {
   const files = ['src', 'bench', 'web/src'].flatMap((d) => sources(join(ROOT, d)));
   assert.ok(files.length > 50, `only ${files.length} sources found under ${ROOT}`);
   const found = cycles(files);
-  assert.equal(found.map((c) => c.join(' -> ')), []);
+  assert.equal(
+    found.map((c) => c.join(' -> ')),
+    []
+  );
 });
 
 t.run();

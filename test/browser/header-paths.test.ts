@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const t = suite('header paths');
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PATH = /(?<![\w/.-])((?:src|test|bench|assembly|scripts|web|examples|docs)\/[\w./-]*\w\.(?:ts|mjs|js|json|html|py|css|md|svg|png))\b/g;
+const PATH =
+  /(?<![\w/.-])((?:src|test|bench|assembly|scripts|web|examples|docs)\/[\w./-]*\w\.(?:ts|mjs|js|json|html|py|css|md|svg|png))\b/g;
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -32,15 +33,17 @@ function header(file: string): string {
 }
 
 t('paths in file headers exist', () => {
-  const files = ['src', 'test', 'bench', 'assembly', 'scripts', 'examples', 'web']
-    .flatMap((d) => (existsSync(join(ROOT, d)) ? sources(join(ROOT, d)) : []));
+  const files = ['src', 'test', 'bench', 'assembly', 'scripts', 'examples', 'web'].flatMap((d) =>
+    existsSync(join(ROOT, d)) ? sources(join(ROOT, d)) : []
+  );
   assert.ok(files.length > 100, `only ${files.length} files found under ${ROOT}`);
   const missing: string[] = [];
   for (const f of files) {
     for (const m of header(f).matchAll(PATH)) {
       // A .js path names the compiled form of a .ts source (dist/ mirrors the tree).
       const p = m[1];
-      const found = existsSync(join(ROOT, p)) ||
+      const found =
+        existsSync(join(ROOT, p)) ||
         (p.endsWith('.js') && existsSync(join(ROOT, p.replace(/\.js$/, '.ts'))));
       if (!found) missing.push(`${relative(ROOT, f)} names ${p}`);
     }

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const t = suite('import-graph');
-const STATIC = /^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
+const STATIC =
+  /^\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
 
 /** Every module reached by static imports from entry, and the imports that are not relative. */
 function graph(entry: URL): { modules: number; outside: string[]; files: string[] } {
@@ -30,10 +31,18 @@ function graph(entry: URL): { modules: number; outside: string[]; files: string[
   return { modules: seen.size, outside, files: [...seen].map((u) => fileURLToPath(u)) };
 }
 
-for (const entry of ['index.js', 'parallel/web-worker.js', 'runtime/thread-web-worker.js', 'runtime/web-thread.js']) {
+for (const entry of [
+  'index.js',
+  'parallel/web-worker.js',
+  'runtime/thread-web-worker.js',
+  'runtime/web-thread.js',
+]) {
   t(`dist/src/${entry} reaches only relative modules`, () => {
     const { modules, outside } = graph(new URL(`../../src/${entry}`, import.meta.url));
-    assert.ok(modules > (entry.startsWith('runtime/') ? 0 : 5), `only ${modules} modules found: the import scan is broken`);
+    assert.ok(
+      modules > (entry.startsWith('runtime/') ? 0 : 5),
+      `only ${modules} modules found: the import scan is broken`
+    );
     assert.equal(outside, [], 'static imports a page cannot resolve');
   });
 }

@@ -34,11 +34,22 @@ const ISOLATION = {
 
 /** Modules no browser bundle may hold: Node built-ins, piscina, simdgrad's Node-only side. */
 const NODE_ONLY = [
-  /^node:/, /(^|\0|[/\\])node:[a-z_/]+$/, /^stubbed:/, /[/\\]node_modules[/\\]piscina[/\\]/,
-  ...['runtime/node', 'parallel/piscina-pool', 'parallel/worker', 'data/mnist',
-    'data/fashion-mnist', 'data/idx-node', 'data/image-folder', 'train/checkpoint',
-    'io/safetensors-node', 'cli/[^/]+']
-    .map((m) => new RegExp(`simdgrad/dist/src/${m}\\.js$`.replace(/\//g, '[/\\\\]'))),
+  /^node:/,
+  /(^|\0|[/\\])node:[a-z_/]+$/,
+  /^stubbed:/,
+  /[/\\]node_modules[/\\]piscina[/\\]/,
+  ...[
+    'runtime/node',
+    'parallel/piscina-pool',
+    'parallel/worker',
+    'data/mnist',
+    'data/fashion-mnist',
+    'data/idx-node',
+    'data/image-folder',
+    'train/checkpoint',
+    'io/safetensors-node',
+    'cli/[^/]+',
+  ].map((m) => new RegExp(`simdgrad/dist/src/${m}\\.js$`.replace(/\//g, '[/\\\\]'))),
 ];
 
 interface Bundle {
@@ -51,7 +62,11 @@ interface Bundle {
 interface PageRun {
   state: string;
   result: {
-    build: string; steps: number[]; isolated: boolean; trainerOut?: string; error?: string;
+    build: string;
+    steps: number[];
+    isolated: boolean;
+    trainerOut?: string;
+    error?: string;
     epoch?: { loss: number; accuracy: number };
   };
   errors: string[];
@@ -67,19 +82,37 @@ const sizes: string[] = [];
 async function setup(): Promise<void> {
   await rm(WORK, { recursive: true, force: true });
   await mkdir(WORK, { recursive: true });
-  const { stdout } = await run('npm',
-    ['pack', '--ignore-scripts', '--silent', '--pack-destination', WORK], { cwd: ROOT });
+  const { stdout } = await run(
+    'npm',
+    ['pack', '--ignore-scripts', '--silent', '--pack-destination', WORK],
+    { cwd: ROOT }
+  );
   const tarball = join(WORK, stdout.trim().split('\n').pop()!);
   await cp(join(ROOT, 'examples', 'web-app'), APP, {
-    recursive: true, filter: (src) => !/[/\\](node_modules|dist[^/\\]*)$/.test(src),
+    recursive: true,
+    filter: (src) => !/[/\\](node_modules|dist[^/\\]*)$/.test(src),
   });
   // The app's package.json without its bundlers (the repository's are used), then the tarball.
-  await writeFile(join(APP, 'package.json'),
-    JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts',
-    '--omit=optional', tarball], { cwd: APP });
-  const harness = await import(pathToFileURL(join(ROOT, 'scripts', 'browser.mjs')).href) as
-    { launchChromium(): Promise<Browser> };
+  await writeFile(
+    join(APP, 'package.json'),
+    JSON.stringify({ name: 'app', private: true, type: 'module' })
+  );
+  await run(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      '--omit=optional',
+      tarball,
+    ],
+    { cwd: APP }
+  );
+  const harness = (await import(pathToFileURL(join(ROOT, 'scripts', 'browser.mjs')).href)) as {
+    launchChromium(): Promise<Browser>;
+  };
   browser = await harness.launchChromium();
 }
 
@@ -94,7 +127,9 @@ t.after(async () => {
 /** A static server for dir (index.html at /), with or without the isolation headers. */
 async function serve(dir: string, isolated: boolean): Promise<{ url: string; server: Server }> {
   const types: Record<string, string> = {
-    '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm',
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.wasm': 'application/wasm',
   };
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -104,11 +139,14 @@ async function serve(dir: string, isolated: boolean): Promise<{ url: string; ser
       res.writeHead(403, headers).end();
       return;
     }
-    readFile(file).then((body) => {
-      const type = types[extname(file)] ?? 'application/octet-stream';
-      res.writeHead(200, { ...headers, 'Content-Type': type });
-      res.end(body);
-    }, () => res.writeHead(404, headers).end('not found'));
+    readFile(file).then(
+      (body) => {
+        const type = types[extname(file)] ?? 'application/octet-stream';
+        res.writeHead(200, { ...headers, 'Content-Type': type });
+        res.end(body);
+      },
+      () => res.writeHead(404, headers).end('not found')
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -135,11 +173,13 @@ async function load(url: string): Promise<PageRun> {
   });
   try {
     await page.goto(url);
-    await page.waitForFunction(() => document.body.dataset.state !== 'loading', null,
-      { timeout: 120_000 });
+    await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, {
+      timeout: 120_000,
+    });
     const state = await page.evaluate(() => document.body.dataset.state ?? '');
-    const result = await page.evaluate(() =>
-      (globalThis as unknown as { result: PageRun['result'] }).result);
+    const result = await page.evaluate(
+      () => (globalThis as unknown as { result: PageRun['result'] }).result
+    );
     return { state, result, errors, failed, wasm, workers };
   } finally {
     await context.close();
@@ -157,11 +197,15 @@ function checkRun(name: string, r: PageRun, isolated: boolean): void {
   const s = r.result.steps;
   assert.ok(s.length >= 10 && s.every(Number.isFinite), `${name}: steps ${s}`);
   const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
-  assert.ok(mean(s.slice(-3)) < mean(s.slice(0, 3)) - 0.02,
-    `${name}: one-thread loss did not fall: ${s.map((v) => v.toFixed(4)).join(' ')}`);
+  assert.ok(
+    mean(s.slice(-3)) < mean(s.slice(0, 3)) - 0.02,
+    `${name}: one-thread loss did not fall: ${s.map((v) => v.toFixed(4)).join(' ')}`
+  );
   assert.is(r.result.isolated, isolated, `${name}: crossOriginIsolated`);
-  assert.ok(Number.isFinite(r.result.epoch?.loss),
-    `${name}: epoch ${JSON.stringify(r.result.epoch)}`);
+  assert.ok(
+    Number.isFinite(r.result.epoch?.loss),
+    `${name}: epoch ${JSON.stringify(r.result.epoch)}`
+  );
   const out = r.result.trainerOut ?? '';
   if (isolated) {
     assert.is(r.workers, 2, `${name}: Web Workers started`);
@@ -190,13 +234,17 @@ async function measure(name: string, dir: string): Promise<void> {
     }
     if (/simdgrad\.relaxed[^/\\]*\.wasm$/.test(f)) wasm = await gz();
   }
-  sizes.push(`${name}: JS ${kib(js)} KiB gzip (${parts.join(', ')}), ` +
-    `wasm ${kib(wasm)} KiB gzip (one build)`);
+  sizes.push(
+    `${name}: JS ${kib(js)} KiB gzip (${parts.join(', ')}), ` +
+      `wasm ${kib(wasm)} KiB gzip (one build)`
+  );
 }
 
 function checkModules(name: string, b: Bundle): void {
-  assert.ok(b.modules.filter((m) => /simdgrad[/\\]dist[/\\]src[/\\]/.test(m)).length > 50,
-    `${name}: only ${b.modules.length} modules listed: the module scan is broken`);
+  assert.ok(
+    b.modules.filter((m) => /simdgrad[/\\]dist[/\\]src[/\\]/.test(m)).length > 50,
+    `${name}: only ${b.modules.length} modules listed: the module scan is broken`
+  );
   const bad = b.modules.filter((m) => NODE_ONLY.some((re) => re.test(m)));
   assert.equal(bad, [], `${name}: Node-only modules in the browser bundle`);
 }
@@ -204,8 +252,12 @@ function checkModules(name: string, b: Bundle): void {
 /** The bundler followed the intra-op helper's `new Worker(new URL(...))` (runtime/web-thread.js,
  * loaded on demand) and bundled its script: setNumThreads(n > 1) can start helpers in the app. */
 function checkThreadWorker(name: string, b: Bundle): void {
-  assert.ok(b.modules.some((m) => /simdgrad[/\\]dist[/\\]src[/\\]runtime[/\\]thread-web-worker\.js$/.test(m)),
-    `${name}: the intra-op helper's script (runtime/thread-web-worker.js) is not bundled`);
+  assert.ok(
+    b.modules.some((m) =>
+      /simdgrad[/\\]dist[/\\]src[/\\]runtime[/\\]thread-web-worker\.js$/.test(m)
+    ),
+    `${name}: the intra-op helper's script (runtime/thread-web-worker.js) is not bundled`
+  );
 }
 
 /** No emitted script names a node: built-in (an import, require or dynamic import of one). */
@@ -217,20 +269,24 @@ async function checkNoNodeSpecifiers(name: string, dir: string): Promise<void> {
   }
 }
 
-t('the installed package names no source map it does not ship (Vite\'s dev server would complain)',
+t(
+  "the installed package names no source map it does not ship (Vite's dev server would complain)",
   async () => {
     await ready;
     const dir = join(APP, 'node_modules', 'simdgrad');
     const missing: string[] = [];
     for (const f of (await readdir(dir, { recursive: true })).map(String)) {
       if (!f.endsWith('.js')) continue;
-      const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(await readFile(join(dir, f), 'utf8'))?.[1];
+      const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(
+        await readFile(join(dir, f), 'utf8')
+      )?.[1];
       if (map && !map.startsWith('data:')) {
         await readFile(join(dir, f, '..', map)).catch(() => missing.push(`${f} -> ${map}`));
       }
     }
     assert.equal(missing, []);
-  });
+  }
+);
 
 t('Vite 8: production build of the example app', async () => {
   await ready;
@@ -244,8 +300,10 @@ t('Vite 8: production build of the example app', async () => {
     enforce: 'pre',
     async resolveId(source, importer, options) {
       const r = await this.resolve(source, importer, { ...options, skipSelf: true });
-      if (r?.id.includes('__vite-browser-external') &&
-        (source.startsWith('node:') || /[/\\]simdgrad[/\\]/.test(importer ?? ''))) {
+      if (
+        r?.id.includes('__vite-browser-external') &&
+        (source.startsWith('node:') || /[/\\]simdgrad[/\\]/.test(importer ?? ''))
+      ) {
         modules.push(`stubbed: '${source}' imported by ${importer}`);
       }
       return r;
@@ -255,7 +313,10 @@ t('Vite 8: production build of the example app', async () => {
     },
   });
   await vite.build({
-    root: APP, logLevel: 'warn', plugins: [collect()], worker: { plugins: () => [collect()] },
+    root: APP,
+    logLevel: 'warn',
+    plugins: [collect()],
+    worker: { plugins: () => [collect()] },
   });
   bundles.vite = { dir: join(APP, 'dist'), modules };
   checkModules('vite', bundles.vite);
@@ -267,8 +328,11 @@ t('Vite 8: production build of the example app', async () => {
 t('Vite: `vite preview` (the README config) trains on one thread and two Web Workers', async () => {
   assert.ok(bundles.vite, 'no Vite build');
   const vite = await import('vite');
-  const server = await vite.preview(
-    { root: APP, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } });
+  const server = await vite.preview({
+    root: APP,
+    logLevel: 'warn',
+    preview: { port: 0, host: '127.0.0.1' },
+  });
   try {
     const url = server.resolvedUrls!.local[0];
     const res = await fetch(url);
@@ -292,11 +356,15 @@ t('Vite: without COOP/COEP the Trainer says why and trains on one thread', async
 t('esbuild: a production build (esbuild.mjs) trains on one thread and two workers', async () => {
   await ready;
   const dir = join(APP, 'dist-esbuild');
-  const { buildApp } = await import(pathToFileURL(join(APP, 'esbuild.mjs')).href) as {
+  const { buildApp } = (await import(pathToFileURL(join(APP, 'esbuild.mjs')).href)) as {
     buildApp(outdir: string, extra: object): Promise<import('esbuild').BuildResult>;
   };
   const result = await buildApp(dir, { metafile: true, logLevel: 'silent' });
-  assert.equal(result.warnings.map((w) => w.text), [], 'esbuild warnings');
+  assert.equal(
+    result.warnings.map((w) => w.text),
+    [],
+    'esbuild warnings'
+  );
   bundles.esbuild = { dir, modules: Object.keys(result.metafile!.inputs) };
   checkModules('esbuild', bundles.esbuild);
   await checkNoNodeSpecifiers('esbuild', dir);
@@ -313,34 +381,66 @@ t('esbuild: an inference-only app ships no trainer, optimizer, workers or ONNX',
   await ready;
   const esbuild = await import('esbuild');
   const entry = join(APP, 'src', 'infer-only.js');
-  await writeFile(entry, "import { init, loadModel, predict } from 'simdgrad';\n" +
-    'await init();\n' +
-    "console.log(predict(await loadModel('/m.safetensors'), new Float32Array(784)));\n");
-  const r = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', write: false,
-    metafile: true, absWorkingDir: APP, outdir: join(APP, 'dist-infer'), logLevel: 'silent' });
-  const kept = Object.values(r.metafile.outputs).flatMap((o) =>
-    Object.entries(o.inputs).filter(([, v]) => v.bytesInOutput > 0).map(([k]) => k))
+  await writeFile(
+    entry,
+    "import { init, loadModel, predict } from 'simdgrad';\n" +
+      'await init();\n' +
+      "console.log(predict(await loadModel('/m.safetensors'), new Float32Array(784)));\n"
+  );
+  const r = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    write: false,
+    metafile: true,
+    absWorkingDir: APP,
+    outdir: join(APP, 'dist-infer'),
+    logLevel: 'silent',
+  });
+  const kept = Object.values(r.metafile.outputs)
+    .flatMap((o) =>
+      Object.entries(o.inputs)
+        .filter(([, v]) => v.bytesInOutput > 0)
+        .map(([k]) => k)
+    )
     .filter((m) => m.includes('simdgrad/dist/src/'));
-  assert.ok(kept.some((m) => m.endsWith('models/inference.js')), kept.join(', '));
+  assert.ok(
+    kept.some((m) => m.endsWith('models/inference.js')),
+    kept.join(', ')
+  );
   // (parallel/worker-url.js is where init({ workerUrl }) keeps its option: a few lines)
   const shipped = kept.filter((m) =>
-    /\/(train|optim)\/|\/parallel\/(?!worker-url)|\/io\/onnx|\/data\/loader/.test(m));
+    /\/(train|optim)\/|\/parallel\/(?!worker-url)|\/io\/onnx|\/data\/loader/.test(m)
+  );
   assert.equal(shipped, [], 'training modules in an inference-only bundle');
 });
 
 t('webpack 5: production build trains on one thread and on two Web Workers', async () => {
   await ready;
   const { default: webpack } = await import('webpack');
-  const { default: config } = await import(pathToFileURL(join(APP, 'webpack.config.js')).href) as
-    { default: import('webpack').Configuration };
+  const { default: config } = (await import(
+    pathToFileURL(join(APP, 'webpack.config.js')).href
+  )) as { default: import('webpack').Configuration };
   const stats = await new Promise<import('webpack').Stats>((resolve, reject) => {
     webpack({ ...config, stats: 'none' }, (err, s) => (err || !s ? reject(err) : resolve(s)));
   });
   const json = stats.toJson({
-    all: false, modules: true, nestedModules: true, errors: true, warnings: true,
+    all: false,
+    modules: true,
+    nestedModules: true,
+    errors: true,
+    warnings: true,
   });
-  assert.equal((json.errors ?? []).map((e) => e.message), [], 'webpack errors');
-  assert.equal((json.warnings ?? []).map((e) => e.message), [], 'webpack warnings');
+  assert.equal(
+    (json.errors ?? []).map((e) => e.message),
+    [],
+    'webpack errors'
+  );
+  assert.equal(
+    (json.warnings ?? []).map((e) => e.message),
+    [],
+    'webpack warnings'
+  );
   const modules: string[] = [];
   const walk = (ms: typeof json.modules): void => {
     for (const m of ms ?? []) {

@@ -32,8 +32,13 @@ function effects(file: string): { what: string[]; imported: string[] } {
     if (ts.isImportDeclaration(s) && !s.importClause) {
       const spec = (s.moduleSpecifier as ts.StringLiteral).text;
       if (spec.startsWith('.')) imported.push(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
-    } else if (ts.isExpressionStatement(s) || ts.isIfStatement(s) ||
-      ts.isIterationStatement(s, false) || ts.isTryStatement(s) || ts.isBlock(s)) {
+    } else if (
+      ts.isExpressionStatement(s) ||
+      ts.isIfStatement(s) ||
+      ts.isIterationStatement(s, false) ||
+      ts.isTryStatement(s) ||
+      ts.isBlock(s)
+    ) {
       what.push(short(s));
     }
   }
@@ -46,13 +51,15 @@ const distPath = (file: string): string =>
 
 /** The globs as bundlers read them: `*` within one path segment. */
 function matcher(globs: string[]): (path: string) => boolean {
-  const res = globs.map((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '[^/]*')}$`));
+  const res = globs.map(
+    (g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`)
+  );
   return (path) => res.some((re) => re.test(path));
 }
 
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
-  { sideEffects: string[] };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  sideEffects: string[];
+};
 const files = sources(join(ROOT, 'src'));
 
 t('every module with top-level effects is listed in package.json sideEffects', () => {

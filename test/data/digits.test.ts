@@ -18,8 +18,10 @@ function ink(width: number, height: number, paint: (x: number, y: number) => num
   return a;
 }
 
-const rect = (x0: number, y0: number, w: number, h: number, v = 255) =>
-  (x: number, y: number): number => (x >= x0 && x < x0 + w && y >= y0 && y < y0 + h ? v : 0);
+const rect =
+  (x0: number, y0: number, w: number, h: number, v = 255) =>
+  (x: number, y: number): number =>
+    x >= x0 && x < x0 + w && y >= y0 && y < y0 + h ? v : 0;
 
 /** The output's ink: bounding box (inclusive), centre of mass (pixel k's centre at k + 0.5),
  * total, smallest and largest value. */
@@ -45,29 +47,55 @@ function measure(out: Float32Array) {
     }
   }
   return {
-    w: x1 - x0 + 1, h: y1 - y0 + 1, x0, y0, x1, y1, mass, cx: cx / mass, cy: cy / mass,
-    min: Math.min(...out), max: Math.max(...out),
+    w: x1 - x0 + 1,
+    h: y1 - y0 + 1,
+    x0,
+    y0,
+    x1,
+    y1,
+    mass,
+    cx: cx / mass,
+    cy: cy / mass,
+    min: Math.min(...out),
+    max: Math.max(...out),
   };
 }
 
 function assertCentred(m: ReturnType<typeof measure>, what: string): void {
   // The offset is a whole pixel: the centre of mass lands within half a pixel of (14, 14).
-  assert.ok(Math.abs(m.cx - 14) <= 0.5 && Math.abs(m.cy - 14) <= 0.5,
-    `${what}: centre of mass (${m.cx.toFixed(2)}, ${m.cy.toFixed(2)}), want (14, 14) +- 0.5`);
+  assert.ok(
+    Math.abs(m.cx - 14) <= 0.5 && Math.abs(m.cy - 14) <= 0.5,
+    `${what}: centre of mass (${m.cx.toFixed(2)}, ${m.cy.toFixed(2)}), want (14, 14) +- 0.5`
+  );
 }
 
 t('an empty image (and ink no brighter than the 20/255 threshold) gives 784 zeros', () => {
-  for (const [what, v] of [['empty', 0], ['faint 20/255', 20]] as const) {
-    const out = digitTo28(ink(40, 30, () => v), 40, 30);
+  for (const [what, v] of [
+    ['empty', 0],
+    ['faint 20/255', 20],
+  ] as const) {
+    const out = digitTo28(
+      ink(40, 30, () => v),
+      40,
+      30
+    );
     assert.instance(out, Float32Array);
     assert.is(out.length, 784, what);
-    assert.ok(out.every((x) => x === 0), `${what}: all zeros`);
+    assert.ok(
+      out.every((x) => x === 0),
+      `${what}: all zeros`
+    );
   }
 });
 
 t('a centred disk r=30 in 100x100: 20x20 box, centred, values in [0, 1] with a solid 1', () => {
-  const m = measure(digitTo28(ink(100, 100, (x, y) => ((x - 49.5) ** 2 + (y - 49.5) ** 2 <= 900
-    ? 255 : 0)), 100, 100));
+  const m = measure(
+    digitTo28(
+      ink(100, 100, (x, y) => ((x - 49.5) ** 2 + (y - 49.5) ** 2 <= 900 ? 255 : 0)),
+      100,
+      100
+    )
+  );
   assert.is(m.w, 20, 'box width');
   assert.is(m.h, 20, 'box height');
   assertCentred(m, 'disk');
@@ -110,18 +138,26 @@ t('grey ink averages to ink / 255; edges at or below 20/255 leave the box alone'
   assert.ok(Math.abs(m.max - 0.4) < 1e-6 && Math.abs(m.min) === 0, `values ${m.min}..${m.max}`);
   // A faint halo one pixel wide around the same square: not in the box, so the same image
   // (the halo pixels inside no box pixel, and the box scale is 1).
-  const halo = digitTo28(ink(40, 40, (x, y) => {
-    const inside = x >= 10 && x < 30 && y >= 10 && y < 30;
-    const ring = x >= 9 && x < 31 && y >= 9 && y < 31;
-    return inside ? 102 : ring ? 20 : 0;
-  }), 40, 40);
+  const halo = digitTo28(
+    ink(40, 40, (x, y) => {
+      const inside = x >= 10 && x < 30 && y >= 10 && y < 30;
+      const ring = x >= 9 && x < 31 && y >= 9 && y < 31;
+      return inside ? 102 : ring ? 20 : 0;
+    }),
+    40,
+    40
+  );
   assert.equal(Array.from(halo), Array.from(grey));
 });
 
 t('a lopsided shape stays whole inside the frame (its offset clamped, not wrapped)', () => {
   // A solid bar on the left and a thin line to the right: the centre of mass is far left, so
   // centring by mass would push the box past the right edge.
-  const out = digitTo28(ink(60, 60, (x, y) => (x < 15 || (y === 30 && x < 60) ? 255 : 0)), 60, 60);
+  const out = digitTo28(
+    ink(60, 60, (x, y) => (x < 15 || (y === 30 && x < 60) ? 255 : 0)),
+    60,
+    60
+  );
   const m = measure(out);
   assert.equal([m.w, m.h, m.x1], [20, 20, 27], 'box 20x20 against the right edge');
   let firstColumn = 0;
@@ -131,16 +167,24 @@ t('a lopsided shape stays whole inside the frame (its offset clamped, not wrappe
 
 t('plain number arrays work like bytes', () => {
   const bytes = ink(30, 20, rect(4, 3, 9, 14));
-  assert.equal(Array.from(digitTo28(Array.from(bytes), 30, 20)),
-    Array.from(digitTo28(bytes, 30, 20)));
+  assert.equal(
+    Array.from(digitTo28(Array.from(bytes), 30, 20)),
+    Array.from(digitTo28(bytes, 30, 20))
+  );
 });
 
 t('wrong sizes throw naming the argument', () => {
   const px = new Uint8Array(12);
-  throwsWith(() => digitTo28(px, 4, 4), ['digitTo28', 'ink has 12 values', 'width * height',
-    '4 * 4 = 16'], 'length');
-  throwsWith(() => digitTo28(px, 0, 12), ['digitTo28', 'width', 'positive integer', 'got 0'],
-    'width 0');
+  throwsWith(
+    () => digitTo28(px, 4, 4),
+    ['digitTo28', 'ink has 12 values', 'width * height', '4 * 4 = 16'],
+    'length'
+  );
+  throwsWith(
+    () => digitTo28(px, 0, 12),
+    ['digitTo28', 'width', 'positive integer', 'got 0'],
+    'width 0'
+  );
   throwsWith(() => digitTo28(px, 2.5, 4), ['width', 'got 2.5'], 'width 2.5');
   throwsWith(() => digitTo28(px, 3, -4), ['height', 'got -4'], 'height -4');
   throwsWith(() => digitTo28(px, 3, Number.NaN), ['height', 'got NaN'], 'height NaN');

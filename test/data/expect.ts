@@ -23,8 +23,11 @@ export function throwsWith(fn: () => unknown, fragments: string[], label: string
 }
 
 /** Async throwsWith. */
-export async function rejectsWith(fn: () => Promise<unknown>, fragments: string[], label: string):
-  Promise<string> {
+export async function rejectsWith(
+  fn: () => Promise<unknown>,
+  fragments: string[],
+  label: string
+): Promise<string> {
   let message: string | undefined;
   try {
     await fn();

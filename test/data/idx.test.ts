@@ -72,7 +72,10 @@ t('parseIdxLabels train/t10k: first labels 5 and 7, the published class counts',
     train: [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
     test: [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
   };
-  for (const [split, got] of [['train', counts(train)], ['test', counts(test)]] as const) {
+  for (const [split, got] of [
+    ['train', counts(train)],
+    ['test', counts(test)],
+  ] as const) {
     if (got.join() !== want[split].join()) {
       throw new Error(`${split} counts ${got} != ${want[split]}`);
     }
@@ -120,42 +123,93 @@ const with4 = (bytes: Uint8Array, at: number, b: number[]): Uint8Array => {
 // [case, bytes, parser, fragments the error must name]
 type Parser = 'images' | 'labels' | 'any';
 const corrupt: [string, Uint8Array, Parser, string[]][] = [
-  ['train images cut to 1000 bytes', trainImages.subarray(0, 1000), 'images',
-    ['truncated at byte offset 1000', 'header says 60000 images of 28x28 (47040016 bytes)',
-      'the file has 1000 bytes']],
-  ['t10k labels cut to 100 bytes', testLabels.subarray(0, 100), 'labels',
-    ['truncated at byte offset 100', '10000 labels (10008 bytes)']],
-  ['header cut inside the dimensions', trainImages.subarray(0, 10), 'images',
-    ['truncated at byte offset 10', '3 dimensions (16 header bytes)']],
+  [
+    'train images cut to 1000 bytes',
+    trainImages.subarray(0, 1000),
+    'images',
+    [
+      'truncated at byte offset 1000',
+      'header says 60000 images of 28x28 (47040016 bytes)',
+      'the file has 1000 bytes',
+    ],
+  ],
+  [
+    't10k labels cut to 100 bytes',
+    testLabels.subarray(0, 100),
+    'labels',
+    ['truncated at byte offset 100', '10000 labels (10008 bytes)'],
+  ],
+  [
+    'header cut inside the dimensions',
+    trainImages.subarray(0, 10),
+    'images',
+    ['truncated at byte offset 10', '3 dimensions (16 header bytes)'],
+  ],
   ['2 bytes', trainImages.subarray(0, 2), 'any', ['truncated at byte offset 2', 'magic number']],
-  ['header n=2 over 3 images', idx(0x08, [2, 28, 28], testImages.subarray(16, 16 + 3 * 784)),
-    'images', ['byte offset 1584', '784 trailing bytes', '2 images of 28x28']],
-  ['labels file read as images', testLabels, 'images',
-    ['byte offset 0', 'magic number 0x00000801, expected 0x00000803']],
-  ['images file read as labels', testSlice(2), 'labels',
-    ['byte offset 0', 'magic number 0x00000803, expected 0x00000801']],
-  ['magic 0x12000803', with4(testSlice(1), 0, [0x12]), 'any',
-    ['byte offset 0', 'magic number 0x12000803 is not IDX']],
+  [
+    'header n=2 over 3 images',
+    idx(0x08, [2, 28, 28], testImages.subarray(16, 16 + 3 * 784)),
+    'images',
+    ['byte offset 1584', '784 trailing bytes', '2 images of 28x28'],
+  ],
+  [
+    'labels file read as images',
+    testLabels,
+    'images',
+    ['byte offset 0', 'magic number 0x00000801, expected 0x00000803'],
+  ],
+  [
+    'images file read as labels',
+    testSlice(2),
+    'labels',
+    ['byte offset 0', 'magic number 0x00000803, expected 0x00000801'],
+  ],
+  [
+    'magic 0x12000803',
+    with4(testSlice(1), 0, [0x12]),
+    'any',
+    ['byte offset 0', 'magic number 0x12000803 is not IDX'],
+  ],
   ['dtype byte 0x07', with4(testSlice(1), 2, [0x07]), 'any', ['byte offset 2', 'dtype byte 0x07']],
-  ['0 dimensions', with4(testSlice(1), 3, [0]), 'any',
-    ['byte offset 3', 'number of dimensions is 0']],
-  ['dimension 1 = -1', with4(testSlice(1), 8, [0xff, 0xff, 0xff, 0xff]), 'any',
-    ['byte offset 8', 'dimension 1 is -1']],
-  ['dimensions 2^31-1 cubed', idx(0x08, [0x7fffffff, 0x7fffffff, 0x7fffffff], new Uint8Array(8)),
-    'any', ['byte offset 4', 'more bytes than any file can hold']],
-  ['label 3 = 10', with4(testLabels.subarray(0, 8 + 20), 4, [0, 0, 0, 20, 7, 2, 1, 10]), 'labels',
-    ['byte offset 11', 'label 3 is 10, expected 0..9']],
+  [
+    '0 dimensions',
+    with4(testSlice(1), 3, [0]),
+    'any',
+    ['byte offset 3', 'number of dimensions is 0'],
+  ],
+  [
+    'dimension 1 = -1',
+    with4(testSlice(1), 8, [0xff, 0xff, 0xff, 0xff]),
+    'any',
+    ['byte offset 8', 'dimension 1 is -1'],
+  ],
+  [
+    'dimensions 2^31-1 cubed',
+    idx(0x08, [0x7fffffff, 0x7fffffff, 0x7fffffff], new Uint8Array(8)),
+    'any',
+    ['byte offset 4', 'more bytes than any file can hold'],
+  ],
+  [
+    'label 3 = 10',
+    with4(testLabels.subarray(0, 8 + 20), 4, [0, 0, 0, 20, 7, 2, 1, 10]),
+    'labels',
+    ['byte offset 11', 'label 3 is 10, expected 0..9'],
+  ],
   ['gzip bytes', gzip(testSlice(1)), 'any', ['byte offset 0', 'gzip stream']],
 ];
 
 for (const [name, bytes, parser, fragments] of corrupt) {
   t(`corrupt: ${name}`, () => {
     const file = 'the-file-idx';
-    throwsWith(() => {
-      if (parser === 'images') parseIdxImages(bytes, file);
-      else if (parser === 'labels') parseIdxLabels(bytes, file, 10);
-      else parseIdx(bytes, file);
-    }, [`${file}: `, ...fragments], name);
+    throwsWith(
+      () => {
+        if (parser === 'images') parseIdxImages(bytes, file);
+        else if (parser === 'labels') parseIdxLabels(bytes, file, 10);
+        else parseIdx(bytes, file);
+      },
+      [`${file}: `, ...fragments],
+      name
+    );
   });
 }
 
@@ -176,8 +230,11 @@ t('readIdxFile: gzip detected by magic (with and without .gz), errors name the p
   await rejectsWith(() => readIdxBytes(cut), [cut, 'gzip stream is corrupt'], 'cut gzip');
   const truncated = join(tmp, 'truncated-idx3-ubyte');
   writeFileSync(truncated, testSlice(5).subarray(0, 1000));
-  await rejectsWith(() => readIdxFile(truncated), [truncated, 'truncated at byte offset 1000'],
-    'truncated file');
+  await rejectsWith(
+    () => readIdxFile(truncated),
+    [truncated, 'truncated at byte offset 1000'],
+    'truncated file'
+  );
   const missing = join(tmp, 'missing-idx1-ubyte');
   await rejectsWith(() => readIdxFile(missing), [missing, 'no such file'], 'missing file');
 });

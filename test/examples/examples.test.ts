@@ -21,7 +21,10 @@ function runExample(name: string): Promise<{ stdout: string; stderr: string }> {
 
 t('custom-cnn: a custom Module class trained on 2 workers classifies MNIST', async () => {
   const { stdout, stderr } = await runExample('custom-cnn');
-  const m = /^test accuracy (\d+\.\d\d)% \(\d+ parameters, 2000 training images, 2 workers\)$/m.exec(stdout);
+  const m =
+    /^test accuracy (\d+\.\d\d)% \(\d+ parameters, 2000 training images, 2 workers\)$/m.exec(
+      stdout
+    );
   assert.ok(m, `unexpected output: ${stdout}`);
   assert.ok(Number(m![1]) > 70, `test accuracy ${m![1]}% (chance 10%)`);
   assert.match(stderr, /epoch 1\/1 train loss/);
@@ -43,17 +46,29 @@ t('manual-loop: a loop with no tidy and an eval loop without noGrad run flat', a
   assert.ok(acc && Number(acc[1]) > 90, `unexpected output: ${stdout}`);
 });
 
-t('denoise-unet: a U-Net with skip connections on 2 workers beats the noisy input\'s MSE', async () => {
-  const { stdout, stderr } = await runExample('denoise-unet');
-  const m = /^test MSE (\d+\.\d+) \(noisy input: (\d+\.\d+); \d+ parameters, 1000 training images, 2 workers\)$/m.exec(stdout);
-  assert.ok(m, `unexpected output: ${stdout}`);
-  assert.ok(Number(m![1]) < 0.5 * Number(m![2]), `test MSE ${m![1]} vs ${m![2]} for the noisy input`);
-  assert.match(stderr, /epoch 1\/1 train loss/);
-});
+t(
+  "denoise-unet: a U-Net with skip connections on 2 workers beats the noisy input's MSE",
+  async () => {
+    const { stdout, stderr } = await runExample('denoise-unet');
+    const m =
+      /^test MSE (\d+\.\d+) \(noisy input: (\d+\.\d+); \d+ parameters, 1000 training images, 2 workers\)$/m.exec(
+        stdout
+      );
+    assert.ok(m, `unexpected output: ${stdout}`);
+    assert.ok(
+      Number(m![1]) < 0.5 * Number(m![2]),
+      `test MSE ${m![1]} vs ${m![2]} for the noisy input`
+    );
+    assert.match(stderr, /epoch 1\/1 train loss/);
+  }
+);
 
 t('vit: a tiny vision transformer on 2 workers classifies MNIST above chance', async () => {
   const { stdout } = await runExample('vit');
-  const m = /^test accuracy (\d+\.\d\d)% \(\d+ parameters, 2000 training images, 2 workers, \d+ s\)$/m.exec(stdout);
+  const m =
+    /^test accuracy (\d+\.\d\d)% \(\d+ parameters, 2000 training images, 2 workers, \d+ s\)$/m.exec(
+      stdout
+    );
   assert.ok(m, `unexpected output: ${stdout}`);
   assert.ok(Number(m![1]) > 25, `test accuracy ${m![1]}% (chance 10%)`);
 });

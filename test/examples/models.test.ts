@@ -26,7 +26,8 @@ interface Case {
 }
 
 function build(c: Case): nn.Module {
-  return c.name.startsWith('UNet') ? new UNet(...(c.args as number[]))
+  return c.name.startsWith('UNet')
+    ? new UNet(...(c.args as number[]))
     : new TinyViT(c.args as TinyViTOptions);
 }
 

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import {
-  createModel, init, manualSeed, noGrad, randn, serializeSafetensors, tidy,
+  createModel,
+  init,
+  manualSeed,
+  noGrad,
+  randn,
+  serializeSafetensors,
+  tidy,
 } from '../../src/index.js';
 import { expectClose } from '../util.js';
 
@@ -19,34 +25,44 @@ const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 await init();
 
 function run(...args: string[]): { status: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [main, 'export', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [main, 'export', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-t('export --load lenet5.safetensors --onnx: ONNX Runtime gives the saved model\'s outputs', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'simdgrad-onnx-'));
-  try {
-    manualSeed(12);
-    const model = createModel('lenet5');
-    const weights = join(dir, 'lenet5.safetensors');
-    await writeFile(weights, serializeSafetensors(model.stateDict(), { model: 'lenet5' }));
-    const out = join(dir, 'sub', 'lenet5.onnx');
-    const r = run('--load', weights, '--onnx', out);
-    assert.is(r.status, 0, r.err);
-    assert.match(r.out, /lenet5 as ONNX opset 17, input \[batch,1,28,28\]/);
-    const s = await ort.InferenceSession.create(new Uint8Array(await readFile(out)), { intraOpNumThreads: 1 });
-    model.eval();
-    for (const n of [1, 4]) {
-      const x = randn([n, 1, 28, 28]);
-      const want = noGrad(() => tidy(() => model.forward(x).toFloat32Array()));
-      const res = await s.run({ input: new ort.Tensor('float32', x.toFloat32Array(), [n, 1, 28, 28]) });
-      expectClose(res.output.data as Float32Array, want, `lenet5 batch ${n}`, 2e-3);
+t(
+  "export --load lenet5.safetensors --onnx: ONNX Runtime gives the saved model's outputs",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'simdgrad-onnx-'));
+    try {
+      manualSeed(12);
+      const model = createModel('lenet5');
+      const weights = join(dir, 'lenet5.safetensors');
+      await writeFile(weights, serializeSafetensors(model.stateDict(), { model: 'lenet5' }));
+      const out = join(dir, 'sub', 'lenet5.onnx');
+      const r = run('--load', weights, '--onnx', out);
+      assert.is(r.status, 0, r.err);
+      assert.match(r.out, /lenet5 as ONNX opset 17, input \[batch,1,28,28\]/);
+      const s = await ort.InferenceSession.create(new Uint8Array(await readFile(out)), {
+        intraOpNumThreads: 1,
+      });
+      model.eval();
+      for (const n of [1, 4]) {
+        const x = randn([n, 1, 28, 28]);
+        const want = noGrad(() => tidy(() => model.forward(x).toFloat32Array()));
+        const res = await s.run({
+          input: new ort.Tensor('float32', x.toFloat32Array(), [n, 1, 28, 28]),
+        });
+        expectClose(res.output.data as Float32Array, want, `lenet5 batch ${n}`, 2e-3);
+      }
+      await s.release();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    await s.release();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
-});
+);
 
 for (const [args, expected] of [
   [['--onnx', 'x.onnx'], '--load <weights.safetensors> is required'],
@@ -55,7 +71,10 @@ for (const [args, expected] of [
   [['--load', 'w.safetensors', '--onnx', 'x.onnx', '--opset', '16'], '--opset must be >= 17'],
   [['--load', 'w.safetensors', '--onnx', 'x.onnx', '--model', 'nope'], '--model must be one of'],
   [['--load', 'w.safetensors', '--onnx', 'x.onnx', '--bogus'], 'unknown option --bogus'],
-  [['--load', '/nonexistent/w.safetensors', '--onnx', join(tmpdir(), 'simdgrad-never.onnx')], '/nonexistent/w.safetensors'],
+  [
+    ['--load', '/nonexistent/w.safetensors', '--onnx', join(tmpdir(), 'simdgrad-never.onnx')],
+    '/nonexistent/w.safetensors',
+  ],
 ] as [string[], string][]) {
   t(`export ${args.join(' ')}: exit 1 naming it`, () => {
     const r = run(...args);
@@ -68,7 +87,15 @@ for (const [args, expected] of [
 t('export --help lists every option', () => {
   const r = run('--help');
   assert.is(r.status, 0);
-  for (const o of ['--load', '--onnx', '--model', '--opset', '--batch', '--static-batch', '--input-shape']) {
+  for (const o of [
+    '--load',
+    '--onnx',
+    '--model',
+    '--opset',
+    '--batch',
+    '--static-batch',
+    '--input-shape',
+  ]) {
     assert.ok(r.out.includes(o), `--help lacks ${o}`);
   }
 });

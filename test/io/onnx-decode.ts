@@ -4,8 +4,9 @@
 import protobuf from 'protobufjs/light.js';
 import { ONNX_PROTO_JSON } from './onnx-proto.js';
 
-const modelType = protobuf.Root.fromJSON(ONNX_PROTO_JSON as protobuf.INamespace)
-  .lookupType('onnx.ModelProto');
+const modelType = protobuf.Root.fromJSON(ONNX_PROTO_JSON as protobuf.INamespace).lookupType(
+  'onnx.ModelProto'
+);
 
 /** The decoded ModelProto of bytes as a plain object (int64 as numbers, bytes as arrays). */
 export function decodeOnnx(bytes: Uint8Array): Record<string, unknown> {

@@ -27,8 +27,10 @@ console.log(JSON.stringify({ onImport, onExport, bytes: bytes.length, control: l
 `;
 
 t('import, init() and exportOnnx load no protobufjs module (and the check sees one loaded)', () => {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD],
-    { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.is(r.status, 0, r.stderr);
   const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
   assert.is(got.onImport, 0, 'protobufjs modules loaded by import + init()');
@@ -37,44 +39,76 @@ t('import, init() and exportOnnx load no protobufjs module (and the check sees o
   assert.ok(got.control > 0, 'the child imported protobufjs but require.cache does not show it');
 });
 
-t('encodeOnnxModel: what protobufjs decodes (int64 -1, -2^40, 2^40; float; string; symbolic dim)', () => {
-  const raw = new Uint8Array([1, 2, 3, 250]);
-  const bytes = encodeOnnxModel({
-    irVersion: 8, producerName: 'simdgrad', opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'Net',
-      node: [{
-        name: 'n0', opType: 'Gemm', input: ['input', 'w'], output: ['output'],
-        attribute: [
-          { name: 'axis', type: 2, i: -1 },
-          { name: 'alpha', type: 1, f: 0.25 },
-          { name: 'mode', type: 3, s: new TextEncoder().encode('ü') },
-          { name: 'pads', type: 7, ints: [0, -2, 2 ** 40, -(2 ** 40)] },
+t(
+  'encodeOnnxModel: what protobufjs decodes (int64 -1, -2^40, 2^40; float; string; symbolic dim)',
+  () => {
+    const raw = new Uint8Array([1, 2, 3, 250]);
+    const bytes = encodeOnnxModel({
+      irVersion: 8,
+      producerName: 'simdgrad',
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'Net',
+        node: [
+          {
+            name: 'n0',
+            opType: 'Gemm',
+            input: ['input', 'w'],
+            output: ['output'],
+            attribute: [
+              { name: 'axis', type: 2, i: -1 },
+              { name: 'alpha', type: 1, f: 0.25 },
+              { name: 'mode', type: 3, s: new TextEncoder().encode('ü') },
+              { name: 'pads', type: 7, ints: [0, -2, 2 ** 40, -(2 ** 40)] },
+            ],
+          },
         ],
-      }],
-      initializer: [{ name: 'w', dims: [2, 2 ** 33], dataType: 7, rawData: raw }],
-      input: [{ name: 'input', elemType: 1, dims: [{ dimParam: 'batch' }, { dimValue: 300 }] }],
-      output: [{ name: 'output', elemType: 1, dims: [{ dimValue: 0 }] }],
-    },
-  });
-  assert.equal(decodeOnnx(bytes), {
-    irVersion: 8, producerName: 'simdgrad', opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'Net',
-      node: [{
-        name: 'n0', opType: 'Gemm', input: ['input', 'w'], output: ['output'],
-        attribute: [
-          { name: 'axis', type: 2, i: -1 },
-          { name: 'alpha', type: 1, f: 0.25 },
-          { name: 'mode', type: 3, s: [0xc3, 0xbc] },
-          { name: 'pads', type: 7, ints: [0, -2, 2 ** 40, -(2 ** 40)] },
+        initializer: [{ name: 'w', dims: [2, 2 ** 33], dataType: 7, rawData: raw }],
+        input: [{ name: 'input', elemType: 1, dims: [{ dimParam: 'batch' }, { dimValue: 300 }] }],
+        output: [{ name: 'output', elemType: 1, dims: [{ dimValue: 0 }] }],
+      },
+    });
+    assert.equal(decodeOnnx(bytes), {
+      irVersion: 8,
+      producerName: 'simdgrad',
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'Net',
+        node: [
+          {
+            name: 'n0',
+            opType: 'Gemm',
+            input: ['input', 'w'],
+            output: ['output'],
+            attribute: [
+              { name: 'axis', type: 2, i: -1 },
+              { name: 'alpha', type: 1, f: 0.25 },
+              { name: 'mode', type: 3, s: [0xc3, 0xbc] },
+              { name: 'pads', type: 7, ints: [0, -2, 2 ** 40, -(2 ** 40)] },
+            ],
+          },
         ],
-      }],
-      initializer: [{ name: 'w', dims: [2, 2 ** 33], dataType: 7, rawData: [1, 2, 3, 250] }],
-      input: [{ name: 'input', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'batch' }, { dimValue: 300 }] } } } }],
-      output: [{ name: 'output', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 0 }] } } } }],
-    },
-  });
-});
+        initializer: [{ name: 'w', dims: [2, 2 ** 33], dataType: 7, rawData: [1, 2, 3, 250] }],
+        input: [
+          {
+            name: 'input',
+            type: {
+              tensorType: {
+                elemType: 1,
+                shape: { dim: [{ dimParam: 'batch' }, { dimValue: 300 }] },
+              },
+            },
+          },
+        ],
+        output: [
+          {
+            name: 'output',
+            type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 0 }] } } },
+          },
+        ],
+      },
+    });
+  }
+);
 
 t.run();

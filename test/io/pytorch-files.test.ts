@@ -6,7 +6,15 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import {
-  F, init, nn, noGrad, parseSafetensors, serializeSafetensors, tensor, tidy, type Tensor,
+  F,
+  init,
+  nn,
+  noGrad,
+  parseSafetensors,
+  serializeSafetensors,
+  tensor,
+  tidy,
+  type Tensor,
 } from '../../src/index.js';
 import { loadFixture, type FixtureTensor } from '../fixture.js';
 import { expectClose } from '../util.js';
@@ -37,8 +45,10 @@ function expectBytes(got: Uint8Array, want: Uint8Array, label: string): void {
   for (let i = 0; i < n; i++) {
     if (got[i] !== want[i]) {
       const head = new TextDecoder().decode(got.subarray(8, 8 + 160));
-      throw new Error(`${label}: byte ${i}: got ${got[i]}, want ${want[i]} (lengths ` +
-        `${got.length}, ${want.length}); our header starts ${head}`);
+      throw new Error(
+        `${label}: byte ${i}: got ${got[i]}, want ${want[i]} (lengths ` +
+          `${got.length}, ${want.length}); our header starts ${head}`
+      );
     }
   }
 }
@@ -59,11 +69,18 @@ t('every dtype: read with the dtype, shape and values PyTorch stored (floats as 
   }
 });
 
-t('every dtype: our bytes equal the file for the same source values (F16/BF16 rounded as torch)', () => {
-  const src = Object.fromEntries(Object.entries(dtypes.tensors).map(([k, v]) =>
-    [k, { shape: v.shape, data: v.source, dtype: v.dtype }]));
-  expectBytes(serializeSafetensors(src, dtypes.metadata), fixtureBytes(dtypes.file), 'dtypes');
-});
+t(
+  'every dtype: our bytes equal the file for the same source values (F16/BF16 rounded as torch)',
+  () => {
+    const src = Object.fromEntries(
+      Object.entries(dtypes.tensors).map(([k, v]) => [
+        k,
+        { shape: v.shape, data: v.source, dtype: v.dtype },
+      ])
+    );
+    expectBytes(serializeSafetensors(src, dtypes.metadata), fixtureBytes(dtypes.file), 'dtypes');
+  }
+);
 
 t('every dtype: what we read writes back with its dtype and reads back the same', () => {
   const bytes = fixtureBytes(dtypes.file);
@@ -95,27 +112,37 @@ class BnNet extends nn.Module {
   }
 }
 
-t('batch-norm model: stateDict keys, shapes and dtypes are PyTorch\'s (num_batches_tracked I64)', () => {
-  const net = new BnNet();
-  const sd = net.stateDict();
-  assert.equal(Object.entries(sd).map(([k, v]) => [k, v.shape, v.dtype ?? 'F32']), bn.stateDict);
-  net.dispose();
-});
+t(
+  "batch-norm model: stateDict keys, shapes and dtypes are PyTorch's (num_batches_tracked I64)",
+  () => {
+    const net = new BnNet();
+    const sd = net.stateDict();
+    assert.equal(
+      Object.entries(sd).map(([k, v]) => [k, v.shape, v.dtype ?? 'F32']),
+      bn.stateDict
+    );
+    net.dispose();
+  }
+);
 
-t('batch-norm model: PyTorch\'s file loads strictly, eval output matches, writes back byte for byte', () => {
-  const bytes = fixtureBytes(bn.file);
-  const { tensors } = parseSafetensors(bytes, bn.file);
-  assert.is(tensors['bn.num_batches_tracked'].dtype, 'I64');
-  assert.equal([...tensors['bn.num_batches_tracked'].data], [3]);
-  const net = new BnNet();
-  assert.equal(net.loadStateDict(tensors), { missingKeys: [], unexpectedKeys: [] });
-  net.eval();
-  const y = noGrad(() => tidy(() =>
-    net.forward(tensor(bn.input.data, bn.input.shape)).toFloat32Array()));
-  expectClose(y, bn.output.data, 'BnNet eval output vs PyTorch', 1e-5);
-  expectBytes(serializeSafetensors(net.stateDict()), bytes, 'our state dict vs PyTorch\'s file');
-  net.dispose();
-});
+t(
+  "batch-norm model: PyTorch's file loads strictly, eval output matches, writes back byte for byte",
+  () => {
+    const bytes = fixtureBytes(bn.file);
+    const { tensors } = parseSafetensors(bytes, bn.file);
+    assert.is(tensors['bn.num_batches_tracked'].dtype, 'I64');
+    assert.equal([...tensors['bn.num_batches_tracked'].data], [3]);
+    const net = new BnNet();
+    assert.equal(net.loadStateDict(tensors), { missingKeys: [], unexpectedKeys: [] });
+    net.eval();
+    const y = noGrad(() =>
+      tidy(() => net.forward(tensor(bn.input.data, bn.input.shape)).toFloat32Array())
+    );
+    expectClose(y, bn.output.data, 'BnNet eval output vs PyTorch', 1e-5);
+    expectBytes(serializeSafetensors(net.stateDict()), bytes, "our state dict vs PyTorch's file");
+    net.dispose();
+  }
+);
 
 t('batch-norm model: a train-mode step counts in num_batches_tracked, saved as I64', () => {
   const net = new BnNet();

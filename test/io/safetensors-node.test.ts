@@ -24,8 +24,9 @@ const oldBytes = serializeSafetensors(OLD, { v: 'old' });
 
 function expectSame(got: Uint8Array, want: Uint8Array, label: string): void {
   if (got.length !== want.length || got.some((b, i) => b !== want[i])) {
-    throw new Error(`${label}: file has ${got.length} bytes, not the expected ` +
-      `${want.length}-byte content`);
+    throw new Error(
+      `${label}: file has ${got.length} bytes, not the expected ` + `${want.length}-byte content`
+    );
   }
 }
 
@@ -45,8 +46,11 @@ t('save, load: file = serializeSafetensors output; overwrite; no temporary left'
   };
   await saveSafetensors(path, next);
   const { tensors, metadata } = await loadSafetensors(path);
-  if (Object.keys(metadata).length !== 0 || Array.from(tensors.w.data).join() !== '-1,0.5,7' ||
-    tensors.b.data[0] !== 9) {
+  if (
+    Object.keys(metadata).length !== 0 ||
+    Array.from(tensors.w.data).join() !== '-1,0.5,7' ||
+    tensors.b.data[0] !== 9
+  ) {
     throw new Error(`loaded ${JSON.stringify(Object.keys(tensors))}, w ${tensors.w.data}`);
   }
   onlyModel(dir);
@@ -57,9 +61,11 @@ t('save with an invalid tensor: error names the path, old file intact', async ()
   const path = join(dir, 'model.safetensors');
   writeFileSync(path, oldBytes);
   const bad = { w: { shape: [3, 3], data: new Float32Array(4) } };
-  await rejectsWith(() => saveSafetensors(path, bad),
+  await rejectsWith(
+    () => saveSafetensors(path, bad),
     [`saveSafetensors: ${path}: nothing written`, 'tensor "w"', 'data.length (4)'],
-    'invalid tensor');
+    'invalid tensor'
+  );
   expectSame(new Uint8Array(readFileSync(path)), oldBytes, 'after invalid save');
   onlyModel(dir);
 });
@@ -69,9 +75,11 @@ t('save over a directory: the rename fails, error names the path, temporary remo
   const path = join(dir, 'taken');
   mkdirSync(path);
   writeFileSync(join(path, 'keep'), 'x');
-  await rejectsWith(() => saveSafetensors(path, OLD),
+  await rejectsWith(
+    () => saveSafetensors(path, OLD),
     [`saveSafetensors: ${path}: `, 'previous file'],
-    'rename onto a directory');
+    'rename onto a directory'
+  );
   if (readdirSync(dir).join() !== 'taken') throw new Error(`dir holds ${readdirSync(dir)}`);
 });
 
@@ -90,7 +98,9 @@ proto.writeFile = async function (data) {
   process.kill(process.pid, 'SIGKILL');
 };
 `;
-  writeFileSync(script, `${mode === 'crash' ? crash : ''}
+  writeFileSync(
+    script,
+    `${mode === 'crash' ? crash : ''}
 const { saveSafetensors } = await import(${JSON.stringify(mod)});
 const big = { shape: [262144], data: new Float32Array(262144).fill(1) };
 try {
@@ -99,10 +109,12 @@ try {
 } catch (e) {
   process.stdout.write(e.message);
 }
-`);
+`
+  );
   const limit = mode === 'efbig' ? 'trap "" XFSZ; ulimit -f 8 && ' : '';
-  return spawnSync('bash', ['-c', `${limit}exec "$0" "$1"`, process.execPath, script],
-    { encoding: 'utf8' });
+  return spawnSync('bash', ['-c', `${limit}exec "$0" "$1"`, process.execPath, script], {
+    encoding: 'utf8',
+  });
 }
 
 const posix = process.platform !== 'win32' && spawnSync('bash', ['-c', 'true']).status === 0;
@@ -114,8 +126,10 @@ t('save failing with EFBIG mid-write: error names the path, old file intact, no 
   writeFileSync(path, oldBytes);
   const r = saveInChild(path, 'efbig');
   const out = String(r.stdout);
-  if (!out.includes(`saveSafetensors: ${path}: EFBIG`) ||
-    !out.includes('previous file, if any, is unchanged')) {
+  if (
+    !out.includes(`saveSafetensors: ${path}: EFBIG`) ||
+    !out.includes('previous file, if any, is unchanged')
+  ) {
     throw new Error(`child said "${out}", stderr "${String(r.stderr)}"`);
   }
   expectSame(new Uint8Array(readFileSync(path)), oldBytes, 'after EFBIG');
@@ -129,8 +143,9 @@ t('save killed mid-write (SIGKILL after half the bytes): old file intact, stray 
   writeFileSync(path, oldBytes);
   const r = saveInChild(path, 'crash');
   if (r.signal !== 'SIGKILL') {
-    throw new Error(`child was not killed: status ${r.status}, signal ${r.signal}, ` +
-      `out "${String(r.stdout)}"`);
+    throw new Error(
+      `child was not killed: status ${r.status}, signal ${r.signal}, ` + `out "${String(r.stdout)}"`
+    );
   }
   expectSame(new Uint8Array(readFileSync(path)), oldBytes, 'after crash');
   const stray = readdirSync(dir).filter((f) => f !== 'model.safetensors');
@@ -142,12 +157,18 @@ t('save killed mid-write (SIGKILL after half the bytes): old file intact, stray 
 t('load errors name the file: missing, truncated', async () => {
   const dir = freshDir();
   const missing = join(dir, 'missing.safetensors');
-  await rejectsWith(() => loadSafetensors(missing), [`loadSafetensors: ${missing}: no such file`],
-    'missing');
+  await rejectsWith(
+    () => loadSafetensors(missing),
+    [`loadSafetensors: ${missing}: no such file`],
+    'missing'
+  );
   const cut = join(dir, 'cut.safetensors');
   writeFileSync(cut, oldBytes.subarray(0, oldBytes.length - 3));
-  await rejectsWith(() => loadSafetensors(cut),
-    [`${cut}: tensor "w"`, 'runs past the data section'], 'cut');
+  await rejectsWith(
+    () => loadSafetensors(cut),
+    [`${cut}: tensor "w"`, 'runs past the data section'],
+    'cut'
+  );
 });
 
 t.after(() => rmSync(tmp, { recursive: true, force: true }));

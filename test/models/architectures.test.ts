@@ -10,7 +10,10 @@ const t = suite('architectures');
 await init();
 
 const published: [string, number][] = [
-  ['small-cnn', 1_199_882], ['lenet5', 61_706], ['mlp', 636_010], ['logistic', 7_850],
+  ['small-cnn', 1_199_882],
+  ['lenet5', 61_706],
+  ['mlp', 636_010],
+  ['logistic', 7_850],
 ];
 for (const [name, count] of published) {
   t(`${name} has ${count.toLocaleString('en-US')} parameters (torchvision / published)`, () => {
@@ -22,7 +25,12 @@ for (const [name, count] of published) {
 }
 
 // vgg11's forward at 224x224 is compared with torchvision's in test/models/torchvision.test.ts.
-for (const [name, backward] of [['resnet18', true], ['alexnet', true], ['resnet-mini', true], ['convnext-mini', true]] as const) {
+for (const [name, backward] of [
+  ['resnet18', true],
+  ['alexnet', true],
+  ['resnet-mini', true],
+  ['convnext-mini', true],
+] as const) {
   t(`${name}: ${backward ? 'forward + backward' : 'forward'} at its input size, batch 1`, () => {
     manualSeed(2);
     const m = createModel(name);

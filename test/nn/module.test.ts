@@ -51,14 +51,25 @@ class Net extends nn.Module {
   }
 }
 
-interface KeysCase { name: string; stateDict: string[]; parameters: string[]; modules: string[] }
+interface KeysCase {
+  name: string;
+  stateDict: string[];
+  parameters: string[];
+  modules: string[];
+}
 const [ref] = loadFixture<KeysCase>('module_keys');
 
-t('fields, ModuleList, ModuleDict, Parameter, buffers and tied weights give PyTorch\'s keys', () => {
+t("fields, ModuleList, ModuleDict, Parameter, buffers and tied weights give PyTorch's keys", () => {
   const net = new Net();
   assert.equal(Object.keys(net.stateDict()), ref.stateDict);
-  assert.equal(net.namedParameters().map(([n]) => n), ref.parameters);
-  assert.equal(net.namedModules().map(([n]) => n), ref.modules.map((n) => n));
+  assert.equal(
+    net.namedParameters().map(([n]) => n),
+    ref.parameters
+  );
+  assert.equal(
+    net.namedModules().map(([n]) => n),
+    ref.modules.map((n) => n)
+  );
   assert.is(net.parameters().filter((p) => p === net.fc.weight).length, 1);
 });
 
@@ -67,7 +78,10 @@ t('re-assigning a field replaces the module in place; null empties the slot', ()
   const before = Object.keys(net.stateDict());
   net.stem = new nn.Conv2d(1, 4, 3, { bias: false });
   const after = Object.keys(net.stateDict());
-  assert.equal(after, before.filter((k) => k !== 'stem.bias'));
+  assert.equal(
+    after,
+    before.filter((k) => k !== 'stem.bias')
+  );
   assert.is(after[0], 'stem.weight');
   (net as { fc: nn.Linear | null }).fc = null;
   assert.not.ok(Object.keys(net.stateDict()).includes('fc.bias'));
@@ -77,7 +91,10 @@ t('loadStateDict: strict lists missing and unexpected keys; non-strict returns t
   const a = new nn.Sequential(new nn.Linear(3, 2), new nn.ReLU(), new nn.Linear(2, 1));
   const sd = a.stateDict();
   const b = new nn.Sequential(new nn.Linear(3, 2), new nn.ReLU(), new nn.Linear(2, 5));
-  assert.throws(() => b.loadStateDict({ ...sd, extra: { shape: [1], data: [1] } }), /unexpected keys \[extra\]/);
+  assert.throws(
+    () => b.loadStateDict({ ...sd, extra: { shape: [1], data: [1] } }),
+    /unexpected keys \[extra\]/
+  );
   const partial = { '0.weight': sd['0.weight'], '0.bias': sd['0.bias'], 'x.y': sd['0.bias'] };
   const r = b.loadStateDict(partial, { strict: false });
   assert.equal(r.missingKeys, ['2.weight', '2.bias']);
@@ -89,11 +106,22 @@ t('loadStateDict refuses a wrong value count or shape, naming the key, and write
   const m = new nn.Linear(3, 2);
   const before = [...m.weight.data()];
   const sd = m.stateDict();
-  assert.throws(() => m.loadStateDict({ weight: { shape: [2, 3], data: [1, 2, 3] }, bias: { shape: [2], data: [0, 0] } }),
-    /weight has 3 values, its shape \[2,3\] needs 6/);
-  assert.throws(() => m.loadStateDict({ weight: { shape: [3, 2], data: sd.weight.data }, bias: sd.bias }),
-    /weight has shape \[3,2\], the model expects \[2,3\]/);
-  assert.throws(() => m.loadStateDict({ weight: sd.weight, bias: { shape: [2], data: new Float32Array(9) } }), /bias has 9 values/);
+  assert.throws(
+    () =>
+      m.loadStateDict({
+        weight: { shape: [2, 3], data: [1, 2, 3] },
+        bias: { shape: [2], data: [0, 0] },
+      }),
+    /weight has 3 values, its shape \[2,3\] needs 6/
+  );
+  assert.throws(
+    () => m.loadStateDict({ weight: { shape: [3, 2], data: sd.weight.data }, bias: sd.bias }),
+    /weight has shape \[3,2\], the model expects \[2,3\]/
+  );
+  assert.throws(
+    () => m.loadStateDict({ weight: sd.weight, bias: { shape: [2], data: new Float32Array(9) } }),
+    /bias has 9 values/
+  );
   assert.equal([...m.weight.data()], before);
 });
 
@@ -137,9 +165,15 @@ t('ModuleList and ModuleDict: indexing, iteration, errors', () => {
   assert.ok(new nn.Parameter(ones([2])) instanceof nn.Parameter);
 });
 
-t('BatchNorm1d has PyTorch\'s state (num_batches_tracked included, counted in train mode)', () => {
+t("BatchNorm1d has PyTorch's state (num_batches_tracked included, counted in train mode)", () => {
   const bn = new nn.BatchNorm1d(3);
-  assert.equal(Object.keys(bn.stateDict()), ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']);
+  assert.equal(Object.keys(bn.stateDict()), [
+    'weight',
+    'bias',
+    'running_mean',
+    'running_var',
+    'num_batches_tracked',
+  ]);
   bn.forward(tensor([1, 2, 3, 4, 5, 7], [2, 3]));
   bn.eval().forward(tensor([1, 2, 3], [1, 3]));
   assert.is(bn.numBatchesTracked!.item(), 1);

@@ -5,7 +5,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  buildModel, createModel, init, manualSeed, modelSpec, models, nn, noGrad, rand, type Tensor,
+  buildModel,
+  createModel,
+  init,
+  manualSeed,
+  modelSpec,
+  models,
+  nn,
+  noGrad,
+  rand,
+  type Tensor,
 } from '../../src/index.js';
 import { buildModule, layerTypes, moduleSpec } from '../../src/nn/spec.js';
 import { inputShape } from '../../src/models/zoo.js';
@@ -14,7 +23,9 @@ const t = suite('spec');
 await init();
 
 const shapes = (m: nn.Module): string =>
-  [...m.namedParameters(), ...m.namedBuffers()].map(([n, p]) => `${n}:${p.shape.join('x')}`).join(' ');
+  [...m.namedParameters(), ...m.namedBuffers()]
+    .map(([n, p]) => `${n}:${p.shape.join('x')}`)
+    .join(' ');
 
 t('every zoo model: a layer spec survives JSON and rebuilds the same names and shapes', () => {
   for (const name of Object.keys(models)) {
@@ -35,10 +46,15 @@ t('every zoo model: a layer spec survives JSON and rebuilds the same names and s
 t('a hand-built Sequential (options, tuples, nested Residual) rebuilds with equal outputs', () => {
   manualSeed(3);
   const m = new nn.Sequential(
-    new nn.Conv2d(2, 4, [3, 1], { padding: [1, 0], bias: false }), new nn.BatchNorm2d(4, { momentum: 0.2 }),
+    new nn.Conv2d(2, 4, [3, 1], { padding: [1, 0], bias: false }),
+    new nn.BatchNorm2d(4, { momentum: 0.2 }),
     new nn.Residual(new nn.Sequential(new nn.Conv2d(4, 4, 1), new nn.GELU())),
-    new nn.MaxPool2d(2, { stride: 1 }), new nn.AdaptiveAvgPool2d([2, 3]), new nn.Flatten(),
-    new nn.Dropout(0.3), new nn.Linear(24, 5));
+    new nn.MaxPool2d(2, { stride: 1 }),
+    new nn.AdaptiveAvgPool2d([2, 3]),
+    new nn.Flatten(),
+    new nn.Dropout(0.3),
+    new nn.Linear(24, 5)
+  );
   const spec = modelSpec(m)!;
   assert.is((spec as { type: string }).type, 'Sequential');
   const again = buildModel(JSON.parse(JSON.stringify(spec)));
@@ -65,27 +81,59 @@ t('custom classes and subclasses of layers have no spec; a wrapped custom class 
 });
 
 t('bad specs fail naming the place and the known types', () => {
-  assert.throws(() => buildModule({ type: 'Nope', args: [] }), /unknown layer type 'Nope'; known: .*Conv2d/);
-  assert.throws(() => buildModule({ type: 'Sequential', args: [{ module: { type: 'Bad', args: [] } }] }),
-    /spec\.Sequential\.args\[0\] names unknown layer type 'Bad'/);
+  assert.throws(
+    () => buildModule({ type: 'Nope', args: [] }),
+    /unknown layer type 'Nope'; known: .*Conv2d/
+  );
+  assert.throws(
+    () => buildModule({ type: 'Sequential', args: [{ module: { type: 'Bad', args: [] } }] }),
+    /spec\.Sequential\.args\[0\] names unknown layer type 'Bad'/
+  );
   assert.throws(() => buildModule({ args: [] } as never), /not a layer spec/);
   assert.ok(layerTypes().includes('BatchNorm2d'));
 });
 
-t('every layer nn exports (but the containers) has a spec type; a Sequential of them round-trips', () => {
-  const containers = ['Module', 'ModuleList', 'ModuleDict', 'Parameter'];
-  const missing = Object.entries(nn).filter(([name, cls]) => typeof cls === 'function' &&
-    !containers.includes(name) && !layerTypes().includes(name)).map(([name]) => name);
-  assert.equal(missing, []);
-  const m = new nn.Sequential(new nn.Conv1d(2, 4, 3, { padding: 1 }), new nn.LeakyReLU(0.2),
-    new nn.GroupNorm(2, 4), new nn.MaxPool1d(2), new nn.Flatten(), new nn.LayerNorm(12),
-    new nn.Linear(12, 5), new nn.Softmax(-1));
-  const again = buildModule(JSON.parse(JSON.stringify(modelSpec(m))));
-  assert.equal(Object.entries(again.stateDict()).map(([k, v]) => [k, v.shape]),
-    Object.entries(m.stateDict()).map(([k, v]) => [k, v.shape]));
-  assert.ok(modelSpec(new nn.Sequential(new nn.ConvTranspose2d(2, 3, 4, { stride: 2 }),
-    new nn.Upsample({ scaleFactor: 2, mode: 'nearest' }), new nn.BatchNorm1d(3), new nn.Embedding(5, 2),
-    new nn.MSELoss(), new nn.Hardtanh(-2, 2), new nn.Softplus(2), new nn.AdaptiveMaxPool2d(3))));
-});
+t(
+  'every layer nn exports (but the containers) has a spec type; a Sequential of them round-trips',
+  () => {
+    const containers = ['Module', 'ModuleList', 'ModuleDict', 'Parameter'];
+    const missing = Object.entries(nn)
+      .filter(
+        ([name, cls]) =>
+          typeof cls === 'function' && !containers.includes(name) && !layerTypes().includes(name)
+      )
+      .map(([name]) => name);
+    assert.equal(missing, []);
+    const m = new nn.Sequential(
+      new nn.Conv1d(2, 4, 3, { padding: 1 }),
+      new nn.LeakyReLU(0.2),
+      new nn.GroupNorm(2, 4),
+      new nn.MaxPool1d(2),
+      new nn.Flatten(),
+      new nn.LayerNorm(12),
+      new nn.Linear(12, 5),
+      new nn.Softmax(-1)
+    );
+    const again = buildModule(JSON.parse(JSON.stringify(modelSpec(m))));
+    assert.equal(
+      Object.entries(again.stateDict()).map(([k, v]) => [k, v.shape]),
+      Object.entries(m.stateDict()).map(([k, v]) => [k, v.shape])
+    );
+    assert.ok(
+      modelSpec(
+        new nn.Sequential(
+          new nn.ConvTranspose2d(2, 3, 4, { stride: 2 }),
+          new nn.Upsample({ scaleFactor: 2, mode: 'nearest' }),
+          new nn.BatchNorm1d(3),
+          new nn.Embedding(5, 2),
+          new nn.MSELoss(),
+          new nn.Hardtanh(-2, 2),
+          new nn.Softplus(2),
+          new nn.AdaptiveMaxPool2d(3)
+        )
+      )
+    );
+  }
+);
 
 t.run();

@@ -10,16 +10,25 @@ const t = suite('conv-padding');
 await init();
 
 interface Case {
-  name: string; d: number; opts: Record<string, unknown>;
-  x: FixtureTensor; w: FixtureTensor; b: FixtureTensor; y: FixtureTensor; gy: FixtureTensor;
-  gx: FixtureTensor; gw: FixtureTensor; gb: FixtureTensor;
+  name: string;
+  d: number;
+  opts: Record<string, unknown>;
+  x: FixtureTensor;
+  w: FixtureTensor;
+  b: FixtureTensor;
+  y: FixtureTensor;
+  gy: FixtureTensor;
+  gx: FixtureTensor;
+  gw: FixtureTensor;
+  gb: FixtureTensor;
 }
 
 function close(got: Float32Array, want: FixtureTensor, what: string): void {
   assert.is(got.length, want.data.length, `${what}: length`);
   got.forEach((v, i) => {
     const r = want.data[i];
-    if (Math.abs(v - r) > 1e-4 * (1 + Math.abs(r))) assert.unreachable(`${what}[${i}]: got ${v}, want ${r}`);
+    if (Math.abs(v - r) > 1e-4 * (1 + Math.abs(r)))
+      assert.unreachable(`${what}[${i}]: got ${v}, want ${r}`);
   });
 }
 
@@ -40,10 +49,14 @@ for (const c of loadFixture<Case>('conv_padding')) {
 }
 
 t('padding same with a stride, or an unknown mode, is refused', () => {
-  assert.throws(() => F.conv2d(randn([1, 1, 5, 5]), randn([1, 1, 3, 3]), null, { stride: 2, padding: 'same' }),
-    /padding='same' is not supported for strided convolutions/);
-  assert.throws(() => F.conv2d(randn([1, 1, 5, 5]), randn([1, 1, 3, 3]), null, { padding: 'full' as never }),
-    /padding must be a number, \[h, w\], 'valid' or 'same', got 'full'/);
+  assert.throws(
+    () => F.conv2d(randn([1, 1, 5, 5]), randn([1, 1, 3, 3]), null, { stride: 2, padding: 'same' }),
+    /padding='same' is not supported for strided convolutions/
+  );
+  assert.throws(
+    () => F.conv2d(randn([1, 1, 5, 5]), randn([1, 1, 3, 3]), null, { padding: 'full' as never }),
+    /padding must be a number, \[h, w\], 'valid' or 'same', got 'full'/
+  );
 });
 
 t.run();

@@ -10,16 +10,24 @@ const t = suite('dwconv');
 await init();
 
 interface Case {
-  name: string; opts: Record<string, unknown>;
-  x: FixtureTensor; w: FixtureTensor; b: FixtureTensor; y: FixtureTensor; gy: FixtureTensor;
-  gx: FixtureTensor; gw: FixtureTensor; gb: FixtureTensor;
+  name: string;
+  opts: Record<string, unknown>;
+  x: FixtureTensor;
+  w: FixtureTensor;
+  b: FixtureTensor;
+  y: FixtureTensor;
+  gy: FixtureTensor;
+  gx: FixtureTensor;
+  gw: FixtureTensor;
+  gb: FixtureTensor;
 }
 
 function close(got: Float32Array, want: FixtureTensor, what: string): void {
   assert.is(got.length, want.data.length, `${what}: length`);
   got.forEach((v, i) => {
     const r = want.data[i];
-    if (Math.abs(v - r) > 1e-4 * (1 + Math.abs(r))) assert.unreachable(`${what}[${i}]: got ${v}, want ${r}`);
+    if (Math.abs(v - r) > 1e-4 * (1 + Math.abs(r)))
+      assert.unreachable(`${what}[${i}]: got ${v}, want ${r}`);
   });
 }
 
@@ -54,8 +62,10 @@ const gradCases: [string, number[], number, object][] = [
 for (const [name, xs, k, opts] of gradCases) {
   t(`depthwise conv2d gradcheck ${name}`, () => {
     const c = xs[1];
-    gradcheck((a, w, b) => F.conv2d(a, w, b, { ...opts, groups: c }),
-      [leaf(xs, 1), leaf([c, 1, k, k], 2), leaf([c], 3)]);
+    gradcheck(
+      (a, w, b) => F.conv2d(a, w, b, { ...opts, groups: c }),
+      [leaf(xs, 1), leaf([c, 1, k, k], 2), leaf([c], 3)]
+    );
   });
 }
 

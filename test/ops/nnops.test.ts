@@ -31,47 +31,79 @@ function opt<T>(v: T | null): T | undefined {
 const run: Record<string, (c: Case, x: In) => Tensor | [Tensor, In]> = {
   convTranspose2d: (c, i) => F.convTranspose2d(i.x, i.w, i.b ?? null, c.args),
   conv1d: (c, i) => F.conv1d(i.x, i.w, i.b ?? null, c.args),
-  maxPool1d: (c, i) => F.maxPool1d(i.x, { kernelSize: c.args.kernelSize, stride: opt(c.args.stride), padding: c.args.padding }),
-  avgPool1d: (c, i) => F.avgPool1d(i.x, {
-    kernelSize: c.args.kernelSize, stride: opt(c.args.stride), padding: c.args.padding,
-    countIncludePad: c.args.countIncludePad,
-  }),
+  maxPool1d: (c, i) =>
+    F.maxPool1d(i.x, {
+      kernelSize: c.args.kernelSize,
+      stride: opt(c.args.stride),
+      padding: c.args.padding,
+    }),
+  avgPool1d: (c, i) =>
+    F.avgPool1d(i.x, {
+      kernelSize: c.args.kernelSize,
+      stride: opt(c.args.stride),
+      padding: c.args.padding,
+      countIncludePad: c.args.countIncludePad,
+    }),
   adaptiveAvgPool2d: (c, i) => F.adaptiveAvgPool2d(i.x, c.args.outputSize),
   adaptiveMaxPool2d: (c, i) => F.adaptiveMaxPool2d(i.x, c.args.outputSize),
-  interpolate: (c, i) => F.interpolate(i.x, {
-    mode: c.args.mode, size: opt(c.args.size), scaleFactor: opt(c.args.scaleFactor),
-    alignCorners: opt(c.args.alignCorners), recomputeScaleFactor: opt(c.args.recomputeScaleFactor),
-  }),
-  layerNorm: (c, i) => F.layerNorm(i.x, c.args.normalizedShape, i.w ?? null, i.b ?? null, c.args.eps),
+  interpolate: (c, i) =>
+    F.interpolate(i.x, {
+      mode: c.args.mode,
+      size: opt(c.args.size),
+      scaleFactor: opt(c.args.scaleFactor),
+      alignCorners: opt(c.args.alignCorners),
+      recomputeScaleFactor: opt(c.args.recomputeScaleFactor),
+    }),
+  layerNorm: (c, i) =>
+    F.layerNorm(i.x, c.args.normalizedShape, i.w ?? null, i.b ?? null, c.args.eps),
   groupNorm: (c, i) => F.groupNorm(i.x, c.args.numGroups, i.w ?? null, i.b ?? null, c.args.eps),
   batchNorm1d: (c, i) => {
     const rm = tensor(c.args.runningMean0.data, c.args.runningMean0.shape);
     const rv = tensor(c.args.runningVar0.data, c.args.runningVar0.shape);
-    const y = F.batchNorm(i.x, rm, rv, i.w, i.b, { training: c.args.training, momentum: 0.1, eps: 1e-5 });
+    const y = F.batchNorm(i.x, rm, rv, i.w, i.b, {
+      training: c.args.training,
+      momentum: 0.1,
+      eps: 1e-5,
+    });
     return [y, { runningMean: rm, runningVar: rv }];
   },
   embedding: (c, i) => {
     const flat = (c.args.indices as unknown[]).flat(4) as number[];
-    const idx = c.args.indicesShape.length === 1 ? new Int32Array(flat) : tensor(flat, c.args.indicesShape);
+    const idx =
+      c.args.indicesShape.length === 1 ? new Int32Array(flat) : tensor(flat, c.args.indicesShape);
     return F.embedding(idx, i.w, { paddingIdx: opt(c.args.paddingIdx) });
   },
   mseLoss: (c, i) => F.mseLoss(i.x, i.t, { reduction: c.args.reduction }),
   l1Loss: (c, i) => F.l1Loss(i.x, i.t, { reduction: c.args.reduction }),
-  smoothL1Loss: (c, i) => F.smoothL1Loss(i.x, i.t, { reduction: c.args.reduction, beta: c.args.beta }),
-  binaryCrossEntropy: (c, i) => F.binaryCrossEntropy(i.x, i.t, { reduction: c.args.reduction, weight: i.weight }),
-  binaryCrossEntropyWithLogits: (c, i) => F.binaryCrossEntropyWithLogits(i.x, i.t, {
-    reduction: c.args.reduction, weight: i.weight, posWeight: i.posWeight,
-  }),
-  nllLoss: (c, i) => F.nllLoss(i.x, targets(c), {
-    reduction: c.args.reduction, weight: i.weight, ignoreIndex: c.args.ignoreIndex,
-  }),
-  crossEntropy: (c, i) => F.crossEntropy(i.x, targets(c), {
-    reduction: c.args.reduction, weight: i.weight, ignoreIndex: c.args.ignoreIndex,
-    labelSmoothing: c.args.labelSmoothing,
-  }),
-  crossEntropyProb: (c, i) => F.crossEntropy(i.x, i.t, {
-    reduction: c.args.reduction, weight: i.weight, labelSmoothing: c.args.labelSmoothing,
-  }),
+  smoothL1Loss: (c, i) =>
+    F.smoothL1Loss(i.x, i.t, { reduction: c.args.reduction, beta: c.args.beta }),
+  binaryCrossEntropy: (c, i) =>
+    F.binaryCrossEntropy(i.x, i.t, { reduction: c.args.reduction, weight: i.weight }),
+  binaryCrossEntropyWithLogits: (c, i) =>
+    F.binaryCrossEntropyWithLogits(i.x, i.t, {
+      reduction: c.args.reduction,
+      weight: i.weight,
+      posWeight: i.posWeight,
+    }),
+  nllLoss: (c, i) =>
+    F.nllLoss(i.x, targets(c), {
+      reduction: c.args.reduction,
+      weight: i.weight,
+      ignoreIndex: c.args.ignoreIndex,
+    }),
+  crossEntropy: (c, i) =>
+    F.crossEntropy(i.x, targets(c), {
+      reduction: c.args.reduction,
+      weight: i.weight,
+      ignoreIndex: c.args.ignoreIndex,
+      labelSmoothing: c.args.labelSmoothing,
+    }),
+  crossEntropyProb: (c, i) =>
+    F.crossEntropy(i.x, i.t, {
+      reduction: c.args.reduction,
+      weight: i.weight,
+      labelSmoothing: c.args.labelSmoothing,
+    }),
 };
 
 /** Class targets as PyTorch's: a plain Int32Array for [N], a float tensor for other shapes. */
@@ -96,7 +128,8 @@ for (const c of cases) {
         throw new Error(`${label}: shape [${out.shape}] != PyTorch [${c.out.shape}]`);
       }
       expectClose(out.toFloat32Array(), c.out.data, `${label} forward`, 2e-5);
-      for (const [k, v] of Object.entries(c.extra)) expectClose(extra[k].toFloat32Array(), v.data, `${label} ${k}`, 2e-5);
+      for (const [k, v] of Object.entries(c.extra))
+        expectClose(extra[k].toFloat32Array(), v.data, `${label} ${k}`, 2e-5);
       out.backward(tensor(c.gy.data, c.gy.shape));
       for (const [k, g] of Object.entries(c.grads)) {
         const got = inputs[k].grad;

@@ -42,16 +42,27 @@ const table: Record<string, CaseFn> = {
   'pad [2,3,4] (-1,2,0,-1)': (x) => F.pad(x, [-1, 2, 0, -1]),
   'pad [2,3,4] (0,1,1,0,2,1)': (x) => F.pad(x, [0, 1, 1, 0, 2, 1]),
   'matmul t([3,4])@[3,5]': (a, b) => a.t().matmul(b),
-  'matmul permute([4,2,3])@narrow([2,5,6])':
-    (a, b) => F.matmul(a.permute([1, 2, 0]), b.narrow(-1, 1, 4).narrow(1, 0, 4)),
+  'matmul permute([4,2,3])@narrow([2,5,6])': (a, b) =>
+    F.matmul(a.permute([1, 2, 0]), b.narrow(-1, 1, 4).narrow(1, 0, 4)),
   'permute [2,3,4] then sum -1': (x) => x.permute([2, 0, 1]).sum(-1),
   'transpose [2,3,4] then softmax -1': (x) => F.softmax(x.transpose(1, 2), -1),
   'narrow [5,4] then mean 0': (x) => x.narrow(0, 1, 3).mean(0),
   'expand [1,3] then cat with [2,3]': (a, b) => F.cat([a.expand([2, 3]), b], 0),
 };
-for (const name of ['[3]@[3]', '[2,3]@[3]', '[3]@[3,4]', '[3]@[2,3,4]', '[2,3,4]@[4]',
-  '[2,3]@[3,4]', '[2,1,3,4]@[5,4,2]', '[2,3,4]@[4,5]', '[3,4]@[2,4,5]', '[1,3,4]@[2,4,5]',
-  '[1,3,4]@[1,4,2]', '[2,3,5]@[2,5,3]']) {
+for (const name of [
+  '[3]@[3]',
+  '[2,3]@[3]',
+  '[3]@[3,4]',
+  '[3]@[2,3,4]',
+  '[2,3,4]@[4]',
+  '[2,3]@[3,4]',
+  '[2,1,3,4]@[5,4,2]',
+  '[2,3,4]@[4,5]',
+  '[3,4]@[2,4,5]',
+  '[1,3,4]@[2,4,5]',
+  '[1,3,4]@[1,4,2]',
+  '[2,3,5]@[2,5,3]',
+]) {
   table[`matmul ${name}`] = (a, b) => F.matmul(a, b);
 }
 addFixtureCases(t, 'shape', table);
@@ -69,13 +80,22 @@ t('gradcheck: permute, narrow, expand, cat, stack, split, pad', () => {
   gradcheck((x) => x.expand([2, 3, 4]), [leaf([3, 1], 3)]);
   gradcheck((a, b) => F.cat([a, b], 1), [leaf([2, 2], 4), leaf([2, 3], 5)]);
   gradcheck((a, b) => F.stack([a, b], 0), [leaf([2, 3], 6), leaf([2, 3], 7)]);
-  gradcheck((x) => F.cat(x.split(2, 1).map((p) => F.mul(p, p)), 1), [leaf([2, 3], 8)]);
+  gradcheck(
+    (x) =>
+      F.cat(
+        x.split(2, 1).map((p) => F.mul(p, p)),
+        1
+      ),
+    [leaf([2, 3], 8)]
+  );
   gradcheck((x) => F.cat(x.chunk(2, 0).reverse(), 0), [leaf([3, 2], 18)]);
   gradcheck((x) => F.pad(x, [1, -1, 2, 0], 0.3), [leaf([2, 3, 4], 9)]);
 });
 
 t('gradcheck: matmul broadcast batch and 1-D operands', () => {
-  gradcheck((a, b) => F.matmul(a, b), [leaf([2, 1, 3, 4], 10), leaf([5, 4, 2], 11)], { rtol: 2e-2 });
+  gradcheck((a, b) => F.matmul(a, b), [leaf([2, 1, 3, 4], 10), leaf([5, 4, 2], 11)], {
+    rtol: 2e-2,
+  });
   gradcheck((a, b) => F.matmul(a, b), [leaf([3], 12), leaf([2, 3, 4], 13)], { rtol: 2e-2 });
   gradcheck((a, b) => F.matmul(a, b), [leaf([2, 3, 4], 14), leaf([4], 15)], { rtol: 2e-2 });
   gradcheck((a, b) => F.matmul(a, b), [leaf([3, 5], 16), leaf([5], 17)], { rtol: 2e-2 });
@@ -91,18 +111,32 @@ t('views share storage; contiguous is the tensor itself', () => {
   assert.equal(x.t().toFloat32Array(), Float32Array.from([9, 4, 2, 5, 3, 6]));
   assert.equal(tensor([1, 2], [2]).t().shape, [2]);
   assert.equal(x.chunk(5, 1).length, 3);
-  assert.equal(F.split(tensor([1, 2, 3, 4, 5], [5]), 2).map((p) => p.shape[0]), [2, 2, 1]);
+  assert.equal(
+    F.split(tensor([1, 2, 3, 4, 5], [5]), 2).map((p) => p.shape[0]),
+    [2, 2, 1]
+  );
 });
 
 t('errors name the op, the argument and the shapes', () => {
   const x = randn([2, 3]);
-  expectThrows(() => F.matmul(randn([2, 3]), randn([4, 5])),
-    ['matmul: a [2,3] and b [4,5]: inner dimensions 3 and 4 differ'], 'matmul inner');
-  expectThrows(() => F.matmul(randn([2, 3, 4]), randn([3, 4, 5])), ['matmul', 'broadcast', '[2]', '[3]'], 'matmul batch');
+  expectThrows(
+    () => F.matmul(randn([2, 3]), randn([4, 5])),
+    ['matmul: a [2,3] and b [4,5]: inner dimensions 3 and 4 differ'],
+    'matmul inner'
+  );
+  expectThrows(
+    () => F.matmul(randn([2, 3, 4]), randn([3, 4, 5])),
+    ['matmul', 'broadcast', '[2]', '[3]'],
+    'matmul batch'
+  );
   expectThrows(() => F.matmul(randn([]), randn([3])), ['matmul', 'at least 1 dim'], 'matmul 0-d');
   expectThrows(() => x.transpose(0, 2), ['transpose', 'dim1 2', '[2,3]'], 'transpose dim');
   expectThrows(() => x.permute([0, 0]), ['permute', '[2,3]'], 'permute repeat');
-  expectThrows(() => x.narrow(1, 2, 2), ['narrow', 'start (2) + length (2)', '[2,3]'], 'narrow length');
+  expectThrows(
+    () => x.narrow(1, 2, 2),
+    ['narrow', 'start (2) + length (2)', '[2,3]'],
+    'narrow length'
+  );
   expectThrows(() => x.expand([4, 3]), ['expand', '[2,3]', '[4,3]'], 'expand');
   expectThrows(() => F.cat([x, randn([3, 3])], 1), ['cat', '[2,3]', '[3,3]'], 'cat');
   expectThrows(() => F.stack([x, randn([3, 2])]), ['stack', '[2,3]', '[3,2]'], 'stack');

@@ -25,9 +25,24 @@ t('gradcheck over every dim, rows and strided columns', () => {
 
 t('layers and the implicit dim (0 for 0-, 1- and 3-d inputs, 1 otherwise)', () => {
   const x = randn([2, 3, 4]);
-  expectClose(new nn.Softmax(-1).forward(x).toFloat32Array(), F.softmax(x, 2).toFloat32Array(), 'Softmax(-1)', 0);
-  expectClose(new nn.LogSoftmax(1).forward(x).toFloat32Array(), F.logSoftmax(x, 1).toFloat32Array(), 'LogSoftmax(1)', 0);
-  expectClose(new nn.Softmax().forward(x).toFloat32Array(), F.softmax(x, 0).toFloat32Array(), 'implicit 3-d', 0);
+  expectClose(
+    new nn.Softmax(-1).forward(x).toFloat32Array(),
+    F.softmax(x, 2).toFloat32Array(),
+    'Softmax(-1)',
+    0
+  );
+  expectClose(
+    new nn.LogSoftmax(1).forward(x).toFloat32Array(),
+    F.logSoftmax(x, 1).toFloat32Array(),
+    'LogSoftmax(1)',
+    0
+  );
+  expectClose(
+    new nn.Softmax().forward(x).toFloat32Array(),
+    F.softmax(x, 0).toFloat32Array(),
+    'implicit 3-d',
+    0
+  );
   const y = randn([2, 5]);
   expectClose(F.softmax(y).toFloat32Array(), F.softmax(y, 1).toFloat32Array(), 'implicit 2-d', 0);
   assert.is(F.softmax(tensor([3], [])).item(), 1);

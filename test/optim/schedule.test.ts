@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import { lrAt } from '../../src/optim/schedule.js';
 
 const t = suite('schedule');
-const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${what}: ${a} != ${b}`);
+const close = (a: number, b: number, what: string): void =>
+  assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${what}: ${a} != ${b}`);
 
 t('exp: gamma^epoch', () => {
   const s = { name: 'exp' as const, lr: 0.1, gamma: 0.5 };

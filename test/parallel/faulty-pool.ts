@@ -25,7 +25,10 @@ export class FaultInjector {
   readonly createPool: CreatePool = (size, init): WorkerPool => {
     const piscina = new Piscina({
       filename: new URL('./faulty-worker.js', import.meta.url).href,
-      workerData: init, minThreads: size, maxThreads: size, idleTimeout: Infinity,
+      workerData: init,
+      minThreads: size,
+      maxThreads: size,
+      idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
     });
     return {

@@ -7,11 +7,20 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry } from '../../src/runtime/kernels/conv.js';
+import {
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  conv2dGeometry,
+} from '../../src/runtime/kernels/conv.js';
 import { gemm } from '../../src/runtime/kernels/gemm.js';
 import type { Runtime } from '../../src/runtime/load.js';
 import {
-  getNumThreads, injectThreadFault, setNumThreads, threadTesting, withNumThreads,
+  getNumThreads,
+  injectThreadFault,
+  setNumThreads,
+  threadTesting,
+  withNumThreads,
 } from '../../src/runtime/threads.js';
 import { init, manualSeed, nn, predict } from '../../src/index.js';
 import { builds, freeAll, get, put, rand } from '../util.js';
@@ -30,11 +39,16 @@ function sameAcrossThreads(label: string, fn: () => Float32Array, mustSplit = tr
     const got = new Uint32Array(withNumThreads('test', n, fn).buffer);
     if (mustSplit) {
       assert.ok(threadTesting.splitCalls() > before, `${label} threads=${n}: did not split`);
-      assert.ok(threadTesting.helperParts() > helped, `${label} threads=${n}: no part ran on a helper`);
+      assert.ok(
+        threadTesting.helperParts() > helped,
+        `${label} threads=${n}: no part ran on a helper`
+      );
     }
     for (let i = 0; i < one.length; i++) {
       if (got[i] !== one[i]) {
-        assert.unreachable(`${label} threads=${n}: element ${i} differs (bits ${got[i]} vs ${one[i]})`);
+        assert.unreachable(
+          `${label} threads=${n}: element ${i} differs (bits ${got[i]} vs ${one[i]})`
+        );
       }
     }
   }
@@ -46,7 +60,14 @@ t.after(() => {
   setNumThreads(1);
 });
 
-interface GemmCase { m: number; n: number; k: number; ta?: boolean; tb?: boolean; beta?: number }
+interface GemmCase {
+  m: number;
+  n: number;
+  k: number;
+  ta?: boolean;
+  tb?: boolean;
+  beta?: number;
+}
 const gemmCases: GemmCase[] = [
   { m: 5, n: 65, k: 17 },
   { m: 33, n: 9, k: 300, tb: true, beta: 0.5 },
@@ -69,8 +90,21 @@ for (const rt of rts) {
       const out = put(rt, c0);
       sameAcrossThreads(label, () => {
         rt.heap.view(out).set(c0);
-        gemm(rt, { m: c.m, n: c.n, k: c.k, a, b, c: out, lda, ldb, ldc, transA: c.ta, transB: c.tb,
-          beta: c.beta ?? 0, alpha: 1.5 });
+        gemm(rt, {
+          m: c.m,
+          n: c.n,
+          k: c.k,
+          a,
+          b,
+          c: out,
+          lda,
+          ldb,
+          ldc,
+          transA: c.ta,
+          transB: c.tb,
+          beta: c.beta ?? 0,
+          alpha: 1.5,
+        });
         return get(rt, out);
       });
       freeAll(rt, a, b, out);
@@ -78,8 +112,18 @@ for (const rt of rts) {
   }
 }
 
-interface ConvCase { n: number; c: number; h: number; w: number; o: number; k: number; s?: number;
-  p?: number; d?: number; g?: number }
+interface ConvCase {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+  k: number;
+  s?: number;
+  p?: number;
+  d?: number;
+  g?: number;
+}
 const convCases: ConvCase[] = [
   { n: 1, c: 5, h: 13, w: 11, o: 17, k: 3, p: 1 },
   { n: 1, c: 3, h: 19, w: 17, o: 9, k: 7, s: 2, p: 3 },
@@ -100,8 +144,12 @@ for (const rt of rts) {
   for (const c of convCases) {
     const label = `conv2d n=${c.n} c=${c.c} h=${c.h} w=${c.w} o=${c.o} k=${c.k} s=${c.s ?? 1} p=${c.p ?? 0} d=${c.d ?? 1} g=${c.g ?? 1} [${rt.build}]`;
     t(label, () => {
-      const g = conv2dGeometry([c.n, c.c, c.h, c.w], [c.o, c.c / (c.g ?? 1), c.k, c.k],
-        { stride: c.s, padding: c.p, dilation: c.d, groups: c.g });
+      const g = conv2dGeometry([c.n, c.c, c.h, c.w], [c.o, c.c / (c.g ?? 1), c.k, c.k], {
+        stride: c.s,
+        padding: c.p,
+        dilation: c.d,
+        groups: c.g,
+      });
       const x = put(rt, rand(c.n * c.c * c.h * c.w, 4));
       const w = put(rt, rand(c.o * (c.c / g.groups) * c.k * c.k, 5));
       const bias = put(rt, rand(c.o, 6));
@@ -121,10 +169,14 @@ for (const rt of rts) {
         });
       }
       if (c.n === 1) {
-        sameAcrossThreads(`${label} bwd_weight`, () => {
-          conv2dBackwardWeight(rt, g, x, gy, gw);
-          return get(rt, gw);
-        }, g.groups > 1 || c.o > 8); // one group: columns of 8 output channels
+        sameAcrossThreads(
+          `${label} bwd_weight`,
+          () => {
+            conv2dBackwardWeight(rt, g, x, gy, gw);
+            return get(rt, gw);
+          },
+          g.groups > 1 || c.o > 8
+        ); // one group: columns of 8 output channels
       }
       freeAll(rt, x, w, bias, gy, y, gx, gw);
     });
@@ -133,11 +185,23 @@ for (const rt of rts) {
 
 t('predict on a small ResNet-like model: threads 2 and 3 equal one thread bitwise', () => {
   manualSeed(3);
-  const block = new nn.Sequential(new nn.Conv2d(16, 16, 3, { padding: 1 }), new nn.BatchNorm2d(16),
-    new nn.ReLU(), new nn.Conv2d(16, 16, 3, { padding: 1 }), new nn.BatchNorm2d(16));
-  const model = new nn.Sequential(new nn.Conv2d(3, 16, 7, { stride: 2, padding: 3 }),
-    new nn.ReLU(), block, new nn.ReLU(), new nn.Conv2d(16, 32, 3, { stride: 2, padding: 1 }),
-    new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(32, 10));
+  const block = new nn.Sequential(
+    new nn.Conv2d(16, 16, 3, { padding: 1 }),
+    new nn.BatchNorm2d(16),
+    new nn.ReLU(),
+    new nn.Conv2d(16, 16, 3, { padding: 1 }),
+    new nn.BatchNorm2d(16)
+  );
+  const model = new nn.Sequential(
+    new nn.Conv2d(3, 16, 7, { stride: 2, padding: 3 }),
+    new nn.ReLU(),
+    block,
+    new nn.ReLU(),
+    new nn.Conv2d(16, 32, 3, { stride: 2, padding: 1 }),
+    new nn.AdaptiveAvgPool2d(1),
+    new nn.Flatten(),
+    new nn.Linear(32, 10)
+  );
   const image = rand(3 * 40 * 40, 8, 0, 1);
   const opts = { sampleShape: [3, 40, 40] };
   const one = predict(model, image, { ...opts, threads: 1 });
@@ -152,11 +216,16 @@ t('predict on a small ResNet-like model: threads 2 and 3 equal one thread bitwis
 
 t('setNumThreads and predict({ threads }) refuse what is not a positive integer', () => {
   for (const bad of [0, -1, 1.5, Number.NaN, 'x', null]) {
-    assert.throws(() => setNumThreads(bad as number), /setNumThreads: n must be a positive integer/,
-      `setNumThreads(${String(bad)})`);
+    assert.throws(
+      () => setNumThreads(bad as number),
+      /setNumThreads: n must be a positive integer/,
+      `setNumThreads(${String(bad)})`
+    );
   }
-  assert.throws(() => predict(new nn.Linear(4, 2), [1, 2, 3, 4], { sampleShape: [4], threads: 0 }),
-    /predict: threads must be a positive integer, got 0/);
+  assert.throws(
+    () => predict(new nn.Linear(4, 2), [1, 2, 3, 4], { sampleShape: [4], threads: 0 }),
+    /predict: threads must be a positive integer, got 0/
+  );
   assert.is(getNumThreads(), 1);
 });
 
@@ -164,7 +233,10 @@ t('a helper that throws is reported with its thread and kernel; the team keeps w
   const rt: Runtime = rts[0];
   setNumThreads(2);
   const err = injectThreadFault(rt, 'throw') as Error;
-  assert.match(err.message, /intra-op thread 2 of 2 failed in fault 'throw': Error: injected fault/);
+  assert.match(
+    err.message,
+    /intra-op thread 2 of 2 failed in fault 'throw': Error: injected fault/
+  );
   sameAcrossThreads('gemm after a fault', () => {
     const a = put(rt, rand(64 * 64, 9));
     const c = rt.heap.allocF32(64 * 64);
@@ -198,7 +270,7 @@ t('setNumThreads(1) stops the helpers (nothing splits any more)', () => {
   freeAll(rt, a, c);
 });
 
-t('a process with helpers running exits by itself (they are unref\'ed)', async () => {
+t("a process with helpers running exits by itself (they are unref'ed)", async () => {
   const script = fileURLToPath(new URL('./threads-exit.js', import.meta.url));
   const out = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, [script], { timeout: 30_000 }, (err, stdout, stderr) => {

@@ -3,8 +3,10 @@
 import type { Conv2dGeometry } from '../../src/runtime/kernels/conv.js';
 
 /** Calls f(n, o, oh, ow, c, kh, kw, xIndex, wIndex) for every in-bounds tap. */
-function forEachTap(g: Conv2dGeometry,
-  f: (yi: number, xi: number, wi: number, o: number) => void): void {
+function forEachTap(
+  g: Conv2dGeometry,
+  f: (yi: number, xi: number, wi: number, o: number) => void
+): void {
   const cg = g.c / g.groups;
   const og = g.o / g.groups;
   for (let n = 0; n < g.n; n++) {
@@ -21,7 +23,12 @@ function forEachTap(g: Conv2dGeometry,
               for (let kw = 0; kw < g.kw; kw++) {
                 const iw = ow * g.sw - g.pw + kw * g.dw;
                 if (iw < 0 || iw >= g.w) continue;
-                f(yi, ((n * g.c + c) * g.h + ih) * g.w + iw, ((o * cg + cl) * g.kh + kh) * g.kw + kw, o);
+                f(
+                  yi,
+                  ((n * g.c + c) * g.h + ih) * g.w + iw,
+                  ((o * cg + cl) * g.kh + kh) * g.kw + kw,
+                  o
+                );
               }
             }
           }
@@ -31,10 +38,17 @@ function forEachTap(g: Conv2dGeometry,
   }
 }
 
-export function conv2d_fwd_ref(g: Conv2dGeometry, x: Float32Array, w: Float32Array,
-  bias: Float32Array | null, relu = false): Float32Array {
+export function conv2d_fwd_ref(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  relu = false
+): Float32Array {
   const y = new Float64Array(g.n * g.o * g.oh * g.ow);
-  forEachTap(g, (yi, xi, wi) => { y[yi] += x[xi] * w[wi]; });
+  forEachTap(g, (yi, xi, wi) => {
+    y[yi] += x[xi] * w[wi];
+  });
   const out = new Float32Array(y.length);
   const p = g.oh * g.ow;
   for (let i = 0; i < y.length; i++) {
@@ -44,15 +58,27 @@ export function conv2d_fwd_ref(g: Conv2dGeometry, x: Float32Array, w: Float32Arr
   return out;
 }
 
-export function conv2d_bwd_input_ref(g: Conv2dGeometry, gy: Float32Array, w: Float32Array): Float32Array {
+export function conv2d_bwd_input_ref(
+  g: Conv2dGeometry,
+  gy: Float32Array,
+  w: Float32Array
+): Float32Array {
   const gx = new Float64Array(g.n * g.c * g.h * g.w);
-  forEachTap(g, (yi, xi, wi) => { gx[xi] += gy[yi] * w[wi]; });
+  forEachTap(g, (yi, xi, wi) => {
+    gx[xi] += gy[yi] * w[wi];
+  });
   return Float32Array.from(gx);
 }
 
-export function conv2d_bwd_weight_ref(g: Conv2dGeometry, x: Float32Array, gy: Float32Array): Float32Array {
+export function conv2d_bwd_weight_ref(
+  g: Conv2dGeometry,
+  x: Float32Array,
+  gy: Float32Array
+): Float32Array {
   const gw = new Float64Array(g.o * (g.c / g.groups) * g.kh * g.kw);
-  forEachTap(g, (yi, xi, wi) => { gw[wi] += gy[yi] * x[xi]; });
+  forEachTap(g, (yi, xi, wi) => {
+    gw[wi] += gy[yi] * x[xi];
+  });
   return Float32Array.from(gw);
 }
 

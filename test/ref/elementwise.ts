@@ -21,8 +21,13 @@ export function axpy_ref(alpha: number, x: Float32Array, y: Float32Array): Float
   return y.map((v, i) => v + alpha * x[i]);
 }
 
-export function bias_add_nchw_ref(y: Float32Array, bias: Float32Array, n: number, c: number,
-  hw: number): Float32Array {
+export function bias_add_nchw_ref(
+  y: Float32Array,
+  bias: Float32Array,
+  n: number,
+  c: number,
+  hw: number
+): Float32Array {
   const out = Float32Array.from(y);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < c; j++) for (let k = 0; k < hw; k++) out[(i * c + j) * hw + k] += bias[j];
@@ -30,15 +35,23 @@ export function bias_add_nchw_ref(y: Float32Array, bias: Float32Array, n: number
   return out;
 }
 
-export function bias_add_rows_ref(y: Float32Array, bias: Float32Array, rows: number,
-  cols: number): Float32Array {
+export function bias_add_rows_ref(
+  y: Float32Array,
+  bias: Float32Array,
+  rows: number,
+  cols: number
+): Float32Array {
   const out = Float32Array.from(y);
   for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) out[r * cols + j] += bias[j];
   return out;
 }
 
-export function bias_grad_nchw_ref(gradOut: Float32Array, n: number, c: number,
-  hw: number): Float32Array {
+export function bias_grad_nchw_ref(
+  gradOut: Float32Array,
+  n: number,
+  c: number,
+  hw: number
+): Float32Array {
   const out = new Float32Array(c);
   for (let j = 0; j < c; j++) {
     let s = 0;
@@ -48,8 +61,11 @@ export function bias_grad_nchw_ref(gradOut: Float32Array, n: number, c: number,
   return out;
 }
 
-export function bias_grad_rows_ref(gradOut: Float32Array, rows: number,
-  cols: number): Float32Array {
+export function bias_grad_rows_ref(
+  gradOut: Float32Array,
+  rows: number,
+  cols: number
+): Float32Array {
   const out = new Float32Array(cols);
   for (let j = 0; j < cols; j++) {
     let s = 0;

@@ -1,8 +1,19 @@
 // Plain reference for assembly/gemm.ts: triple loop, f64 accumulation, no blocking.
 
 export interface GemmRefArgs {
-  transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number;
-  a: Float32Array; lda: number; b: Float32Array; ldb: number; c: Float32Array; ldc: number;
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  a: Float32Array;
+  lda: number;
+  b: Float32Array;
+  ldb: number;
+  c: Float32Array;
+  ldc: number;
 }
 
 /** Returns a copy of c with C = alpha * op(A) * op(B) + beta * C applied (C not read if beta 0). */

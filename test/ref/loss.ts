@@ -1,8 +1,12 @@
 // Plain reference for assembly/loss.ts: softmax and mean cross-entropy in f64.
 
 /** Returns the softmax probabilities and the mean of -log p[label] over the batch. */
-export function softmax_xent_fwd_ref(logits: Float32Array, labels: ArrayLike<number>, b: number,
-  k: number): { probs: Float32Array; loss: number } {
+export function softmax_xent_fwd_ref(
+  logits: Float32Array,
+  labels: ArrayLike<number>,
+  b: number,
+  k: number
+): { probs: Float32Array; loss: number } {
   const probs = new Float32Array(b * k);
   let total = 0;
   for (let i = 0; i < b; i++) {
@@ -17,12 +21,17 @@ export function softmax_xent_fwd_ref(logits: Float32Array, labels: ArrayLike<num
 }
 
 /** (probs - onehot) * scale / b. */
-export function softmax_xent_bwd_ref(probs: Float32Array, labels: ArrayLike<number>, b: number,
-  k: number, scale: number): Float32Array {
+export function softmax_xent_bwd_ref(
+  probs: Float32Array,
+  labels: ArrayLike<number>,
+  b: number,
+  k: number,
+  scale: number
+): Float32Array {
   const g = new Float32Array(b * k);
   for (let i = 0; i < b; i++) {
     for (let j = 0; j < k; j++) {
-      g[i * k + j] = (probs[i * k + j] - (j === labels[i] ? 1 : 0)) * scale / b;
+      g[i * k + j] = ((probs[i * k + j] - (j === labels[i] ? 1 : 0)) * scale) / b;
     }
   }
   return g;

@@ -3,7 +3,12 @@
 // biased variance.
 
 /** Per segment (rows of length len), the mean and 1/sqrt(var + eps). */
-function stats(x: Float32Array, segments: number, len: number, eps: number): { mean: number[]; inv: number[] } {
+function stats(
+  x: Float32Array,
+  segments: number,
+  len: number,
+  eps: number
+): { mean: number[]; inv: number[] } {
   const mean: number[] = [];
   const inv: number[] = [];
   for (let s = 0; s < segments; s++) {
@@ -19,8 +24,15 @@ function stats(x: Float32Array, segments: number, len: number, eps: number): { m
 }
 
 /** [rows, d]: y = xhat * gamma[j] + beta[j]; channel(i) maps an element to its affine index. */
-function normFwd(x: Float32Array, segments: number, len: number, affineIndex: (i: number) => number,
-  gamma: Float32Array | null, beta: Float32Array | null, eps: number): Float32Array {
+function normFwd(
+  x: Float32Array,
+  segments: number,
+  len: number,
+  affineIndex: (i: number) => number,
+  gamma: Float32Array | null,
+  beta: Float32Array | null,
+  eps: number
+): Float32Array {
   const { mean, inv } = stats(x, segments, len, eps);
   const y = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
@@ -31,9 +43,16 @@ function normFwd(x: Float32Array, segments: number, len: number, affineIndex: (i
   return y;
 }
 
-function normBwd(x: Float32Array, gy: Float32Array, segments: number, len: number, naffine: number,
-  affineIndex: (i: number) => number, gamma: Float32Array | null, eps: number):
-  { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
+function normBwd(
+  x: Float32Array,
+  gy: Float32Array,
+  segments: number,
+  len: number,
+  naffine: number,
+  affineIndex: (i: number) => number,
+  gamma: Float32Array | null,
+  eps: number
+): { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
   const { mean, inv } = stats(x, segments, len, eps);
   const gx = new Float32Array(x.length);
   const gGamma = new Float64Array(naffine);
@@ -60,25 +79,61 @@ function normBwd(x: Float32Array, gy: Float32Array, segments: number, len: numbe
   return { gx, gGamma: Float32Array.from(gGamma), gBeta: Float32Array.from(gBeta) };
 }
 
-export function layernorm_rows_fwd_ref(x: Float32Array, rows: number, d: number,
-  gamma: Float32Array | null, beta: Float32Array | null, eps: number): Float32Array {
+export function layernorm_rows_fwd_ref(
+  x: Float32Array,
+  rows: number,
+  d: number,
+  gamma: Float32Array | null,
+  beta: Float32Array | null,
+  eps: number
+): Float32Array {
   return normFwd(x, rows, d, (i) => i % d, gamma, beta, eps);
 }
 
-export function layernorm_rows_bwd_ref(x: Float32Array, gy: Float32Array, rows: number, d: number,
-  gamma: Float32Array | null, eps: number): { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
+export function layernorm_rows_bwd_ref(
+  x: Float32Array,
+  gy: Float32Array,
+  rows: number,
+  d: number,
+  gamma: Float32Array | null,
+  eps: number
+): { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
   return normBwd(x, gy, rows, d, d, (i) => i % d, gamma, eps);
 }
 
-export function groupnorm_fwd_ref(x: Float32Array, n: number, c: number, hw: number, groups: number,
-  gamma: Float32Array | null, beta: Float32Array | null, eps: number): Float32Array {
+export function groupnorm_fwd_ref(
+  x: Float32Array,
+  n: number,
+  c: number,
+  hw: number,
+  groups: number,
+  gamma: Float32Array | null,
+  beta: Float32Array | null,
+  eps: number
+): Float32Array {
   return normFwd(x, n * groups, (c / groups) * hw, (i) => Math.floor(i / hw) % c, gamma, beta, eps);
 }
 
-export function groupnorm_bwd_ref(x: Float32Array, gy: Float32Array, n: number, c: number, hw: number,
-  groups: number, gamma: Float32Array | null, eps: number):
-  { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
-  return normBwd(x, gy, n * groups, (c / groups) * hw, c, (i) => Math.floor(i / hw) % c, gamma, eps);
+export function groupnorm_bwd_ref(
+  x: Float32Array,
+  gy: Float32Array,
+  n: number,
+  c: number,
+  hw: number,
+  groups: number,
+  gamma: Float32Array | null,
+  eps: number
+): { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
+  return normBwd(
+    x,
+    gy,
+    n * groups,
+    (c / groups) * hw,
+    c,
+    (i) => Math.floor(i / hw) % c,
+    gamma,
+    eps
+  );
 }
 
 /** [N, A, B] -> [N, B, A]: layernorm2d's channels of a pixel become a row. */
@@ -93,14 +148,27 @@ function swap(x: Float32Array, n: number, a: number, b: number): Float32Array {
 }
 
 /** LayerNorm over the C channels of each pixel of [N, C, HW]: the row norm on [N*HW, C]. */
-export function layernorm2d_fwd_ref(x: Float32Array, n: number, c: number, hw: number,
-  gamma: Float32Array | null, beta: Float32Array | null, eps: number): Float32Array {
+export function layernorm2d_fwd_ref(
+  x: Float32Array,
+  n: number,
+  c: number,
+  hw: number,
+  gamma: Float32Array | null,
+  beta: Float32Array | null,
+  eps: number
+): Float32Array {
   return swap(layernorm_rows_fwd_ref(swap(x, n, c, hw), n * hw, c, gamma, beta, eps), n, hw, c);
 }
 
-export function layernorm2d_bwd_ref(x: Float32Array, gy: Float32Array, n: number, c: number,
-  hw: number, gamma: Float32Array | null, eps: number):
-  { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
+export function layernorm2d_bwd_ref(
+  x: Float32Array,
+  gy: Float32Array,
+  n: number,
+  c: number,
+  hw: number,
+  gamma: Float32Array | null,
+  eps: number
+): { gx: Float32Array; gGamma: Float32Array; gBeta: Float32Array } {
   const r = layernorm_rows_bwd_ref(swap(x, n, c, hw), swap(gy, n, c, hw), n * hw, c, gamma, eps);
   return { ...r, gx: swap(r.gx, n, hw, c) };
 }

@@ -2,12 +2,20 @@
 // out per element in f64, state kept between calls by the caller.
 
 export interface SgdRefOpts {
-  lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean;
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
 }
 
 /** One SGD step in place on param and buf (buf null before the first step); returns buf. */
-export function sgd_step_ref(param: Float64Array, grad: ArrayLike<number>, buf: Float64Array | null,
-  o: SgdRefOpts): Float64Array | null {
+export function sgd_step_ref(
+  param: Float64Array,
+  grad: ArrayLike<number>,
+  buf: Float64Array | null,
+  o: SgdRefOpts
+): Float64Array | null {
   const out = o.momentum !== 0 ? (buf ?? new Float64Array(param.length)) : null;
   for (let i = 0; i < param.length; i++) {
     let d = grad[i] + o.weightDecay * param[i];
@@ -21,12 +29,23 @@ export function sgd_step_ref(param: Float64Array, grad: ArrayLike<number>, buf: 
 }
 
 export interface AdamRefOpts {
-  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  decoupled: boolean;
 }
 
 /** One Adam (or AdamW) step at step t >= 1, in place on param, m and v. */
-export function adam_step_ref(param: Float64Array, grad: ArrayLike<number>, m: Float64Array,
-  v: Float64Array, t: number, o: AdamRefOpts): void {
+export function adam_step_ref(
+  param: Float64Array,
+  grad: ArrayLike<number>,
+  m: Float64Array,
+  v: Float64Array,
+  t: number,
+  o: AdamRefOpts
+): void {
   const bc1 = 1 - o.beta1 ** t;
   const bc2 = 1 - o.beta2 ** t;
   for (let i = 0; i < param.length; i++) {
@@ -35,6 +54,6 @@ export function adam_step_ref(param: Float64Array, grad: ArrayLike<number>, m: F
     else g += o.weightDecay * param[i];
     m[i] = o.beta1 * m[i] + (1 - o.beta1) * g;
     v[i] = o.beta2 * v[i] + (1 - o.beta2) * g * g;
-    param[i] -= (o.lr / bc1) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + o.eps);
+    param[i] -= ((o.lr / bc1) * m[i]) / (Math.sqrt(v[i]) / Math.sqrt(bc2) + o.eps);
   }
 }

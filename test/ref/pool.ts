@@ -2,14 +2,26 @@
 // (first maximum wins, NaN wins, divisor per countIncludePad).
 
 export interface PoolRefGeom {
-  n: number; c: number; h: number; w: number; kh: number; kw: number;
-  sh: number; sw: number; ph: number; pw: number; oh: number; ow: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  oh: number;
+  ow: number;
   countIncludePad?: boolean;
 }
 
 /** Returns y and the arg-max (ih * w + iw within each plane). */
-export function maxpool2d_fwd_ref(x: Float32Array,
-  g: PoolRefGeom): { y: Float32Array; argmax: Int32Array } {
+export function maxpool2d_fwd_ref(
+  x: Float32Array,
+  g: PoolRefGeom
+): { y: Float32Array; argmax: Int32Array } {
   const y = new Float32Array(g.n * g.c * g.oh * g.ow);
   const argmax = new Int32Array(y.length);
   for (let p = 0; p < g.n * g.c; p++) {
@@ -39,8 +51,11 @@ export function maxpool2d_fwd_ref(x: Float32Array,
 }
 
 /** Routes each gradOut value to its arg-max. */
-export function maxpool2d_bwd_ref(gradOut: Float32Array, argmax: Int32Array,
-  g: PoolRefGeom): Float32Array {
+export function maxpool2d_bwd_ref(
+  gradOut: Float32Array,
+  argmax: Int32Array,
+  g: PoolRefGeom
+): Float32Array {
   const gradIn = new Float64Array(g.n * g.c * g.h * g.w);
   for (let p = 0; p < g.n * g.c; p++) {
     for (let o = 0; o < g.oh * g.ow; o++) {
@@ -110,8 +125,11 @@ export function global_avgpool_fwd_ref(x: Float32Array, nc: number, hw: number):
   return y;
 }
 
-export function global_avgpool_bwd_ref(gradOut: Float32Array, nc: number,
-  hw: number): Float32Array {
+export function global_avgpool_bwd_ref(
+  gradOut: Float32Array,
+  nc: number,
+  hw: number
+): Float32Array {
   const gradIn = new Float32Array(nc * hw);
   for (let i = 0; i < nc; i++) for (let j = 0; j < hw; j++) gradIn[i * hw + j] = gradOut[i] / hw;
   return gradIn;
@@ -122,7 +140,13 @@ function adaptiveWindow(i: number, inp: number, out: number): [number, number] {
   return [Math.floor((i * inp) / out), Math.ceil(((i + 1) * inp) / out)];
 }
 
-export interface AdaptiveRefGeom { nc: number; h: number; w: number; oh: number; ow: number }
+export interface AdaptiveRefGeom {
+  nc: number;
+  h: number;
+  w: number;
+  oh: number;
+  ow: number;
+}
 
 export function adaptive_avgpool2d_fwd_ref(x: Float32Array, g: AdaptiveRefGeom): Float32Array {
   const y = new Float32Array(g.nc * g.oh * g.ow);
@@ -132,7 +156,8 @@ export function adaptive_avgpool2d_fwd_ref(x: Float32Array, g: AdaptiveRefGeom):
       for (let ow = 0; ow < g.ow; ow++) {
         const [ws, we] = adaptiveWindow(ow, g.w, g.ow);
         let s = 0;
-        for (let ih = hs; ih < he; ih++) for (let iw = ws; iw < we; iw++) s += x[(p * g.h + ih) * g.w + iw];
+        for (let ih = hs; ih < he; ih++)
+          for (let iw = ws; iw < we; iw++) s += x[(p * g.h + ih) * g.w + iw];
         y[(p * g.oh + oh) * g.ow + ow] = s / ((he - hs) * (we - ws));
       }
     }
@@ -148,7 +173,8 @@ export function adaptive_avgpool2d_bwd_ref(gy: Float32Array, g: AdaptiveRefGeom)
       for (let ow = 0; ow < g.ow; ow++) {
         const [ws, we] = adaptiveWindow(ow, g.w, g.ow);
         const v = gy[(p * g.oh + oh) * g.ow + ow] / ((he - hs) * (we - ws));
-        for (let ih = hs; ih < he; ih++) for (let iw = ws; iw < we; iw++) gx[(p * g.h + ih) * g.w + iw] += v;
+        for (let ih = hs; ih < he; ih++)
+          for (let iw = ws; iw < we; iw++) gx[(p * g.h + ih) * g.w + iw] += v;
       }
     }
   }
@@ -156,8 +182,10 @@ export function adaptive_avgpool2d_bwd_ref(gy: Float32Array, g: AdaptiveRefGeom)
 }
 
 /** y and the arg-max (ih * w + iw in the plane; first maximum wins, NaN wins). */
-export function adaptive_maxpool2d_fwd_ref(x: Float32Array,
-  g: AdaptiveRefGeom): { y: Float32Array; argmax: Int32Array } {
+export function adaptive_maxpool2d_fwd_ref(
+  x: Float32Array,
+  g: AdaptiveRefGeom
+): { y: Float32Array; argmax: Int32Array } {
   const y = new Float32Array(g.nc * g.oh * g.ow);
   const argmax = new Int32Array(y.length);
   for (let p = 0; p < g.nc; p++) {

@@ -17,8 +17,11 @@ export function reduce_sum_ref(x: Float32Array, d: D): Float64Array {
   return y;
 }
 
-export function reduce_extreme_ref(x: Float32Array, d: D, isMax: boolean):
-  { y: Float32Array; idx: Float32Array } {
+export function reduce_extreme_ref(
+  x: Float32Array,
+  d: D,
+  isMax: boolean
+): { y: Float32Array; idx: Float32Array } {
   const y = new Float32Array(d[0] * d[2]);
   const idx = new Float32Array(d[0] * d[2]);
   for (let o = 0; o < d[0]; o++) {
@@ -40,8 +43,12 @@ export function reduce_extreme_ref(x: Float32Array, d: D, isMax: boolean):
   return { y, idx };
 }
 
-export function reduce_extreme_bwd_ref(x: Float32Array, y: Float32Array, gy: Float32Array,
-  d: D): Float64Array {
+export function reduce_extreme_bwd_ref(
+  x: Float32Array,
+  y: Float32Array,
+  gy: Float32Array,
+  d: D
+): Float64Array {
   const gx = new Float64Array(x.length);
   for (let o = 0; o < d[0]; o++) {
     for (let i = 0; i < d[2]; i++) {
@@ -64,8 +71,11 @@ export function reduce_index_bwd_ref(idx: Float32Array, gy: Float32Array, d: D):
   return gx;
 }
 
-export function reduce_mean_var_ref(x: Float32Array, d: D, correction: number):
-  { mean: Float64Array; vr: Float64Array } {
+export function reduce_mean_var_ref(
+  x: Float32Array,
+  d: D,
+  correction: number
+): { mean: Float64Array; vr: Float64Array } {
   const mean = new Float64Array(d[0] * d[2]);
   const vr = new Float64Array(d[0] * d[2]);
   for (let o = 0; o < d[0]; o++) {
@@ -82,8 +92,12 @@ export function reduce_mean_var_ref(x: Float32Array, d: D, correction: number):
   return { mean, vr };
 }
 
-export function reduce_var_bwd_ref(x: Float32Array, mean: Float32Array, scale: Float32Array,
-  d: D): Float64Array {
+export function reduce_var_bwd_ref(
+  x: Float32Array,
+  mean: Float32Array,
+  scale: Float32Array,
+  d: D
+): Float64Array {
   const gx = new Float64Array(x.length);
   for (let o = 0; o < d[0]; o++) {
     for (let r = 0; r < d[1]; r++) {
@@ -113,7 +127,12 @@ export function softmax_ref(x: Float32Array, d: D, log: boolean): Float64Array {
 }
 
 /** From the forward's output y: softmax y*(gy - sum(gy*y)); log-softmax gy - exp(y)*sum(gy). */
-export function softmax_bwd_ref(y: Float32Array, gy: Float32Array, d: D, log: boolean): Float64Array {
+export function softmax_bwd_ref(
+  y: Float32Array,
+  gy: Float32Array,
+  d: D,
+  log: boolean
+): Float64Array {
   const gx = new Float64Array(y.length);
   for (let o = 0; o < d[0]; o++) {
     for (let i = 0; i < d[2]; i++) {

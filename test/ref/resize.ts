@@ -4,9 +4,15 @@
 const f = Math.fround;
 
 export interface ResizeRefGeom {
-  nc: number; h: number; w: number; oh: number; ow: number;
+  nc: number;
+  h: number;
+  w: number;
+  oh: number;
+  ow: number;
   /** f32 scales as resizeScale gives them. */
-  scaleH: number; scaleW: number; alignCorners?: boolean;
+  scaleH: number;
+  scaleW: number;
+  alignCorners?: boolean;
 }
 
 export function nearest_src_ref(dst: number, inp: number, out: number, scale: number): number {
@@ -16,8 +22,13 @@ export function nearest_src_ref(dst: number, inp: number, out: number, scale: nu
 }
 
 /** [i0, i1, l0, l1]: the two source indices and their weights. */
-export function linear_src_ref(dst: number, inp: number, out: number, scale: number,
-  alignCorners: boolean): [number, number, number, number] {
+export function linear_src_ref(
+  dst: number,
+  inp: number,
+  out: number,
+  scale: number,
+  alignCorners: boolean
+): [number, number, number, number] {
   if (out === inp) return [dst, dst, 1, 0];
   let real = alignCorners ? f(scale * dst) : f(f(scale * f(dst + 0.5)) - 0.5);
   if (real < 0) real = 0;
@@ -64,7 +75,8 @@ export function resize_bilinear_fwd_ref(x: Float32Array, g: ResizeRefGeom): Floa
       for (let ow = 0; ow < g.ow; ow++) {
         const [w0, w1, b0, b1] = linear_src_ref(ow, g.w, g.ow, g.scaleW, ac);
         const v = (r: number, c: number): number => x[(p * g.h + r) * g.w + c];
-        y[(p * g.oh + oh) * g.ow + ow] = a0 * (b0 * v(h0, w0) + b1 * v(h0, w1)) + a1 * (b0 * v(h1, w0) + b1 * v(h1, w1));
+        y[(p * g.oh + oh) * g.ow + ow] =
+          a0 * (b0 * v(h0, w0) + b1 * v(h0, w1)) + a1 * (b0 * v(h1, w0) + b1 * v(h1, w1));
       }
     }
   }

@@ -1,8 +1,15 @@
 // Plain reference for assembly/shape.ts: one odometer loop over the box, any number of dims.
 
 /** Returns a copy of dst with dst[dOff + sum(i*ds)] = src[sOff + sum(i*ss)] over shape. */
-export function copy_strided_ref(shape: readonly number[], src: Float32Array, sOff: number,
-  ss: readonly number[], dst: Float32Array, dOff: number, ds: readonly number[]): Float32Array {
+export function copy_strided_ref(
+  shape: readonly number[],
+  src: Float32Array,
+  sOff: number,
+  ss: readonly number[],
+  dst: Float32Array,
+  dOff: number,
+  ds: readonly number[]
+): Float32Array {
   const out = Float32Array.from(dst);
   const total = shape.reduce((a, d) => a * d, 1);
   const idx = new Array<number>(shape.length).fill(0);

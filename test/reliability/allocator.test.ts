@@ -37,8 +37,10 @@ class LiveSet {
 
   add(ptr: number, bytes: number, heap: WasmHeap, what: string): void {
     assert.ok(ptr % 64 === 0 && ptr >= BASE, `${what}: ptr ${ptr} not 64-aligned above the base`);
-    assert.ok(ptr + bytes + 64 <= heap.memory.buffer.byteLength,
-      `${what}: [${ptr}, ${ptr + bytes}) + slack beyond the memory (${heap.memory.buffer.byteLength})`);
+    assert.ok(
+      ptr + bytes + 64 <= heap.memory.buffer.byteLength,
+      `${what}: [${ptr}, ${ptr + bytes}) + slack beyond the memory (${heap.memory.buffer.byteLength})`
+    );
     let lo = 0;
     let hi = this.starts.length;
     while (lo < hi) {
@@ -53,7 +55,10 @@ class LiveSet {
     }
     const next = this.starts[lo];
     if (next !== undefined) {
-      assert.ok(ptr + Math.max(bytes, 1) <= next, `${what}: [${ptr}, +${bytes}) overlaps block at ${next}`);
+      assert.ok(
+        ptr + Math.max(bytes, 1) <= next,
+        `${what}: [${ptr}, +${bytes}) overlaps block at ${next}`
+      );
     }
     this.starts.splice(lo, 0, ptr);
     this.size.set(ptr, bytes);
@@ -75,7 +80,12 @@ class LiveSet {
  * power of two), so 1.5 leaves room for the class slop, the scan limit and an unlucky stretch,
  * while the exact-size-only allocator this replaced exceeds it by orders of magnitude here.
  */
-function fuzz(seed: number, ops: number, maxBytes: (u: () => number) => number, maxLive: number): void {
+function fuzz(
+  seed: number,
+  ops: number,
+  maxBytes: (u: () => number) => number,
+  maxLive: number
+): void {
   const u = uniforms(seed);
   const heap = freshHeap();
   const live = new LiveSet();
@@ -89,7 +99,8 @@ function fuzz(seed: number, ops: number, maxBytes: (u: () => number) => number, 
   for (let op = 0; op < ops; op++) {
     const what = `seed ${seed} op ${op}`;
     // Lean towards allocating while few are live and freeing when many are, so the live set walks.
-    const allocate = live.starts.length === 0 ||
+    const allocate =
+      live.starts.length === 0 ||
       (live.starts.length < maxLive && u() < 0.5 + 0.2 * (1 - live.starts.length / (maxLive / 2)));
     if (allocate) {
       const bytes = maxBytes(u);
@@ -112,11 +123,14 @@ function fuzz(seed: number, ops: number, maxBytes: (u: () => number) => number, 
     if (op >= 1000) worst = Math.max(worst, (heap.reservedBytes - BASE) / peakLive);
     const bound = 1.5 * peakLive + BASE + biggest + 64;
     if (heap.reservedBytes > bound) {
-      assert.unreachable(`${what}: reserved ${heap.reservedBytes} > bound ${bound} ` +
-        `(peak live ${peakLive}, live ${heap.liveBytes} in ${heap.liveBlocks} blocks)`);
+      assert.unreachable(
+        `${what}: reserved ${heap.reservedBytes} > bound ${bound} ` +
+          `(peak live ${peakLive}, live ${heap.liveBytes} in ${heap.liveBlocks} blocks)`
+      );
     }
   }
-  if (process.env.SIMDGRAD_VERBOSE) console.log(`seed ${seed}: worst reserved / peak live ${worst}`);
+  if (process.env.SIMDGRAD_VERBOSE)
+    console.log(`seed ${seed}: worst reserved / peak live ${worst}`);
   assert.is(heap.liveBytes, liveSum, `seed ${seed}: liveBytes`);
   assert.is(heap.liveBlocks, live.starts.length);
   assert.ok(heap.highWaterBytes >= heap.reservedBytes);
@@ -131,7 +145,12 @@ t('100,000 random allocations and frees, log-uniform 1 B..1 MiB: no overlap, bou
 });
 
 t('20,000 operations of many small and some 4 MiB blocks, a different seed', () => {
-  fuzz(7, 20_000, (u) => (u() < 0.9 ? 1 + Math.floor(u() * 3000) : Math.floor(u() * 4 * 2 ** 20)), 300);
+  fuzz(
+    7,
+    20_000,
+    (u) => (u() < 0.9 ? 1 + Math.floor(u() * 3000) : Math.floor(u() * 4 * 2 ** 20)),
+    300
+  );
 });
 
 t('a predict-like pattern (activations scale with a batch of 1..700) stays bounded', () => {
@@ -154,7 +173,8 @@ t('a predict-like pattern (activations scale with a batch of 1..700) stays bound
         workspace = heap.allocBytes(workspaceBytes);
       }
       const next = heap.allocF32(batch * perSample[l]);
-      const live = workspaceBytes + rounded(4 * batch * perSample[l - 1]) + rounded(4 * batch * perSample[l]);
+      const live =
+        workspaceBytes + rounded(4 * batch * perSample[l - 1]) + rounded(4 * batch * perSample[l]);
       peakLive = Math.max(peakLive, live);
       heap.free(prev);
       prev = next;
@@ -164,10 +184,14 @@ t('a predict-like pattern (activations scale with a batch of 1..700) stays bound
   }
   // A growing workspace has to move past the live activations (its old place is too small), so
   // up to 2x the peak live; what matters is that the second 1000 calls add (almost) nothing.
-  assert.ok(heap.highWaterBytes <= 2 * peakLive + BASE,
-    `high water ${heap.highWaterBytes} vs peak live ${peakLive}`);
-  assert.ok(heap.highWaterBytes <= 1.05 * halfway,
-    `high water ${halfway} after 1000 calls, ${heap.highWaterBytes} after 2000`);
+  assert.ok(
+    heap.highWaterBytes <= 2 * peakLive + BASE,
+    `high water ${heap.highWaterBytes} vs peak live ${peakLive}`
+  );
+  assert.ok(
+    heap.highWaterBytes <= 1.05 * halfway,
+    `high water ${halfway} after 1000 calls, ${heap.highWaterBytes} after 2000`
+  );
 });
 
 t('predict() on LeNet-5 with batches varying 1..700 keeps the runtime heap flat', () => {
@@ -184,37 +208,48 @@ t('predict() on LeNet-5 with batches varying 1..700 keeps the runtime heap flat'
     predict(model, x.subarray(0, n * 784), { batchSize: 700 });
   }
   assert.is(heap.liveBytes, live, 'predict frees what it allocates');
-  assert.ok(heap.highWaterBytes <= 1.25 * after,
-    `high water grew from ${after} to ${heap.highWaterBytes} over 24 calls`);
+  assert.ok(
+    heap.highWaterBytes <= 1.25 * after,
+    `high water grew from ${after} to ${heap.highWaterBytes} over 24 calls`
+  );
 });
 
-t('out of memory beyond 4 GiB: a RangeError naming label, size, live and reserved; heap usable', () => {
-  const heap = freshHeap();
-  const keep = heap.allocF32(1000, 'keep');
-  let msg = '';
-  try {
-    heap.allocBytes(2 ** 32, 'conv2d output');
-  } catch (e) {
-    assert.instance(e, RangeError);
-    msg = (e as Error).message;
+t(
+  'out of memory beyond 4 GiB: a RangeError naming label, size, live and reserved; heap usable',
+  () => {
+    const heap = freshHeap();
+    const keep = heap.allocF32(1000, 'keep');
+    let msg = '';
+    try {
+      heap.allocBytes(2 ** 32, 'conv2d output');
+    } catch (e) {
+      assert.instance(e, RangeError);
+      msg = (e as Error).message;
+    }
+    for (const part of [
+      'out of Wasm memory',
+      'conv2d output',
+      '(4294967296 bytes)',
+      'live in 1 blocks',
+      'reserved',
+      '4 GiB limit',
+    ]) {
+      assert.ok(msg.includes(part), `'${part}' missing from: ${msg}`);
+    }
+    try {
+      heap.allocF32(2 ** 31);
+      assert.unreachable('8 GiB of f32 allocated');
+    } catch (e) {
+      assert.ok((e as Error).message.includes('a block (8589934592 bytes)'), (e as Error).message);
+    }
+    assert.is(heap.liveBlocks, 1);
+    const b = heap.allocF32(10, 'after');
+    heap.view(b).fill(2);
+    heap.free(b);
+    heap.free(keep);
+    assert.is(heap.reservedBytes, BASE);
   }
-  for (const part of ['out of Wasm memory', 'conv2d output', '(4294967296 bytes)', 'live in 1 blocks',
-    'reserved', '4 GiB limit']) {
-    assert.ok(msg.includes(part), `'${part}' missing from: ${msg}`);
-  }
-  try {
-    heap.allocF32(2 ** 31);
-    assert.unreachable('8 GiB of f32 allocated');
-  } catch (e) {
-    assert.ok((e as Error).message.includes('a block (8589934592 bytes)'), (e as Error).message);
-  }
-  assert.is(heap.liveBlocks, 1);
-  const b = heap.allocF32(10, 'after');
-  heap.view(b).fill(2);
-  heap.free(b);
-  heap.free(keep);
-  assert.is(heap.reservedBytes, BASE);
-});
+);
 
 t('a memory whose maximum is reached: grow failure is the same RangeError, heap usable', () => {
   const heap = freshHeap(4);
@@ -226,7 +261,10 @@ t('a memory whose maximum is reached: grow failure is the same RangeError, heap 
     assert.instance(e, RangeError);
     msg = (e as Error).message;
   }
-  assert.ok(msg.includes('batch-norm statistics (300000 bytes)') && msg.includes('memory.grow failed'), msg);
+  assert.ok(
+    msg.includes('batch-norm statistics (300000 bytes)') && msg.includes('memory.grow failed'),
+    msg
+  );
   assert.ok(msg.includes('97.7 KiB live in 1 blocks'), msg);
   heap.free(a);
   const b = heap.allocBytes(200_000, 'fits once a is freed');

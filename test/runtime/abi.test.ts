@@ -14,14 +14,18 @@ const root = new URL('../../../', import.meta.url);
 const rts = await builds();
 
 t('src/runtime/kernels/abi.ts matches the builds (npm run build:wasm regenerates it)', () => {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL('scripts/gen-abi.mjs', root)),
-    '--check'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL('scripts/gen-abi.mjs', root)), '--check'],
+    { encoding: 'utf8' }
+  );
   assert.is(r.status, 0, r.stderr);
 });
 
 const table = readFileSync(new URL('src/runtime/kernels/abi.ts', root), 'utf8');
-const entries = [...table.matchAll(/^ {2}(\w+)\(([^)]*)\): \w+;$/gm)]
-  .map((m) => [m[1], m[2] === '' ? 0 : m[2].split(',').length] as const);
+const entries = [...table.matchAll(/^ {2}(\w+)\(([^)]*)\): \w+;$/gm)].map(
+  (m) => [m[1], m[2] === '' ? 0 : m[2].split(',').length] as const
+);
 
 for (const rt of rts) {
   t(`every table entry is a ${rt.build} export with that many parameters`, async () => {
@@ -34,7 +38,11 @@ for (const rt of rts) {
     for (const [name, arity] of entries) {
       const f = raw[name] as ((...a: number[]) => unknown) | undefined;
       assert.type(f, 'function', `${name} is not exported by ${rt.build}`);
-      assert.is(f!.length, arity, `${name}: ${f!.length} parameters in ${rt.build}, ${arity} in abi.ts`);
+      assert.is(
+        f!.length,
+        arity,
+        `${name}: ${f!.length} parameters in ${rt.build}, ${arity} in abi.ts`
+      );
     }
     assert.throws(() => kernel(rt, 'no_such_kernel' as 'fill'), /has no kernel no_such_kernel/);
   });

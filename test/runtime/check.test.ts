@@ -14,18 +14,27 @@ t('pair: a number, [h, w] or the default; anything else names the option', () =>
   assert.equal(pair('op', 'stride', 2, 1, 1), [2, 2]);
   assert.equal(pair('op', 'stride', [2, 3], 1, 1), [2, 3]);
   assert.equal(pair('op', 'stride', undefined, [4, 5], 1), [4, 5]);
-  expectThrows(() => pair('op', 'stride', [1, 2, 3] as unknown as [number, number], 1, 1),
-    ['op', 'stride must be a number or [h, w]', '1,2,3'], 'three values');
-  expectThrows(() => pair('op', 'padding', -1, 0, 0, '; input [1,2]'),
-    ['op', 'padding[0]; input [1,2]', '>= 0'], 'negative');
+  expectThrows(
+    () => pair('op', 'stride', [1, 2, 3] as unknown as [number, number], 1, 1),
+    ['op', 'stride must be a number or [h, w]', '1,2,3'],
+    'three values'
+  );
+  expectThrows(
+    () => pair('op', 'padding', -1, 0, 0, '; input [1,2]'),
+    ['op', 'padding[0]; input [1,2]', '>= 0'],
+    'negative'
+  );
   expectThrows(() => pair('op', 'stride', 1.5, 1, 1), ['stride[0]', 'integer'], 'fraction');
 });
 
 t('conv and pool reject the same malformed options', () => {
   const bad = { stride: [1, 2, 3] as unknown as [number, number] };
   expectThrows(() => conv2dGeometry([1, 1, 5, 5], [1, 1, 3, 3], bad), ['stride', '[h, w]'], 'conv');
-  expectThrows(() => pool2dShape([1, 1, 5, 5], { kernelSize: 2, ...bad }), ['stride', '[h, w]'],
-    'pool');
+  expectThrows(
+    () => pool2dShape([1, 1, 5, 5], { kernelSize: 2, ...bad }),
+    ['stride', '[h, w]'],
+    'pool'
+  );
 });
 
 t('count and nchw', () => {

@@ -26,7 +26,9 @@ t('SIMDGRAD_BUILD picks the build when no option is given; a bad value is named'
     assert.is(await chooseBuild(), 'simd128');
     process.env.SIMDGRAD_BUILD = 'avx512';
     let msg = '';
-    await chooseBuild().catch((e: Error) => { msg = e.message; });
+    await chooseBuild().catch((e: Error) => {
+      msg = e.message;
+    });
     assert.ok(msg.includes("'avx512'") && msg.includes('SIMDGRAD_BUILD'), msg);
   } finally {
     if (old === undefined) delete process.env.SIMDGRAD_BUILD;
@@ -34,18 +36,23 @@ t('SIMDGRAD_BUILD picks the build when no option is given; a bad value is named'
   }
 });
 
-t('auto takes relaxed exactly when the engine validates it (Node 20: behind a V8 flag we set)', async () => {
-  const b = await chooseBuild('auto');
-  assert.is(b, hasRelaxedSimd() ? 'relaxed' : 'simd128');
-  assert.ok(hasSimd());
-});
+t(
+  'auto takes relaxed exactly when the engine validates it (Node 20: behind a V8 flag we set)',
+  async () => {
+    const b = await chooseBuild('auto');
+    assert.is(b, hasRelaxedSimd() ? 'relaxed' : 'simd128');
+    assert.ok(hasSimd());
+  }
+);
 
 t('an engine without SIMD gets a clear error, not a crash', async () => {
   const validate = WebAssembly.validate;
   try {
     (WebAssembly as { validate: (b: BufferSource) => boolean }).validate = () => false;
     let msg = '';
-    await chooseBuild('auto').catch((e: Error) => { msg = e.message; });
+    await chooseBuild('auto').catch((e: Error) => {
+      msg = e.message;
+    });
     assert.ok(msg.includes('no WebAssembly SIMD'), msg);
   } finally {
     (WebAssembly as { validate: typeof validate }).validate = validate;

@@ -15,8 +15,12 @@ interface Job {
 }
 
 const job = workerData as Job;
-const rt = await createRuntime({ module: job.module, build: job.build, memory: job.memory,
-  join: { pages: job.pages, owner: job.owner } });
+const rt = await createRuntime({
+  module: job.module,
+  build: job.build,
+  memory: job.memory,
+  join: { pages: job.pages, owner: job.owner },
+});
 const go = new Int32Array(job.go);
 Atomics.add(go, 1, 1);
 Atomics.wait(go, 0, 0);

@@ -27,7 +27,7 @@ t('page map: claimAt, first fit past taken pages, growth on demand, release', ()
   assert.ok(map.claimAt(a, 0, 2, memory));
   assert.not.ok(map.claimAt(b, 1, 2, memory), 'page 1 is taken');
   assert.is(map.claim(b, 3, memory), 2);
-  assert.is(map.claim(a, 1, memory), 5, 'past the memory\'s end: it grows');
+  assert.is(map.claim(a, 1, memory), 5, "past the memory's end: it grows");
   assert.is(memory.buffer.byteLength, 6 * PAGE);
   map.release(b);
   assert.is(map.claim(a, 2, memory), 2, 'released pages are found first');
@@ -56,13 +56,18 @@ t('a joined heap beside the main heap: disjoint pages, run switches, pages back 
     }
     const bytes = Math.floor(2 ** (u() * 19));
     const ptr = heap.allocBytes(bytes);
-    for (let p = Math.floor(ptr / PAGE); p <= Math.floor((ptr + Math.max(bytes, 1) + 63) / PAGE);
-      p++) {
+    for (
+      let p = Math.floor(ptr / PAGE);
+      p <= Math.floor((ptr + Math.max(bytes, 1) + 63) / PAGE);
+      p++
+    ) {
       assert.is(map.ownerOf(p), heap.owner, `block ${ptr} +${bytes}: page ${p} not its heap's`);
     }
     for (const o of blocks) {
-      assert.ok(ptr + bytes <= o.ptr || o.ptr + o.bytes <= ptr,
-        `[${ptr}, +${bytes}) overlaps [${o.ptr}, +${o.bytes})`);
+      assert.ok(
+        ptr + bytes <= o.ptr || o.ptr + o.bytes <= ptr,
+        `[${ptr}, +${bytes}) overlaps [${o.ptr}, +${o.bytes})`
+      );
     }
     blocks.push({ heap, ptr, bytes });
   }
@@ -83,8 +88,15 @@ t('two threads allocate at once over one shared memory: no block overwritten', a
   const workers = [1, 2].map(() => {
     const owner = rt.heap.pages.newOwner();
     const w = new Worker(new URL('./pages-worker.js', import.meta.url), {
-      workerData: { module: rt.module, build: rt.build, memory: rt.heap.memory,
-        pages: rt.heap.pages.buffer, owner, rounds: 1500, go },
+      workerData: {
+        module: rt.module,
+        build: rt.build,
+        memory: rt.heap.memory,
+        pages: rt.heap.pages.buffer,
+        owner,
+        rounds: 1500,
+        go,
+      },
     });
     const done = new Promise<string[]>((resolve, reject) => {
       w.once('message', (m: { errors: string[] }) => resolve(m.errors));
@@ -108,16 +120,19 @@ t('two threads allocate at once over one shared memory: no block overwritten', a
 t('the shared variant differs by one byte and computes what the private build does', async () => {
   const { readFile } = await import('node:fs/promises');
   for (const build of ['simd128', 'relaxed'] as const) {
-    const bytes = new Uint8Array(await readFile(new URL(`../../wasm/simdgrad.${build}.wasm`,
-      import.meta.url)));
+    const bytes = new Uint8Array(
+      await readFile(new URL(`../../wasm/simdgrad.${build}.wasm`, import.meta.url))
+    );
     const variant = sharedVariant(bytes);
     let diff = 0;
     for (let i = 0; i < bytes.length; i++) if (bytes[i] !== variant[i]) diff++;
     assert.is(diff, 1, `${build}: bytes differing`);
     assert.is(sharedVariant(variant).join(), variant.join(), 'already shared: unchanged');
   }
-  const plain = await createRuntime({ build: 'simd128',
-    memory: new WebAssembly.Memory({ initial: 16, maximum: 65536 }) });
+  const plain = await createRuntime({
+    build: 'simd128',
+    memory: new WebAssembly.Memory({ initial: 16, maximum: 65536 }),
+  });
   const shared = await createRuntime({ build: 'simd128', memory: sharedMemory(16) });
   assert.not.ok(isSharedMemory(plain.heap.memory));
   let msg = '';

@@ -43,13 +43,16 @@ t('a file: URL, a path, an ArrayBuffer, a typed array, a Response and its promis
   await works({ wasm: Promise.resolve(new Response(new Uint8Array(bytes))) }, 'simd128');
 });
 
-t('the build is the module\'s own (relaxed where validated); `build` must match', async () => {
+t("the build is the module's own (relaxed where validated); `build` must match", async () => {
   const relaxed = new URL('../../wasm/simdgrad.relaxed.wasm', import.meta.url);
   const probe = await createRuntime({ build: 'auto' });
   if (probe.build === 'relaxed') await works({ wasm: relaxed }, 'relaxed');
   const msg = await message(createRuntime({ wasm: url, build: 'relaxed' }));
-  assert.ok(msg.includes("build 'relaxed'") && msg.includes('simd128 build') ||
-    msg.includes('relaxed was requested'), msg);
+  assert.ok(
+    (msg.includes("build 'relaxed'") && msg.includes('simd128 build')) ||
+      msg.includes('relaxed was requested'),
+    msg
+  );
 });
 
 t('a compiled Module (private memory) loads over a private memory: one thread', async () => {
@@ -67,8 +70,10 @@ t('an HTML page instead of the .wasm is named as one, with what to do', async ()
 
 t('a foreign module, a failed fetch and a wrong type are named', async () => {
   // (module (import "env" "memory" (memory 1 65536))): valid, but not the kernels
-  const foreign = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 2, 18, 1, 3, 101, 110, 118, 6,
-    109, 101, 109, 111, 114, 121, 2, 1, 1, 0x80, 0x80, 0x04]);
+  const foreign = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 2, 18, 1, 3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 1,
+    1, 0x80, 0x80, 0x04,
+  ]);
   let msg = await message(createRuntime({ wasm: foreign }));
   assert.ok(msg.includes('not a simdgrad kernel build'), msg);
   const server = createServer((_, res) => res.writeHead(404).end());
@@ -93,7 +98,14 @@ t('init({ wasm }) sets the runtime; a second init() without options keeps it', a
     const rt = runtime();
     assert.is((await init()).build, 'simd128');
     assert.is(runtime(), rt);
-    assert.equal([...tensor([1, 2, 3]).add(tensor([1, 1, 1])).data()], [2, 3, 4]);
+    assert.equal(
+      [
+        ...tensor([1, 2, 3])
+          .add(tensor([1, 1, 1]))
+          .data(),
+      ],
+      [2, 3, 4]
+    );
   } finally {
     setRuntime(before);
   }
@@ -104,8 +116,12 @@ t('the packaged builds sit at the literal URLs load.ts names (what bundlers foll
   for (const build of ['relaxed', 'simd128']) {
     const literal = `new URL('../../wasm/simdgrad.${build}.wasm', import.meta.url)`;
     assert.ok(src.includes(literal), `dist/src/runtime/load.js lacks ${literal}`);
-    readFileSync(new URL(`../../wasm/simdgrad.${build}.wasm`,
-      new URL('../../src/runtime/load.js', import.meta.url)));
+    readFileSync(
+      new URL(
+        `../../wasm/simdgrad.${build}.wasm`,
+        new URL('../../src/runtime/load.js', import.meta.url)
+      )
+    );
   }
   const pool = readFileSync(new URL('../../src/parallel/web-pool.js', import.meta.url), 'utf8');
   const worker = "new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })";

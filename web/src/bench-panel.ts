@@ -58,7 +58,10 @@ export class BenchPanel {
       // simdgrad/bench: runBench, renderSvg and the format helpers show() uses.
       const bench = await import('../../bench/index.js');
       const report = await bench.runBench({
-        quick: size === 'quick', tiny: size === 'tiny', workers, models: ['small-cnn'],
+        quick: size === 'quick',
+        tiny: size === 'tiny',
+        workers,
+        models: ['small-cnn'],
         data: 'mnist',
         mnist: (n) => this.host.mnist(n),
         progress: (msg) => {
@@ -94,8 +97,12 @@ export class BenchPanel {
     const rows: Row[] = [];
     const peak = report.peak.find((p) => p.build === report.build.used);
     if (peak) {
-      rows.push({ label: `SIMD peak (${peak.build})`, status: 'ok', value: peak.gflops,
-        unit: 'GFLOP/s' });
+      rows.push({
+        label: `SIMD peak (${peak.build})`,
+        status: 'ok',
+        value: peak.gflops,
+        unit: 'GFLOP/s',
+      });
     }
     const gemms = report.kernels.filter((k) => k.kind === 'gemm');
     // The small CNN's conv rows; the full report (chart, JSON) also has convT and GB/s rows.
@@ -104,34 +111,45 @@ export class BenchPanel {
       rows.push({ label: k.label, ...k.ours, unit: k.unit, fraction: k.ours.fractionOfPeak });
     }
     for (const m of report.models) {
-      rows.push({ label: `${m.model} ${m.mode}, ${m.workers} worker${m.workers > 1 ? 's' : ''}`,
-        ...m.ours, unit: 'img/s' });
+      rows.push({
+        label: `${m.model} ${m.mode}, ${m.workers} worker${m.workers > 1 ? 's' : ''}`,
+        ...m.ours,
+        unit: 'img/s',
+      });
     }
-    byId<HTMLTableElement>('bench-table').tBodies[0].replaceChildren(...rows.map((r) => {
-      const tr = document.createElement('tr');
-      const cells = [[r.label, ''], [r.status === 'ok' ? fmtValue(r.value) : r.status, 'value'],
-        [r.unit, 'unit'], [fmtPercent(r.fraction), 'percent']];
-      for (const [text, cls] of cells) {
-        const td = document.createElement('td');
-        td.textContent = text;
-        if (cls) td.className = cls;
-        tr.append(td);
-      }
-      if (r.note) tr.title = r.note;
-      return tr;
-    }));
+    byId<HTMLTableElement>('bench-table').tBodies[0].replaceChildren(
+      ...rows.map((r) => {
+        const tr = document.createElement('tr');
+        const cells = [
+          [r.label, ''],
+          [r.status === 'ok' ? fmtValue(r.value) : r.status, 'value'],
+          [r.unit, 'unit'],
+          [fmtPercent(r.fraction), 'percent'],
+        ];
+        for (const [text, cls] of cells) {
+          const td = document.createElement('td');
+          td.textContent = text;
+          if (cls) td.className = cls;
+          tr.append(td);
+        }
+        if (r.note) tr.title = r.note;
+        return tr;
+      })
+    );
     const m = report.machine;
     const meta = byId('bench-meta');
     const { data, batch, size } = report.config;
-    meta.textContent = `${m.engine} · ${m.logicalCores} hardware thread` +
+    meta.textContent =
+      `${m.engine} · ${m.logicalCores} hardware thread` +
       `${m.logicalCores > 1 ? 's' : ''} · ${report.build.used} kernels · ` +
       `${data === 'mnist' ? 'MNIST' : 'synthetic'} batches of ${batch}` +
       ` · ${size} run, ${report.seconds} s`;
     meta.title = m.userAgent ?? '';
     for (const url of this.urls) URL.revokeObjectURL(url);
     const chart = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
-    const json = URL.createObjectURL(new Blob([`${JSON.stringify(report, null, 2)}\n`],
-      { type: 'application/json' }));
+    const json = URL.createObjectURL(
+      new Blob([`${JSON.stringify(report, null, 2)}\n`], { type: 'application/json' })
+    );
     this.urls = [chart, json];
     byId<HTMLImageElement>('bench-chart').src = chart;
     byId<HTMLAnchorElement>('bench-json').href = json;

@@ -12,8 +12,10 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 /** n with exactly `digits` decimals and thousands separators, as the page shows numbers. */
 export function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US',
-    { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return n.toLocaleString('en-US', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
 }
 
 /** The element under parent that a template or the page guarantees; missing is a bug in it. */

@@ -32,10 +32,16 @@ const ft = {
 };
 
 const keepTransform = new T.Compose([new T.Resize(KEEP), new T.CenterCrop(KEEP)]);
-const evalTransform = new T.Compose([new T.Resize(KEEP), new T.CenterCrop(SIZE),
-  new T.Normalize()]);
-const trainTransform = new T.Compose([new T.RandomResizedCrop(SIZE, { scale: [0.5, 1] }),
-  new T.RandomHorizontalFlip(), new T.Normalize()]);
+const evalTransform = new T.Compose([
+  new T.Resize(KEEP),
+  new T.CenterCrop(SIZE),
+  new T.Normalize(),
+]);
+const trainTransform = new T.Compose([
+  new T.RandomResizedCrop(SIZE, { scale: [0.5, 1] }),
+  new T.RandomHorizontalFlip(),
+  new T.Normalize(),
+]);
 
 type Control = HTMLInputElement | HTMLSelectElement | HTMLButtonElement;
 const control = (id: string): Control => byId<Control>(id);
@@ -58,8 +64,17 @@ function thumb(bitmap: ImageBitmap): HTMLCanvasElement {
   c.width = 40;
   c.height = 40;
   const s = Math.min(bitmap.width, bitmap.height);
-  c.getContext('2d')?.drawImage(bitmap, (bitmap.width - s) / 2, (bitmap.height - s) / 2, s, s,
-    0, 0, 40, 40);
+  c.getContext('2d')?.drawImage(
+    bitmap,
+    (bitmap.width - s) / 2,
+    (bitmap.height - s) / 2,
+    s,
+    s,
+    0,
+    0,
+    40,
+    40
+  );
   return c;
 }
 
@@ -121,8 +136,7 @@ async function addFiles(cls: ImageClass, files: File[]): Promise<void> {
 function updateCounts(): void {
   let total = 0;
   for (const c of ft.classes) {
-    find(c.el, '.ft-n').textContent =
-      `${c.images.length} image${c.images.length === 1 ? '' : 's'}`;
+    find(c.el, '.ft-n').textContent = `${c.images.length} image${c.images.length === 1 ? '' : 's'}`;
     total += c.images.length;
   }
   byId('ft-count').textContent = fmt(total);
@@ -130,8 +144,11 @@ function updateCounts(): void {
   const ok = filled >= 2 && filled === ft.classes.length;
   if (!ft.trainer) control('ft-train').disabled = !ft.ready || !ok;
   if (!ft.trainer && !ft.model) {
-    setStatus(ok ? `ready: ${total} images in ${filled} classes`
-      : 'add images to every class (at least two classes)');
+    setStatus(
+      ok
+        ? `ready: ${total} images in ${filled} classes`
+        : 'add images to every class (at least two classes)'
+    );
   }
 }
 
@@ -164,11 +181,21 @@ async function snap(cls: ImageClass): Promise<void> {
  * linear head: an nn.Sequential of library layers, so workers rebuild it with nothing more. */
 function smallCnn(classes: number): sg.nn.Sequential {
   const { nn } = sg;
-  const stage = (i: number, o: number): sg.nn.Module[] =>
-    [new nn.Conv2d(i, o, 3, { padding: 1 }), new nn.BatchNorm2d(o), new nn.ReLU()];
-  return new nn.Sequential(...stage(3, 16), new nn.MaxPool2d(2), ...stage(16, 32),
-    new nn.MaxPool2d(2), ...stage(32, 64), new nn.AdaptiveAvgPool2d(1), new nn.Flatten(),
-    new nn.Linear(64, classes));
+  const stage = (i: number, o: number): sg.nn.Module[] => [
+    new nn.Conv2d(i, o, 3, { padding: 1 }),
+    new nn.BatchNorm2d(o),
+    new nn.ReLU(),
+  ];
+  return new nn.Sequential(
+    ...stage(3, 16),
+    new nn.MaxPool2d(2),
+    ...stage(16, 32),
+    new nn.MaxPool2d(2),
+    ...stage(32, 64),
+    new nn.AdaptiveAvgPool2d(1),
+    new nn.Flatten(),
+    new nn.Linear(64, classes)
+  );
 }
 
 /** torchvision's ResNet-18 from the weights file, its head replaced and its backbone frozen. */
@@ -179,8 +206,10 @@ async function resnet18(classes: number): Promise<sg.nn.Module> {
   }
   const { resnet18WithHead } = await import('./finetune-model.js');
   const model = resnet18WithHead(classes);
-  const sd = sg.parseSafetensors(new Uint8Array(await ft.weights.arrayBuffer()),
-    ft.weights.name).tensors;
+  const sd = sg.parseSafetensors(
+    new Uint8Array(await ft.weights.arrayBuffer()),
+    ft.weights.name
+  ).tensors;
   delete sd['fc.weight'];
   delete sd['fc.bias'];
   model.loadStateDict(sd, { strict: false });
@@ -200,8 +229,10 @@ function trainingSet(): sg.data.PictureDataset {
     }
   });
   ft.classNames = ft.classes.map((c, k) => c.name.value.trim() || `class ${k + 1}`);
-  return sg.data.fromImages(images, labels,
-    { transform: keepTransform, classNames: ft.classNames });
+  return sg.data.fromImages(images, labels, {
+    transform: keepTransform,
+    classNames: ft.classNames,
+  });
 }
 
 function setTraining(on: boolean): void {
@@ -235,12 +266,24 @@ async function train(): Promise<void> {
   const params = model.parameters().filter((p) => p.requiresGrad);
   const total = epochs * data.n;
   const trainer = new sg.Trainer({
-    model, optimizer: new sg.optim.AdamW(params, { lr: kind === 'resnet18' ? 1e-2 : 3e-3 }),
-    train: data, transform: trainTransform, epochs, batchSize: BATCH, seed: 1, workers,
-    replica: kind === 'resnet18' ? {
-      model: { module: new URL('./finetune-model.js', import.meta.url), export: 'resnet18WithHead',
-        args: [data.classes] },
-    } : undefined,
+    model,
+    optimizer: new sg.optim.AdamW(params, { lr: kind === 'resnet18' ? 1e-2 : 3e-3 }),
+    train: data,
+    transform: trainTransform,
+    epochs,
+    batchSize: BATCH,
+    seed: 1,
+    workers,
+    replica:
+      kind === 'resnet18'
+        ? {
+            model: {
+              module: new URL('./finetune-model.js', import.meta.url),
+              export: 'resnet18WithHead',
+              args: [data.classes],
+            },
+          }
+        : undefined,
     out: { write: log },
     onStep: async (r) => {
       byId('ft-ips').textContent = fmt(r.imagesPerSecond, 1);
@@ -254,16 +297,21 @@ async function train(): Promise<void> {
   ft.trainer = trainer;
   setTraining(true);
   const what = kind === 'resnet18' ? 'ResNet-18 (head)' : 'the small CNN';
-  log(`training ${what} on ${data.n} images ` +
-    `of ${data.classes} classes, ${SIZE}x${SIZE}, ${epochs} epochs, ` +
-    `${workers} worker${workers > 1 ? 's' : ''}`);
+  log(
+    `training ${what} on ${data.n} images ` +
+      `of ${data.classes} classes, ${SIZE}x${SIZE}, ${epochs} epochs, ` +
+      `${workers} worker${workers > 1 ? 's' : ''}`
+  );
   try {
     const history = await trainer.fit();
     ft.model = model;
     const last = history[history.length - 1];
-    setStatus(trainer.stopped ? 'stopped: predicting with the model so far'
-      : `trained: ${fmt(100 * (last?.trainAccuracy ?? 0), 0)}% of the training images right in ` +
-        `the last epoch, ${fmt(last?.imagesPerSecond ?? 0, 1)} images/s`);
+    setStatus(
+      trainer.stopped
+        ? 'stopped: predicting with the model so far'
+        : `trained: ${fmt(100 * (last?.trainAccuracy ?? 0), 0)}% of the training images right in ` +
+            `the last epoch, ${fmt(last?.imagesPerSecond ?? 0, 1)} images/s`
+    );
     byId('ft-confidence').textContent = 'drop an image to classify it';
   } catch (e) {
     model.dispose();
@@ -284,14 +332,16 @@ function showProbabilities(p: Float32Array): void {
   byId('ft-prediction').textContent = ft.classNames[best];
   byId('ft-confidence').textContent = `${fmt(100 * p[best], 1)}% sure`;
   document.body.dataset.ftPrediction = ft.classNames[best];
-  byId('ft-bars').replaceChildren(...ft.classNames.map((name, k) => {
-    const row = document.createElement('div');
-    row.innerHTML = '<span></span><i></i><em></em>';
-    find(row, 'span').textContent = name;
-    find<HTMLElement>(row, 'i').style.width = `${Math.max(1, 100 * p[k])}%`;
-    find(row, 'em').textContent = `${fmt(100 * p[k], 0)}%`;
-    return row;
-  }));
+  byId('ft-bars').replaceChildren(
+    ...ft.classNames.map((name, k) => {
+      const row = document.createElement('div');
+      row.innerHTML = '<span></span><i></i><em></em>';
+      find(row, 'span').textContent = name;
+      find<HTMLElement>(row, 'i').style.width = `${Math.max(1, 100 * p[k])}%`;
+      find(row, 'em').textContent = `${fmt(100 * p[k], 0)}%`;
+      return row;
+    })
+  );
 }
 
 function classify(source: ImageBitmap): void {

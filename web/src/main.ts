@@ -90,17 +90,26 @@ async function fetchBytes(name: string): Promise<Uint8Array> {
 
 async function loadMnist(): Promise<void> {
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-    fetchBytes('train-images-idx3-ubyte'), fetchBytes('train-labels-idx1-ubyte'),
-    fetchBytes('t10k-images-idx3-ubyte'), fetchBytes('t10k-labels-idx1-ubyte'),
+    fetchBytes('train-images-idx3-ubyte'),
+    fetchBytes('train-labels-idx1-ubyte'),
+    fetchBytes('t10k-images-idx3-ubyte'),
+    fetchBytes('t10k-labels-idx1-ubyte'),
   ]);
   state.raw = { trainImages, trainLabels };
   state.test = datasetOf(testImages, testLabels, 't10k');
 }
 
-function datasetOf(images: Uint8Array, labels: Uint8Array, name: string, limit?: number):
-  sg.ImageDataset {
-  const d = sg.datasetFromIdx(images, labels,
-    { imagesName: `${name}-images`, labelsName: `${name}-labels`, limit });
+function datasetOf(
+  images: Uint8Array,
+  labels: Uint8Array,
+  name: string,
+  limit?: number
+): sg.ImageDataset {
+  const d = sg.datasetFromIdx(images, labels, {
+    imagesName: `${name}-images`,
+    labelsName: `${name}-labels`,
+    limit,
+  });
   sg.normalize(d.images, sg.MNIST_MEAN, sg.MNIST_STD, d.images);
   return d;
 }
@@ -139,8 +148,14 @@ async function train(): Promise<void> {
   const run: Run = { total: epochs * data.n, points: [], tests: [], lastYield: performance.now() };
   plot.run = run;
   const trainer = new sg.Trainer({
-    model, optimizer, train: data, test: state.test ?? undefined, epochs, batchSize: BATCH,
-    seed: 1, workers,
+    model,
+    optimizer,
+    train: data,
+    test: state.test ?? undefined,
+    epochs,
+    batchSize: BATCH,
+    seed: 1,
+    workers,
     schedule: { name: 'onecycle', lr: 2e-3 },
     out: { write: log },
     onStep: async (r) => {
@@ -151,8 +166,10 @@ async function train(): Promise<void> {
       byId('stat-loss').textContent = fmt(point.loss, 3);
       byId('stat-acc').textContent = `${fmt(100 * point.acc, 1)}%`;
       byId('progress-bar').style.width = `${(100 * x) / run.total}%`;
-      setStatus(`epoch ${r.epoch + 1}/${epochs} · step ${r.step + 1}/${r.steps} · ` +
-        `${workers} worker${workers > 1 ? 's' : ''}`);
+      setStatus(
+        `epoch ${r.epoch + 1}/${epochs} · step ${r.step + 1}/${r.steps} · ` +
+          `${workers} worker${workers > 1 ? 's' : ''}`
+      );
       plot.schedule();
       const now = performance.now();
       if (pad.hasInk && now - state.lastPredict > 400) predictNow();
@@ -170,8 +187,10 @@ async function train(): Promise<void> {
   });
   state.trainer = trainer;
   setTraining(true);
-  log(`training ${name} on ${fmt(data.n)} images, ${epochs} epoch${epochs > 1 ? 's' : ''}, ` +
-    `batch ${BATCH}, ${workers} worker${workers > 1 ? 's' : ''}`);
+  log(
+    `training ${name} on ${fmt(data.n)} images, ${epochs} epoch${epochs > 1 ? 's' : ''}, ` +
+      `batch ${BATCH}, ${workers} worker${workers > 1 ? 's' : ''}`
+  );
   try {
     await trainer.fit();
     const last = trainer.history[trainer.history.length - 1];
@@ -205,8 +224,10 @@ function predictNow(): void {
   if (bench.running) return;
   state.lastPredict = performance.now();
   const x = pad.digit();
-  const probs = x && state.model
-    ? sg.predict(state.model, x, { normalize: [sg.MNIST_MEAN, sg.MNIST_STD] }) : null;
+  const probs =
+    x && state.model
+      ? sg.predict(state.model, x, { normalize: [sg.MNIST_MEAN, sg.MNIST_STD] })
+      : null;
   guess.show(x, probs);
 }
 
@@ -219,8 +240,11 @@ byId('clear').addEventListener('click', () => {
 
 byId('save').addEventListener('click', () => {
   if (!state.model) return;
-  const bytes = sg.serializeSafetensors(state.model.stateDict(),
-    { model: state.modelName, dataset: 'mnist', format: 'pt' });
+  const bytes = sg.serializeSafetensors(state.model.stateDict(), {
+    model: state.modelName,
+    dataset: 'mnist',
+    format: 'pt',
+  });
   const a = document.createElement('a');
   // A fresh array of its own (never a view of the shared Wasm memory), as Blob requires.
   const own = bytes as Uint8Array<ArrayBuffer>;
@@ -280,9 +304,11 @@ async function start(): Promise<void> {
   slider.disabled = Boolean(problem);
   byId('workers-out').textContent = slider.value;
   const kernels = build === 'relaxed' ? 'relaxed SIMD' : 'SIMD128';
-  byId('chips').innerHTML = `<li class="ok"><b>${kernels}</b> kernels</li>` +
+  byId('chips').innerHTML =
+    `<li class="ok"><b>${kernels}</b> kernels</li>` +
     `<li><b>${threads}</b> hardware thread${threads > 1 ? 's' : ''}</li>` +
-    (problem ? '<li class="warn">not cross-origin isolated: 1 thread</li>'
+    (problem
+      ? '<li class="warn">not cross-origin isolated: 1 thread</li>'
       : '<li class="ok">cross-origin isolated</li>');
   if (problem) {
     const text = `Training runs on one thread: ${problem}. (npm run demo serves them.)`;

@@ -19,8 +19,10 @@ export class DrawingPad {
   private readonly ink: CanvasRenderingContext2D;
   private last: Point | null = null;
 
-  constructor(private readonly pad: HTMLCanvasElement,
-    hooks: { onDraw: () => void; onEnd: () => void }) {
+  constructor(
+    private readonly pad: HTMLCanvasElement,
+    hooks: { onDraw: () => void; onEnd: () => void }
+  ) {
     const ink = pad.getContext('2d', { willReadFrequently: true });
     if (!ink) throw new Error('demo: the drawing pad has no 2d context');
     this.ink = ink;

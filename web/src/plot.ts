@@ -91,8 +91,11 @@ export class LossPlot {
     if (!run) {
       g.textAlign = 'center';
       g.font = '14px system-ui, sans-serif';
-      g.fillText('press Train: loss and accuracy appear here as the model learns',
-        (box.l + box.r) / 2, (box.t + box.b) / 2);
+      g.fillText(
+        'press Train: loss and accuracy appear here as the model learns',
+        (box.l + box.r) / 2,
+        (box.t + box.b) / 2
+      );
       return;
     }
     const step = tickStep(xMax);

@@ -3,7 +3,16 @@
 // cross-origin isolated (else the Trainer says why and stays on this thread). What happened is
 // written to the page and to document.body.dataset.state / window.result (the tests read them).
 import {
-  F, Trainer, availableThreads, data, init, manualSeed, nn, optim, sharedMemoryProblem, tensor,
+  F,
+  Trainer,
+  availableThreads,
+  data,
+  init,
+  manualSeed,
+  nn,
+  optim,
+  sharedMemoryProblem,
+  tensor,
 } from 'simdgrad';
 
 const SIZE = 12;
@@ -29,8 +38,12 @@ function bars(n, seed) {
 
 function smallCnn() {
   return new nn.Sequential(
-    new nn.Conv2d(1, 4, 3), new nn.ReLU(), new nn.MaxPool2d(2),
-    new nn.Flatten(), new nn.Linear(4 * 5 * 5, 2));
+    new nn.Conv2d(1, 4, 3),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(4 * 5 * 5, 2)
+  );
 }
 
 export async function start(initOptions = {}) {
@@ -41,8 +54,10 @@ export async function start(initOptions = {}) {
   globalThis.result = result;
   try {
     result.build = (await init(initOptions)).build;
-    log(`kernels: ${result.build} build; ${availableThreads()} threads; ` +
-      (sharedMemoryProblem() ?? 'memory shared with workers'));
+    log(
+      `kernels: ${result.build} build; ${availableThreads()} threads; ` +
+        (sharedMemoryProblem() ?? 'memory shared with workers')
+    );
 
     manualSeed(0);
     const model = smallCnn();
@@ -62,16 +77,22 @@ export async function start(initOptions = {}) {
     const train = bars(256, 2);
     const out = [];
     const trainer = new Trainer({
-      model: net, optimizer: new optim.Adam(net.parameters(), { lr: 0.01 }),
+      model: net,
+      optimizer: new optim.Adam(net.parameters(), { lr: 0.01 }),
       train: data.tensorDataset(train.x, train.y, { sampleShape: [1, SIZE, SIZE] }),
-      epochs: 1, batchSize: 32, workers: 2, out: { write: (s) => out.push(s) },
+      epochs: 1,
+      batchSize: 32,
+      workers: 2,
+      out: { write: (s) => out.push(s) },
     });
     const [epoch] = await trainer.fit();
     result.epoch = { loss: epoch.trainLoss, accuracy: epoch.trainAccuracy };
     result.trainerOut = out.join('');
     log(`Trainer, workers: 2: ${result.trainerOut.trim()}`);
-    log(`epoch: loss ${epoch.trainLoss.toFixed(4)}, ` +
-      `accuracy ${(100 * epoch.trainAccuracy).toFixed(1)}%`);
+    log(
+      `epoch: loss ${epoch.trainLoss.toFixed(4)}, ` +
+        `accuracy ${(100 * epoch.trainAccuracy).toFixed(1)}%`
+    );
     document.body.dataset.state = 'done';
   } catch (e) {
     result.error = e instanceof Error ? `${e.message}\n${e.stack}` : String(e);

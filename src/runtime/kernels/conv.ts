@@ -8,7 +8,15 @@
 import { checkBuf, checkInt, fmt, pair, type Pair } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
-import { MR, NR, getNumThreads, partCount, partRange, runParts, type SplitKernel } from '../threads.js';
+import {
+  MR,
+  NR,
+  getNumThreads,
+  partCount,
+  partRange,
+  runParts,
+  type SplitKernel,
+} from '../threads.js';
 import { kernel } from './call.js';
 
 export type { Pair };
@@ -22,19 +30,35 @@ export interface Conv2dOptions {
 
 /** Every size a conv kernel needs, validated; oh/ow are PyTorch's output sizes. */
 export interface Conv2dGeometry {
-  n: number; c: number; h: number; w: number;
-  o: number; kh: number; kw: number;
-  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
-  groups: number; oh: number; ow: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  groups: number;
+  oh: number;
+  ow: number;
 }
 
 /** Validates x [N,C,H,W] against weight [O, C/groups, KH, KW] and computes the output size. */
-export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[],
-  opts: Conv2dOptions = {}): Conv2dGeometry {
+export function conv2dGeometry(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  opts: Conv2dOptions = {}
+): Conv2dGeometry {
   const op = 'conv2d';
   const shapes = `; input ${fmt(xShape)}, weight ${fmt(wShape)}`;
   if (xShape.length !== 4) throw new RangeError(`${op}: input must be 4-D [N,C,H,W]${shapes}`);
-  if (wShape.length !== 4) throw new RangeError(`${op}: weight must be 4-D [O,C/groups,KH,KW]${shapes}`);
+  if (wShape.length !== 4)
+    throw new RangeError(`${op}: weight must be 4-D [O,C/groups,KH,KW]${shapes}`);
   xShape.forEach((d, i) => checkInt(op, `input.shape[${i}]${shapes}`, d, 1));
   wShape.forEach((d, i) => checkInt(op, `weight.shape[${i}]${shapes}`, d, 1));
   const [n, c, h, w] = xShape;
@@ -45,18 +69,24 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
   const [ph, pw] = pair(op, 'padding', opts.padding, 0, 0);
   const [dh, dw] = pair(op, 'dilation', opts.dilation, 1, 1);
   if (cg * groups !== c) {
-    throw new RangeError(`${op}: weight.shape[1] (${cg}) * groups (${groups}) must equal input ` +
-      `channels (${c})${shapes}`);
+    throw new RangeError(
+      `${op}: weight.shape[1] (${cg}) * groups (${groups}) must equal input ` +
+        `channels (${c})${shapes}`
+    );
   }
   if (o % groups !== 0) {
-    throw new RangeError(`${op}: output channels weight.shape[0] (${o}) must be divisible by ` +
-      `groups (${groups})${shapes}`);
+    throw new RangeError(
+      `${op}: output channels weight.shape[0] (${o}) must be divisible by ` +
+        `groups (${groups})${shapes}`
+    );
   }
   const ekh = dh * (kh - 1) + 1;
   const ekw = dw * (kw - 1) + 1;
   if (h + 2 * ph < ekh || w + 2 * pw < ekw) {
-    throw new RangeError(`${op}: kernel ${kh}x${kw} with dilation ${dh}x${dw} spans ${ekh}x${ekw}, ` +
-      `larger than the padded input ${h + 2 * ph}x${w + 2 * pw}${shapes}`);
+    throw new RangeError(
+      `${op}: kernel ${kh}x${kw} with dilation ${dh}x${dw} spans ${ekh}x${ekw}, ` +
+        `larger than the padded input ${h + 2 * ph}x${w + 2 * pw}${shapes}`
+    );
   }
   const oh = Math.floor((h + 2 * ph - ekh) / sh) + 1;
   const ow = Math.floor((w + 2 * pw - ekw) / sw) + 1;
@@ -67,8 +97,22 @@ const KIND_FWD = 0;
 const KIND_BWD_INPUT = 1;
 const KIND_BWD_WEIGHT = 2;
 
-type Dims = [number, number, number, number, number, number, number, number, number, number,
-  number, number, number, number];
+type Dims = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 
 function dims(g: Conv2dGeometry): Dims {
   return [g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups];
@@ -112,8 +156,13 @@ function plan(rt: Runtime, kind: number, g: Conv2dGeometry): Part[] {
     return Array.from({ length: parts }, (_, i) => {
       const [g0, g1] = partRange(g.groups, parts, i);
       const k = g1 - g0;
-      return { g: { ...g, c: k * cg, o: k * og, groups: k }, x: g0 * cg * g.h * g.w,
-        w: g0 * og * ckk, b: g0 * og, y: g0 * og * p };
+      return {
+        g: { ...g, c: k * cg, o: k * og, groups: k },
+        x: g0 * cg * g.h * g.w,
+        w: g0 * og * ckk,
+        b: g0 * og,
+        y: g0 * og * p,
+      };
     });
   }
   if (kind === KIND_BWD_INPUT) return whole;
@@ -130,15 +179,26 @@ function plan(rt: Runtime, kind: number, g: Conv2dGeometry): Part[] {
 
 /** Workspaces for the parts, each as large as the largest part asks. */
 function workspaces(rt: Runtime, kind: number, parts: Part[]): number[] {
-  const bytes = Math.max(...parts.map((q) => kernel(rt, 'conv2d_workspace_bytes')(kind, ...dims(q.g))));
+  const bytes = Math.max(
+    ...parts.map((q) => kernel(rt, 'conv2d_workspace_bytes')(kind, ...dims(q.g)))
+  );
   return rt.workspaces(bytes, parts.length);
 }
 
-function run(rt: Runtime, name: SplitKernel, kind: number, g: Conv2dGeometry,
-  args: (q: Part, ws: number) => number[]): void {
+function run(
+  rt: Runtime,
+  name: SplitKernel,
+  kind: number,
+  g: Conv2dGeometry,
+  args: (q: Part, ws: number) => number[]
+): void {
   const parts = plan(rt, kind, g);
   const ws = workspaces(rt, kind, parts);
-  runParts(rt, name, parts.map((q, i) => args(q, ws[i])));
+  runParts(
+    rt,
+    name,
+    parts.map((q, i) => args(q, ws[i]))
+  );
 }
 
 function sizes(g: Conv2dGeometry): { x: number; w: number; y: number } {
@@ -156,23 +216,40 @@ function shapeOf(g: Conv2dGeometry, which: 'x' | 'w' | 'y'): string {
 }
 
 /** y = conv2d(x, weight) + bias, then ReLU when relu is set. bias may be null. */
-export function conv2dForward(rt: Runtime, g: Conv2dGeometry, x: F32Buf, weight: F32Buf,
-  bias: F32Buf | null, y: F32Buf, relu = false): void {
+export function conv2dForward(
+  rt: Runtime,
+  g: Conv2dGeometry,
+  x: F32Buf,
+  weight: F32Buf,
+  bias: F32Buf | null,
+  y: F32Buf,
+  relu = false
+): void {
   const s = sizes(g);
   checkBuf('conv2d', 'input', x, s.x, shapeOf(g, 'x'));
   checkBuf('conv2d', 'weight', weight, s.w, shapeOf(g, 'w'));
   if (bias) checkBuf('conv2d', 'bias', bias, g.o, `bias [${g.o}]`);
   checkBuf('conv2d', 'output', y, s.y, shapeOf(g, 'y'));
   if (g.n === 1 && g.groups === 1 && getNumThreads() > 1) {
-    const parts = partCount(rt, 2 * g.o * g.oh * g.ow * g.c * g.kh * g.kw,
-      Math.floor(g.oh / MIN_BAND_ROWS));
+    const parts = partCount(
+      rt,
+      2 * g.o * g.oh * g.ow * g.c * g.kh * g.kw,
+      Math.floor(g.oh / MIN_BAND_ROWS)
+    );
     if (parts > 1) {
       bandForward(rt, g, x, weight, bias, y, relu, parts);
       return;
     }
   }
-  run(rt, 'conv2d_fwd_nchw', KIND_FWD, g, (q, ws) => [x.ptr + q.x * 4, weight.ptr + q.w * 4,
-    bias ? bias.ptr + q.b * 4 : 0, y.ptr + q.y * 4, ...dims(q.g), relu ? 1 : 0, ws]);
+  run(rt, 'conv2d_fwd_nchw', KIND_FWD, g, (q, ws) => [
+    x.ptr + q.x * 4,
+    weight.ptr + q.w * 4,
+    bias ? bias.ptr + q.b * 4 : 0,
+    y.ptr + q.y * 4,
+    ...dims(q.g),
+    relu ? 1 : 0,
+    ws,
+  ]);
 }
 
 /** A band of output rows is worth its input and output copies, and the rows a band at the
@@ -183,8 +260,11 @@ const MIN_BAND_ROWS = 12;
  * with vertical padding ph: its output row `skip` is row a. A band at the top or bottom keeps
  * the padding there (and computes a few rows it drops at the other end); one in the middle
  * needs none. */
-function band(g: Conv2dGeometry, a: number, b: number):
-  { r0: number; h: number; ph: number; oh: number; skip: number } {
+function band(
+  g: Conv2dGeometry,
+  a: number,
+  b: number
+): { r0: number; h: number; ph: number; oh: number; skip: number } {
   const ekh = g.dh * (g.kh - 1) + 1;
   const needTop = a * g.sh - g.ph < 0;
   const needBottom = (b - 1) * g.sh - g.ph + ekh > g.h;
@@ -214,8 +294,16 @@ function band(g: Conv2dGeometry, a: number, b: number):
  * in a full tile on one thread: the two give the same bits for finite values (alpha 1, beta 0 or
  * 1), but a NaN the ReLU clamps to 0 in an edge tile passes as NaN in a full one.
  */
-function bandForward(rt: Runtime, g: Conv2dGeometry, x: F32Buf, weight: F32Buf,
-  bias: F32Buf | null, y: F32Buf, relu: boolean, parts: number): void {
+function bandForward(
+  rt: Runtime,
+  g: Conv2dGeometry,
+  x: F32Buf,
+  weight: F32Buf,
+  bias: F32Buf | null,
+  y: F32Buf,
+  relu: boolean,
+  parts: number
+): void {
   const bands = Array.from({ length: parts }, (_, i) => {
     const [a, b] = partRange(g.oh, parts, i);
     return { a, b, ...band(g, a, b) };
@@ -224,49 +312,132 @@ function bandForward(rt: Runtime, g: Conv2dGeometry, x: F32Buf, weight: F32Buf,
   const align = (floats: number): number => Math.ceil(floats / 16) * 16;
   const xFloats = Math.max(...bands.map((q) => align(g.c * q.h * g.w + 16)));
   const yFloats = Math.max(...bands.map((q) => align(g.o * q.oh * g.ow)));
-  const convBytes = Math.max(...geo.map((q) => kernel(rt, 'conv2d_workspace_bytes')(KIND_FWD, ...dims(q))));
+  const convBytes = Math.max(
+    ...geo.map((q) => kernel(rt, 'conv2d_workspace_bytes')(KIND_FWD, ...dims(q)))
+  );
   const ws = rt.workspaces((xFloats + yFloats) * 4 + convBytes, parts);
   const xt = ws.map((p) => p);
   const yt = ws.map((p) => p + xFloats * 4);
   const cw = ws.map((p) => p + (xFloats + yFloats) * 4);
   const hw = g.h * g.w;
   const p = g.oh * g.ow;
-  runParts(rt, 'copy_strided', bands.map((q, i) => [x.ptr + q.r0 * g.w * 4, xt[i],
-    1, 1, 1, 1, g.c, q.h * g.w, 0, 0, 0, 0, hw, 1, 0, 0, 0, 0, q.h * g.w, 1]));
-  runParts(rt, 'conv2d_fwd_nchw', bands.map((_q, i) => [xt[i], weight.ptr, bias ? bias.ptr : 0,
-    yt[i], ...dims(geo[i]), relu ? 1 : 0, cw[i]]));
-  runParts(rt, 'copy_strided', bands.map((q, i) => [yt[i] + q.skip * g.ow * 4,
-    y.ptr + q.a * g.ow * 4, 1, 1, 1, 1, g.o, (q.b - q.a) * g.ow, 0, 0, 0, 0, q.oh * g.ow, 1,
-    0, 0, 0, 0, p, 1]));
+  runParts(
+    rt,
+    'copy_strided',
+    bands.map((q, i) => [
+      x.ptr + q.r0 * g.w * 4,
+      xt[i],
+      1,
+      1,
+      1,
+      1,
+      g.c,
+      q.h * g.w,
+      0,
+      0,
+      0,
+      0,
+      hw,
+      1,
+      0,
+      0,
+      0,
+      0,
+      q.h * g.w,
+      1,
+    ])
+  );
+  runParts(
+    rt,
+    'conv2d_fwd_nchw',
+    bands.map((_q, i) => [
+      xt[i],
+      weight.ptr,
+      bias ? bias.ptr : 0,
+      yt[i],
+      ...dims(geo[i]),
+      relu ? 1 : 0,
+      cw[i],
+    ])
+  );
+  runParts(
+    rt,
+    'copy_strided',
+    bands.map((q, i) => [
+      yt[i] + q.skip * g.ow * 4,
+      y.ptr + q.a * g.ow * 4,
+      1,
+      1,
+      1,
+      1,
+      g.o,
+      (q.b - q.a) * g.ow,
+      0,
+      0,
+      0,
+      0,
+      q.oh * g.ow,
+      1,
+      0,
+      0,
+      0,
+      0,
+      p,
+      1,
+    ])
+  );
 }
 
 /** gradIn = d(loss)/d(x) given gradOut = d(loss)/d(y); overwrites gradIn. */
-export function conv2dBackwardInput(rt: Runtime, g: Conv2dGeometry, gradOut: F32Buf,
-  weight: F32Buf, gradIn: F32Buf): void {
+export function conv2dBackwardInput(
+  rt: Runtime,
+  g: Conv2dGeometry,
+  gradOut: F32Buf,
+  weight: F32Buf,
+  gradIn: F32Buf
+): void {
   const s = sizes(g);
   checkBuf('conv2d_backward_input', 'gradOut', gradOut, s.y, shapeOf(g, 'y'));
   checkBuf('conv2d_backward_input', 'weight', weight, s.w, shapeOf(g, 'w'));
   checkBuf('conv2d_backward_input', 'gradIn', gradIn, s.x, shapeOf(g, 'x'));
-  run(rt, 'conv2d_bwd_input_nchw', KIND_BWD_INPUT, g, (q, ws) => [gradOut.ptr + q.y * 4,
-    weight.ptr + q.w * 4, gradIn.ptr + q.x * 4, ...dims(q.g), ws]);
+  run(rt, 'conv2d_bwd_input_nchw', KIND_BWD_INPUT, g, (q, ws) => [
+    gradOut.ptr + q.y * 4,
+    weight.ptr + q.w * 4,
+    gradIn.ptr + q.x * 4,
+    ...dims(q.g),
+    ws,
+  ]);
 }
 
 /** gradWeight = d(loss)/d(weight), summed over the batch; overwrites gradWeight. */
-export function conv2dBackwardWeight(rt: Runtime, g: Conv2dGeometry, x: F32Buf, gradOut: F32Buf,
-  gradWeight: F32Buf): void {
+export function conv2dBackwardWeight(
+  rt: Runtime,
+  g: Conv2dGeometry,
+  x: F32Buf,
+  gradOut: F32Buf,
+  gradWeight: F32Buf
+): void {
   const s = sizes(g);
   checkBuf('conv2d_backward_weight', 'input', x, s.x, shapeOf(g, 'x'));
   checkBuf('conv2d_backward_weight', 'gradOut', gradOut, s.y, shapeOf(g, 'y'));
   checkBuf('conv2d_backward_weight', 'gradWeight', gradWeight, s.w, shapeOf(g, 'w'));
-  run(rt, 'conv2d_bwd_weight_nchw', KIND_BWD_WEIGHT, g, (q, ws) => [x.ptr + q.x * 4,
-    gradOut.ptr + q.y * 4, gradWeight.ptr + q.w * 4, ...dims(q.g), ws]);
+  run(rt, 'conv2d_bwd_weight_nchw', KIND_BWD_WEIGHT, g, (q, ws) => [
+    x.ptr + q.x * 4,
+    gradOut.ptr + q.y * 4,
+    gradWeight.ptr + q.w * 4,
+    ...dims(q.g),
+    ws,
+  ]);
 }
 
 /** gradBias[o] = sum over batch and pixels of gradOut[:, o]; overwrites gradBias. */
-export function conv2dBackwardBias(rt: Runtime, g: Conv2dGeometry, gradOut: F32Buf,
-  gradBias: F32Buf): void {
+export function conv2dBackwardBias(
+  rt: Runtime,
+  g: Conv2dGeometry,
+  gradOut: F32Buf,
+  gradBias: F32Buf
+): void {
   checkBuf('conv2d_backward_bias', 'gradOut', gradOut, sizes(g).y, shapeOf(g, 'y'));
   checkBuf('conv2d_backward_bias', 'gradBias', gradBias, g.o, `bias [${g.o}]`);
-  kernel(rt, 'conv2d_bwd_bias_nchw')(
-    gradOut.ptr, gradBias.ptr, g.n, g.o, g.oh * g.ow);
+  kernel(rt, 'conv2d_bwd_bias_nchw')(gradOut.ptr, gradBias.ptr, g.n, g.o, g.oh * g.ow);
 }

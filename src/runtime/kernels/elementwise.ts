@@ -7,7 +7,6 @@ import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
 import { kernel } from './call.js';
 
-
 /** y = max(x, 0). */
 export function reluForward(rt: Runtime, x: F32Buf, y: F32Buf, n?: number): void {
   const op = 'relu';
@@ -18,8 +17,13 @@ export function reluForward(rt: Runtime, x: F32Buf, y: F32Buf, n?: number): void
 }
 
 /** gradIn = gradOut where x > 0, else 0; x may be the forward's input or output. */
-export function reluBackward(rt: Runtime, x: F32Buf, gradOut: F32Buf, gradIn: F32Buf,
-  n?: number): void {
+export function reluBackward(
+  rt: Runtime,
+  x: F32Buf,
+  gradOut: F32Buf,
+  gradIn: F32Buf,
+  n?: number
+): void {
   const op = 'relu_backward';
   const len = count(op, n, x, 'input');
   checkBuf(op, 'input', x, len, `n = ${len}`);
@@ -49,8 +53,16 @@ export function mul(rt: Runtime, a: F32Buf, b: F32Buf, y: F32Buf, n?: number): v
 }
 
 /** Dropout: mask = (hash(seed, offset + i) >= p) / (1 - p), y = x * mask; seed is a u32. */
-export function dropoutForward(rt: Runtime, x: F32Buf, y: F32Buf, mask: F32Buf, p: number,
-  seed: number, n?: number, offset = 0): void {
+export function dropoutForward(
+  rt: Runtime,
+  x: F32Buf,
+  y: F32Buf,
+  mask: F32Buf,
+  p: number,
+  seed: number,
+  n?: number,
+  offset = 0
+): void {
   const op = 'dropout';
   const len = count(op, n, x, 'input');
   if (!(p >= 0 && p <= 1)) throw new RangeError(`${op}: p must be in [0, 1], got ${p}`);
@@ -126,8 +138,12 @@ export function biasAddRows(rt: Runtime, y: F32Buf, yShape: readonly number[], b
 }
 
 /** gradBias[c] = sum of gradOut [N,C,...] over all but the channel axis; overwrites gradBias. */
-export function biasGradNchw(rt: Runtime, gradOut: F32Buf, shape: readonly number[],
-  gradBias: F32Buf): void {
+export function biasGradNchw(
+  rt: Runtime,
+  gradOut: F32Buf,
+  shape: readonly number[],
+  gradBias: F32Buf
+): void {
   const op = 'biasAdd_backward';
   const [n, c, hw] = nchw(op, shape, 'gradOut');
   checkBuf(op, 'gradOut', gradOut, n * c * hw, `gradOut ${fmt(shape)}`);
@@ -136,8 +152,12 @@ export function biasGradNchw(rt: Runtime, gradOut: F32Buf, shape: readonly numbe
 }
 
 /** gradBias[j] = sum over rows of gradOut [rows, cols]; overwrites gradBias. */
-export function biasGradRows(rt: Runtime, gradOut: F32Buf, shape: readonly number[],
-  gradBias: F32Buf): void {
+export function biasGradRows(
+  rt: Runtime,
+  gradOut: F32Buf,
+  shape: readonly number[],
+  gradBias: F32Buf
+): void {
   const op = 'biasAdd_backward';
   const [rows, cols] = rows2(op, shape, 'gradOut');
   checkBuf(op, 'gradOut', gradOut, rows * cols, `gradOut ${fmt(shape)}`);

@@ -63,8 +63,20 @@ export function gemm(rt: Runtime, args: GemmArgs): void {
   checkInt(op, 'aOffset', aOff, 0);
   checkInt(op, 'bOffset', bOff, 0);
   checkInt(op, 'cOffset', cOff, 0);
-  checkBuf(op, 'a', a, aOff + extent(aRows, aCols, lda), `A ${aRows}x${aCols} with lda ${lda} at ${aOff}`);
-  checkBuf(op, 'b', b, bOff + extent(bRows, bCols, ldb), `B ${bRows}x${bCols} with ldb ${ldb} at ${bOff}`);
+  checkBuf(
+    op,
+    'a',
+    a,
+    aOff + extent(aRows, aCols, lda),
+    `A ${aRows}x${aCols} with lda ${lda} at ${aOff}`
+  );
+  checkBuf(
+    op,
+    'b',
+    b,
+    bOff + extent(bRows, bCols, ldb),
+    `B ${bRows}x${bCols} with ldb ${ldb} at ${bOff}`
+  );
   checkBuf(op, 'c', c, cOff + extent(m, n, ldc), `C ${m}x${n} with ldc ${ldc} at ${cOff}`);
   const name = `gemm_${transA ? 't' : 'n'}${transB ? 't' : 'n'}` as const;
   // Column panels share op(A) and pack only their own part of op(B); rows when C is narrow.
@@ -91,8 +103,20 @@ export function gemm(rt: Runtime, args: GemmArgs): void {
       a0 += transA ? r0 : r0 * lda;
       c0 += r0 * ldc;
     }
-    calls.push([pm, pn, k, alpha, a.ptr + a0 * 4, lda, b.ptr + b0 * 4, ldb, beta, c.ptr + c0 * 4,
-      ldc, ws[i]]);
+    calls.push([
+      pm,
+      pn,
+      k,
+      alpha,
+      a.ptr + a0 * 4,
+      lda,
+      b.ptr + b0 * 4,
+      ldb,
+      beta,
+      c.ptr + c0 * 4,
+      ldc,
+      ws[i],
+    ]);
   }
   runParts(rt, name, calls);
 }

@@ -34,8 +34,9 @@ function checkCommon(rt: Runtime, op: string, a: Omit<SoftmaxXentArgs, 'logits'>
   for (let i = 0; i < a.batch; i++) {
     const v = labels[i];
     if (v < 0 || v >= a.classes) {
-      throw new RangeError(`${op}: labels[${i}] = ${v} is out of range [0, ${a.classes}); ` +
-        `logits ${bk}`);
+      throw new RangeError(
+        `${op}: labels[${i}] = ${v} is out of range [0, ${a.classes}); ` + `logits ${bk}`
+      );
     }
   }
 }
@@ -46,7 +47,12 @@ export function softmaxXentForward(rt: Runtime, a: SoftmaxXentArgs): number {
   checkCommon(rt, op, a);
   checkBuf(op, 'logits', a.logits, a.batch * a.classes, `logits [${a.batch},${a.classes}]`);
   return kernel(rt, 'softmax_xent_fwd')(
-    a.logits.ptr, a.labels.ptr, a.probs.ptr, a.batch, a.classes);
+    a.logits.ptr,
+    a.labels.ptr,
+    a.probs.ptr,
+    a.batch,
+    a.classes
+  );
 }
 
 /** gradLogits = (probs - onehot(labels)) * scale / batch. */
@@ -55,8 +61,19 @@ export function softmaxXentBackward(rt: Runtime, a: SoftmaxXentBackwardArgs): vo
   const scale = a.scale ?? 1;
   checkCommon(rt, op, a);
   checkFinite(op, 'scale', scale);
-  checkBuf(op, 'gradLogits', a.gradLogits, a.batch * a.classes,
-    `gradLogits [${a.batch},${a.classes}]`);
+  checkBuf(
+    op,
+    'gradLogits',
+    a.gradLogits,
+    a.batch * a.classes,
+    `gradLogits [${a.batch},${a.classes}]`
+  );
   kernel(rt, 'softmax_xent_bwd')(
-    a.probs.ptr, a.labels.ptr, a.gradLogits.ptr, a.batch, a.classes, scale);
+    a.probs.ptr,
+    a.labels.ptr,
+    a.gradLogits.ptr,
+    a.batch,
+    a.classes,
+    scale
+  );
 }

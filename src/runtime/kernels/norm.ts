@@ -6,7 +6,6 @@ import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
 import { kernel } from './call.js';
 
-
 /** [N, C, HW] of a 2-D-or-more NCHW shape. */
 export function nchwDims(op: string, shape: readonly number[]): [number, number, number] {
   return nchw(op, shape);
@@ -17,11 +16,18 @@ function opt(b: F32Buf | null): number {
 }
 
 export interface BatchNormArgs {
-  x: F32Buf; y: F32Buf; gamma: F32Buf | null; beta: F32Buf | null;
+  x: F32Buf;
+  y: F32Buf;
+  gamma: F32Buf | null;
+  beta: F32Buf | null;
   /** [C] each: written in training mode, read by the backward. */
-  saveMean: F32Buf; saveInvstd: F32Buf;
-  runningMean: F32Buf | null; runningVar: F32Buf | null;
-  eps: number; momentum: number; training: boolean;
+  saveMean: F32Buf;
+  saveInvstd: F32Buf;
+  runningMean: F32Buf | null;
+  runningVar: F32Buf | null;
+  eps: number;
+  momentum: number;
+  training: boolean;
 }
 
 export function batchNorm2dForward(rt: Runtime, shape: readonly number[], a: BatchNormArgs): void {
@@ -30,30 +36,71 @@ export function batchNorm2dForward(rt: Runtime, shape: readonly number[], a: Bat
   const total = n * c * hw;
   checkBuf(op, 'input', a.x, total, `input [${shape.join(',')}]`);
   checkBuf(op, 'output', a.y, total, `input [${shape.join(',')}]`);
-  for (const [name, b] of [['weight', a.gamma], ['bias', a.beta], ['runningMean', a.runningMean], ['runningVar', a.runningVar]] as const) {
+  for (const [name, b] of [
+    ['weight', a.gamma],
+    ['bias', a.beta],
+    ['runningMean', a.runningMean],
+    ['runningVar', a.runningVar],
+  ] as const) {
     if (b) checkBuf(op, name, b, c, `${c} channels`);
   }
   checkFinite(op, 'eps', a.eps);
   checkFinite(op, 'momentum', a.momentum);
   if (a.training) {
     if (n * hw < 2) {
-      throw new RangeError(`${op}: expected more than 1 value per channel when training, got input [${shape.join(',')}]`);
+      throw new RangeError(
+        `${op}: expected more than 1 value per channel when training, got input [${shape.join(',')}]`
+      );
     }
     checkBuf(op, 'saveMean', a.saveMean, c, `${c} channels`);
     checkBuf(op, 'saveInvstd', a.saveInvstd, c, `${c} channels`);
-    if (!!a.runningMean !== !!a.runningVar) throw new Error(`${op}: runningMean and runningVar go together`);
-    kernel(rt, 'batchnorm2d_fwd_train')(a.x.ptr, a.y.ptr, opt(a.gamma), opt(a.beta), a.saveMean.ptr,
-      a.saveInvstd.ptr, opt(a.runningMean), opt(a.runningVar), n, c, hw, a.eps, a.momentum);
+    if (!!a.runningMean !== !!a.runningVar)
+      throw new Error(`${op}: runningMean and runningVar go together`);
+    kernel(rt, 'batchnorm2d_fwd_train')(
+      a.x.ptr,
+      a.y.ptr,
+      opt(a.gamma),
+      opt(a.beta),
+      a.saveMean.ptr,
+      a.saveInvstd.ptr,
+      opt(a.runningMean),
+      opt(a.runningVar),
+      n,
+      c,
+      hw,
+      a.eps,
+      a.momentum
+    );
   } else {
-    if (!a.runningMean || !a.runningVar) throw new Error(`${op}: eval mode needs running statistics (trackRunningStats)`);
-    kernel(rt, 'batchnorm2d_fwd_eval')(a.x.ptr, a.y.ptr, opt(a.gamma), opt(a.beta), a.runningMean.ptr,
-      a.runningVar.ptr, n, c, hw, a.eps);
+    if (!a.runningMean || !a.runningVar)
+      throw new Error(`${op}: eval mode needs running statistics (trackRunningStats)`);
+    kernel(rt, 'batchnorm2d_fwd_eval')(
+      a.x.ptr,
+      a.y.ptr,
+      opt(a.gamma),
+      opt(a.beta),
+      a.runningMean.ptr,
+      a.runningVar.ptr,
+      n,
+      c,
+      hw,
+      a.eps
+    );
   }
 }
 
-export function batchNorm2dBackward(rt: Runtime, shape: readonly number[], x: F32Buf, gy: F32Buf,
-  gamma: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, gx: F32Buf | null,
-  gGamma: F32Buf | null, gBeta: F32Buf | null): void {
+export function batchNorm2dBackward(
+  rt: Runtime,
+  shape: readonly number[],
+  x: F32Buf,
+  gy: F32Buf,
+  gamma: F32Buf | null,
+  saveMean: F32Buf,
+  saveInvstd: F32Buf,
+  gx: F32Buf | null,
+  gGamma: F32Buf | null,
+  gBeta: F32Buf | null
+): void {
   const op = 'batchNorm2d_backward';
   const [n, c, hw] = nchwDims(op, shape);
   checkBuf(op, 'input', x, n * c * hw, `input [${shape.join(',')}]`);
@@ -61,15 +108,39 @@ export function batchNorm2dBackward(rt: Runtime, shape: readonly number[], x: F3
   if (gx) checkBuf(op, 'gradIn', gx, n * c * hw, `input [${shape.join(',')}]`);
   checkBuf(op, 'saveMean', saveMean, c, `${c} channels`);
   checkBuf(op, 'saveInvstd', saveInvstd, c, `${c} channels`);
-  for (const [name, b] of [['weight', gamma], ['gradWeight', gGamma], ['gradBias', gBeta]] as const) {
+  for (const [name, b] of [
+    ['weight', gamma],
+    ['gradWeight', gGamma],
+    ['gradBias', gBeta],
+  ] as const) {
     if (b) checkBuf(op, name, b, c, `${c} channels`);
   }
-  kernel(rt, 'batchnorm2d_bwd')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr, opt(gx),
-    opt(gGamma), opt(gBeta), n, c, hw);
+  kernel(rt, 'batchnorm2d_bwd')(
+    x.ptr,
+    gy.ptr,
+    opt(gamma),
+    saveMean.ptr,
+    saveInvstd.ptr,
+    opt(gx),
+    opt(gGamma),
+    opt(gBeta),
+    n,
+    c,
+    hw
+  );
 }
 
-export function layerNorm2dForward(rt: Runtime, shape: readonly number[], x: F32Buf, y: F32Buf,
-  gamma: F32Buf | null, beta: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, eps: number): void {
+export function layerNorm2dForward(
+  rt: Runtime,
+  shape: readonly number[],
+  x: F32Buf,
+  y: F32Buf,
+  gamma: F32Buf | null,
+  beta: F32Buf | null,
+  saveMean: F32Buf,
+  saveInvstd: F32Buf,
+  eps: number
+): void {
   const op = 'layerNorm2d';
   const [n, c, hw] = nchwDims(op, shape);
   checkBuf(op, 'input', x, n * c * hw, `input [${shape.join(',')}]`);
@@ -79,35 +150,87 @@ export function layerNorm2dForward(rt: Runtime, shape: readonly number[], x: F32
   if (gamma) checkBuf(op, 'weight', gamma, c, `${c} channels`);
   if (beta) checkBuf(op, 'bias', beta, c, `${c} channels`);
   checkFinite(op, 'eps', eps);
-  kernel(rt, 'layernorm2d_fwd')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr, saveInvstd.ptr, n, c, hw, eps);
+  kernel(rt, 'layernorm2d_fwd')(
+    x.ptr,
+    y.ptr,
+    opt(gamma),
+    opt(beta),
+    saveMean.ptr,
+    saveInvstd.ptr,
+    n,
+    c,
+    hw,
+    eps
+  );
 }
 
-export function layerNorm2dBackward(rt: Runtime, shape: readonly number[], x: F32Buf, gy: F32Buf,
-  gamma: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, gx: F32Buf | null,
-  gGamma: F32Buf | null, gBeta: F32Buf | null): void {
+export function layerNorm2dBackward(
+  rt: Runtime,
+  shape: readonly number[],
+  x: F32Buf,
+  gy: F32Buf,
+  gamma: F32Buf | null,
+  saveMean: F32Buf,
+  saveInvstd: F32Buf,
+  gx: F32Buf | null,
+  gGamma: F32Buf | null,
+  gBeta: F32Buf | null
+): void {
   const op = 'layerNorm2d_backward';
   const [n, c, hw] = nchwDims(op, shape);
-  for (const [name, b] of [['input', x], ['gradOut', gy], ['gradIn', gx]] as const) {
+  for (const [name, b] of [
+    ['input', x],
+    ['gradOut', gy],
+    ['gradIn', gx],
+  ] as const) {
     if (b) checkBuf(op, name, b, n * c * hw, `input [${shape.join(',')}]`);
   }
   checkBuf(op, 'saveMean', saveMean, n * hw, `${n * hw} pixels`);
   checkBuf(op, 'saveInvstd', saveInvstd, n * hw, `${n * hw} pixels`);
-  for (const [name, b] of [['weight', gamma], ['gradWeight', gGamma], ['gradBias', gBeta]] as const) {
+  for (const [name, b] of [
+    ['weight', gamma],
+    ['gradWeight', gGamma],
+    ['gradBias', gBeta],
+  ] as const) {
     if (b) checkBuf(op, name, b, c, `${c} channels`);
   }
-  kernel(rt, 'layernorm2d_bwd')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr, opt(gx),
-    opt(gGamma), opt(gBeta), n, c, hw);
+  kernel(rt, 'layernorm2d_bwd')(
+    x.ptr,
+    gy.ptr,
+    opt(gamma),
+    saveMean.ptr,
+    saveInvstd.ptr,
+    opt(gx),
+    opt(gGamma),
+    opt(gBeta),
+    n,
+    c,
+    hw
+  );
 }
 
 /** kind: 'gelu' | 'silu'; forward y = f(x). */
-export function activationForward(rt: Runtime, kind: 'gelu' | 'silu', x: F32Buf, y: F32Buf, n: number): void {
+export function activationForward(
+  rt: Runtime,
+  kind: 'gelu' | 'silu',
+  x: F32Buf,
+  y: F32Buf,
+  n: number
+): void {
   checkInt(kind, 'n', n, 0);
   checkBuf(kind, 'input', x, n, `n = ${n}`);
   checkBuf(kind, 'output', y, n, `n = ${n}`);
   kernel(rt, `${kind}_fwd`)(x.ptr, y.ptr, n);
 }
 
-export function activationBackward(rt: Runtime, kind: 'gelu' | 'silu', x: F32Buf, gy: F32Buf, gx: F32Buf, n: number): void {
+export function activationBackward(
+  rt: Runtime,
+  kind: 'gelu' | 'silu',
+  x: F32Buf,
+  gy: F32Buf,
+  gx: F32Buf,
+  n: number
+): void {
   checkInt(`${kind}_backward`, 'n', n, 0);
   checkBuf(`${kind}_backward`, 'input', x, n, `n = ${n}`);
   checkBuf(`${kind}_backward`, 'gradOut', gy, n, `n = ${n}`);
@@ -116,9 +239,18 @@ export function activationBackward(rt: Runtime, kind: 'gelu' | 'silu', x: F32Buf
 }
 
 /** Layer norm over rows [R, D] (the last dims of F.layerNorm); mean/invstd get R values each. */
-export function layerNormRowsForward(rt: Runtime, rows: number, d: number, x: F32Buf, y: F32Buf,
-  gamma: F32Buf | null, beta: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf,
-  eps: number): void {
+export function layerNormRowsForward(
+  rt: Runtime,
+  rows: number,
+  d: number,
+  x: F32Buf,
+  y: F32Buf,
+  gamma: F32Buf | null,
+  beta: F32Buf | null,
+  saveMean: F32Buf,
+  saveInvstd: F32Buf,
+  eps: number
+): void {
   const op = 'layerNorm';
   checkInt(op, 'rows', rows, 1);
   checkInt(op, 'normalized size', d, 1);
@@ -129,41 +261,89 @@ export function layerNormRowsForward(rt: Runtime, rows: number, d: number, x: F3
   if (gamma) checkBuf(op, 'weight', gamma, d, `normalized size ${d}`);
   if (beta) checkBuf(op, 'bias', beta, d, `normalized size ${d}`);
   checkFinite(op, 'eps', eps);
-  kernel(rt, 'layernorm_fwd_rows')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr,
-    saveInvstd.ptr, rows, d, eps);
+  kernel(rt, 'layernorm_fwd_rows')(
+    x.ptr,
+    y.ptr,
+    opt(gamma),
+    opt(beta),
+    saveMean.ptr,
+    saveInvstd.ptr,
+    rows,
+    d,
+    eps
+  );
 }
 
-export function layerNormRowsBackward(rt: Runtime, rows: number, d: number, x: F32Buf, gy: F32Buf,
-  gamma: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, gx: F32Buf | null,
-  gGamma: F32Buf | null, gBeta: F32Buf | null): void {
+export function layerNormRowsBackward(
+  rt: Runtime,
+  rows: number,
+  d: number,
+  x: F32Buf,
+  gy: F32Buf,
+  gamma: F32Buf | null,
+  saveMean: F32Buf,
+  saveInvstd: F32Buf,
+  gx: F32Buf | null,
+  gGamma: F32Buf | null,
+  gBeta: F32Buf | null
+): void {
   const op = 'layerNorm_backward';
   checkInt(op, 'rows', rows, 1);
   checkInt(op, 'normalized size', d, 1);
-  for (const [name, b] of [['input', x], ['gradOut', gy], ['gradIn', gx]] as const) {
+  for (const [name, b] of [
+    ['input', x],
+    ['gradOut', gy],
+    ['gradIn', gx],
+  ] as const) {
     if (b) checkBuf(op, name, b, rows * d, `[${rows}, ${d}]`);
   }
-  for (const [name, b] of [['weight', gamma], ['gradWeight', gGamma], ['gradBias', gBeta]] as const) {
+  for (const [name, b] of [
+    ['weight', gamma],
+    ['gradWeight', gGamma],
+    ['gradBias', gBeta],
+  ] as const) {
     if (b) checkBuf(op, name, b, d, `normalized size ${d}`);
   }
   checkBuf(op, 'saveMean', saveMean, rows, `${rows} rows`);
   checkBuf(op, 'saveInvstd', saveInvstd, rows, `${rows} rows`);
-  kernel(rt, 'layernorm_bwd_rows')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr,
-    opt(gx), opt(gGamma), opt(gBeta), rows, d);
+  kernel(rt, 'layernorm_bwd_rows')(
+    x.ptr,
+    gy.ptr,
+    opt(gamma),
+    saveMean.ptr,
+    saveInvstd.ptr,
+    opt(gx),
+    opt(gGamma),
+    opt(gBeta),
+    rows,
+    d
+  );
 }
 
 function groupDims(op: string, shape: readonly number[], groups: number): [number, number, number] {
   const [n, c, hw] = nchwDims(op, shape);
   checkInt(op, 'numGroups', groups, 1);
   if (c % groups !== 0) {
-    throw new RangeError(`${op}: channels (${c}) must be divisible by numGroups (${groups}); input [${shape.join(',')}]`);
+    throw new RangeError(
+      `${op}: channels (${c}) must be divisible by numGroups (${groups}); input [${shape.join(',')}]`
+    );
   }
   return [n, c, hw];
 }
 
 /** Group norm over [N, C, ...]; mean/invstd get N*groups values each. */
-export function groupNormForward(rt: Runtime, shape: readonly number[], groups: number, x: F32Buf,
-  y: F32Buf, gamma: F32Buf | null, beta: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf,
-  eps: number): void {
+export function groupNormForward(
+  rt: Runtime,
+  shape: readonly number[],
+  groups: number,
+  x: F32Buf,
+  y: F32Buf,
+  gamma: F32Buf | null,
+  beta: F32Buf | null,
+  saveMean: F32Buf,
+  saveInvstd: F32Buf,
+  eps: number
+): void {
   const op = 'groupNorm';
   const [n, c, hw] = groupDims(op, shape, groups);
   checkBuf(op, 'input', x, n * c * hw, `input [${shape.join(',')}]`);
@@ -173,23 +353,64 @@ export function groupNormForward(rt: Runtime, shape: readonly number[], groups: 
   if (gamma) checkBuf(op, 'weight', gamma, c, `${c} channels`);
   if (beta) checkBuf(op, 'bias', beta, c, `${c} channels`);
   checkFinite(op, 'eps', eps);
-  kernel(rt, 'groupnorm_fwd_nchw')(x.ptr, y.ptr, opt(gamma), opt(beta), saveMean.ptr,
-    saveInvstd.ptr, n, c, hw, groups, eps);
+  kernel(rt, 'groupnorm_fwd_nchw')(
+    x.ptr,
+    y.ptr,
+    opt(gamma),
+    opt(beta),
+    saveMean.ptr,
+    saveInvstd.ptr,
+    n,
+    c,
+    hw,
+    groups,
+    eps
+  );
 }
 
-export function groupNormBackward(rt: Runtime, shape: readonly number[], groups: number, x: F32Buf,
-  gy: F32Buf, gamma: F32Buf | null, saveMean: F32Buf, saveInvstd: F32Buf, gx: F32Buf | null,
-  gGamma: F32Buf | null, gBeta: F32Buf | null): void {
+export function groupNormBackward(
+  rt: Runtime,
+  shape: readonly number[],
+  groups: number,
+  x: F32Buf,
+  gy: F32Buf,
+  gamma: F32Buf | null,
+  saveMean: F32Buf,
+  saveInvstd: F32Buf,
+  gx: F32Buf | null,
+  gGamma: F32Buf | null,
+  gBeta: F32Buf | null
+): void {
   const op = 'groupNorm_backward';
   const [n, c, hw] = groupDims(op, shape, groups);
-  for (const [name, b] of [['input', x], ['gradOut', gy], ['gradIn', gx]] as const) {
+  for (const [name, b] of [
+    ['input', x],
+    ['gradOut', gy],
+    ['gradIn', gx],
+  ] as const) {
     if (b) checkBuf(op, name, b, n * c * hw, `input [${shape.join(',')}]`);
   }
-  for (const [name, b] of [['weight', gamma], ['gradWeight', gGamma], ['gradBias', gBeta]] as const) {
+  for (const [name, b] of [
+    ['weight', gamma],
+    ['gradWeight', gGamma],
+    ['gradBias', gBeta],
+  ] as const) {
     if (b) checkBuf(op, name, b, c, `${c} channels`);
   }
   checkBuf(op, 'saveMean', saveMean, n * groups, `${n * groups} (sample, group) pairs`);
   checkBuf(op, 'saveInvstd', saveInvstd, n * groups, `${n * groups} (sample, group) pairs`);
-  kernel(rt, 'groupnorm_bwd_nchw')(x.ptr, gy.ptr, opt(gamma), saveMean.ptr, saveInvstd.ptr,
-    opt(gx), opt(gGamma), opt(gBeta), n, c, hw, groups);
+  kernel(rt, 'groupnorm_bwd_nchw')(
+    x.ptr,
+    gy.ptr,
+    opt(gamma),
+    saveMean.ptr,
+    saveInvstd.ptr,
+    opt(gx),
+    opt(gGamma),
+    opt(gBeta),
+    n,
+    c,
+    hw,
+    groups
+  );
 }

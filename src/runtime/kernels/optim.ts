@@ -57,15 +57,26 @@ export function sgdStep(rt: Runtime, a: SgdStepArgs): void {
   checkFinite(op, 'dampening', dampening);
   checkNonNeg(op, 'weightDecay', weightDecay);
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new RangeError(`${op}: nesterov needs momentum > 0 and dampening = 0, got momentum ` +
-      `${momentum}, dampening ${dampening}`);
+    throw new RangeError(
+      `${op}: nesterov needs momentum > 0 and dampening = 0, got momentum ` +
+        `${momentum}, dampening ${dampening}`
+    );
   }
   checkBuf(op, 'param', a.param, n, `n = ${n}`);
   checkBuf(op, 'grad', a.grad, n, `param of ${n} values`);
   if (momentum !== 0) checkBuf(op, 'momentumBuf', a.momentumBuf, n, `param of ${n} values`);
-  kernel(rt, 'sgd_step')(a.param.ptr, a.grad.ptr,
-    momentum !== 0 ? a.momentumBuf!.ptr : 0, n, a.lr, momentum, dampening, weightDecay,
-    nesterov ? 1 : 0, a.firstStep ? 1 : 0);
+  kernel(rt, 'sgd_step')(
+    a.param.ptr,
+    a.grad.ptr,
+    momentum !== 0 ? a.momentumBuf!.ptr : 0,
+    n,
+    a.lr,
+    momentum,
+    dampening,
+    weightDecay,
+    nesterov ? 1 : 0,
+    a.firstStep ? 1 : 0
+  );
 }
 
 /** One torch.optim.Adam (or AdamW, decoupled) step, in place on param, m and v. */
@@ -79,7 +90,10 @@ export function adamStep(rt: Runtime, a: AdamStepArgs): void {
   checkNonNeg(op, 'lr', lr);
   checkNonNeg(op, 'eps', eps);
   checkNonNeg(op, 'weightDecay', weightDecay);
-  for (const [name, b] of [['betas[0]', beta1], ['betas[1]', beta2]] as const) {
+  for (const [name, b] of [
+    ['betas[0]', beta1],
+    ['betas[1]', beta2],
+  ] as const) {
     if (!(b >= 0 && b < 1)) throw new RangeError(`${op}: ${name} must be in [0, 1), got ${b}`);
   }
   checkInt(op, 'step', a.step, 1);
@@ -87,6 +101,18 @@ export function adamStep(rt: Runtime, a: AdamStepArgs): void {
   checkBuf(op, 'grad', a.grad, n, `param of ${n} values`);
   checkBuf(op, 'm', a.m, n, `param of ${n} values`);
   checkBuf(op, 'v', a.v, n, `param of ${n} values`);
-  kernel(rt, 'adam_step')(a.param.ptr, a.grad.ptr, a.m.ptr, a.v.ptr, n, lr,
-    beta1, beta2, eps, weightDecay, a.step, a.decoupled ? 1 : 0);
+  kernel(rt, 'adam_step')(
+    a.param.ptr,
+    a.grad.ptr,
+    a.m.ptr,
+    a.v.ptr,
+    n,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    weightDecay,
+    a.step,
+    a.decoupled ? 1 : 0
+  );
 }

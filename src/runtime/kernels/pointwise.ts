@@ -10,8 +10,19 @@ import { kernel } from './call.js';
 
 /** Op codes of binary_fwd_bcast4 (the order of its switch). */
 export const BINARY_OPS = {
-  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
-  eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  pow: 4,
+  maximum: 5,
+  minimum: 6,
+  eq: 7,
+  ne: 8,
+  lt: 9,
+  le: 10,
+  gt: 11,
+  ge: 12,
   /** d(a^b)/da: 0 where b == 0, else b a^(b-1) (PyTorch's convention). */
   powGradBase: 13,
   /** d(a^b)/db: 0 where a == 0 and b >= 0, else a^b log(a). */
@@ -24,10 +35,23 @@ export type BinaryOp = keyof typeof BINARY_OPS;
 
 /** Op codes of unary_fwd / unary_bwd, and what each backward reads: input x, output y. */
 export const UNARY_OPS = {
-  neg: [0, 'x'], exp: [1, 'y'], log: [2, 'x'], sqrt: [3, 'y'], rsqrt: [4, 'y'], abs: [5, 'x'],
-  sigmoid: [6, 'y'], tanh: [7, 'y'], relu: [8, 'x'], leakyRelu: [9, 'x'], hardtanh: [10, 'x'],
-  hardswish: [11, 'x'], hardsigmoid: [12, 'x'], gelu: [13, 'x'], silu: [14, 'x'],
-  softplus: [15, 'x'], pow: [16, 'x'],
+  neg: [0, 'x'],
+  exp: [1, 'y'],
+  log: [2, 'x'],
+  sqrt: [3, 'y'],
+  rsqrt: [4, 'y'],
+  abs: [5, 'x'],
+  sigmoid: [6, 'y'],
+  tanh: [7, 'y'],
+  relu: [8, 'x'],
+  leakyRelu: [9, 'x'],
+  hardtanh: [10, 'x'],
+  hardswish: [11, 'x'],
+  hardsigmoid: [12, 'x'],
+  gelu: [13, 'x'],
+  silu: [14, 'x'],
+  softplus: [15, 'x'],
+  pow: [16, 'x'],
 } as const satisfies Record<string, readonly [number, 'x' | 'y']>;
 export type UnaryOp = keyof typeof UNARY_OPS;
 
@@ -42,8 +66,10 @@ function product(s: readonly number[]): number {
  * dropped and neighbours merged where every operand's strides allow: [N,C,H,W] with [C,1,1]
  * becomes [N, C, HW] with strides [0, 1, 0]. A scalar output is one dim of 1.
  */
-export function collapse(out: readonly number[], operands: readonly (readonly number[])[]):
-  { dims: number[]; strides: number[][] } {
+export function collapse(
+  out: readonly number[],
+  operands: readonly (readonly number[])[]
+): { dims: number[]; strides: number[][] } {
   const rank = out.length;
   const full = operands.map((s) => {
     const st = new Array<number>(rank).fill(0);
@@ -78,9 +104,14 @@ export function collapse(out: readonly number[], operands: readonly (readonly nu
 }
 
 /** Throws unless shape broadcasts to out (trailing-aligned, each dim equal or 1). */
-function checkBroadcastsTo(op: string, name: string, shape: readonly number[],
-  out: readonly number[]): void {
-  const ok = shape.length <= out.length &&
+function checkBroadcastsTo(
+  op: string,
+  name: string,
+  shape: readonly number[],
+  out: readonly number[]
+): void {
+  const ok =
+    shape.length <= out.length &&
     shape.every((d, i) => d === out[out.length - shape.length + i] || d === 1);
   if (!ok) throw new RangeError(`${op}: ${name} ${fmt(shape)} does not broadcast to ${fmt(out)}`);
 }
@@ -89,8 +120,11 @@ function checkBroadcastsTo(op: string, name: string, shape: readonly number[],
  * Calls kernel(dims4, offsets) once per index of the dims beyond the last four (collapsed
  * shapes rarely have more), dims padded with leading 1s to four.
  */
-function forEachBlock(dims: number[], strides: number[][],
-  kernel: (d4: number[], s4: number[][], offsets: number[]) => void): void {
+function forEachBlock(
+  dims: number[],
+  strides: number[][],
+  kernel: (d4: number[], s4: number[][], offsets: number[]) => void
+): void {
   const extra = Math.max(0, dims.length - MAX_DIMS);
   const pad = Math.max(0, MAX_DIMS - dims.length);
   const d4 = [...new Array<number>(pad).fill(1), ...dims.slice(extra)];
@@ -99,7 +133,11 @@ function forEachBlock(dims: number[], strides: number[][],
   const blocks = product(outer);
   const idx = new Array<number>(extra).fill(0);
   for (let b = 0; b < blocks; b++) {
-    kernel(d4, s4, strides.map((s) => idx.reduce((acc, i, k) => acc + i * s[k], 0)));
+    kernel(
+      d4,
+      s4,
+      strides.map((s) => idx.reduce((acc, i, k) => acc + i * s[k], 0))
+    );
     for (let k = extra - 1; k >= 0; k--) {
       if (++idx[k] < outer[k]) break;
       idx[k] = 0;
@@ -111,8 +149,16 @@ function forEachBlock(dims: number[], strides: number[][],
  * y = op(a, b) with broadcasting: y's shape must be the broadcast of a's and b's. Zero-size
  * outputs call nothing.
  */
-export function binary(rt: Runtime, op: BinaryOp, a: F32Buf, aShape: readonly number[], b: F32Buf,
-  bShape: readonly number[], y: F32Buf, yShape: readonly number[]): void {
+export function binary(
+  rt: Runtime,
+  op: BinaryOp,
+  a: F32Buf,
+  aShape: readonly number[],
+  b: F32Buf,
+  bShape: readonly number[],
+  y: F32Buf,
+  yShape: readonly number[]
+): void {
   const code = BINARY_OPS[op];
   if (code === undefined) throw new RangeError(`binary: unknown op ${String(op)}`);
   checkBroadcastsTo(op, 'a', aShape, yShape);
@@ -123,8 +169,9 @@ export function binary(rt: Runtime, op: BinaryOp, a: F32Buf, aShape: readonly nu
     return d === da || d === db;
   });
   if (!covered) {
-    throw new RangeError(`${op}: output ${fmt(yShape)} is not the broadcast of ${fmt(aShape)} ` +
-      `and ${fmt(bShape)}`);
+    throw new RangeError(
+      `${op}: output ${fmt(yShape)} is not the broadcast of ${fmt(aShape)} ` + `and ${fmt(bShape)}`
+    );
   }
   checkBuf(op, 'a', a, product(aShape), `a ${fmt(aShape)}`);
   checkBuf(op, 'b', b, product(bShape), `b ${fmt(bShape)}`);
@@ -134,8 +181,24 @@ export function binary(rt: Runtime, op: BinaryOp, a: F32Buf, aShape: readonly nu
   const { dims, strides } = collapse(yShape, [aShape, bShape, yShape]);
   const f = kernel(rt, 'binary_fwd_bcast4');
   forEachBlock(dims, strides, (d, [sa, sb], [oa, ob, oy]) => {
-    f(code, a.ptr + 4 * oa, b.ptr + 4 * ob, y.ptr + 4 * oy, d[0], d[1], d[2], d[3],
-      sa[0], sa[1], sa[2], sa[3], sb[0], sb[1], sb[2], sb[3]);
+    f(
+      code,
+      a.ptr + 4 * oa,
+      b.ptr + 4 * ob,
+      y.ptr + 4 * oy,
+      d[0],
+      d[1],
+      d[2],
+      d[3],
+      sa[0],
+      sa[1],
+      sa[2],
+      sa[3],
+      sb[0],
+      sb[1],
+      sb[2],
+      sb[3]
+    );
   });
 }
 
@@ -143,8 +206,13 @@ export function binary(rt: Runtime, op: BinaryOp, a: F32Buf, aShape: readonly nu
  * y = g summed over the dims along which shape was broadcast to gShape (and over g's leading
  * dims that shape lacks): the gradient of a broadcast operand. Overwrites y.
  */
-export function sumTo(rt: Runtime, g: F32Buf, gShape: readonly number[], y: F32Buf,
-  shape: readonly number[]): void {
+export function sumTo(
+  rt: Runtime,
+  g: F32Buf,
+  gShape: readonly number[],
+  y: F32Buf,
+  shape: readonly number[]
+): void {
   const op = 'sumToShape';
   checkBroadcastsTo(op, 'shape', shape, gShape);
   const n = product(gShape);
@@ -164,7 +232,10 @@ export function sumTo(rt: Runtime, g: F32Buf, gShape: readonly number[], y: F32B
 function unaryCode(op: UnaryOp, p0: number, p1: number): number {
   const entry = UNARY_OPS[op];
   if (!entry) throw new RangeError(`unary: unknown op ${String(op)}`);
-  for (const [name, v] of [['p0', p0], ['p1', p1]] as const) {
+  for (const [name, v] of [
+    ['p0', p0],
+    ['p1', p1],
+  ] as const) {
     if (typeof v !== 'number') {
       throw new TypeError(`${op}: ${name} must be a number, got ${String(v)}`);
     }
@@ -174,8 +245,15 @@ function unaryCode(op: UnaryOp, p0: number, p1: number): number {
 
 /** y = op(x; p0, p1) for n values (leakyRelu: p0 slope; hardtanh: p0 min, p1 max; softplus: p0
  * beta, p1 threshold; pow: p0 exponent). y may alias x. */
-export function unaryForward(rt: Runtime, op: UnaryOp, x: F32Buf, y: F32Buf, n: number, p0 = 0,
-  p1 = 0): void {
+export function unaryForward(
+  rt: Runtime,
+  op: UnaryOp,
+  x: F32Buf,
+  y: F32Buf,
+  n: number,
+  p0 = 0,
+  p1 = 0
+): void {
   const code = unaryCode(op, p0, p1);
   checkBuf(op, 'input', x, n, `n = ${n}`);
   checkBuf(op, 'output', y, n, `n = ${n}`);
@@ -186,8 +264,16 @@ export function unaryForward(rt: Runtime, op: UnaryOp, x: F32Buf, y: F32Buf, n: 
  * gradIn = gradOut * op'; s is the forward's input or output as UNARY_OPS[op][1] says. gradIn
  * may alias gradOut.
  */
-export function unaryBackward(rt: Runtime, op: UnaryOp, s: F32Buf, gradOut: F32Buf,
-  gradIn: F32Buf, n: number, p0 = 0, p1 = 0): void {
+export function unaryBackward(
+  rt: Runtime,
+  op: UnaryOp,
+  s: F32Buf,
+  gradOut: F32Buf,
+  gradIn: F32Buf,
+  n: number,
+  p0 = 0,
+  p1 = 0
+): void {
   const code = unaryCode(op, p0, p1);
   const what = `${op}_backward`;
   checkBuf(what, UNARY_OPS[op][1] === 'x' ? 'input' : 'output', s, n, `n = ${n}`);

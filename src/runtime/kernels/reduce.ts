@@ -6,7 +6,6 @@ import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
 import { kernel } from './call.js';
 
-
 /** [outer, R, inner]: the layout every kernel here works on. */
 export type Ori = readonly [number, number, number];
 
@@ -27,8 +26,14 @@ export function reduceSum(rt: Runtime, x: F32Buf, y: F32Buf, d: Ori): void {
 }
 
 /** y = max (or min) over r, idx its first index as f32 (idx null: not computed). */
-export function reduceExtreme(rt: Runtime, kind: 'max' | 'min', x: F32Buf, y: F32Buf,
-  idx: F32Buf | null, d: Ori): void {
+export function reduceExtreme(
+  rt: Runtime,
+  kind: 'max' | 'min',
+  x: F32Buf,
+  y: F32Buf,
+  idx: F32Buf | null,
+  d: Ori
+): void {
   const op = `reduce_${kind}` as const;
   const [o, r, i, what] = dims(op, d, 1);
   checkBuf(op, 'input', x, o * r * i, what);
@@ -38,8 +43,14 @@ export function reduceExtreme(rt: Runtime, kind: 'max' | 'min', x: F32Buf, y: F3
 }
 
 /** gx = gy / count where x equals the extreme y (ties share), else 0. */
-export function reduceExtremeBackward(rt: Runtime, x: F32Buf, y: F32Buf, gy: F32Buf, gx: F32Buf,
-  d: Ori): void {
+export function reduceExtremeBackward(
+  rt: Runtime,
+  x: F32Buf,
+  y: F32Buf,
+  gy: F32Buf,
+  gx: F32Buf,
+  d: Ori
+): void {
   const op = 'reduce_extreme_bwd';
   const [o, r, i, what] = dims(op, d, 1);
   checkBuf(op, 'input', x, o * r * i, what);
@@ -50,7 +61,13 @@ export function reduceExtremeBackward(rt: Runtime, x: F32Buf, y: F32Buf, gy: F32
 }
 
 /** gx = 0 except gx[o, idx[o, i], i] = gy[o, i]; indices must lie in [0, R). */
-export function reduceIndexBackward(rt: Runtime, idx: F32Buf, gy: F32Buf, gx: F32Buf, d: Ori): void {
+export function reduceIndexBackward(
+  rt: Runtime,
+  idx: F32Buf,
+  gy: F32Buf,
+  gx: F32Buf,
+  d: Ori
+): void {
   const op = 'reduce_index_bwd';
   const [o, r, i, what] = dims(op, d, 1);
   checkBuf(op, 'indices', idx, o * i, what);
@@ -60,8 +77,14 @@ export function reduceIndexBackward(rt: Runtime, idx: F32Buf, gy: F32Buf, gx: F3
 }
 
 /** mean over r and (when vr is given) sum of squared deviations / max(0, R - correction). */
-export function reduceMeanVar(rt: Runtime, x: F32Buf, mean: F32Buf, vr: F32Buf | null, d: Ori,
-  correction = 1): void {
+export function reduceMeanVar(
+  rt: Runtime,
+  x: F32Buf,
+  mean: F32Buf,
+  vr: F32Buf | null,
+  d: Ori,
+  correction = 1
+): void {
   const op = 'reduce_mean_var';
   const [o, r, i, what] = dims(op, d, 0);
   checkFinite(op, 'correction', correction);
@@ -72,8 +95,14 @@ export function reduceMeanVar(rt: Runtime, x: F32Buf, mean: F32Buf, vr: F32Buf |
 }
 
 /** gx[o, r, i] = scale[o, i] * (x[o, r, i] - mean[o, i]). */
-export function reduceVarBackward(rt: Runtime, x: F32Buf, mean: F32Buf, scale: F32Buf, gx: F32Buf,
-  d: Ori): void {
+export function reduceVarBackward(
+  rt: Runtime,
+  x: F32Buf,
+  mean: F32Buf,
+  scale: F32Buf,
+  gx: F32Buf,
+  d: Ori
+): void {
   const op = 'reduce_var_bwd';
   const [o, r, i, what] = dims(op, d, 0);
   checkBuf(op, 'input', x, o * r * i, what);
@@ -93,8 +122,14 @@ export function softmaxForward(rt: Runtime, x: F32Buf, y: F32Buf, d: Ori, log = 
 }
 
 /** gx from the forward's output y and gy (softmax, or log-softmax when log). */
-export function softmaxBackward(rt: Runtime, y: F32Buf, gy: F32Buf, gx: F32Buf, d: Ori,
-  log = false): void {
+export function softmaxBackward(
+  rt: Runtime,
+  y: F32Buf,
+  gy: F32Buf,
+  gx: F32Buf,
+  d: Ori,
+  log = false
+): void {
   const op = log ? 'log_softmax_bwd' : 'softmax_bwd';
   const [o, r, i, what] = dims(op, d, 1);
   checkBuf(op, 'output', y, o * r * i, what);

@@ -11,10 +11,17 @@ export type ResizeMode = 'nearest' | 'bilinear';
 
 /** Validated sizes and per-axis scales of a resize: input [N,C,H,W] to [N,C,OH,OW]. */
 export interface ResizeGeometry {
-  n: number; c: number; h: number; w: number; oh: number; ow: number;
-  mode: ResizeMode; alignCorners: boolean;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  oh: number;
+  ow: number;
+  mode: ResizeMode;
+  alignCorners: boolean;
   /** f32 values the kernels use (see resizeScale). */
-  scaleH: number; scaleW: number;
+  scaleH: number;
+  scaleW: number;
 }
 
 /**
@@ -22,8 +29,13 @@ export interface ResizeGeometry {
  * alignCorners (in-1)/(out-1) (0 for out = 1); otherwise 1/scaleFactor when the caller gave one,
  * else in/out.
  */
-export function resizeScale(inp: number, out: number, mode: ResizeMode, alignCorners: boolean,
-  scaleFactor?: number): number {
+export function resizeScale(
+  inp: number,
+  out: number,
+  mode: ResizeMode,
+  alignCorners: boolean,
+  scaleFactor?: number
+): number {
   if (mode === 'bilinear' && alignCorners) {
     return out > 1 ? Math.fround(Math.fround(inp - 1) / (out - 1)) : 0;
   }
@@ -40,8 +52,10 @@ function sizes(op: string, g: ResizeGeometry): { x: number; y: number; xs: strin
     throw new RangeError(`${op}: scales must be finite, got ${g.scaleH}, ${g.scaleW}`);
   }
   return {
-    x: g.n * g.c * g.h * g.w, y: g.n * g.c * g.oh * g.ow,
-    xs: `input ${fmt(xShape)}`, ys: `output ${fmt([g.n, g.c, g.oh, g.ow])}`,
+    x: g.n * g.c * g.h * g.w,
+    y: g.n * g.c * g.oh * g.ow,
+    xs: `input ${fmt(xShape)}`,
+    ys: `output ${fmt([g.n, g.c, g.oh, g.ow])}`,
   };
 }
 
@@ -57,13 +71,27 @@ export function resizeForward(rt: Runtime, g: ResizeGeometry, x: F32Buf, y: F32B
 }
 
 /** gradIn = d(loss)/d(x) of resizeForward with the same geometry; overwrites gradIn. */
-export function resizeBackward(rt: Runtime, g: ResizeGeometry, gradOut: F32Buf,
-  gradIn: F32Buf): void {
+export function resizeBackward(
+  rt: Runtime,
+  g: ResizeGeometry,
+  gradOut: F32Buf,
+  gradIn: F32Buf
+): void {
   const op = `interpolate(${g.mode})_backward`;
   const s = sizes(op, g);
   checkBuf(op, 'gradOut', gradOut, s.y, s.ys);
   checkBuf(op, 'gradIn', gradIn, s.x, s.xs);
-  const args = [gradOut.ptr, gradIn.ptr, g.n * g.c, g.h, g.w, g.oh, g.ow, g.scaleH, g.scaleW] as const;
+  const args = [
+    gradOut.ptr,
+    gradIn.ptr,
+    g.n * g.c,
+    g.h,
+    g.w,
+    g.oh,
+    g.ow,
+    g.scaleH,
+    g.scaleW,
+  ] as const;
   if (g.mode === 'nearest') kernel(rt, 'resize_nearest_bwd_nchw')(...args);
   else kernel(rt, 'resize_bilinear_bwd_nchw')(...args, g.alignCorners ? 1 : 0);
 }

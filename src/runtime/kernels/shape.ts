@@ -35,22 +35,33 @@ function checkView(op: string, name: string, v: StridedView, shape: readonly num
   const off = v.offset ?? 0;
   checkInt(op, `${name} offset`, off, 0);
   if (v.strides.length !== shape.length) {
-    throw new RangeError(`${op}: ${name} has ${v.strides.length} strides for ${shape.length} dims ` +
-      `[${shape.join(',')}]`);
+    throw new RangeError(
+      `${op}: ${name} has ${v.strides.length} strides for ${shape.length} dims ` +
+        `[${shape.join(',')}]`
+    );
   }
   let last = off;
   v.strides.forEach((s, i) => {
     checkInt(op, `${name} strides[${i}]`, s, 0);
     last += (shape[i] - 1) * s;
   });
-  checkBuf(op, name, v.buf, last + 1, `shape [${shape.join(',')}] with strides ` +
-    `[${v.strides.join(',')}] at offset ${off}`);
+  checkBuf(
+    op,
+    name,
+    v.buf,
+    last + 1,
+    `shape [${shape.join(',')}] with strides ` + `[${v.strides.join(',')}] at offset ${off}`
+  );
   return off;
 }
 
 /** dst[...] = src[...] element by element over shape. */
-export function copyStrided(rt: Runtime, shape: readonly number[], src: StridedView,
-  dst: StridedView): void {
+export function copyStrided(
+  rt: Runtime,
+  shape: readonly number[],
+  src: StridedView,
+  dst: StridedView
+): void {
   const op = 'copyStrided';
   shape.forEach((d, i) => checkInt(op, `shape[${i}]`, d, 0));
   if (shape.some((d) => d === 0)) return;
@@ -75,7 +86,14 @@ export function copyStrided(rt: Runtime, shape: readonly number[], src: StridedV
   run(kernel(rt, 'copy_strided'), src.buf.ptr + so * 4, dst.buf.ptr + dof * 4, n, ss, ds);
 }
 
-function run(fn: CopyStrided, sp: number, dp: number, n: number[], ss: number[], ds: number[]): void {
+function run(
+  fn: CopyStrided,
+  sp: number,
+  dp: number,
+  n: number[],
+  ss: number[],
+  ds: number[]
+): void {
   if (n.length > DIMS) {
     for (let i = 0; i < n[0]; i++) {
       run(fn, sp + i * ss[0] * 4, dp + i * ds[0] * 4, n.slice(1), ss.slice(1), ds.slice(1));
