@@ -91,7 +91,7 @@ export type { FloatDtype, IntDtype, SafetensorsContents } from './io/safetensors
 export type { ModuleSpec, SpecValue } from './nn/spec.js';
 export type { Schedule, ScheduleName } from './optim/schedule.js';
 export type { Out } from './train/trainer.js';
-export type { CreatePool, ParallelResult } from './parallel/data-parallel.js';
+export type { CreatePool, ParallelResult, StepTiming } from './parallel/data-parallel.js';
 export type { FunctionSource, ModelSource, WorkerInit, WorkerPool } from './parallel/pool.js';
 export type { WebWorkerPoolOptions } from './parallel/web-pool.js';
 
