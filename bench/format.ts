@@ -1,5 +1,6 @@
 // The text form of a BenchReport (what `simdgrad bench` prints): a header with the machine,
-// engine, build and peers, then the peak, kernel and model tables with spreads and ratios, then
+// engine, build and peers, then the peak, kernel, model and intra-op threads tables with spreads
+// and ratios, then
 // the notes a reader needs to read them.
 
 import { describeMachine } from './machine.js';
@@ -80,12 +81,14 @@ function kernelFootnotes(r: BenchReport): string[] {
   const lines: string[] = [];
   const conv = find((row) => row.id.startsWith('conv2.'));
   const pool = find((row) => row.kind === 'pool');
+  const dw = find((row) => row.id.startsWith('conv.dw'));
   if (conv) {
     lines.push(
       `conv2 = small-cnn's second conv layer, ${conv}` +
         `${pool ? `; max pool 2x2 stride 2 on ${pool}` : ''}`
     );
   }
+  if (dw) lines.push(`dw3x3 = depthwise conv 3x3 s1 p1 (groups = channels, MobileNet's), ${dw}`);
   const convT = find((row) => row.id.startsWith('convT.'));
   if (convT) {
     lines.push(
@@ -152,6 +155,38 @@ export function formatReport(r: BenchReport): string {
     `train = forward + backward + Adam step, infer = eval-mode forward; batch ` +
       `${r.config.batch}; workers > 1 share each batch (DataParallel); peers run one thread`
   );
+
+  // Reports written before the threads rows existed have no such field.
+  const threads = r.threads ?? [];
+  if (threads.length > 0) {
+    const t0 = threads[0];
+    const one = t0.oneThread;
+    const th: string[][] = [['intra-op threads, images/s', 'threads', 'ours', 'spread', 'ratio']];
+    th.push([
+      'resnet18 predict',
+      '1',
+      one.status === 'ok' ? fmtValue(one.value) : one.status,
+      fmtSpread(one.spread),
+      '',
+    ]);
+    for (const row of threads) {
+      const o = row.ours;
+      th.push([
+        'resnet18 predict',
+        row.usedThreads === row.threads
+          ? String(row.threads)
+          : `${row.threads} (${row.usedThreads})`,
+        o.status === 'ok' ? fmtValue(o.value) : o.status,
+        fmtSpread(o.spread),
+        fmtRatio(row.ratio),
+      ]);
+    }
+    out.push('', textTable(th, 1));
+    out.push(
+      `ResNet-18 ${t0.input.join('x')}, batch 1, predict(); setNumThreads(n) splits each GEMM ` +
+        'and conv across n threads; ratio = images/s over one thread'
+    );
+  }
 
   const notes = [...r.notes];
   const seen = new Set<string>();

@@ -1,16 +1,21 @@
 // `simdgrad bench`: what this machine's CPU does for neural-network work, in one report object
 // (BenchReport, documented field by field; the README lists them): the single-core SIMD peak of
-// both builds, GEMM / conv / pooling kernels, and small-cnn / lenet5 images/s for each worker
-// count, with TF.js peers on the same work as ratios (peer-rows.ts). Types: types.ts; text:
+// both builds, GEMM / conv / depthwise / pooling kernels, small-cnn / lenet5 images/s for each
+// worker count, ResNet-18 batch-1 predict with intra-op threads against one thread, with TF.js
+// peers on the same work as ratios (peer-rows.ts). Types: types.ts; text:
 // format.ts; chart: svg.ts; test: test/bench/report.test.ts. Also runs in a page (the demo's
 // "Benchmark this device", web/src/bench-panel.ts): MNIST comes from opts.mnist, workers are
 // Web Workers, peers are reported as not available.
 
 import { enableRelaxedSimdFlag, hasRelaxedSimd } from '../src/runtime/features.js';
 import { chooseBuild, createRuntime, type BuildName, type Runtime } from '../src/runtime/load.js';
+import { getNumThreads, setNumThreads, threadsReady } from '../src/runtime/threads.js';
+import { predict } from '../src/models/inference.js';
+import { createModel } from '../src/models/zoo.js';
+import { manualSeed } from '../src/tensor/random.js';
 import { getRuntime, setRuntime } from '../src/tensor/tensor.js';
 import { runOurKernel, type KernelImplResult } from './kernel-timing.js';
-import { budget, errorMessage, spread } from './measure.js';
+import { budget, errorMessage, spread, timeCall } from './measure.js';
 import { mnistBatches, syntheticBatches, timeOursModel } from './models.js';
 import { measurePeak } from './ours.js';
 import { runPeer } from './peer-rows.js';
@@ -34,8 +39,10 @@ import {
   type BenchReport,
   type KernelRow,
   type ModelRow,
+  type OursMeasured,
   type Size,
   type SizeConfig,
+  type ThreadsRow,
 } from './types.js';
 
 export * from './types.js';
@@ -45,6 +52,7 @@ function kernelCases(size: Size): BenchCase[] {
     return [
       gemmCase('gemm.32', 'GEMM 32³', 32, 32, 32, 'nn'),
       ...convCases('conv.tiny', 'conv', [2, 4, 10, 10], [8, 4, 3, 3], 1, 0, 1),
+      convCases('conv.dw', 'dw3x3', [2, 8, 6, 6], [8, 1, 3, 3], 1, 1, 8)[0],
       { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [2, 8, 8, 8], k: 2, stride: 2 },
       ...convTransposeCases('convT', 'convT', [2, 8, 4, 4], [8, 4, 4, 4], 2, 1),
       ...eltwiseCases(2, 8),
@@ -55,6 +63,8 @@ function kernelCases(size: Size): BenchCase[] {
   return [
     ...squares.map((s) => gemmCase(`gemm.${s}`, `GEMM ${s}³`, s, s, s, 'nn')),
     ...convCases('conv2', 'conv2', [n, 32, 26, 26], [64, 32, 3, 3], 1, 0, 1),
+    // MobileNet's depthwise 3x3 (the kernels suite's conv.dw), forward only: one row.
+    convCases('conv.dw', 'dw3x3', [32, 128, 28, 28], [128, 1, 3, 3], 1, 1, 128)[0],
     ...convTransposeCases('convT', 'convT', [n, 128, 8, 8], [128, 64, 4, 4], 2, 1),
     { kind: 'pool', id: 'pool.max2', label: 'max pool 2×2', x: [n, 64, 24, 24], k: 2, stride: 2 },
     ...eltwiseCases(n, 4096),
@@ -72,6 +82,7 @@ function sizeConfig(size: Size): SizeConfig {
       cases: kernelCases(size),
       batch: 8,
       peerCapMs: 3000,
+      threadsInput: [3, 64, 64],
     };
   }
   if (size === 'quick') {
@@ -95,6 +106,7 @@ function sizeConfig(size: Size): SizeConfig {
       cases: kernelCases(size),
       batch: 128,
       peerCapMs: 6000,
+      threadsInput: [3, 224, 224],
     };
   }
   return {
@@ -116,6 +128,7 @@ function sizeConfig(size: Size): SizeConfig {
     cases: kernelCases(size),
     batch: 128,
     peerCapMs: 20000,
+    threadsInput: [3, 224, 224],
   };
 }
 
@@ -168,6 +181,61 @@ function ratios(report: BenchReport): void {
     for (const p of row.peers) {
       if (v !== undefined && p.status === 'ok' && p.value) p.ratio = v / p.value;
     }
+  }
+}
+
+/** ResNet-18 predict() of one image on one thread, then on each count in `counts` (each above
+ * 1) with setNumThreads; the thread setting is restored afterwards. */
+async function threadRows(
+  rt: Runtime,
+  counts: number[],
+  cfg: SizeConfig,
+  beforeMeasure: () => Promise<void>,
+  progress: (msg: string) => void
+): Promise<ThreadsRow[]> {
+  const input = cfg.threadsInput;
+  manualSeed(1);
+  const model = createModel('resnet18').eval();
+  const image = new Float32Array(input[0] * input[1] * input[2]).map((_, i) => Math.sin(i));
+  const before = getNumThreads();
+  const time = async (n: number): Promise<{ ours: OursMeasured; used: number }> => {
+    await beforeMeasure();
+    progress(`ours resnet18 ${input.join('x')} batch 1 predict, ${n} thread${n > 1 ? 's' : ''}`);
+    try {
+      setNumThreads(n);
+      const used = await threadsReady(rt);
+      const { timing, note } = await timeCall(
+        `resnet18 b1 ${n} threads`,
+        () => {
+          predict(model, image, { sampleShape: input });
+        },
+        cfg.modelPlan
+      );
+      return { used, ours: { status: 'ok', ...measured(1000 / timing.medianMs, timing), note } };
+    } catch (e) {
+      return { used: 1, ours: { status: 'error', note: errorMessage(e) } };
+    }
+  };
+  try {
+    const one = (await time(1)).ours;
+    const rows: ThreadsRow[] = [];
+    for (const n of counts) {
+      const r = await time(n);
+      rows.push({
+        model: 'resnet18',
+        input: [...input],
+        batch: 1,
+        threads: n,
+        usedThreads: r.used,
+        oneThread: one,
+        ours: r.ours,
+        ratio: r.ours.value && one.value ? r.ours.value / one.value : undefined,
+      });
+    }
+    return rows;
+  } finally {
+    setNumThreads(before);
+    model.dispose();
   }
 }
 
@@ -225,10 +293,16 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     peak: [],
     kernels: [],
     models: [],
+    threads: [],
     peers: [],
     notes: [],
   };
-  const total = available.length + cfg.cases.length + models.length * 2 * workers.length;
+  const threadCounts = workers.filter((w) => w > 1);
+  const total =
+    available.length +
+    cfg.cases.length +
+    models.length * 2 * workers.length +
+    (threadCounts.length > 0 ? threadCounts.length + 1 : 0);
   let done = 0;
   const beforeMeasure = async (): Promise<void> => {
     await opts.beforeMeasure?.(done++, total);
@@ -308,6 +382,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
           report.models.push(row);
         }
       }
+    }
+    if (threadCounts.length > 0) {
+      report.threads = await threadRows(rt, threadCounts, cfg, beforeMeasure, progress);
     }
   } finally {
     if (previous) setRuntime(previous);

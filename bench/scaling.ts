@@ -1,5 +1,6 @@
-// `node dist/bench/scaling.js [--quick] [--rounds N] [--workers 1,2] [--shards N]
-// [--cases small-cnn:64,lenet5:128]`:
+// `simdgrad bench --suite scaling [--quick] [--rounds N] [--workers 1,2] [--shards N]
+// [--cases small-cnn:64,lenet5:128] [--json file]` (runScaling; also `node dist/bench/scaling.js`
+// with the same options, --out for --json):
 // data-parallel training images/s (forward + backward + Adam, real MNIST batches) per worker
 // count (default 1 and powers of two up to the available parallelism), in alternating rounds
 // (1, 2, 2, 1, ...) so a shared, noisy machine weighs on every count alike; per round and the
@@ -11,33 +12,20 @@
 // with --quick) in bench/results/.
 
 import os from 'node:os';
-import { scriptArgs, writeResults } from './suites/common.js';
+import { runIfMain, scriptArgs, writeResults } from './suites/common.js';
 import { init } from '../src/index.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { budget } from './measure.js';
 import { mnistBatches, timeOursModel, type ProfiledStep } from './models.js';
 import { amdahl, breakdown, karpFlatt, type StepBreakdown } from './serial-fraction.js';
 
-const args = process.argv.slice(2);
-const cli = scriptArgs(args);
-const QUICK = cli.quick;
-const argValue = cli.value;
-const ROUNDS = Number(argValue('rounds') ?? (QUICK ? 2 : 6));
-const defaultWorkers = (): string => {
+const PROJECT = [4, 8, 16];
+
+function defaultWorkers(): string {
   const out = [1];
   while (out[out.length - 1] * 2 <= os.availableParallelism()) out.push(out[out.length - 1] * 2);
   return (out.length > 1 ? out : [1, 2]).join(',');
-};
-const WORKERS = (argValue('workers') ?? defaultWorkers()).split(',').map(Number);
-const PROJECT = [4, 8, 16];
-/** Batch shards per step (DataParallel's shards; default one per worker). */
-const SHARDS = argValue('shards') === undefined ? undefined : Number(argValue('shards'));
-const CASES = (argValue('cases') ?? 'small-cnn:64,lenet5:128').split(',').map((c) => {
-  const [model, batch] = c.split(':');
-  return { model, batch: Number(batch ?? 64) };
-});
-const timed = QUICK ? budget(1000, 6, 300, 2) : budget(3000, 15, 800, 3);
-const plan = { base: timed, slow: timed, slowAboveMs: Infinity, probes: 2 };
+}
 
 const median = (v: number[]): number => {
   const s = [...v].sort((a, b) => a - b);
@@ -74,23 +62,38 @@ function serialRow(b: StepBreakdown, overOne: number | undefined, oneMs: number 
   return { ...b, karpFlatt: kf, projections };
 }
 
-async function main(): Promise<void> {
+/** Runs the scaling benchmark with a script's arguments (see the header), prints it and writes
+ * its JSON; returns what it wrote. */
+export async function runScaling(args: string[]): Promise<Record<string, unknown>> {
+  const cli = scriptArgs(args);
+  const quick = cli.quick;
+  const argValue = cli.value;
+  const rounds = Number(argValue('rounds') ?? (quick ? 2 : 6));
+  const workers = (argValue('workers') ?? defaultWorkers()).split(',').map(Number);
+  /** Batch shards per step (DataParallel's shards; default one per worker). */
+  const shards = argValue('shards') === undefined ? undefined : Number(argValue('shards'));
+  const cases = (argValue('cases') ?? 'small-cnn:64,lenet5:128').split(',').map((c) => {
+    const [model, batch] = c.split(':');
+    return { model, batch: Number(batch ?? 64) };
+  });
+  const timed = quick ? budget(1000, 6, 300, 2) : budget(3000, 15, 800, 3);
+  const plan = { base: timed, slow: timed, slowAboveMs: Infinity, probes: 2 };
   const machine = await machineInfo();
   const { build } = await init();
   console.log(
-    `data-parallel scaling, ${ROUNDS} alternating rounds, ${build} build, ` +
-      `${SHARDS ? `${SHARDS} shards per step` : 'one shard per worker'}, ` +
+    `data-parallel scaling, ${rounds} alternating rounds, ${build} build, ` +
+      `${shards ? `${shards} shards per step` : 'one shard per worker'}, ` +
       `${new Date().toISOString()}\nmachine: ${describeMachine(machine)}`
   );
-  const data = await mnistBatches(Math.max(...CASES.map((c) => c.batch)), 8);
-  const results = CASES.map((c) => ({
+  const data = await mnistBatches(Math.max(...cases.map((c) => c.batch)), 8);
+  const results = cases.map((c) => ({
     ...c,
-    imagesPerSecond: WORKERS.map(() => [] as number[]),
-    steps: WORKERS.map(() => [] as ProfiledStep[]),
+    imagesPerSecond: workers.map(() => [] as number[]),
+    steps: workers.map(() => [] as ProfiledStep[]),
     loads: [] as number[],
   }));
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 ? [...WORKERS.keys()].reverse() : [...WORKERS.keys()];
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? [...workers.keys()].reverse() : [...workers.keys()];
     for (const res of results) {
       res.loads.push(os.loadavg()[0]);
       for (const k of order) {
@@ -98,15 +101,15 @@ async function main(): Promise<void> {
           res.model,
           'train',
           res.batch,
-          WORKERS[k],
+          workers[k],
           data,
           plan,
-          SHARDS
+          shards
         );
         res.imagesPerSecond[k].push(t.imagesPerSecond);
         res.steps[k].push(...(t.steps ?? []));
         console.log(
-          `  round ${r + 1} ${res.model} b${res.batch} ${WORKERS[k]} worker(s): ` +
+          `  round ${r + 1} ${res.model} b${res.batch} ${workers[k]} worker(s): ` +
             `${t.imagesPerSecond.toFixed(0)} img/s (load ${os.loadavg()[0].toFixed(1)})`
         );
       }
@@ -116,8 +119,8 @@ async function main(): Promise<void> {
     '\nmedians over rounds (img/s; x = over 1 worker, the median of the per-round ratios):'
   );
   const summary = results.map((res) => {
-    const one = WORKERS.indexOf(1);
-    const rows = WORKERS.map((w, k) => {
+    const one = workers.indexOf(1);
+    const rows = workers.map((w, k) => {
       const ratios =
         one >= 0 ? res.imagesPerSecond[k].map((v, i) => v / res.imagesPerSecond[one][i]) : [];
       return {
@@ -139,11 +142,13 @@ async function main(): Promise<void> {
         `; load ${res.loads.map((l) => l.toFixed(1)).join(' ')}`
     );
     const oneMs = one >= 0 ? (1000 * res.batch) / rows[one].imagesPerSecond : undefined;
-    const parts = WORKERS.map((w, k) =>
-      w > 1 && res.steps[k].length > 0
-        ? serialRow(breakdown(res.steps[k]), rows[k].overOne, oneMs)
-        : undefined
-    ).filter((x) => x !== undefined);
+    const parts = workers
+      .map((w, k) =>
+        w > 1 && res.steps[k].length > 0
+          ? serialRow(breakdown(res.steps[k]), rows[k].overOne, oneMs)
+          : undefined
+      )
+      .filter((x) => x !== undefined);
     return {
       model: res.model,
       batch: res.batch,
@@ -153,20 +158,19 @@ async function main(): Promise<void> {
       serial: parts,
     };
   });
-  const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'scaling', {
+  const json = {
     benchmark: 'bench/scaling.ts',
     startedAt: new Date().toISOString(),
     args,
     machine,
     build,
-    rounds: ROUNDS,
-    shards: SHARDS,
+    rounds,
+    shards,
     summary,
-  });
-  console.log(`\nwrote ${out}`);
+  };
+  const out = writeResults({ json: argValue('out'), quick, peers: [] }, 'scaling', json);
+  if (out) console.log(`\nwrote ${out}`);
+  return json;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+runIfMain(import.meta.url, () => runScaling(process.argv.slice(2)));

@@ -1,6 +1,7 @@
 // A BenchReport as a dependency-free SVG bar chart (`simdgrad bench --svg`): one panel per unit
 // (kernel GFLOP/s with the measured peak as a dashed line, pooling and element-wise GB/s,
-// training and inference images/s), horizontal bars for ours and each peer with the value and ratio at the bar's end.
+// training and inference images/s, ResNet-18 batch 1 on intra-op threads), horizontal bars for
+// ours and each peer with the value and ratio at the bar's end.
 
 import { fmtRatio, fmtValue } from './format.js';
 import type { BenchReport, PeerMeasured } from './types.js';
@@ -121,6 +122,29 @@ function panels(r: BenchReport): Panel[] {
       title:
         `${model}, images/s (training: forward + backward + Adam; inference: ` + 'eval forward)',
       groups,
+    });
+  }
+  const threads = r.threads ?? [];
+  if (threads.length > 0) {
+    const one = threads[0].oneThread;
+    const bars: Bar[] = [
+      {
+        series: ours,
+        value: one.value,
+        status: one.status === 'ok' ? undefined : one.status,
+      },
+      ...threads.map((t) => ({
+        series: `ours, ${t.threads} threads`,
+        value: t.ours.value,
+        status: t.ours.status === 'ok' ? undefined : t.ours.status,
+        suffix: t.ratio ? `  ${fmtRatio(t.ratio)} one thread` : undefined,
+      })),
+    ];
+    out.push({
+      title:
+        `resnet18 ${threads[0].input.join('x')} batch 1 predict, images/s: intra-op ` +
+        'threads (setNumThreads)',
+      groups: [{ label: 'predict', bars }],
     });
   }
   return out.filter((p) => p.groups.length > 0);

@@ -1,6 +1,7 @@
-// `node dist/bench/time-to-accuracy.js [--side both|ours|torch] [--torch-first] [--workers 2]
+// `simdgrad bench --suite accuracy [--quick] [--side both|ours|torch] [--torch-first] [--workers 2]
 // [--threads 2] [--target 0.992] [--epochs N] [--limit N] [--test-limit N] [--seed 1]
-// [--python /usr/bin/python3] [--out file.json]`: wall time until the small CNN reaches the
+// [--python /usr/bin/python3] [--json file.json]` (runAccuracy; also `node
+// dist/bench/time-to-accuracy.js` with the same options, --out for --json): wall time until the small CNN reaches the
 // target test accuracy on MNIST (issue 16, target 5: 99.2%, 2 workers), ours with the recipe of
 // `simdgrad train --model small-cnn` (src/cli/commands.ts MODEL_DEFAULTS: Adam, one-cycle,
 // batch 128, 6 epochs, no augmentation) on data-parallel workers, against native PyTorch on as
@@ -8,8 +9,8 @@
 // (bench/time_to_accuracy.py), back to back in one run. The full test set is evaluated after
 // every epoch; a side stops at the first epoch at or above the target, or after --epochs (the
 // schedule's length). The clock starts once the data is loaded (ours counts the workers'
-// start). --limit and --test-limit shrink the data for a smoke run. Results:
-// time-to-accuracy.json (time-to-accuracy.quick.json with --limit) in bench/results/.
+// start). --limit and --test-limit shrink the data for a smoke run (--quick: 6000 and 1000).
+// Results: time-to-accuracy.json (time-to-accuracy.quick.json with --limit) in bench/results/.
 
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -22,7 +23,7 @@ import { createModel, init, manualSeed, optim, Trainer } from '../src/index.js';
 import type { EpochRecord } from '../src/train/trainer.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { errorMessage } from './measure.js';
-import { scriptArgs, writeResults } from './suites/common.js';
+import { runIfMain, scriptArgs, writeResults } from './suites/common.js';
 
 const MODEL = 'small-cnn';
 
@@ -208,8 +209,10 @@ function describe(name: string, s: Side, o: Options): string {
   );
 }
 
-async function main(): Promise<void> {
-  const cli = scriptArgs();
+/** Runs the time-to-accuracy race with a script's arguments (see the header), prints it and
+ * writes its JSON; returns what it wrote. */
+export async function runAccuracy(args: string[]): Promise<Record<string, unknown>> {
+  const cli = scriptArgs(args);
   const num = (name: string): number | undefined => {
     const v = cli.value(name);
     if (v === undefined) return undefined;
@@ -229,8 +232,8 @@ async function main(): Promise<void> {
     workers: num('workers') ?? 2,
     threads: num('threads') ?? num('workers') ?? 2,
     seed: num('seed') ?? 1,
-    limit: num('limit'),
-    testLimit: num('test-limit'),
+    limit: num('limit') ?? (cli.quick ? 6000 : undefined),
+    testLimit: num('test-limit') ?? (cli.quick ? 1000 : undefined),
     python: cli.value('python') ?? '/usr/bin/python3',
   };
   const machine = await machineInfo();
@@ -240,7 +243,7 @@ async function main(): Promise<void> {
       `${started}\nmachine: ${describeMachine(machine)}\nrecipe: ${recipe.opt} lr ${recipe.lr} ` +
       `${recipe.schedule} over ${o.epochs} epochs, batch ${recipe.batch}, seed ${o.seed}`
   );
-  const order = process.argv.includes('--torch-first') ? ['torch', 'ours'] : ['ours', 'torch'];
+  const order = cli.flag('torch-first') ? ['torch', 'ours'] : ['ours', 'torch'];
   const sides: Record<string, Side> = {};
   for (const s of order.filter((x) => side === 'both' || side === x)) {
     sides[s] = s === 'ours' ? await oursSide(o) : await torchSide(o);
@@ -256,22 +259,19 @@ async function main(): Promise<void> {
     );
   }
   const quick = o.limit !== undefined || o.testLimit !== undefined;
-  const out = writeResults({ json: cli.value('out'), quick, peers: [] }, 'time-to-accuracy', {
+  const json = {
     benchmark: 'bench/time-to-accuracy.ts',
     startedAt: started,
-    args: process.argv.slice(2),
+    args,
     machine,
     model: MODEL,
     recipe,
     options: o,
     sides,
-  });
+  };
+  const out = writeResults({ json: cli.value('out'), quick, peers: [] }, 'time-to-accuracy', json);
   if (out) console.log(`wrote ${out}`);
+  return json;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  main().catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, () => runAccuracy(process.argv.slice(2)));

@@ -1,4 +1,5 @@
-// `node dist/bench/torch.js [--quick] [--rounds N] [--models small-cnn,lenet5] [--out=file]`:
+// `simdgrad bench --suite torch [--quick] [--rounds N] [--models small-cnn,lenet5] [--json file]`
+// (runTorchBench; also `node dist/bench/torch.js` with the same options, --out for --json):
 // one-thread training images/s of ours (init()'s build) against native PyTorch on the same
 // network, recipe and MNIST batches (bench/peers/torch.ts), capped at 128-bit vectors
 // (ONEDNN_MAX_CPU_ISA=SSE41, the width Wasm SIMD has) and on the machine's full ISA; rounds
@@ -7,55 +8,55 @@
 // it is AVX-512). Results: torch.json (torch.quick.json with --quick) in bench/results/.
 
 import os from 'node:os';
-import { scriptArgs, writeResults } from './suites/common.js';
+import { runIfMain, scriptArgs, writeResults } from './suites/common.js';
 import { init } from '../src/index.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { budget } from './measure.js';
 import { mnistBatches, timeOursModel } from './models.js';
 import { runTorch, type TorchIsa, type TorchRun } from './peers/torch.js';
 
-const args = process.argv.slice(2);
-const cli = scriptArgs(args);
-const QUICK = cli.quick;
-const argValue = cli.value;
-const ROUNDS = Number(argValue('rounds') ?? (QUICK ? 2 : 5));
-const MODELS = (argValue('models') ?? 'small-cnn,lenet5').split(',').filter(Boolean);
 const BATCH: Record<string, number> = { 'small-cnn': 64, lenet5: 128 };
 /** The small CNN's forward + backward per image (2 convs, 2 linears; conv backward = 2x forward),
  * for "fraction of the Wasm peak" lines. */
 const MFLOP_PER_IMAGE: Record<string, number> = { 'small-cnn': 72 };
-
-const timed = QUICK ? budget(1000, 5, 300, 2) : budget(3000, 12, 800, 3);
-const plan = { base: timed, slow: timed, slowAboveMs: Infinity, probes: 2 };
 
 const median = (v: number[]): number => {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function main(): Promise<void> {
+/** Runs ours against PyTorch with a script's arguments (see the header), prints it and writes
+ * its JSON; returns what it wrote. */
+export async function runTorchBench(args: string[]): Promise<Record<string, unknown>> {
+  const cli = scriptArgs(args);
+  const quick = cli.quick;
+  const argValue = cli.value;
+  const rounds = Number(argValue('rounds') ?? (quick ? 2 : 5));
+  const models = (argValue('models') ?? 'small-cnn,lenet5').split(',').filter(Boolean);
+  const timed = quick ? budget(1000, 5, 300, 2) : budget(3000, 12, 800, 3);
+  const plan = { base: timed, slow: timed, slowAboveMs: Infinity, probes: 2 };
   const machine = await machineInfo();
   console.log(
-    `ours vs native PyTorch, one thread, training (Adam lr 1e-3), ${ROUNDS} rounds ` +
+    `ours vs native PyTorch, one thread, training (Adam lr 1e-3), ${rounds} rounds ` +
       `${new Date().toISOString()}`
   );
   console.log(`machine: ${describeMachine(machine)}`);
   const { build } = await init();
-  const data = await mnistBatches(Math.max(...MODELS.map((m) => BATCH[m] ?? 64)), 8);
+  const data = await mnistBatches(Math.max(...models.map((m) => BATCH[m] ?? 64)), 8);
   const imgs: Record<string, Record<string, number[]>> = {};
   const runs: { isa: TorchIsa; run: TorchRun }[] = [];
   const loads: number[] = [];
-  for (const m of MODELS) imgs[m] = { ours: [], 'torch-128': [], 'torch-full': [] };
-  for (let r = 0; r < ROUNDS; r++) {
+  for (const m of models) imgs[m] = { ours: [], 'torch-128': [], 'torch-full': [] };
+  for (let r = 0; r < rounds; r++) {
     loads.push(os.loadavg()[0]);
-    for (const m of MODELS) {
+    for (const m of models) {
       const t = await timeOursModel(m, 'train', BATCH[m] ?? 64, 1, data, plan);
       imgs[m].ours.push(t.imagesPerSecond);
       console.log(`  round ${r + 1} ours ${build} ${m}: ${t.imagesPerSecond.toFixed(0)} img/s`);
     }
     for (const isa of (r % 2 ? ['full', 'sse41'] : ['sse41', 'full']) as TorchIsa[]) {
       const run = await runTorch(
-        MODELS.map((m) => ({ model: m, mode: 'train' as const, batch: BATCH[m] ?? 64 })),
+        models.map((m) => ({ model: m, mode: 'train' as const, batch: BATCH[m] ?? 64 })),
         data,
         { ...timed, maxMs: 4 * timed.timeMs + 10_000 },
         isa
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
       `at round starts ${loads.map((l) => l.toFixed(1)).join(' ')}`
   );
   const wide = /AVX-512/i.test(isaOf('full') ?? '');
-  const summary = MODELS.map((m) => {
+  const summary = models.map((m) => {
     const o = median(imgs[m].ours);
     const t128 = imgs[m]['torch-128'].length ? median(imgs[m]['torch-128']) : undefined;
     const tFull = imgs[m]['torch-full'].length ? median(imgs[m]['torch-full']) : undefined;
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
         `${f(cnn.oursOverFull, 2)}x`
     );
   }
-  const out = writeResults({ json: argValue('out'), quick: QUICK, peers: [] }, 'torch', {
+  const json = {
     benchmark: 'bench/torch.ts',
     startedAt: new Date().toISOString(),
     args,
@@ -139,11 +140,10 @@ async function main(): Promise<void> {
     loadAverages: loads,
     rounds: imgs,
     summary,
-  });
-  console.log(`\nwrote ${out}`);
+  };
+  const out = writeResults({ json: argValue('out'), quick, peers: [] }, 'torch', json);
+  if (out) console.log(`\nwrote ${out}`);
+  return json;
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+runIfMain(import.meta.url, () => runTorchBench(process.argv.slice(2)));

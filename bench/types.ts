@@ -108,6 +108,26 @@ export interface ModelRow {
   peers: PeerMeasured[];
 }
 
+/** ResNet-18's predict() at batch 1 with intra-op threads (setNumThreads: each GEMM and conv
+ * split across threads), one row per --workers count above 1, against the same call on one. */
+export interface ThreadsRow {
+  model: 'resnet18';
+  /** One image: [3,224,224] ([3,64,64] in the tiny configuration). */
+  input: number[];
+  batch: 1;
+  /** Threads asked for (setNumThreads). */
+  threads: number;
+  /** Threads a kernel call could use (threadsReady): 1 in a page that is not cross-origin
+   * isolated. */
+  usedThreads: number;
+  /** images/s on one thread (measured once, shared by the rows). */
+  oneThread: OursMeasured;
+  /** images/s on `threads` threads. */
+  ours: OursMeasured;
+  /** ours / oneThread: how many times faster the threads make one image. */
+  ratio?: number;
+}
+
 export interface PeakRow {
   build: BuildName;
   /** GFLOP/s of the better of the register-only loop and the L1 GEMM tile, fastest sample. */
@@ -150,6 +170,8 @@ export interface BenchReport {
   peak: PeakRow[];
   kernels: KernelRow[];
   models: ModelRow[];
+  /** Intra-op threads (none when --workers has no count above 1). */
+  threads: ThreadsRow[];
   peers: PeerInfo[];
   notes: string[];
 }
@@ -163,6 +185,8 @@ export interface SizeConfig {
   cases: BenchCase[];
   batch: number;
   peerCapMs: number;
+  /** One image of the intra-op threads rows (ResNet-18). */
+  threadsInput: [number, number, number];
 }
 
 export function measured(value: number, timing: Timing): Measured {

@@ -4,7 +4,7 @@
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadTfjs, NotInstalledError, type TfjsInfo } from '../peers/tfjs.js';
 import type { PeerName } from '../types.js';
 
@@ -25,14 +25,17 @@ export interface SuiteOptions {
   workers?: number[];
 }
 
-/** The command line of a dev benchmark script (bench/torch.ts, bench/scaling.ts): --quick and
- * `--name value` / `--name=value` options. */
+/** The command line of a dev benchmark script (bench/torch.ts, bench/scaling.ts,
+ * bench/time-to-accuracy.ts; `simdgrad bench --suite torch|scaling|accuracy` builds one from its
+ * checked options): --quick, flags and `--name value` / `--name=value` options. */
 export function scriptArgs(argv = process.argv.slice(2)): {
   quick: boolean;
+  flag(name: string): boolean;
   value(name: string): string | undefined;
 } {
   return {
     quick: argv.includes('--quick'),
+    flag: (name: string): boolean => argv.includes(`--${name}`),
     value(name: string): string | undefined {
       const eq = argv.find((a) => a.startsWith(`--${name}=`));
       if (eq) return eq.slice(name.length + 3);
@@ -40,6 +43,17 @@ export function scriptArgs(argv = process.argv.slice(2)): {
       return i >= 0 ? argv[i + 1] : undefined;
     },
   };
+}
+
+/** Runs main when the module at url is the process's entry point (`node dist/bench/x.js`), not
+ * when `simdgrad bench --suite ...` or a test imports it; a failure sets exit code 1. */
+export function runIfMain(url: string, main: () => Promise<unknown>): void {
+  const entry = process.argv[1];
+  if (!entry || url !== pathToFileURL(path.resolve(entry)).href) return;
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }
 
 export function progress(msg: string): void {
