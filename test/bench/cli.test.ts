@@ -1,6 +1,9 @@
 // `simdgrad bench` option errors (strict, like train): an unknown option, an unknown peer and a
-// bad worker count each exit 1 with a message naming them; --help documents every option; the
-// kernels suite (once `npm run bench:kernels`) runs through the same command.
+// bad worker count each exit 1 with a message naming them, as do options given to a suite they
+// do not apply to; --help documents every option and suite; the kernels suite (once `npm run
+// bench:kernels`) and the accuracy suite (once bench/time-to-accuracy.js, a smoke run on 300
+// images) run through the same command, and the script suites get their options as the scripts
+// read them.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +34,20 @@ for (const [args, expected] of [
   [['--suite', 'train', '--models', 'resnet18'], "--models: 'resnet18' is not in the train suite"],
   [['--suite', 'train', '--batches', '64,x'], "--batches: 'x'"],
   [['--suite', 'kernels', '--svg', 'x.svg'], '--svg draws the report only'],
+  [['--suite', 'scaling', '--svg', 'x.svg'], '--svg draws the report only'],
+  [['--suite', 'scaling', '--bogus', '1'], 'unknown option --bogus'],
+  [['--suite', 'scaling', '--peers', 'tfjs-wasm'], '--peers applies to --suite report'],
+  [['--suite', 'scaling', '--cases', 'lenet5:0'], "--cases: 'lenet5:0' is not model:batch"],
+  [['--suite', 'scaling', '--rounds', '0'], '--rounds must be >= 1'],
+  [['--suite', 'torch', '--models', 'resnet18'], "--models: 'resnet18' is not in the torch suite"],
+  [['--suite', 'torch', '--workers', '2'], '--workers applies to --suite'],
+  [['--suite', 'torch', '--epochs', '2'], '--epochs applies to --suite accuracy only'],
+  [['--suite', 'accuracy', '--workers', '1,2'], '--suite accuracy takes one worker count'],
+  [['--suite', 'accuracy', '--side', 'theirs'], '--side must be one of both, ours, torch'],
+  [['--suite', 'accuracy', '--target', '1.5'], '--target must be in (0, 1]'],
+  [['--suite', 'accuracy', '--limit', 'x'], '--limit must be an integer'],
+  [['--suite', 'accuracy', '--rounds', '2'], '--rounds applies to --suite scaling, torch only'],
+  [['--limit', '300'], '--limit applies to --suite accuracy only'],
 ] as [string[], string][]) {
   t(`bench ${args.join(' ')}: exit 1 naming it`, () => {
     const r = run(...args);
@@ -54,8 +71,111 @@ t('bench --help lists every option', () => {
     '--svg',
     '--only',
     '--batches',
+    '--rounds',
+    '--cases',
+    '--shards',
+    '--side',
+    '--torch-first',
+    '--threads',
+    '--target',
+    '--epochs',
+    '--limit',
+    '--test-limit',
+    '--seed',
+    '--python',
   ]) {
     assert.ok(r.out.includes(o), `--help lacks ${o}`);
+  }
+  for (const s of ['scaling:', 'torch:', 'accuracy:']) {
+    assert.ok(r.out.includes(s), `--help does not describe --suite ${s}`);
+  }
+});
+
+t('the script suites get their options as the scripts read them', async () => {
+  const { scriptArgv } = await import('../../src/cli/bench.js');
+  assert.equal(
+    scriptArgv({
+      suite: 'accuracy',
+      quick: true,
+      'torch-first': true,
+      json: 'a.json',
+      workers: '2',
+      epochs: 1,
+      limit: 300,
+      'test-limit': 100,
+      side: 'ours',
+      target: 0.5,
+    }),
+    [
+      '--quick',
+      '--torch-first',
+      '--out',
+      'a.json',
+      '--workers',
+      '2',
+      '--side',
+      'ours',
+      '--target',
+      '0.5',
+      '--epochs',
+      '1',
+      '--limit',
+      '300',
+      '--test-limit',
+      '100',
+    ]
+  );
+  assert.equal(scriptArgv({ suite: 'scaling', rounds: 2, cases: 'lenet5:8', shards: 4 }), [
+    '--rounds',
+    '2',
+    '--cases',
+    'lenet5:8',
+    '--shards',
+    '4',
+  ]);
+});
+
+t('bench --suite accuracy (once bench/time-to-accuracy.js) smoke-runs ours on 300 images', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simdgrad-bench-'));
+  try {
+    const json = join(dir, 'a.json');
+    const r = spawnSync(
+      process.execPath,
+      [
+        main,
+        'bench',
+        '--suite',
+        'accuracy',
+        '--limit',
+        '300',
+        '--test-limit',
+        '100',
+        '--epochs',
+        '1',
+        '--side',
+        'ours',
+        '--workers',
+        '1',
+        '--json',
+        json,
+      ],
+      { encoding: 'utf8', timeout: 60_000 }
+    );
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, 'not reached in 1 epochs');
+    const out = JSON.parse(readFileSync(json, 'utf8')) as {
+      options: { limit: number; testLimit: number; epochs: number; workers: number };
+      sides: Record<string, { status: string; history: unknown[] }>;
+    };
+    assert.equal(
+      [out.options.limit, out.options.testLimit, out.options.epochs, out.options.workers],
+      [300, 100, 1, 1]
+    );
+    assert.equal(Object.keys(out.sides), ['ours']);
+    assert.is(out.sides.ours.status, 'ok');
+    assert.is(out.sides.ours.history.length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -2,7 +2,8 @@
 // positive, finite values and fractions of peak in (0, 2); an installed peer (tfjs-cpu) gets
 // ratios; a peer whose package cannot be imported is "not installed", not a crash; the options a
 // page passes (its own MNIST images, a hook before each measurement) are used. The text and SVG
-// forms of the same report are checked for what a reader needs.
+// forms of the same report are checked for what a reader needs, the depthwise kernel row and the
+// ResNet-18 intra-op threads rows (one per worker count above 1) included.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatReport } from '../../bench/format.js';
@@ -65,6 +66,7 @@ function checkReport(r: BenchReport, workers: number[], models: string[]): void 
       'conv',
       'conv',
       'conv',
+      'conv',
       'pool',
       'conv',
       'conv',
@@ -89,7 +91,26 @@ function checkReport(r: BenchReport, workers: number[], models: string[]): void 
       positive(k.bytes, `${k.id} bytes`);
     }
   }
+  assert.ok(
+    r.kernels.some((k) => k.id === 'conv.dw.fwd' && k.shape === 'x[2,8,6,6] w[8,1,3,3]'),
+    'the depthwise row'
+  );
   assert.is(r.models.length, models.length * 2 * workers.length);
+  // One intra-op threads row per worker count above 1, against one thread.
+  assert.equal(
+    r.threads.map((x) => x.threads),
+    workers.filter((w) => w > 1)
+  );
+  for (const x of r.threads) {
+    assert.is(x.model, 'resnet18');
+    assert.equal(x.input, [3, 64, 64]);
+    assert.is(x.ours.status, 'ok', x.ours.note);
+    checkMeasured(x.ours, `resnet18 ${x.threads} threads`);
+    checkMeasured(x.oneThread, 'resnet18 1 thread');
+    assert.ok(x.usedThreads >= 1 && x.usedThreads <= x.threads, `used ${x.usedThreads}`);
+    positive(x.ratio, 'threads ratio');
+    assert.ok(Math.abs(x.ratio! - x.ours.value! / x.oneThread.value!) < 1e-12);
+  }
   for (const m of r.models) {
     const what = `${m.model} ${m.mode} w${m.workers}`;
     assert.is(m.ours.status, 'ok', `${what}: ${m.ours.note}`);
@@ -134,6 +155,7 @@ t('peers whose packages are missing are "not installed"; ours still measured', a
   assert.is(r.config.data, 'mnist');
   assert.equal(asked, [4 * r.config.batch], 'images asked of the mnist option');
   const total = r.peak.length + r.kernels.length + r.models.length;
+  assert.equal(r.threads, [], 'no threads row for --workers 1');
   assert.equal(
     steps,
     Array.from({ length: total }, (_, i) => `${i}/${total}`)
@@ -206,9 +228,20 @@ t('workers 1,2 with tfjs-cpu beside ours: ratios; tfjs-wasm not installed', asyn
   const opened = (svg.match(/<(rect|text|line|svg|style|title)\b/g) ?? []).length;
   const closed = (svg.match(/<\/(rect|text|line|svg|style|title)>|\/>/g) ?? []).length;
   assert.is(opened, closed, 'every element is closed');
-  for (const s of ['ours, 1 thread', 'ours, 2 workers', 'tfjs-cpu', 'SIMD peak']) {
+  for (const s of [
+    'ours, 1 thread',
+    'ours, 2 workers',
+    'tfjs-cpu',
+    'SIMD peak',
+    'dw3x3 fwd',
+    'ours, 2 threads',
+    'intra-op threads',
+  ]) {
     assert.match(svg, s);
   }
+  const text = formatReport(r);
+  assert.match(text, /intra-op threads, images\/s/);
+  assert.match(text, /dw3x3 = depthwise conv 3x3/);
 });
 
 t.run();
