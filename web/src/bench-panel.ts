@@ -117,6 +117,17 @@ export class BenchPanel {
         unit: 'img/s',
       });
     }
+    // Intra-op threads (setNumThreads): 1 thread used where the page is not cross-origin isolated.
+    const threads = report.threads ?? [];
+    if (threads.length > 0) {
+      const t0 = threads[0];
+      const what = `resnet18 ${t0.input.slice(1).join('×')} b1 predict`;
+      rows.push({ label: `${what}, 1 thread`, ...t0.oneThread, unit: 'img/s' });
+      for (const t of threads) {
+        const used = t.usedThreads === t.threads ? '' : ` (${t.usedThreads} used)`;
+        rows.push({ label: `${what}, ${t.threads} threads${used}`, ...t.ours, unit: 'img/s' });
+      }
+    }
     byId<HTMLTableElement>('bench-table').tBodies[0].replaceChildren(
       ...rows.map((r) => {
         const tr = document.createElement('tr');
