@@ -273,58 +273,69 @@ function fwd_rows_s2(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH
 
 // ---- forward, 3x3 stride 1: the nine taps in registers, accumulators rolling down the rows
 
+/** Input row r's three tap vectors of a strip (edge entries at te, or plain loads at off). */
+// @ts-ignore: decorator
+@inline function strip_x(E: bool, r: usize, off: usize, te: usize, k: i32): v128 {
+  if (E) return vec_edge(r, te + <usize>k * ENTRY, 1);
+  return v128.load(r + off + (<usize>k << 2));
+}
+
 /**
  * One column strip of 4 outputs (byte offset col in a y row) down the whole plane. Input row u
  * (rows[u] = row u - PH or the zero row, u = 0..OH+1) is the last row of output u-2, the middle
- * of output u-1 and the first of output u: three accumulators take it and roll down, so each
- * row's three loads feed nine multiply-adds (15 registers: 9 taps, 3 sums, 3 loads).
+ * of output u-1 and the first of output u: two partial sums roll down (b: output u-1 after two
+ * rows, c: output u after one), so each row's three loads feed nine multiply-adds. Each row's
+ * three-tap products are summed on their own and then added to the rolling sum: an output's
+ * dependency chain is 3 + 2 operations instead of 9 multiply-adds in a row, which kept the FMA
+ * build latency-bound (15 registers: 9 taps, 2 sums, 3 loads, 1 temporary).
  * E: the strip crosses a row end (edge entries at te, one per kw) or loads at off.
  */
 // @ts-ignore: decorator
-@inline function fwd3_strip(E: bool, rows: usize, y: usize, yRow: usize, OH: i32, off: usize,
-  te: usize, col: usize, wc: usize, bp: usize, relu: bool): void {
+@inline function fwd3_strip(E: bool, RELU: bool, rows: usize, y: usize, yRow: usize, OH: i32,
+  off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
   const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
   const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
   const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
-  let a = v128.load(bp);
-  let b = a;
-  let c = a;
+  // rows 0 and 1 only start outputs 0 and 1
+  let r = load<usize>(rows);
+  let x0 = strip_x(E, r, off, te, 0); let x1 = strip_x(E, r, off, te, 1); let x2 = strip_x(E, r, off, te, 2);
+  let b = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
+  r = load<usize>(rows, 4);
+  x0 = strip_x(E, r, off, te, 0); x1 = strip_x(E, r, off, te, 1); x2 = strip_x(E, r, off, te, 2);
+  b = f32x4.add(b, madd(w5, x2, madd(w4, x1, f32x4.mul(w3, x0))));
+  let c = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
   let yp = y + col;
   const end = rows + (<usize>(OH + 2) << 2);
-  // rows 0 and 1 only start outputs 0 and 1
-  for (let rp = rows; rp < end; rp += 4) {
-    const r = load<usize>(rp);
-    let x0: v128, x1: v128, x2: v128;
-    if (E) {
-      x0 = vec_edge(r, te, 1);
-      x1 = vec_edge(r, te + ENTRY, 1);
-      x2 = vec_edge(r, te + 2 * ENTRY, 1);
-    } else {
-      x0 = v128.load(r + off);
-      x1 = v128.load(r + off, 4);
-      x2 = v128.load(r + off, 8);
-    }
-    a = madd(w6, x0, a); b = madd(w3, x0, b); c = madd(w0, x0, c);
-    a = madd(w7, x1, a); b = madd(w4, x1, b); c = madd(w1, x1, c);
-    a = madd(w8, x2, a); b = madd(w5, x2, b); c = madd(w2, x2, c);
-    if (rp >= rows + 8) {
-      v128.store(yp, relu ? f32x4.pmax(a, f32x4.splat(0)) : a);
-      yp += yRow;
-    }
-    a = b;
-    b = c;
-    c = v128.load(bp);
+  for (let rp = rows + 8; rp < end; rp += 4) {
+    r = load<usize>(rp);
+    x0 = strip_x(E, r, off, te, 0); x1 = strip_x(E, r, off, te, 1); x2 = strip_x(E, r, off, te, 2);
+    let o = f32x4.add(b, madd(w8, x2, madd(w7, x1, f32x4.mul(w6, x0))));
+    if (RELU) o = f32x4.pmax(o, f32x4.splat(0));
+    v128.store(yp, o);
+    yp += yRow;
+    b = f32x4.add(c, madd(w5, x2, madd(w4, x1, f32x4.mul(w3, x0))));
+    c = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
   }
 }
 
 function fwd3_strip_clean(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, col: usize,
-  wc: usize, bp: usize, relu: bool): void {
-  fwd3_strip(false, rows, y, yRow, OH, off, 0, col, wc, bp, relu);
+  wc: usize, bp: usize): void {
+  fwd3_strip(false, false, rows, y, yRow, OH, off, 0, col, wc, bp);
 }
 
 function fwd3_strip_edge(rows: usize, y: usize, yRow: usize, OH: i32, te: usize, col: usize,
-  wc: usize, bp: usize, relu: bool): void {
-  fwd3_strip(true, rows, y, yRow, OH, 0, te, col, wc, bp, relu);
+  wc: usize, bp: usize): void {
+  fwd3_strip(true, false, rows, y, yRow, OH, 0, te, col, wc, bp);
+}
+
+function fwd3_strip_clean_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, col: usize,
+  wc: usize, bp: usize): void {
+  fwd3_strip(false, true, rows, y, yRow, OH, off, 0, col, wc, bp);
+}
+
+function fwd3_strip_edge_relu(rows: usize, y: usize, yRow: usize, OH: i32, te: usize, col: usize,
+  wc: usize, bp: usize): void {
+  fwd3_strip(true, true, rows, y, yRow, OH, 0, te, col, wc, bp);
 }
 
 /**
@@ -370,8 +381,14 @@ function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, 
       const ow0 = load<i32>(pe);
       const t = load<i32>(pe, 4);
       const col = <usize>ow0 << 2;
-      if (t < 0) fwd3_strip_clean(rows, yp, yRow, OH, <usize>((ow0 - PW) << 2), col, wc, bp, relu);
-      else fwd3_strip_edge(rows, yp, yRow, OH, tab + <usize>t, col, wc, bp, relu);
+      const off = <usize>((ow0 - PW) << 2);
+      if (relu) {
+        if (t < 0) fwd3_strip_clean_relu(rows, yp, yRow, OH, off, col, wc, bp);
+        else fwd3_strip_edge_relu(rows, yp, yRow, OH, tab + <usize>t, col, wc, bp);
+      } else {
+        if (t < 0) fwd3_strip_clean(rows, yp, yRow, OH, off, col, wc, bp);
+        else fwd3_strip_edge(rows, yp, yRow, OH, tab + <usize>t, col, wc, bp);
+      }
     }
   }
 }
