@@ -3,6 +3,8 @@
 // gradient read the unpadded planes. Rows out of the image read a zero row; the few output
 // vectors whose taps cross a row end load from inside the row and swizzle lanes into place
 // (zeroing the rest); everything else is plain f32x4 loads and multiply-adds in registers.
+// The weight gradient's tap groups instead read a 16-row band's edge copies (the first and
+// last 16 elements of each row beside 8 zeros, ~6 KB, rebuilt per band): plain loads there.
 // conv.ts sends these cases here and keeps its padded path for the rest (dilation, stride 3+).
 // Tests: test/assembly/dwconv.test.ts against test/ref/conv.ts, test/ops/dwconv.test.ts.
 
@@ -47,7 +49,8 @@ const ENTRY: usize = 48;
 export function dw_workspace_bytes(C: i32, KH: i32, KW: i32, SH: i32, maxW: i32, maxH: i32): usize {
   const KK = <usize>(KH * KW);
   return 2 * rowBytes(maxW) + planBytes(maxW) + tabBytes(maxW, KW) + align64(<usize>C * KK << 4) +
-    align64(<usize>C * KK << 2) + align64(<usize>(KH + 4 * SH + 8) << 2) + rowBytes(maxH);
+    align64(<usize>C * KK << 2) + align64(<usize>(KH + 4 * SH + 8) << 2) + rowBytes(maxH) +
+    align64(<usize>(BAND * 2 + 8 + 1) * EDGE_ROW);
 }
 
 // @ts-ignore: decorator
@@ -70,6 +73,18 @@ export function dw_workspace_bytes(C: i32, KH: i32, KW: i32, SH: i32, maxW: i32,
 // @ts-ignore: decorator
 @inline function wsRows(ws: usize, maxW: i32, C: i32, KH: i32, KW: i32): usize {
   return wsFlip(ws, maxW, C, KH, KW) + align64(<usize>(C * KH * KW) << 2);
+}
+
+/** Edge copies of one input row for the weight gradient: 8 zeros, x[0..15], x[W-16..W-1], 8 zeros. */
+const EDGE_ROW: usize = 192;
+/** The weight gradient's tap groups take BAND gy rows at a time (edge copies of their x rows:
+ * at most (BAND - 1) * 2 + 8 for stride 2 and kernels up to 9 high, then a zero block). */
+const BAND: i32 = 16;
+
+/** The edge copies of every row of a plane, then a block of zeros for rows outside it. */
+// @ts-ignore: decorator
+@inline function wsEdge(ws: usize, maxW: i32, maxH: i32, C: i32, KH: i32, KW: i32): usize {
+  return wsRows(ws, maxW, C, KH, KW) + rowBytes(maxH);
 }
 
 function zero_floats(p: usize, n: i32): void {
@@ -694,17 +709,42 @@ function bwd_input_plane_scalar(gyp: usize, wc: usize, gxp: usize, H: i32, W: i3
 // Set by plan_bwdw: the columns [bwdwClo, bwdwChi) of whole vectors whose taps are all in the row.
 let bwdwClo: i32 = 0;
 let bwdwChi: i32 = 0;
+// Set by plan_bwdw: some edge vectors read the rows' edge copies (built per plane at bwdwEdge).
+let bwdwScr: bool = false;
+let bwdwEdge: usize = 0;
+let bwdwZero: usize = 0;
+// The band of gy rows [bwdwOh0, bwdwOh1) the tap groups take.
+let bwdwOh0: i32 = 0;
+let bwdwOh1: i32 = 0;
+
+/** Copies the first and last 16 elements of rows ih0..ih1-1 next to the zeros (row ih at
+ * edge + ih * EDGE_ROW). */
+function build_edges(xp: usize, edge: usize, ih0: i32, ih1: i32, W: i32): void {
+  const rb = <usize>W << 2;
+  for (let ih = ih0; ih < ih1; ih++) {
+    const src = xp + <usize>ih * rb;
+    const dst = edge + <usize>ih * EDGE_ROW;
+    const end = src + rb - 64;
+    v128.store(dst, v128.load(src), 32); v128.store(dst, v128.load(src, 16), 48);
+    v128.store(dst, v128.load(src, 32), 64); v128.store(dst, v128.load(src, 48), 80);
+    v128.store(dst, v128.load(end), 96); v128.store(dst, v128.load(end, 16), 112);
+    v128.store(dst, v128.load(end, 32), 128); v128.store(dst, v128.load(end, 48), 144);
+  }
+}
 
 /**
  * The weight gradient's column plan: output vectors at 0, 4, ..., 4*floor(OW/4) - 4, the clean
  * ones a range [bwdwClo, bwdwChi), the others in a list of 32-byte headers (ow0, byte offset of
- * its KW edge entries, 2 unused, lane mask of gy), plus one at OW - 4 whose mask keeps only the
- * columns no earlier vector summed. Returns the length of the list. Needs OW >= 4.
+ * its KW edge entries, byte offset of its loads in the rows' edge copies or -1 (when edges is
+ * false or they reach past the copies), unused, lane mask of gy), plus one at OW - 4 whose mask
+ * keeps only the columns no earlier vector summed. Returns the length of the list. Needs OW >= 4.
  */
-function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW: i32): i32 {
+function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW: i32,
+  edges: bool): i32 {
   let ne = 0;
   bwdwClo = 0;
   bwdwChi = 0;
+  bwdwScr = false;
   const q = OW >> 2;
   for (let v = 0; v <= q; v++) {
     let ow0 = v << 2;
@@ -722,6 +762,16 @@ function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, P
     const off = ne * KW * <i32>ENTRY;
     store<i32>(h, ow0);
     store<i32>(h, off, 4);
+    // Taps that all read within 8 of a row end load from the row's edge copy (zeros past the end)
+    // instead of swizzling; W >= 16 keeps the two copies inside the row.
+    const iwlo = ow0 * SW - PW;
+    const iwhi = iwlo + KW - 1 + (SW == 1 ? 3 : 6);
+    let so = -1;
+    if (!edges) so = -1;
+    else if (W >= 16 && iwlo >= -8 && iwhi < 16) so = (iwlo + 8) << 2;
+    else if (W >= 16 && iwlo >= W - 16 && iwhi < W + 8) so = 96 + ((iwlo - W + 16) << 2);
+    store<i32>(h, so, 8);
+    if (so >= 0) bwdwScr = true;
     let mask = i32x4.splat(-1);
     if (keep > 0) mask = i32x4.replace_lane(mask, 0, 0);
     if (keep > 1) mask = i32x4.replace_lane(mask, 1, 0);
@@ -787,7 +837,9 @@ function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, P
   const ob = <usize>((clo * SW - PW + kw0) << 2);
   const step = <usize>(16 * SW);
   const te0 = tab + <usize>kw0 * ENTRY;
-  for (let oh = 0; oh < OH; oh++) {
+  const edge = bwdwEdge;
+  const ezero = bwdwZero;
+  for (let oh = bwdwOh0; oh < bwdwOh1; oh++) {
     const grow = gyp + (<usize>(oh * OW) << 2);
     const ih = oh * SH - PH + kh0;
     const r0 = <u32>ih < <u32>H ? xp + <usize>ih * rb : zrow;
@@ -812,6 +864,25 @@ function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, P
     for (let e = 0; e < ne; e++) {
       const h = plan + (<usize>e << 5);
       const g = v128.and(v128.load(grow + (<usize>load<i32>(h) << 2)), v128.load(h, 16));
+      const so = load<i32>(h, 8);
+      if (so >= 0) {
+        const s0 = <u32>ih < <u32>H ? edge + <usize>ih * EDGE_ROW : ezero;
+        const s1 = TH > 1 && <u32>(ih + 1) < <u32>H ? edge + <usize>(ih + 1) * EDGE_ROW : ezero;
+        const s2 = TH > 2 && <u32>(ih + 2) < <u32>H ? edge + <usize>(ih + 2) * EDGE_ROW : ezero;
+        const s3 = TH > 3 && <u32>(ih + 3) < <u32>H ? edge + <usize>(ih + 3) * EDGE_ROW : ezero;
+        const so0 = <usize>so + (<usize>kw0 << 2);
+        a0 = slot_in(0, TW, TH, SW, g, a0, s0, s1, s2, s3, so0);
+        a1 = slot_in(1, TW, TH, SW, g, a1, s0, s1, s2, s3, so0);
+        a2 = slot_in(2, TW, TH, SW, g, a2, s0, s1, s2, s3, so0);
+        a3 = slot_in(3, TW, TH, SW, g, a3, s0, s1, s2, s3, so0);
+        a4 = slot_in(4, TW, TH, SW, g, a4, s0, s1, s2, s3, so0);
+        a5 = slot_in(5, TW, TH, SW, g, a5, s0, s1, s2, s3, so0);
+        a6 = slot_in(6, TW, TH, SW, g, a6, s0, s1, s2, s3, so0);
+        a7 = slot_in(7, TW, TH, SW, g, a7, s0, s1, s2, s3, so0);
+        a8 = slot_in(8, TW, TH, SW, g, a8, s0, s1, s2, s3, so0);
+        a9 = slot_in(9, TW, TH, SW, g, a9, s0, s1, s2, s3, so0);
+        continue;
+      }
       const te = te0 + <usize>load<i32>(h, 4);
       a0 = slot_edge(0, TW, TH, SW, g, a0, r0, r1, r2, r3, te, kw0, KW);
       a1 = slot_edge(1, TW, TH, SW, g, a1, r0, r1, r2, r3, te, kw0, KW);
@@ -980,7 +1051,12 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
   const accs = wsAcc(ws, maxW, KW);
   zero_floats(zrow, maxW + 8);
   const k3s1 = KH == 3 && KW == 3 && SH == 1 && SW == 1;
-  const ne = plan_bwdw(plan, tab, OW, W, KW, SW, PW);
+  const ne = plan_bwdw(plan, tab, OW, W, KW, SW, PW, !k3s1 && SH <= 2 && KH <= 9);
+  const edgeBuf = wsEdge(ws, maxW, max(H, OH), C, KH, KW);
+  const nEdge = (BAND - 1) * SH + KH;
+  const useEdge = bwdwScr;
+  if (useEdge) zero_floats(edgeBuf, <i32>((<usize>(nEdge + 1) * EDGE_ROW) >> 2));
+  bwdwZero = edgeBuf + <usize>nEdge * EDGE_ROW;
   const TW = KW >= 7 ? 7 : KW >= 5 ? 5 : KW >= 3 ? 3 : 1;
   const TH = TW == 3 ? 2 : TW == 1 ? 4 : 1;
   // Images outer, channels inner: the planes stream through memory in order; each channel's
@@ -996,17 +1072,27 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
         bwdw3_plane(xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, PH, PW);
         continue;
       }
-      let kwdone = 0;
-      for (let kw0 = 0; kwdone < KW; kw0 += TW) {
-        const k0 = min(kw0, KW - TW);
-        let kh0 = 0;
-        for (; kh0 + TH <= KH; kh0 += TH) {
-          bwdw_run(TW, true, SW, xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, KW, SH, PH, PW, kh0, k0, kwdone);
+      for (let oh0 = 0; oh0 < OH; oh0 += BAND) {
+        bwdwOh0 = oh0;
+        bwdwOh1 = min(OH, oh0 + BAND);
+        if (useEdge) {
+          // the band's x rows; row ih's copy at bwdwEdge + ih * EDGE_ROW (usize wraps)
+          const ihb = oh0 * SH - PH;
+          bwdwEdge = edgeBuf - <usize>ihb * EDGE_ROW;
+          build_edges(xp, bwdwEdge, max(ihb, 0), min(H, ihb + nEdge), W);
         }
-        for (; kh0 < KH; kh0++) {
-          bwdw_run(TW, false, SW, xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, KW, SH, PH, PW, kh0, k0, kwdone);
+        let kwdone = 0;
+        for (let kw0 = 0; kwdone < KW; kw0 += TW) {
+          const k0 = min(kw0, KW - TW);
+          let kh0 = 0;
+          for (; kh0 + TH <= KH; kh0 += TH) {
+            bwdw_run(TW, true, SW, xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, KW, SH, PH, PW, kh0, k0, kwdone);
+          }
+          for (; kh0 < KH; kh0++) {
+            bwdw_run(TW, false, SW, xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, KW, SH, PH, PW, kh0, k0, kwdone);
+          }
+          kwdone = k0 + TW;
         }
-        kwdone = k0 + TW;
       }
     }
   }
