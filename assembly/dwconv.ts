@@ -288,11 +288,12 @@ function fwd_rows_s2(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH
 
 // ---- forward, 3x3 stride 1: the nine taps in registers, accumulators rolling down the rows
 
-/** Input row r's three tap vectors of a strip (edge entries at te, or plain loads at off). */
+/** Input row r's tap k of a strip: through its edge entry (E) or a plain load, off being the byte
+ * offset of the strip's first plain tap KC. */
 // @ts-ignore: decorator
-@inline function strip_x(E: bool, r: usize, off: usize, te: usize, k: i32): v128 {
+@inline function strip_x(E: bool, KC: i32, r: usize, off: usize, te: usize, k: i32): v128 {
   if (E) return vec_edge(r, te + <usize>k * ENTRY, 1);
-  return v128.load(r + off + (<usize>k << 2));
+  return v128.load(r + off + (<usize>(k - KC) << 2));
 }
 
 /**
@@ -303,27 +304,29 @@ function fwd_rows_s2(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH
  * three-tap products are summed on their own and then added to the rolling sum: an output's
  * dependency chain is 3 + 2 operations instead of 9 multiply-adds in a row, which kept the FMA
  * build latency-bound (15 registers: 9 taps, 2 sums, 3 loads, 1 temporary).
- * E: the strip crosses a row end (edge entries at te, one per kw) or loads at off.
+ * E0..E2: tap kw reads across a row end (edge entry at te + kw * ENTRY) or loads plainly (a
+ * strip at the row's start or end has one such tap when the padding is 1).
  */
 // @ts-ignore: decorator
-@inline function fwd3_strip(E: bool, RELU: bool, rows: usize, y: usize, yRow: usize, OH: i32,
-  off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+@inline function fwd3_strip(E0: bool, E1: bool, E2: bool, RELU: bool, rows: usize, y: usize,
+  yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  const KC = E0 ? (E1 ? 2 : 1) : 0;
   const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
   const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
   const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
   // rows 0 and 1 only start outputs 0 and 1
   let r = load<usize>(rows);
-  let x0 = strip_x(E, r, off, te, 0); let x1 = strip_x(E, r, off, te, 1); let x2 = strip_x(E, r, off, te, 2);
+  let x0 = strip_x(E0, KC, r, off, te, 0); let x1 = strip_x(E1, KC, r, off, te, 1); let x2 = strip_x(E2, KC, r, off, te, 2);
   let b = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
   r = load<usize>(rows, 4);
-  x0 = strip_x(E, r, off, te, 0); x1 = strip_x(E, r, off, te, 1); x2 = strip_x(E, r, off, te, 2);
+  x0 = strip_x(E0, KC, r, off, te, 0); x1 = strip_x(E1, KC, r, off, te, 1); x2 = strip_x(E2, KC, r, off, te, 2);
   b = f32x4.add(b, madd(w5, x2, madd(w4, x1, f32x4.mul(w3, x0))));
   let c = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
   let yp = y + col;
   const end = rows + (<usize>(OH + 2) << 2);
   for (let rp = rows + 8; rp < end; rp += 4) {
     r = load<usize>(rp);
-    x0 = strip_x(E, r, off, te, 0); x1 = strip_x(E, r, off, te, 1); x2 = strip_x(E, r, off, te, 2);
+    x0 = strip_x(E0, KC, r, off, te, 0); x1 = strip_x(E1, KC, r, off, te, 1); x2 = strip_x(E2, KC, r, off, te, 2);
     let o = f32x4.add(b, madd(w8, x2, madd(w7, x1, f32x4.mul(w6, x0))));
     if (RELU) o = f32x4.pmax(o, f32x4.splat(0));
     v128.store(yp, o);
@@ -333,24 +336,29 @@ function fwd_rows_s2(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH
   }
 }
 
-function fwd3_strip_clean(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, col: usize,
-  wc: usize, bp: usize): void {
-  fwd3_strip(false, false, rows, y, yRow, OH, off, 0, col, wc, bp);
+function fwd3_s_ccc(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(false, false, false, false, rows, y, yRow, OH, off, te, col, wc, bp);
 }
-
-function fwd3_strip_edge(rows: usize, y: usize, yRow: usize, OH: i32, te: usize, col: usize,
-  wc: usize, bp: usize): void {
-  fwd3_strip(true, false, rows, y, yRow, OH, 0, te, col, wc, bp);
+function fwd3_s_ecc(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(true, false, false, false, rows, y, yRow, OH, off, te, col, wc, bp);
 }
-
-function fwd3_strip_clean_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, col: usize,
-  wc: usize, bp: usize): void {
-  fwd3_strip(false, true, rows, y, yRow, OH, off, 0, col, wc, bp);
+function fwd3_s_cce(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(false, false, true, false, rows, y, yRow, OH, off, te, col, wc, bp);
 }
-
-function fwd3_strip_edge_relu(rows: usize, y: usize, yRow: usize, OH: i32, te: usize, col: usize,
-  wc: usize, bp: usize): void {
-  fwd3_strip(true, true, rows, y, yRow, OH, 0, te, col, wc, bp);
+function fwd3_s_eee(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(true, true, true, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_ccc_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(false, false, false, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_ecc_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(true, false, false, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_cce_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(false, false, true, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_eee_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(true, true, true, true, rows, y, yRow, OH, off, te, col, wc, bp);
 }
 
 /**
@@ -396,13 +404,25 @@ function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, 
       const ow0 = load<i32>(pe);
       const t = load<i32>(pe, 4);
       const col = <usize>ow0 << 2;
-      const off = <usize>((ow0 - PW) << 2);
+      const te = tab + <usize>(t < 0 ? 0 : t);
+      // which taps cross a row end: none, only the first or only the last (the usual padding
+      // of 1), or any other mix (all through edge entries)
+      const i0 = ow0 - PW;
+      const c0 = i0 >= 0 && i0 + 3 < W;
+      const c1 = i0 + 1 >= 0 && i0 + 4 < W;
+      const c2 = i0 + 2 >= 0 && i0 + 5 < W;
+      const kind = t < 0 ? 0 : !c0 && c1 && c2 ? 1 : c0 && c1 && !c2 ? 2 : 3;
+      const off = <usize>((i0 + (kind == 1 ? 1 : 0)) << 2);
       if (relu) {
-        if (t < 0) fwd3_strip_clean_relu(rows, yp, yRow, OH, off, col, wc, bp);
-        else fwd3_strip_edge_relu(rows, yp, yRow, OH, tab + <usize>t, col, wc, bp);
+        if (kind == 0) fwd3_s_ccc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else if (kind == 1) fwd3_s_ecc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else if (kind == 2) fwd3_s_cce_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else fwd3_s_eee_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
       } else {
-        if (t < 0) fwd3_strip_clean(rows, yp, yRow, OH, off, col, wc, bp);
-        else fwd3_strip_edge(rows, yp, yRow, OH, tab + <usize>t, col, wc, bp);
+        if (kind == 0) fwd3_s_ccc(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else if (kind == 1) fwd3_s_ecc(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else if (kind == 2) fwd3_s_cce(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else fwd3_s_eee(rows, yp, yRow, OH, off, te, col, wc, bp);
       }
     }
   }
