@@ -361,13 +361,103 @@ function fwd3_s_eee_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize
   fwd3_strip(true, true, true, true, rows, y, yRow, OH, off, te, col, wc, bp);
 }
 
+// ---- forward, 3x3 stride 2: the nine taps in registers, one sum rolling down two rows at a time
+
+/**
+ * Input row r's tap k of a stride-2 strip (x[iw + 2j], iw the tap's first column): through its
+ * edge entry (E) or two plain loads, off being the byte offset of the strip's first plain tap KC.
+ */
+// @ts-ignore: decorator
+@inline function strip2_x(E: bool, KC: i32, r: usize, off: usize, te: usize, k: i32): v128 {
+  if (E) return vec_edge(r, te + <usize>k * ENTRY, 2);
+  return vec_in(r + off + (<usize>(k - KC) << 2), 2);
+}
+
+/**
+ * One column strip of 4 outputs down the plane at stride 2: output o reads input rows 2o, 2o+1,
+ * 2o+2 (rows[u] = row u - PH or the zero row, u = 0..2*OH). Row 2o+2 ends output o and starts
+ * o+1, so one partial sum c rolls down; per output, two rows' tap vectors feed nine
+ * multiply-adds. A row's three tap vectors a[0,2,4,6], a[1,3,5,7], a[2,4,6,8] come from four
+ * loads and three shuffles when no tap crosses a row end (ALL clean), else tap by tap.
+ */
+// @ts-ignore: decorator
+@inline function fwd3s2_strip(E0: bool, E1: bool, E2: bool, RELU: bool, rows: usize, y: usize,
+  yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  const KC = E0 ? (E1 ? 2 : 1) : 0;
+  const clean = !E0 && !E1 && !E2;
+  const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
+  const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
+  const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
+  let r = load<usize>(rows);
+  let x0: v128, x1: v128, x2: v128;
+  if (clean) {
+    const p = r + off;
+    const l0 = v128.load(p); const l1 = v128.load(p, 16); const l2 = v128.load(p, 8); const l3 = v128.load(p, 20);
+    x0 = i32x4.shuffle(l0, l1, 0, 2, 4, 6); x1 = i32x4.shuffle(l0, l1, 1, 3, 5, 7); x2 = i32x4.shuffle(l2, l3, 0, 2, 5, 7);
+  } else {
+    x0 = strip2_x(E0, KC, r, off, te, 0); x1 = strip2_x(E1, KC, r, off, te, 1); x2 = strip2_x(E2, KC, r, off, te, 2);
+  }
+  let c = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
+  let yp = y + col;
+  const end = rows + (<usize>(2 * OH + 1) << 2);
+  for (let rp = rows + 4; rp < end; rp += 8) {
+    r = load<usize>(rp);
+    if (clean) {
+      const p = r + off;
+      const l0 = v128.load(p); const l1 = v128.load(p, 16); const l2 = v128.load(p, 8); const l3 = v128.load(p, 20);
+      x0 = i32x4.shuffle(l0, l1, 0, 2, 4, 6); x1 = i32x4.shuffle(l0, l1, 1, 3, 5, 7); x2 = i32x4.shuffle(l2, l3, 0, 2, 5, 7);
+    } else {
+      x0 = strip2_x(E0, KC, r, off, te, 0); x1 = strip2_x(E1, KC, r, off, te, 1); x2 = strip2_x(E2, KC, r, off, te, 2);
+    }
+    c = f32x4.add(c, madd(w5, x2, madd(w4, x1, f32x4.mul(w3, x0))));
+    r = load<usize>(rp, 4);
+    if (clean) {
+      const p = r + off;
+      const l0 = v128.load(p); const l1 = v128.load(p, 16); const l2 = v128.load(p, 8); const l3 = v128.load(p, 20);
+      x0 = i32x4.shuffle(l0, l1, 0, 2, 4, 6); x1 = i32x4.shuffle(l0, l1, 1, 3, 5, 7); x2 = i32x4.shuffle(l2, l3, 0, 2, 5, 7);
+    } else {
+      x0 = strip2_x(E0, KC, r, off, te, 0); x1 = strip2_x(E1, KC, r, off, te, 1); x2 = strip2_x(E2, KC, r, off, te, 2);
+    }
+    let o = f32x4.add(c, madd(w8, x2, madd(w7, x1, f32x4.mul(w6, x0))));
+    if (RELU) o = f32x4.pmax(o, f32x4.splat(0));
+    v128.store(yp, o);
+    yp += yRow;
+    c = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
+  }
+}
+
+function fwd3s2_s_ccc(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(false, false, false, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_ecc(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(true, false, false, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_cce(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(false, false, true, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_eee(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(true, true, true, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_ccc_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(false, false, false, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_ecc_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(true, false, false, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_cce_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(false, false, true, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_eee_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(true, true, true, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+
 /**
  * 3x3 stride-1 planes: vectors of 4 outputs at 0, 4, ..., the last ending at OW (may overlap),
  * each a strip down the plane. Plan entry (8 bytes): ow0 and the byte offset of its 3 edge
  * entries in tab, or -1.
  */
 function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, H: i32, W: i32,
-  PH: i32, PW: i32, OH: i32, OW: i32, relu: bool, zrow: usize, plan: usize, tab: usize,
+  S: i32, PH: i32, PW: i32, OH: i32, OW: i32, relu: bool, zrow: usize, plan: usize, tab: usize,
   rows: usize): void {
   let nv = 0;
   let nt = 0;
@@ -375,18 +465,20 @@ function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, 
     const ow0 = min(ow, OW - 4);
     const pe = plan + (<usize>nv << 3);
     store<i32>(pe, ow0);
-    if (vec_clean(ow0, 1, PW, 3, W)) {
+    if (vec_clean(ow0, S, PW, 3, W)) {
       store<i32>(pe, -1, 4);
     } else {
       const off = nt * 3 * <i32>ENTRY;
-      for (let kw = 0; kw < 3; kw++) edge_entry(tab + <usize>off + <usize>kw * ENTRY, ow0 - PW + kw, 1, W);
+      for (let kw = 0; kw < 3; kw++) edge_entry(tab + <usize>off + <usize>kw * ENTRY, ow0 * S - PW + kw, S, W);
       store<i32>(pe, off, 4);
       nt++;
     }
     nv++;
     if (ow0 + 4 >= OW) break;
   }
-  const bp = rows + (<usize>(OH + 2) << 2);
+  // rows[u] = input row u - PH, u = 0..(OH - 1) * S + 2
+  const nrows = (OH - 1) * S + 3;
+  const bp = rows + (<usize>nrows << 2);
   const xRow = <usize>W << 2;
   const yRow = <usize>OW << 2;
   for (let p = 0; p < P; p++) {
@@ -395,7 +487,7 @@ function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, 
     const yp = y + <usize>p * <usize>(OH * OW) * 4;
     const wc = w + <usize>(c * 9) * 4;
     v128.store(bp, f32x4.splat(bias ? load<f32>(bias + (<usize>c << 2)) : 0));
-    for (let u = 0; u < OH + 2; u++) {
+    for (let u = 0; u < nrows; u++) {
       const ih = u - PH;
       store<usize>(rows + (<usize>u << 2), <u32>ih < <u32>H ? xp + <usize>ih * xRow : zrow);
     }
@@ -407,12 +499,27 @@ function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, 
       const te = tab + <usize>(t < 0 ? 0 : t);
       // which taps cross a row end: none, only the first or only the last (the usual padding
       // of 1), or any other mix (all through edge entries)
-      const i0 = ow0 - PW;
-      const c0 = i0 >= 0 && i0 + 3 < W;
-      const c1 = i0 + 1 >= 0 && i0 + 4 < W;
-      const c2 = i0 + 2 >= 0 && i0 + 5 < W;
+      const i0 = ow0 * S - PW;
+      const span = 3 * S;
+      const c0 = i0 >= 0 && i0 + span < W;
+      const c1 = i0 + 1 >= 0 && i0 + 1 + span < W;
+      const c2 = i0 + 2 >= 0 && i0 + 2 + span < W;
       const kind = t < 0 ? 0 : !c0 && c1 && c2 ? 1 : c0 && c1 && !c2 ? 2 : 3;
       const off = <usize>((i0 + (kind == 1 ? 1 : 0)) << 2);
+      if (S == 2) {
+        if (relu) {
+          if (kind == 0) fwd3s2_s_ccc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else if (kind == 1) fwd3s2_s_ecc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else if (kind == 2) fwd3s2_s_cce_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else fwd3s2_s_eee_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+        } else {
+          if (kind == 0) fwd3s2_s_ccc(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else if (kind == 1) fwd3s2_s_ecc(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else if (kind == 2) fwd3s2_s_cce(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else fwd3s2_s_eee(rows, yp, yRow, OH, off, te, col, wc, bp);
+        }
+        continue;
+      }
       if (relu) {
         if (kind == 0) fwd3_s_ccc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
         else if (kind == 1) fwd3_s_ecc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
@@ -475,8 +582,10 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
   const plan = wsPlan(ws, maxW);
   const tab = wsTab(ws, maxW);
   zero_floats(zrow, W + 8);
-  if (KH == 3 && KW == 3 && SH == 1 && SW == 1) {
-    fwd3_planes(x, w, bias, y, P, C, H, W, PH, PW, OH, OW, relu, zrow, plan, tab,
+  // (stride 2 keeps 2*OH+1 row pointers and the bias vector where the workspace has room for
+  // max(H, OH) + 16 pointers: huge padding takes the general path)
+  if (KH == 3 && KW == 3 && SH == SW && (SH == 1 || (SH == 2 && 2 * OH + 5 <= max(H, OH) + 16))) {
+    fwd3_planes(x, w, bias, y, P, C, H, W, SH, PH, PW, OH, OW, relu, zrow, plan, tab,
       wsRows(ws, maxW, C, KH, KW));
     return;
   }
