@@ -653,6 +653,21 @@ export function dw_bwd_input_planes(gy: usize, w: usize, gx: usize, P: i32, C: i
   const plan = wsPlan(ws, maxW);
   const tab = wsTab(ws, maxW);
   zero_floats(zrow, OW + 8);
+  if (KH == 3 && KW == 3 && SH == 2 && SW == 2 && PH == 1 && PW == 1 && W == 2 * OW) {
+    // MobileNet's downsampling: strips of 4 gy columns, the last one at OW - 4
+    for (let p = 0; p < P; p++) {
+      const gyp = gy + <usize>p * yPlane;
+      const gxp = gx + <usize>p * xPlane;
+      const wc = w + (<usize>((p % C) * KK) << 2);
+      for (let j = 0; ; j += 4) {
+        const j0 = min(j, OW - 4);
+        if (j0 + 4 < OW) bwdi3s2_strip_in(gyp, gxp, wc, zrow, H, W, OH, OW, j0);
+        else bwdi3s2_strip_last(gyp, gxp, wc, zrow, H, W, OH, OW, j0);
+        if (j0 + 4 >= OW) break;
+      }
+    }
+    return;
+  }
   const nb = plan_bwd_s2(plan, tab, W, OW, KW, PW);
   const xRow = <usize>W << 2;
   for (let p = 0; p < P; p++) {
@@ -678,6 +693,54 @@ export function dw_bwd_input_planes(gy: usize, w: usize, gx: usize, P: i32, C: i
       }
     }
   }
+}
+
+/** Stores even-column values e and odd-column values o interleaved at p (8 elements). */
+// @ts-ignore: decorator
+@inline function store_interleaved(p: usize, e: v128, o: v128): void {
+  v128.store(p, i32x4.shuffle(e, o, 0, 4, 1, 5));
+  v128.store(p, i32x4.shuffle(e, o, 2, 6, 3, 7), 16);
+}
+
+/**
+ * 3x3, stride 2, padding 1 input gradient of one strip: gy columns j0..j0+3 (G, and G1 one to
+ * the right: zero past the row's end when LAST) make gx columns 2*j0..2*j0+7, even ones from
+ * kw = 1 and odd ones from kw = 2 (G) and kw = 0 (G1). Walking down gy rows m = 0..OH, row m
+ * makes gx row 2m from kh = 1 and ends gx row 2m-1 (kh = 0) whose kh = 2 half came from row
+ * m-1 (carried in ce, co): every gy vector feeds nine multiply-adds, taps in registers.
+ */
+// @ts-ignore: decorator
+@inline function bwdi3s2_strip(LAST: bool, gy: usize, gx: usize, wc: usize, zrow: usize, H: i32,
+  W: i32, OH: i32, OW: i32, j0: i32): void {
+  const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
+  const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
+  const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
+  const gb = <usize>OW << 2;
+  const xb = <usize>W << 2;
+  const cg = <usize>j0 << 2;
+  let px = gx + (<usize>j0 << 3);
+  let ce = f32x4.splat(0);
+  let co = ce;
+  for (let m = 0; m <= OH; m++) {
+    const g = m < OH ? gy + <usize>m * gb : zrow;
+    const G = v128.load(g + cg);
+    const G1 = LAST ? i32x4.shuffle(G, f32x4.splat(0), 1, 2, 3, 4) : v128.load(g + cg, 4);
+    if (m > 0) {
+      if (2 * m - 1 >= H) break;
+      store_interleaved(px - xb, madd(w1, G, ce), madd(w0, G1, madd(w2, G, co)));
+    }
+    if (m < OH) store_interleaved(px, f32x4.mul(w4, G), madd(w3, G1, f32x4.mul(w5, G)));
+    ce = f32x4.mul(w7, G);
+    co = madd(w6, G1, f32x4.mul(w8, G));
+    px += 2 * xb;
+  }
+}
+
+function bwdi3s2_strip_in(gy: usize, gx: usize, wc: usize, zrow: usize, H: i32, W: i32, OH: i32, OW: i32, j0: i32): void {
+  bwdi3s2_strip(false, gy, gx, wc, zrow, H, W, OH, OW, j0);
+}
+function bwdi3s2_strip_last(gy: usize, gx: usize, wc: usize, zrow: usize, H: i32, W: i32, OH: i32, OW: i32, j0: i32): void {
+  bwdi3s2_strip(true, gy, gx, wc, zrow, H, W, OH, OW, j0);
 }
 
 /**
