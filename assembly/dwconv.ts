@@ -928,7 +928,7 @@ function build_edges(xp: usize, edge: usize, ih0: i32, ih1: i32, W: i32): void {
  * The weight gradient's column plan: output vectors at 0, 4, ..., 4*floor(OW/4) - 4, the clean
  * ones a range [bwdwClo, bwdwChi), the others in a list of 32-byte headers (ow0, byte offset of
  * its KW edge entries, byte offset of its loads in the rows' edge copies or -1 (when edges is
- * false or they reach past the copies), unused, lane mask of gy), plus one at OW - 4 whose mask
+ * false or they reach past the copies), bit kw set when tap kw reads inside the row, lane mask of gy), plus one at OW - 4 whose mask
  * keeps only the columns no earlier vector summed. Returns the length of the list. Needs OW >= 4.
  */
 function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW: i32,
@@ -964,6 +964,13 @@ function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, P
     else if (W >= 16 && iwlo >= W - 16 && iwhi < W + 8) so = 96 + ((iwlo - W + 16) << 2);
     store<i32>(h, so, 8);
     if (so >= 0) bwdwScr = true;
+    // bit kw: tap kw's loads stay inside the row (the 3x3 plane kernels load it plainly)
+    let cleanTaps = 0;
+    for (let kw = 0; kw < min(KW, 32); kw++) {
+      const iw = iwlo + kw;
+      if (iw >= 0 && iw + (SW == 1 ? 3 : 6) < W) cleanTaps |= 1 << kw;
+    }
+    store<i32>(h, cleanTaps, 12);
     let mask = i32x4.splat(-1);
     if (keep > 0) mask = i32x4.replace_lane(mask, 0, 0);
     if (keep > 1) mask = i32x4.replace_lane(mask, 1, 0);
@@ -1206,13 +1213,103 @@ function bwdw3_plane(xp: usize, gyp: usize, acc: usize, plan: usize, ne: i32, ta
       const o = <usize>load<i32>(h) << 2;
       const te = tab + <usize>load<i32>(h, 4);
       const m = v128.load(h, 16);
-      const x0 = vec_edge(xr, te, 1); const x1 = vec_edge(xr, te + ENTRY, 1); const x2 = vec_edge(xr, te + 2 * ENTRY, 1);
+      const iw0 = load<i32>(h) - PW;
+      const x0 = hdr_x(1, h, xr, iw0, te, 0); const x1 = hdr_x(1, h, xr, iw0, te, 1); const x2 = hdr_x(1, h, xr, iw0, te, 2);
       const v0 = v128.and(v128.load(g0 + o), m);
       const v1 = v128.and(v128.load(g1 + o), m);
       const v2 = v128.and(v128.load(g2 + o), m);
       a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
       a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
       a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+    }
+  }
+  v128.store(acc, f32x4.add(v128.load(acc), a0)); v128.store(acc, f32x4.add(v128.load(acc, 16), a1), 16);
+  v128.store(acc, f32x4.add(v128.load(acc, 32), a2), 32); v128.store(acc, f32x4.add(v128.load(acc, 48), a3), 48);
+  v128.store(acc, f32x4.add(v128.load(acc, 64), a4), 64); v128.store(acc, f32x4.add(v128.load(acc, 80), a5), 80);
+  v128.store(acc, f32x4.add(v128.load(acc, 96), a6), 96); v128.store(acc, f32x4.add(v128.load(acc, 112), a7), 112);
+  v128.store(acc, f32x4.add(v128.load(acc, 128), a8), 128);
+}
+
+/** Tap k of an edge header h's vector in row xr (first tap's column iw0): a plain load when
+ * the tap stays inside the row, else through its edge entry at te. */
+// @ts-ignore: decorator
+@inline function hdr_x(SW: i32, h: usize, xr: usize, iw0: i32, te: usize, k: i32): v128 {
+  if (load<i32>(h, 12) & (1 << k)) {
+    const p = xr + <usize>((iw0 + k) << 2);
+    return vec_in(p, SW);
+  }
+  return vec_edge(xr, te + <usize>k * ENTRY, SW);
+}
+
+/** Row r's three stride-2 tap vectors a[0,2,4,6], a[1,3,5,7], a[2,4,6,8] from p = &a[0]. */
+// @ts-ignore: decorator
+@inline function s2_x(p: usize, k: i32): v128 {
+  if (k == 0) return i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+  if (k == 1) return i32x4.shuffle(v128.load(p), v128.load(p, 16), 1, 3, 5, 7);
+  return i32x4.shuffle(v128.load(p, 8), v128.load(p, 20), 0, 2, 5, 7);
+}
+
+/**
+ * 3x3 stride-2 weight gradient of one plane, input row by input row: row ih serves tap rows 0
+ * and 2 (gy rows (ih+PH)/2 and one above) when ih+PH is even, else tap row 1; its three tap
+ * vectors are built once (four loads, three shuffles) and meet one or two gy vectors.
+ */
+function bwdw3s2_plane(xp: usize, gyp: usize, acc: usize, plan: usize, ne: i32, tab: usize,
+  zrow: usize, H: i32, W: i32, OH: i32, OW: i32, PH: i32, PW: i32): void {
+  const clo = bwdwClo;
+  const chi = bwdwChi;
+  const rb = <usize>W << 2;
+  const gb = <usize>OW << 2;
+  let a0 = f32x4.splat(0); let a1 = a0; let a2 = a0; let a3 = a0; let a4 = a0;
+  let a5 = a0; let a6 = a0; let a7 = a0; let a8 = a0;
+  const gend = <usize>chi << 2;
+  for (let ih = 0; ih < H; ih++) {
+    const xr = xp + <usize>ih * rb;
+    const t = ih + PH;
+    if ((t & 1) == 0) {
+      const oh = t >> 1;
+      const g0 = <u32>oh < <u32>OH ? gyp + <usize>oh * gb : zrow;
+      const g2 = <u32>(oh - 1) < <u32>OH ? gyp + <usize>(oh - 1) * gb : zrow;
+      let px = xr + <usize>((2 * clo - PW) << 2);
+      for (let go = <usize>clo << 2; go < gend; go += 16) {
+        const x0 = s2_x(px, 0); const x1 = s2_x(px, 1); const x2 = s2_x(px, 2);
+        const v0 = v128.load(g0 + go); const v2 = v128.load(g2 + go);
+        a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+        a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+        px += 32;
+      }
+      for (let e = 0; e < ne; e++) {
+        const h = plan + (<usize>e << 5);
+        const o = <usize>load<i32>(h) << 2;
+        const te = tab + <usize>load<i32>(h, 4);
+        const m = v128.load(h, 16);
+        const iw0 = load<i32>(h) * 2 - PW;
+        const x0 = hdr_x(2, h, xr, iw0, te, 0); const x1 = hdr_x(2, h, xr, iw0, te, 1); const x2 = hdr_x(2, h, xr, iw0, te, 2);
+        const v0 = v128.and(v128.load(g0 + o), m);
+        const v2 = v128.and(v128.load(g2 + o), m);
+        a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+        a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+      }
+    } else {
+      const oh = (t - 1) >> 1;
+      if (<u32>oh >= <u32>OH) continue;
+      const g1 = gyp + <usize>oh * gb;
+      let px = xr + <usize>((2 * clo - PW) << 2);
+      for (let go = <usize>clo << 2; go < gend; go += 16) {
+        const x0 = s2_x(px, 0); const x1 = s2_x(px, 1); const x2 = s2_x(px, 2);
+        const v1 = v128.load(g1 + go);
+        a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+        px += 32;
+      }
+      for (let e = 0; e < ne; e++) {
+        const h = plan + (<usize>e << 5);
+        const o = <usize>load<i32>(h) << 2;
+        const te = tab + <usize>load<i32>(h, 4);
+        const iw0 = load<i32>(h) * 2 - PW;
+        const x0 = hdr_x(2, h, xr, iw0, te, 0); const x1 = hdr_x(2, h, xr, iw0, te, 1); const x2 = hdr_x(2, h, xr, iw0, te, 2);
+        const v1 = v128.and(v128.load(g1 + o), v128.load(h, 16));
+        a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+      }
     }
   }
   v128.store(acc, f32x4.add(v128.load(acc), a0)); v128.store(acc, f32x4.add(v128.load(acc, 16), a1), 16);
@@ -1243,7 +1340,8 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
   const accs = wsAcc(ws, maxW, KW);
   zero_floats(zrow, maxW + 8);
   const k3s1 = KH == 3 && KW == 3 && SH == 1 && SW == 1;
-  const ne = plan_bwdw(plan, tab, OW, W, KW, SW, PW, !k3s1 && SH <= 2 && KH <= 9);
+  const k3s2 = KH == 3 && KW == 3 && SH == 2 && SW == 2;
+  const ne = plan_bwdw(plan, tab, OW, W, KW, SW, PW, !k3s1 && !k3s2 && SH <= 2 && KH <= 9);
   const edgeBuf = wsEdge(ws, maxW, max(H, OH), C, KH, KW);
   const nEdge = (BAND - 1) * SH + KH;
   const useEdge = bwdwScr;
@@ -1260,6 +1358,10 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
       const xp = x + <usize>pi * xPlane;
       const gyp = gy + <usize>pi * yPlane;
       const acc = accs + (<usize>(c * KK) << 4);
+      if (k3s2) {
+        bwdw3s2_plane(xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, PH, PW);
+        continue;
+      }
       if (k3s1) {
         bwdw3_plane(xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, PH, PW);
         continue;
