@@ -1202,10 +1202,23 @@ function bwdw3_plane(xp: usize, gyp: usize, acc: usize, plan: usize, ne: i32, ta
     const gend = <usize>chi << 2;
     for (; go < gend; go += 16) {
       const x0 = v128.load(px); const x1 = v128.load(px, 4); const x2 = v128.load(px, 8);
-      const v0 = v128.load(g0 + go); const v1 = v128.load(g1 + go); const v2 = v128.load(g2 + go);
-      a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
-      a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
-      a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        const v0 = v128.load(g0 + go); const v1 = v128.load(g1 + go); const v2 = v128.load(g2 + go);
+        a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+        a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+        a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+      } else {
+        // mul + add needs a temporary: one gy vector per basic block (the never-taken exits
+        // end them, so V8 does not load all three up front and spill)
+        const v0 = v128.load(g0 + go);
+        a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+        if (px == 0) break;
+        const v1 = v128.load(g1 + go);
+        a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+        if (px == 0) break;
+        const v2 = v128.load(g2 + go);
+        a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+      }
       px += 16;
     }
     for (let e = 0; e < ne; e++) {
