@@ -50,7 +50,7 @@ export function dw_workspace_bytes(C: i32, KH: i32, KW: i32, SH: i32, maxW: i32,
   const KK = <usize>(KH * KW);
   return 2 * rowBytes(maxW) + planBytes(maxW) + tabBytes(maxW, KW) + align64(<usize>C * KK << 4) +
     align64(<usize>C * KK << 2) + align64(<usize>(KH + 4 * SH + 8) << 2) + rowBytes(maxH) +
-    align64(<usize>(BAND * 2 + 8 + 1) * EDGE_ROW);
+    align64(<usize>(FWD_EDGE_ROWS + 1) * EDGE_ROW + 2 * FWD_SROWS);
 }
 
 // @ts-ignore: decorator
@@ -80,6 +80,10 @@ const EDGE_ROW: usize = 192;
 /** The weight gradient's tap groups take BAND gy rows at a time (edge copies of their x rows:
  * at most (BAND - 1) * 2 + 8 for stride 2 and kernels up to 9 high, then a zero block). */
 const BAND: i32 = 16;
+/** The forward's edge copies: this many rows, a zero block, then the row tables. */
+const FWD_EDGE_ROWS: i32 = 40;
+/** Bytes from a row-group's table of rows to its table of edge copies. */
+const FWD_SROWS: usize = 160;
 
 /** The edge copies of every row of a plane, then a block of zeros for rows outside it. */
 // @ts-ignore: decorator
@@ -139,15 +143,21 @@ function edge_entry(e: usize, iw0: i32, SW: i32, W: i32): void {
 
 // ---- forward: blocks of 4 output rows x 2 vectors (8 accumulators)
 
+// Set by plan_fwd: the vectors that cross a row end can all read the rows' edge copies.
+let fwdScr: bool = false;
+
 /**
  * The forward's column plan: pairs of output vectors at ow = 0, 8, 16, ...; the last pair ends
- * at OW and may overlap the one before (with OW < 8 it is (0, OW - 4)). Entry (16 bytes): ow0,
+ * at OW and may overlap the one before (with OW < 8 it is (0, OW - 4)). Entry (32 bytes): ow0,
  * ow1 and, per vector, the byte offset of its KW edge entries in tab, or -1 when its taps all
- * read inside the row (a clean second vector also starts 4 past the first). Needs OW >= 4.
+ * read inside the row (a clean second vector also starts 4 past the first), then per vector
+ * the byte offset of its first tap in the rows' edge copies. Sets fwdScr when every vector
+ * that is not clean fits in the copies. Needs OW >= 4.
  */
 function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW: i32): i32 {
   let np = 0;
   let nt = 0;
+  fwdScr = W >= 16;
   for (let ow = 0; ; ow += 8) {
     let a = ow;
     let b = ow + 4;
@@ -158,7 +168,7 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
       a = OW - 8;
       b = OW - 4;
     }
-    const pe = plan + (<usize>np << 4);
+    const pe = plan + (<usize>np << 5);
     store<i32>(pe, a);
     store<i32>(pe, b, 4);
     for (let v = 0; v < 2; v++) {
@@ -167,6 +177,14 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
       if (vec_clean(o, SW, PW, KW, W) && (v == 0 || b == a + 4)) {
         store<i32>(slot, -1);
       } else {
+        // the byte offset of its first tap in its rows' edge copies, when all its taps fit
+        const iwlo = o * SW - PW;
+        const iwhi = iwlo + KW - 1 + (SW == 1 ? 3 : 6);
+        let so = -1;
+        if (W >= 16 && iwlo >= -8 && iwhi < 16) so = (iwlo + 8) << 2;
+        else if (W >= 16 && iwlo >= W - 16 && iwhi < W + 8) so = 96 + ((iwlo - W + 16) << 2);
+        if (so < 0) fwdScr = false;
+        store<i32>(slot, so, 8);
         const off = nt * KW * <i32>ENTRY;
         for (let kw = 0; kw < KW; kw++) {
           edge_entry(tab + <usize>off + <usize>kw * ENTRY, o * SW - PW + kw, SW, W);
@@ -188,13 +206,17 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
  * fit 15 xmm registers: R = 3 at stride 1 (6 + 6 + 1), R = 2 at stride 2 (two loads a vector).
  */
 // @ts-ignore: decorator
-@inline function fwd_pair(R: i32, SW: i32, E0: bool, E1: bool, rows: usize, w: usize, pe: usize,
-  tab: usize, KH: i32, KW: i32, SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128,
-  relu: bool): void {
+@inline function fwd_pair(R: i32, SW: i32, E0: bool, E1: bool, SCR: bool, rows: usize, w: usize,
+  pe: usize, tab: usize, KH: i32, KW: i32, SH: i32, PW: i32, y0: usize, y1: usize, y2: usize,
+  bv: v128, relu: bool): void {
   const ow0 = load<i32>(pe);
   const ow1 = load<i32>(pe, 4);
   const t0 = tab + <usize>load<i32>(pe, 8);
   const t1 = tab + <usize>load<i32>(pe, 12);
+  // SCR: the vectors that cross a row end load from the rows' edge copies (srows[t] beside
+  // rows[t], FWD_SROWS bytes on)
+  const so0 = <usize>load<i32>(pe, 16);
+  const so1 = <usize>load<i32>(pe, 20);
   // Clean vectors load at p + 0 (vector 0) and p + 16*SW (vector 1), p stepping one tap at a
   // time; a clean vector 1 after an edge vector 0 is the one at p.
   const cb = ((E0 ? ow1 : ow0) * SW - PW) << 2;
@@ -210,13 +232,25 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
     let p0 = r0 + <usize>cb;
     let p1 = r1 + <usize>cb;
     let p2 = r2 + <usize>cb;
+    let s0: usize = 0; let s1: usize = 0; let s2: usize = 0;
+    if (SCR) {
+      s0 = load<usize>(rp, FWD_SROWS);
+      s1 = load<usize>(rp + rstep, FWD_SROWS);
+      s2 = R > 2 ? load<usize>(rp + 2 * rstep, FWD_SROWS) : s1;
+    }
+    let q0 = s0 + so0; let q1 = s1 + so0; let q2 = s2 + so0;
+    let u0 = s0 + so1; let u1 = s1 + so1; let u2 = s2 + so1;
     let e0 = t0;
     let e1 = t1;
     let wp = wr;
     const wend = wr + kwBytes;
     do {
       const wv = v128.load32_splat(wp);
-      if (E0) {
+      if (E0 && SCR) {
+        a00 = madd(wv, vec_in(q0, SW), a00);
+        a10 = madd(wv, vec_in(q1, SW), a10);
+        if (R > 2) a20 = madd(wv, vec_in(q2, SW), a20);
+      } else if (E0) {
         a00 = madd(wv, vec_edge(r0, e0, SW), a00);
         a10 = madd(wv, vec_edge(r1, e0, SW), a10);
         if (R > 2) a20 = madd(wv, vec_edge(r2, e0, SW), a20);
@@ -225,7 +259,11 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
         a10 = madd(wv, vec_in(p1, SW), a10);
         if (R > 2) a20 = madd(wv, vec_in(p2, SW), a20);
       }
-      if (E1) {
+      if (E1 && SCR) {
+        a01 = madd(wv, vec_in(u0, SW), a01);
+        a11 = madd(wv, vec_in(u1, SW), a11);
+        if (R > 2) a21 = madd(wv, vec_in(u2, SW), a21);
+      } else if (E1) {
         a01 = madd(wv, vec_edge(r0, e1, SW), a01);
         a11 = madd(wv, vec_edge(r1, e1, SW), a11);
         if (R > 2) a21 = madd(wv, vec_edge(r2, e1, SW), a21);
@@ -239,6 +277,10 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
         if (R > 2) a21 = madd(wv, vec_in(p2 + 16 * SW, SW), a21);
       }
       p0 += 4; p1 += 4; p2 += 4;
+      if (SCR) {
+        q0 += 4; q1 += 4; q2 += 4;
+        u0 += 4; u1 += 4; u2 += 4;
+      }
       e0 += ENTRY; e1 += ENTRY;
       wp += 4;
     } while (wp < wend);
@@ -260,30 +302,36 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
   }
 }
 
-/** The output rows of one row group (stride 1: 3 rows), pair after pair of the plan. */
-function fwd_rows_s1(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
-  SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
+/** The output rows of one row group (R rows), pair after pair of the plan. */
+// @ts-ignore: decorator
+@inline function fwd_rows(R: i32, SW: i32, SCR: bool, rows: usize, w: usize, plan: usize, np: i32,
+  tab: usize, KH: i32, KW: i32, SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128,
+  relu: bool): void {
   for (let i = 0; i < np; i++) {
-    const pe = plan + (<usize>i << 4);
+    const pe = plan + (<usize>i << 5);
     const kind = (load<i32>(pe, 8) >= 0 ? 1 : 0) | (load<i32>(pe, 12) >= 0 ? 2 : 0);
-    if (kind == 0) fwd_pair(3, 1, false, false, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else if (kind == 1) fwd_pair(3, 1, true, false, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else if (kind == 2) fwd_pair(3, 1, false, true, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else fwd_pair(3, 1, true, true, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+    if (kind == 0) fwd_pair(R, SW, false, false, SCR, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+    else if (kind == 1) fwd_pair(R, SW, true, false, SCR, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+    else if (kind == 2) fwd_pair(R, SW, false, true, SCR, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+    else fwd_pair(R, SW, true, true, SCR, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
   }
 }
 
-/** The output rows of one row group (stride 2: 2 rows), pair after pair of the plan. */
+function fwd_rows_s1(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
+  SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
+  fwd_rows(3, 1, false, rows, w, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+}
 function fwd_rows_s2(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
   SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
-  for (let i = 0; i < np; i++) {
-    const pe = plan + (<usize>i << 4);
-    const kind = (load<i32>(pe, 8) >= 0 ? 1 : 0) | (load<i32>(pe, 12) >= 0 ? 2 : 0);
-    if (kind == 0) fwd_pair(2, 2, false, false, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else if (kind == 1) fwd_pair(2, 2, true, false, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else if (kind == 2) fwd_pair(2, 2, false, true, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else fwd_pair(2, 2, true, true, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-  }
+  fwd_rows(2, 2, false, rows, w, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+}
+function fwd_rows_s1_scr(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
+  SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
+  fwd_rows(3, 1, true, rows, w, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+}
+function fwd_rows_s2_scr(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
+  SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
+  fwd_rows(2, 2, true, rows, w, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
 }
 
 // ---- forward, 3x3 stride 1: the nine taps in registers, accumulators rolling down the rows
@@ -593,8 +641,17 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
   const yRow = <usize>OW << 2;
   const xRow = <usize>W << 2;
   const R = SW == 1 ? 3 : 2;
-  const rows = wsRows(ws, maxW, C, KH, KW);
   const nrows = (R - 1) * SH + KH;
+  // Edge copies of a band of B output rows' input rows (at most FWD_EDGE_ROWS of them), the
+  // row-group's table of copies at FWD_SROWS past its table of rows, both in the edge region.
+  const B = R * 5;
+  const nE = (B - 1) * SH + KH;
+  const scr = fwdScr && nE <= FWD_EDGE_ROWS && nrows <= 40;
+  const edgeBuf = wsEdge(ws, maxW, max(H, OH), C, KH, KW);
+  const ezero = edgeBuf + <usize>FWD_EDGE_ROWS * EDGE_ROW;
+  const rows = scr ? ezero + EDGE_ROW : wsRows(ws, maxW, C, KH, KW);
+  if (scr) zero_floats(edgeBuf, <i32>((<usize>(FWD_EDGE_ROWS + 1) * EDGE_ROW) >> 2));
+  let edge: usize = 0;
   for (let p = 0; p < P; p++) {
     const c = p % C;
     const xp = x + <usize>p * xPlane;
@@ -602,6 +659,11 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
     const wc = w + (<usize>(c * KK) << 2);
     const bv = f32x4.splat(bias ? load<f32>(bias + (<usize>c << 2)) : 0);
     for (let oh0 = 0; oh0 < OH; oh0 += R) {
+      if (scr && oh0 % B == 0) {
+        const ihb = oh0 * SH - PH;
+        edge = edgeBuf - <usize>ihb * EDGE_ROW;
+        build_edges(xp, edge, max(ihb, 0), min(H, ihb + nE), W);
+      }
       // rows past the plane's end are computed into the spare row
       const y0 = yp + <usize>oh0 * yRow;
       const y1 = oh0 + 1 < OH ? y0 + yRow : spare;
@@ -610,8 +672,12 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
       for (let t = 0; t < nrows; t++) {
         const ih = ih0 + t;
         store<usize>(rows + (<usize>t << 2), <u32>ih < <u32>H ? xp + <usize>ih * xRow : zrow);
+        if (scr) store<usize>(rows + (<usize>t << 2), <u32>ih < <u32>H ? edge + <usize>ih * EDGE_ROW : ezero, FWD_SROWS);
       }
-      if (SW == 1) fwd_rows_s1(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+      if (scr) {
+        if (SW == 1) fwd_rows_s1_scr(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+        else fwd_rows_s2_scr(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+      } else if (SW == 1) fwd_rows_s1(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
       else fwd_rows_s2(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
     }
   }
