@@ -1,10 +1,13 @@
 // Depthwise 2-D convolution (groups = channels = outputs) with dilation 1, any kernel size,
 // padding and row stride, column stride 1 or 2: forward (+bias, ReLU), input gradient and weight
-// gradient read the unpadded planes. Rows out of the image read a zero row; the few output
-// vectors whose taps cross a row end load from inside the row and swizzle lanes into place
-// (zeroing the rest); everything else is plain f32x4 loads and multiply-adds in registers.
-// The weight gradient's tap groups instead read a 16-row band's edge copies (the first and
-// last 16 elements of each row beside 8 zeros, ~6 KB, rebuilt per band): plain loads there.
+// gradient read the unpadded planes. Rows out of the image read a zero row. The few output
+// vectors whose taps cross a row end either read a band's edge copies (the first and last 16
+// elements of each of its rows beside 8 zeros, <= 8 KB, rebuilt per band of 10-16 output rows:
+// general forward and weight-gradient tap groups, rows >= 16 wide), or load from inside the row
+// and swizzle lanes into place, zeroing the rest (the 3x3 kernels swizzle only the taps that
+// cross); everything else is plain f32x4 loads and multiply-adds in registers. 3x3 at stride 1
+// and 2 have their own kernels with the nine taps in registers (forward and weight gradient;
+// the input gradient at stride 1 is the forward, at stride 2 padding 1 a strip kernel).
 // conv.ts sends these cases here and keeps its padded path for the rest (dilation, stride 3+).
 // Tests: test/assembly/dwconv.test.ts against test/ref/conv.ts, test/ops/dwconv.test.ts.
 
