@@ -66,6 +66,9 @@ const cases: Case[] = [
   { n: 2, c: 3, h: 13, w: 16, k: 3, s: 2, p: 1 },
   { n: 1, c: 3, h: 9, w: 8, k: 3, s: 2, p: 1 },
   { n: 1, c: 2, h: 6, w: 22, k: 3, s: 2, p: 1 },
+  // 3x3 rows too wide for the strip kernels (the general path)
+  { n: 1, c: 2, h: 5, w: 50, k: 3, p: 1 },
+  { n: 1, c: 2, h: 5, w: 66, k: 3, s: 2, p: 1 },
   // asymmetric padding, rectangular kernels, mixed strides
   { n: 1, c: 3, h: 9, w: 17, k: 3, p: [0, 1] },
   { n: 3, c: 3, h: 17, w: 9, k: 5, s: 2, p: [2, 0] },
