@@ -1,8 +1,13 @@
 // Depthwise 2-D convolution (groups = channels = outputs) with dilation 1, any kernel size,
 // padding and row stride, column stride 1 or 2: forward (+bias, ReLU), input gradient and weight
-// gradient read the unpadded planes. Rows out of the image read a zero row; the few output
-// vectors whose taps cross a row end load from inside the row and swizzle lanes into place
-// (zeroing the rest); everything else is plain f32x4 loads and multiply-adds in registers.
+// gradient read the unpadded planes. Rows out of the image read a zero row. The few output
+// vectors whose taps cross a row end either read a band's edge copies (the first and last 16
+// elements of each of its rows beside 8 zeros, <= 8 KB, rebuilt per band of 10-16 output rows:
+// general forward and weight-gradient tap groups, rows >= 16 wide), or load from inside the row
+// and swizzle lanes into place, zeroing the rest (the 3x3 kernels swizzle only the taps that
+// cross); everything else is plain f32x4 loads and multiply-adds in registers. 3x3 at stride 1
+// and 2 have their own kernels with the nine taps in registers (forward and weight gradient;
+// the input gradient at stride 1 is the forward, at stride 2 padding 1 a strip kernel).
 // conv.ts sends these cases here and keeps its padded path for the rest (dilation, stride 3+).
 // Tests: test/assembly/dwconv.test.ts against test/ref/conv.ts, test/ops/dwconv.test.ts.
 
@@ -47,7 +52,8 @@ const ENTRY: usize = 48;
 export function dw_workspace_bytes(C: i32, KH: i32, KW: i32, SH: i32, maxW: i32, maxH: i32): usize {
   const KK = <usize>(KH * KW);
   return 2 * rowBytes(maxW) + planBytes(maxW) + tabBytes(maxW, KW) + align64(<usize>C * KK << 4) +
-    align64(<usize>C * KK << 2) + align64(<usize>(KH + 4 * SH + 8) << 2) + rowBytes(maxH);
+    align64(<usize>C * KK << 2) + align64(<usize>(KH + 4 * SH + 8) << 2) + rowBytes(maxH) +
+    align64(<usize>(FWD_EDGE_ROWS + 1) * EDGE_ROW + 2 * FWD_SROWS);
 }
 
 // @ts-ignore: decorator
@@ -70,6 +76,22 @@ export function dw_workspace_bytes(C: i32, KH: i32, KW: i32, SH: i32, maxW: i32,
 // @ts-ignore: decorator
 @inline function wsRows(ws: usize, maxW: i32, C: i32, KH: i32, KW: i32): usize {
   return wsFlip(ws, maxW, C, KH, KW) + align64(<usize>(C * KH * KW) << 2);
+}
+
+/** Edge copies of one input row for the weight gradient: 8 zeros, x[0..15], x[W-16..W-1], 8 zeros. */
+const EDGE_ROW: usize = 192;
+/** The weight gradient's tap groups take BAND gy rows at a time (edge copies of their x rows:
+ * at most (BAND - 1) * 2 + 8 for stride 2 and kernels up to 9 high, then a zero block). */
+const BAND: i32 = 16;
+/** The forward's edge copies: this many rows, a zero block, then the row tables. */
+const FWD_EDGE_ROWS: i32 = 40;
+/** Bytes from a row-group's table of rows to its table of edge copies. */
+const FWD_SROWS: usize = 160;
+
+/** The edge copies of every row of a plane, then a block of zeros for rows outside it. */
+// @ts-ignore: decorator
+@inline function wsEdge(ws: usize, maxW: i32, maxH: i32, C: i32, KH: i32, KW: i32): usize {
+  return wsRows(ws, maxW, C, KH, KW) + rowBytes(maxH);
 }
 
 function zero_floats(p: usize, n: i32): void {
@@ -124,15 +146,21 @@ function edge_entry(e: usize, iw0: i32, SW: i32, W: i32): void {
 
 // ---- forward: blocks of 4 output rows x 2 vectors (8 accumulators)
 
+// Set by plan_fwd: the vectors that cross a row end can all read the rows' edge copies.
+let fwdScr: bool = false;
+
 /**
  * The forward's column plan: pairs of output vectors at ow = 0, 8, 16, ...; the last pair ends
- * at OW and may overlap the one before (with OW < 8 it is (0, OW - 4)). Entry (16 bytes): ow0,
+ * at OW and may overlap the one before (with OW < 8 it is (0, OW - 4)). Entry (32 bytes): ow0,
  * ow1 and, per vector, the byte offset of its KW edge entries in tab, or -1 when its taps all
- * read inside the row (a clean second vector also starts 4 past the first). Needs OW >= 4.
+ * read inside the row (a clean second vector also starts 4 past the first), then per vector
+ * the byte offset of its first tap in the rows' edge copies. Sets fwdScr when every vector
+ * that is not clean fits in the copies. Needs OW >= 4.
  */
 function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW: i32): i32 {
   let np = 0;
   let nt = 0;
+  fwdScr = W >= 16;
   for (let ow = 0; ; ow += 8) {
     let a = ow;
     let b = ow + 4;
@@ -143,7 +171,7 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
       a = OW - 8;
       b = OW - 4;
     }
-    const pe = plan + (<usize>np << 4);
+    const pe = plan + (<usize>np << 5);
     store<i32>(pe, a);
     store<i32>(pe, b, 4);
     for (let v = 0; v < 2; v++) {
@@ -152,6 +180,14 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
       if (vec_clean(o, SW, PW, KW, W) && (v == 0 || b == a + 4)) {
         store<i32>(slot, -1);
       } else {
+        // the byte offset of its first tap in its rows' edge copies, when all its taps fit
+        const iwlo = o * SW - PW;
+        const iwhi = iwlo + KW - 1 + (SW == 1 ? 3 : 6);
+        let so = -1;
+        if (W >= 16 && iwlo >= -8 && iwhi < 16) so = (iwlo + 8) << 2;
+        else if (W >= 16 && iwlo >= W - 16 && iwhi < W + 8) so = 96 + ((iwlo - W + 16) << 2);
+        if (so < 0) fwdScr = false;
+        store<i32>(slot, so, 8);
         const off = nt * KW * <i32>ENTRY;
         for (let kw = 0; kw < KW; kw++) {
           edge_entry(tab + <usize>off + <usize>kw * ENTRY, o * SW - PW + kw, SW, W);
@@ -173,13 +209,17 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
  * fit 15 xmm registers: R = 3 at stride 1 (6 + 6 + 1), R = 2 at stride 2 (two loads a vector).
  */
 // @ts-ignore: decorator
-@inline function fwd_pair(R: i32, SW: i32, E0: bool, E1: bool, rows: usize, w: usize, pe: usize,
-  tab: usize, KH: i32, KW: i32, SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128,
-  relu: bool): void {
+@inline function fwd_pair(R: i32, SW: i32, E0: bool, E1: bool, SCR: bool, rows: usize, w: usize,
+  pe: usize, tab: usize, KH: i32, KW: i32, SH: i32, PW: i32, y0: usize, y1: usize, y2: usize,
+  bv: v128, relu: bool): void {
   const ow0 = load<i32>(pe);
   const ow1 = load<i32>(pe, 4);
   const t0 = tab + <usize>load<i32>(pe, 8);
   const t1 = tab + <usize>load<i32>(pe, 12);
+  // SCR: the vectors that cross a row end load from the rows' edge copies (srows[t] beside
+  // rows[t], FWD_SROWS bytes on)
+  const so0 = <usize>load<i32>(pe, 16);
+  const so1 = <usize>load<i32>(pe, 20);
   // Clean vectors load at p + 0 (vector 0) and p + 16*SW (vector 1), p stepping one tap at a
   // time; a clean vector 1 after an edge vector 0 is the one at p.
   const cb = ((E0 ? ow1 : ow0) * SW - PW) << 2;
@@ -195,13 +235,25 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
     let p0 = r0 + <usize>cb;
     let p1 = r1 + <usize>cb;
     let p2 = r2 + <usize>cb;
+    let s0: usize = 0; let s1: usize = 0; let s2: usize = 0;
+    if (SCR) {
+      s0 = load<usize>(rp, FWD_SROWS);
+      s1 = load<usize>(rp + rstep, FWD_SROWS);
+      s2 = R > 2 ? load<usize>(rp + 2 * rstep, FWD_SROWS) : s1;
+    }
+    let q0 = s0 + so0; let q1 = s1 + so0; let q2 = s2 + so0;
+    let u0 = s0 + so1; let u1 = s1 + so1; let u2 = s2 + so1;
     let e0 = t0;
     let e1 = t1;
     let wp = wr;
     const wend = wr + kwBytes;
     do {
       const wv = v128.load32_splat(wp);
-      if (E0) {
+      if (E0 && SCR) {
+        a00 = madd(wv, vec_in(q0, SW), a00);
+        a10 = madd(wv, vec_in(q1, SW), a10);
+        if (R > 2) a20 = madd(wv, vec_in(q2, SW), a20);
+      } else if (E0) {
         a00 = madd(wv, vec_edge(r0, e0, SW), a00);
         a10 = madd(wv, vec_edge(r1, e0, SW), a10);
         if (R > 2) a20 = madd(wv, vec_edge(r2, e0, SW), a20);
@@ -210,7 +262,11 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
         a10 = madd(wv, vec_in(p1, SW), a10);
         if (R > 2) a20 = madd(wv, vec_in(p2, SW), a20);
       }
-      if (E1) {
+      if (E1 && SCR) {
+        a01 = madd(wv, vec_in(u0, SW), a01);
+        a11 = madd(wv, vec_in(u1, SW), a11);
+        if (R > 2) a21 = madd(wv, vec_in(u2, SW), a21);
+      } else if (E1) {
         a01 = madd(wv, vec_edge(r0, e1, SW), a01);
         a11 = madd(wv, vec_edge(r1, e1, SW), a11);
         if (R > 2) a21 = madd(wv, vec_edge(r2, e1, SW), a21);
@@ -224,6 +280,10 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
         if (R > 2) a21 = madd(wv, vec_in(p2 + 16 * SW, SW), a21);
       }
       p0 += 4; p1 += 4; p2 += 4;
+      if (SCR) {
+        q0 += 4; q1 += 4; q2 += 4;
+        u0 += 4; u1 += 4; u2 += 4;
+      }
       e0 += ENTRY; e1 += ENTRY;
       wp += 4;
     } while (wp < wend);
@@ -245,86 +305,201 @@ function plan_fwd(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW
   }
 }
 
-/** The output rows of one row group (stride 1: 3 rows), pair after pair of the plan. */
-function fwd_rows_s1(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
-  SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
+/** The output rows of one row group (R rows), pair after pair of the plan. */
+// @ts-ignore: decorator
+@inline function fwd_rows(R: i32, SW: i32, SCR: bool, rows: usize, w: usize, plan: usize, np: i32,
+  tab: usize, KH: i32, KW: i32, SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128,
+  relu: bool): void {
   for (let i = 0; i < np; i++) {
-    const pe = plan + (<usize>i << 4);
+    const pe = plan + (<usize>i << 5);
     const kind = (load<i32>(pe, 8) >= 0 ? 1 : 0) | (load<i32>(pe, 12) >= 0 ? 2 : 0);
-    if (kind == 0) fwd_pair(3, 1, false, false, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else if (kind == 1) fwd_pair(3, 1, true, false, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else if (kind == 2) fwd_pair(3, 1, false, true, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else fwd_pair(3, 1, true, true, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+    if (kind == 0) fwd_pair(R, SW, false, false, SCR, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+    else if (kind == 1) fwd_pair(R, SW, true, false, SCR, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+    else if (kind == 2) fwd_pair(R, SW, false, true, SCR, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+    else fwd_pair(R, SW, true, true, SCR, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
   }
 }
 
-/** The output rows of one row group (stride 2: 2 rows), pair after pair of the plan. */
+function fwd_rows_s1(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
+  SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
+  fwd_rows(3, 1, false, rows, w, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+}
 function fwd_rows_s2(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
   SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
-  for (let i = 0; i < np; i++) {
-    const pe = plan + (<usize>i << 4);
-    const kind = (load<i32>(pe, 8) >= 0 ? 1 : 0) | (load<i32>(pe, 12) >= 0 ? 2 : 0);
-    if (kind == 0) fwd_pair(2, 2, false, false, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else if (kind == 1) fwd_pair(2, 2, true, false, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else if (kind == 2) fwd_pair(2, 2, false, true, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-    else fwd_pair(2, 2, true, true, rows, w, pe, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
-  }
+  fwd_rows(2, 2, false, rows, w, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+}
+function fwd_rows_s1_scr(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
+  SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
+  fwd_rows(3, 1, true, rows, w, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+}
+function fwd_rows_s2_scr(rows: usize, w: usize, plan: usize, np: i32, tab: usize, KH: i32, KW: i32,
+  SH: i32, PW: i32, y0: usize, y1: usize, y2: usize, bv: v128, relu: bool): void {
+  fwd_rows(2, 2, true, rows, w, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
 }
 
 // ---- forward, 3x3 stride 1: the nine taps in registers, accumulators rolling down the rows
 
+/** Input row r's tap k of a strip: through its edge entry (E) or a plain load, off being the byte
+ * offset of the strip's first plain tap KC. */
+// @ts-ignore: decorator
+@inline function strip_x(E: bool, KC: i32, r: usize, off: usize, te: usize, k: i32): v128 {
+  if (E) return vec_edge(r, te + <usize>k * ENTRY, 1);
+  return v128.load(r + off + (<usize>(k - KC) << 2));
+}
+
 /**
  * One column strip of 4 outputs (byte offset col in a y row) down the whole plane. Input row u
  * (rows[u] = row u - PH or the zero row, u = 0..OH+1) is the last row of output u-2, the middle
- * of output u-1 and the first of output u: three accumulators take it and roll down, so each
- * row's three loads feed nine multiply-adds (15 registers: 9 taps, 3 sums, 3 loads).
- * E: the strip crosses a row end (edge entries at te, one per kw) or loads at off.
+ * of output u-1 and the first of output u: two partial sums roll down (b: output u-1 after two
+ * rows, c: output u after one), so each row's three loads feed nine multiply-adds. Each row's
+ * three-tap products are summed on their own and then added to the rolling sum: an output's
+ * dependency chain is 3 + 2 operations instead of 9 multiply-adds in a row, which kept the FMA
+ * build latency-bound (15 registers: 9 taps, 2 sums, 3 loads, 1 temporary).
+ * E0..E2: tap kw reads across a row end (edge entry at te + kw * ENTRY) or loads plainly (a
+ * strip at the row's start or end has one such tap when the padding is 1).
  */
 // @ts-ignore: decorator
-@inline function fwd3_strip(E: bool, rows: usize, y: usize, yRow: usize, OH: i32, off: usize,
-  te: usize, col: usize, wc: usize, bp: usize, relu: bool): void {
+@inline function fwd3_strip(E0: bool, E1: bool, E2: bool, RELU: bool, rows: usize, y: usize,
+  yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  const KC = E0 ? (E1 ? 2 : 1) : 0;
   const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
   const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
   const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
-  let a = v128.load(bp);
-  let b = a;
-  let c = a;
+  // rows 0 and 1 only start outputs 0 and 1
+  let r = load<usize>(rows);
+  let x0 = strip_x(E0, KC, r, off, te, 0); let x1 = strip_x(E1, KC, r, off, te, 1); let x2 = strip_x(E2, KC, r, off, te, 2);
+  let b = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
+  r = load<usize>(rows, 4);
+  x0 = strip_x(E0, KC, r, off, te, 0); x1 = strip_x(E1, KC, r, off, te, 1); x2 = strip_x(E2, KC, r, off, te, 2);
+  b = f32x4.add(b, madd(w5, x2, madd(w4, x1, f32x4.mul(w3, x0))));
+  let c = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
   let yp = y + col;
   const end = rows + (<usize>(OH + 2) << 2);
-  // rows 0 and 1 only start outputs 0 and 1
-  for (let rp = rows; rp < end; rp += 4) {
-    const r = load<usize>(rp);
-    let x0: v128, x1: v128, x2: v128;
-    if (E) {
-      x0 = vec_edge(r, te, 1);
-      x1 = vec_edge(r, te + ENTRY, 1);
-      x2 = vec_edge(r, te + 2 * ENTRY, 1);
-    } else {
-      x0 = v128.load(r + off);
-      x1 = v128.load(r + off, 4);
-      x2 = v128.load(r + off, 8);
-    }
-    a = madd(w6, x0, a); b = madd(w3, x0, b); c = madd(w0, x0, c);
-    a = madd(w7, x1, a); b = madd(w4, x1, b); c = madd(w1, x1, c);
-    a = madd(w8, x2, a); b = madd(w5, x2, b); c = madd(w2, x2, c);
-    if (rp >= rows + 8) {
-      v128.store(yp, relu ? f32x4.pmax(a, f32x4.splat(0)) : a);
-      yp += yRow;
-    }
-    a = b;
-    b = c;
-    c = v128.load(bp);
+  for (let rp = rows + 8; rp < end; rp += 4) {
+    r = load<usize>(rp);
+    x0 = strip_x(E0, KC, r, off, te, 0); x1 = strip_x(E1, KC, r, off, te, 1); x2 = strip_x(E2, KC, r, off, te, 2);
+    let o = f32x4.add(b, madd(w8, x2, madd(w7, x1, f32x4.mul(w6, x0))));
+    if (RELU) o = f32x4.pmax(o, f32x4.splat(0));
+    v128.store(yp, o);
+    yp += yRow;
+    b = f32x4.add(c, madd(w5, x2, madd(w4, x1, f32x4.mul(w3, x0))));
+    c = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
   }
 }
 
-function fwd3_strip_clean(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, col: usize,
-  wc: usize, bp: usize, relu: bool): void {
-  fwd3_strip(false, rows, y, yRow, OH, off, 0, col, wc, bp, relu);
+function fwd3_s_ccc(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(false, false, false, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_ecc(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(true, false, false, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_cce(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(false, false, true, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_eee(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(true, true, true, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_ccc_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(false, false, false, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_ecc_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(true, false, false, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_cce_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(false, false, true, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3_s_eee_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3_strip(true, true, true, true, rows, y, yRow, OH, off, te, col, wc, bp);
 }
 
-function fwd3_strip_edge(rows: usize, y: usize, yRow: usize, OH: i32, te: usize, col: usize,
-  wc: usize, bp: usize, relu: bool): void {
-  fwd3_strip(true, rows, y, yRow, OH, 0, te, col, wc, bp, relu);
+// ---- forward, 3x3 stride 2: the nine taps in registers, one sum rolling down two rows at a time
+
+/**
+ * Input row r's tap k of a stride-2 strip (x[iw + 2j], iw the tap's first column): through its
+ * edge entry (E) or two plain loads, off being the byte offset of the strip's first plain tap KC.
+ */
+// @ts-ignore: decorator
+@inline function strip2_x(E: bool, KC: i32, r: usize, off: usize, te: usize, k: i32): v128 {
+  if (E) return vec_edge(r, te + <usize>k * ENTRY, 2);
+  return vec_in(r + off + (<usize>(k - KC) << 2), 2);
+}
+
+/**
+ * One column strip of 4 outputs down the plane at stride 2: output o reads input rows 2o, 2o+1,
+ * 2o+2 (rows[u] = row u - PH or the zero row, u = 0..2*OH). Row 2o+2 ends output o and starts
+ * o+1, so one partial sum c rolls down; per output, two rows' tap vectors feed nine
+ * multiply-adds. A row's three tap vectors a[0,2,4,6], a[1,3,5,7], a[2,4,6,8] come from four
+ * loads and three shuffles when no tap crosses a row end (ALL clean), else tap by tap.
+ */
+// @ts-ignore: decorator
+@inline function fwd3s2_strip(E0: bool, E1: bool, E2: bool, RELU: bool, rows: usize, y: usize,
+  yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  const KC = E0 ? (E1 ? 2 : 1) : 0;
+  const clean = !E0 && !E1 && !E2;
+  const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
+  const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
+  const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
+  let r = load<usize>(rows);
+  let x0: v128, x1: v128, x2: v128;
+  if (clean) {
+    const p = r + off;
+    const l0 = v128.load(p); const l1 = v128.load(p, 16); const l2 = v128.load(p, 8); const l3 = v128.load(p, 20);
+    x0 = i32x4.shuffle(l0, l1, 0, 2, 4, 6); x1 = i32x4.shuffle(l0, l1, 1, 3, 5, 7); x2 = i32x4.shuffle(l2, l3, 0, 2, 5, 7);
+  } else {
+    x0 = strip2_x(E0, KC, r, off, te, 0); x1 = strip2_x(E1, KC, r, off, te, 1); x2 = strip2_x(E2, KC, r, off, te, 2);
+  }
+  let c = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
+  let yp = y + col;
+  const end = rows + (<usize>(2 * OH + 1) << 2);
+  for (let rp = rows + 4; rp < end; rp += 8) {
+    r = load<usize>(rp);
+    if (clean) {
+      const p = r + off;
+      const l0 = v128.load(p); const l1 = v128.load(p, 16); const l2 = v128.load(p, 8); const l3 = v128.load(p, 20);
+      x0 = i32x4.shuffle(l0, l1, 0, 2, 4, 6); x1 = i32x4.shuffle(l0, l1, 1, 3, 5, 7); x2 = i32x4.shuffle(l2, l3, 0, 2, 5, 7);
+    } else {
+      x0 = strip2_x(E0, KC, r, off, te, 0); x1 = strip2_x(E1, KC, r, off, te, 1); x2 = strip2_x(E2, KC, r, off, te, 2);
+    }
+    c = f32x4.add(c, madd(w5, x2, madd(w4, x1, f32x4.mul(w3, x0))));
+    r = load<usize>(rp, 4);
+    if (clean) {
+      const p = r + off;
+      const l0 = v128.load(p); const l1 = v128.load(p, 16); const l2 = v128.load(p, 8); const l3 = v128.load(p, 20);
+      x0 = i32x4.shuffle(l0, l1, 0, 2, 4, 6); x1 = i32x4.shuffle(l0, l1, 1, 3, 5, 7); x2 = i32x4.shuffle(l2, l3, 0, 2, 5, 7);
+    } else {
+      x0 = strip2_x(E0, KC, r, off, te, 0); x1 = strip2_x(E1, KC, r, off, te, 1); x2 = strip2_x(E2, KC, r, off, te, 2);
+    }
+    let o = f32x4.add(c, madd(w8, x2, madd(w7, x1, f32x4.mul(w6, x0))));
+    if (RELU) o = f32x4.pmax(o, f32x4.splat(0));
+    v128.store(yp, o);
+    yp += yRow;
+    c = madd(w2, x2, madd(w1, x1, madd(w0, x0, v128.load(bp))));
+  }
+}
+
+function fwd3s2_s_ccc(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(false, false, false, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_ecc(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(true, false, false, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_cce(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(false, false, true, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_eee(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(true, true, true, false, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_ccc_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(false, false, false, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_ecc_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(true, false, false, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_cce_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(false, false, true, true, rows, y, yRow, OH, off, te, col, wc, bp);
+}
+function fwd3s2_s_eee_relu(rows: usize, y: usize, yRow: usize, OH: i32, off: usize, te: usize, col: usize, wc: usize, bp: usize): void {
+  fwd3s2_strip(true, true, true, true, rows, y, yRow, OH, off, te, col, wc, bp);
 }
 
 /**
@@ -333,7 +508,7 @@ function fwd3_strip_edge(rows: usize, y: usize, yRow: usize, OH: i32, te: usize,
  * entries in tab, or -1.
  */
 function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, H: i32, W: i32,
-  PH: i32, PW: i32, OH: i32, OW: i32, relu: bool, zrow: usize, plan: usize, tab: usize,
+  S: i32, PH: i32, PW: i32, OH: i32, OW: i32, relu: bool, zrow: usize, plan: usize, tab: usize,
   rows: usize): void {
   let nv = 0;
   let nt = 0;
@@ -341,18 +516,20 @@ function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, 
     const ow0 = min(ow, OW - 4);
     const pe = plan + (<usize>nv << 3);
     store<i32>(pe, ow0);
-    if (vec_clean(ow0, 1, PW, 3, W)) {
+    if (vec_clean(ow0, S, PW, 3, W)) {
       store<i32>(pe, -1, 4);
     } else {
       const off = nt * 3 * <i32>ENTRY;
-      for (let kw = 0; kw < 3; kw++) edge_entry(tab + <usize>off + <usize>kw * ENTRY, ow0 - PW + kw, 1, W);
+      for (let kw = 0; kw < 3; kw++) edge_entry(tab + <usize>off + <usize>kw * ENTRY, ow0 * S - PW + kw, S, W);
       store<i32>(pe, off, 4);
       nt++;
     }
     nv++;
     if (ow0 + 4 >= OW) break;
   }
-  const bp = rows + (<usize>(OH + 2) << 2);
+  // rows[u] = input row u - PH, u = 0..(OH - 1) * S + 2
+  const nrows = (OH - 1) * S + 3;
+  const bp = rows + (<usize>nrows << 2);
   const xRow = <usize>W << 2;
   const yRow = <usize>OW << 2;
   for (let p = 0; p < P; p++) {
@@ -361,7 +538,7 @@ function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, 
     const yp = y + <usize>p * <usize>(OH * OW) * 4;
     const wc = w + <usize>(c * 9) * 4;
     v128.store(bp, f32x4.splat(bias ? load<f32>(bias + (<usize>c << 2)) : 0));
-    for (let u = 0; u < OH + 2; u++) {
+    for (let u = 0; u < nrows; u++) {
       const ih = u - PH;
       store<usize>(rows + (<usize>u << 2), <u32>ih < <u32>H ? xp + <usize>ih * xRow : zrow);
     }
@@ -370,8 +547,41 @@ function fwd3_planes(x: usize, w: usize, bias: usize, y: usize, P: i32, C: i32, 
       const ow0 = load<i32>(pe);
       const t = load<i32>(pe, 4);
       const col = <usize>ow0 << 2;
-      if (t < 0) fwd3_strip_clean(rows, yp, yRow, OH, <usize>((ow0 - PW) << 2), col, wc, bp, relu);
-      else fwd3_strip_edge(rows, yp, yRow, OH, tab + <usize>t, col, wc, bp, relu);
+      const te = tab + <usize>(t < 0 ? 0 : t);
+      // which taps cross a row end: none, only the first or only the last (the usual padding
+      // of 1), or any other mix (all through edge entries)
+      const i0 = ow0 * S - PW;
+      const span = 3 * S;
+      const c0 = i0 >= 0 && i0 + span < W;
+      const c1 = i0 + 1 >= 0 && i0 + 1 + span < W;
+      const c2 = i0 + 2 >= 0 && i0 + 2 + span < W;
+      const kind = t < 0 ? 0 : !c0 && c1 && c2 ? 1 : c0 && c1 && !c2 ? 2 : 3;
+      const off = <usize>((i0 + (kind == 1 ? 1 : 0)) << 2);
+      if (S == 2) {
+        if (relu) {
+          if (kind == 0) fwd3s2_s_ccc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else if (kind == 1) fwd3s2_s_ecc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else if (kind == 2) fwd3s2_s_cce_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else fwd3s2_s_eee_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+        } else {
+          if (kind == 0) fwd3s2_s_ccc(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else if (kind == 1) fwd3s2_s_ecc(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else if (kind == 2) fwd3s2_s_cce(rows, yp, yRow, OH, off, te, col, wc, bp);
+          else fwd3s2_s_eee(rows, yp, yRow, OH, off, te, col, wc, bp);
+        }
+        continue;
+      }
+      if (relu) {
+        if (kind == 0) fwd3_s_ccc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else if (kind == 1) fwd3_s_ecc_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else if (kind == 2) fwd3_s_cce_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else fwd3_s_eee_relu(rows, yp, yRow, OH, off, te, col, wc, bp);
+      } else {
+        if (kind == 0) fwd3_s_ccc(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else if (kind == 1) fwd3_s_ecc(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else if (kind == 2) fwd3_s_cce(rows, yp, yRow, OH, off, te, col, wc, bp);
+        else fwd3_s_eee(rows, yp, yRow, OH, off, te, col, wc, bp);
+      }
     }
   }
 }
@@ -423,8 +633,14 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
   const plan = wsPlan(ws, maxW);
   const tab = wsTab(ws, maxW);
   zero_floats(zrow, W + 8);
-  if (KH == 3 && KW == 3 && SH == 1 && SW == 1) {
-    fwd3_planes(x, w, bias, y, P, C, H, W, PH, PW, OH, OW, relu, zrow, plan, tab,
+  // (stride 2 keeps 2*OH+1 row pointers and the bias vector where the workspace has room for
+  // max(H, OH) + 16 pointers: huge padding takes the general path)
+  // The strips walk down the plane column by column: on wide planes streamed from memory that
+  // defeats the prefetchers, and the row-major general path is faster (measured: 3x3 stride 1
+  // on 60-wide rows, stride 2 on 124-wide rows).
+  if (KH == 3 && KW == 3 && SH == SW && W <= (SH == 1 ? 48 : 64) &&
+    (SH == 1 || (SH == 2 && 2 * OH + 5 <= max(H, OH) + 16))) {
+    fwd3_planes(x, w, bias, y, P, C, H, W, SH, PH, PW, OH, OW, relu, zrow, plan, tab,
       wsRows(ws, maxW, C, KH, KW));
     return;
   }
@@ -432,8 +648,17 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
   const yRow = <usize>OW << 2;
   const xRow = <usize>W << 2;
   const R = SW == 1 ? 3 : 2;
-  const rows = wsRows(ws, maxW, C, KH, KW);
   const nrows = (R - 1) * SH + KH;
+  // Edge copies of a band of B output rows' input rows (at most FWD_EDGE_ROWS of them), the
+  // row-group's table of copies at FWD_SROWS past its table of rows, both in the edge region.
+  const B = R * 5;
+  const nE = (B - 1) * SH + KH;
+  const scr = fwdScr && nE <= FWD_EDGE_ROWS && nrows <= 40;
+  const edgeBuf = wsEdge(ws, maxW, max(H, OH), C, KH, KW);
+  const ezero = edgeBuf + <usize>FWD_EDGE_ROWS * EDGE_ROW;
+  const rows = scr ? ezero + EDGE_ROW : wsRows(ws, maxW, C, KH, KW);
+  if (scr) zero_floats(edgeBuf, <i32>((<usize>(FWD_EDGE_ROWS + 1) * EDGE_ROW) >> 2));
+  let edge: usize = 0;
   for (let p = 0; p < P; p++) {
     const c = p % C;
     const xp = x + <usize>p * xPlane;
@@ -441,6 +666,11 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
     const wc = w + (<usize>(c * KK) << 2);
     const bv = f32x4.splat(bias ? load<f32>(bias + (<usize>c << 2)) : 0);
     for (let oh0 = 0; oh0 < OH; oh0 += R) {
+      if (scr && oh0 % B == 0) {
+        const ihb = oh0 * SH - PH;
+        edge = edgeBuf - <usize>ihb * EDGE_ROW;
+        build_edges(xp, edge, max(ihb, 0), min(H, ihb + nE), W);
+      }
       // rows past the plane's end are computed into the spare row
       const y0 = yp + <usize>oh0 * yRow;
       const y1 = oh0 + 1 < OH ? y0 + yRow : spare;
@@ -449,8 +679,12 @@ export function dw_fwd_planes(x: usize, w: usize, bias: usize, y: usize, P: i32,
       for (let t = 0; t < nrows; t++) {
         const ih = ih0 + t;
         store<usize>(rows + (<usize>t << 2), <u32>ih < <u32>H ? xp + <usize>ih * xRow : zrow);
+        if (scr) store<usize>(rows + (<usize>t << 2), <u32>ih < <u32>H ? edge + <usize>ih * EDGE_ROW : ezero, FWD_SROWS);
       }
-      if (SW == 1) fwd_rows_s1(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+      if (scr) {
+        if (SW == 1) fwd_rows_s1_scr(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+        else fwd_rows_s2_scr(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
+      } else if (SW == 1) fwd_rows_s1(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
       else fwd_rows_s2(rows, wc, plan, np, tab, KH, KW, SH, PW, y0, y1, y2, bv, relu);
     }
   }
@@ -492,6 +726,21 @@ export function dw_bwd_input_planes(gy: usize, w: usize, gx: usize, P: i32, C: i
   const plan = wsPlan(ws, maxW);
   const tab = wsTab(ws, maxW);
   zero_floats(zrow, OW + 8);
+  if (KH == 3 && KW == 3 && SH == 2 && SW == 2 && PH == 1 && PW == 1 && W == 2 * OW) {
+    // MobileNet's downsampling: strips of 4 gy columns, the last one at OW - 4
+    for (let p = 0; p < P; p++) {
+      const gyp = gy + <usize>p * yPlane;
+      const gxp = gx + <usize>p * xPlane;
+      const wc = w + (<usize>((p % C) * KK) << 2);
+      for (let j = 0; ; j += 4) {
+        const j0 = min(j, OW - 4);
+        if (j0 + 4 < OW) bwdi3s2_strip_in(gyp, gxp, wc, zrow, H, W, OH, OW, j0);
+        else bwdi3s2_strip_last(gyp, gxp, wc, zrow, H, W, OH, OW, j0);
+        if (j0 + 4 >= OW) break;
+      }
+    }
+    return;
+  }
   const nb = plan_bwd_s2(plan, tab, W, OW, KW, PW);
   const xRow = <usize>W << 2;
   for (let p = 0; p < P; p++) {
@@ -517,6 +766,54 @@ export function dw_bwd_input_planes(gy: usize, w: usize, gx: usize, P: i32, C: i
       }
     }
   }
+}
+
+/** Stores even-column values e and odd-column values o interleaved at p (8 elements). */
+// @ts-ignore: decorator
+@inline function store_interleaved(p: usize, e: v128, o: v128): void {
+  v128.store(p, i32x4.shuffle(e, o, 0, 4, 1, 5));
+  v128.store(p, i32x4.shuffle(e, o, 2, 6, 3, 7), 16);
+}
+
+/**
+ * 3x3, stride 2, padding 1 input gradient of one strip: gy columns j0..j0+3 (G, and G1 one to
+ * the right: zero past the row's end when LAST) make gx columns 2*j0..2*j0+7, even ones from
+ * kw = 1 and odd ones from kw = 2 (G) and kw = 0 (G1). Walking down gy rows m = 0..OH, row m
+ * makes gx row 2m from kh = 1 and ends gx row 2m-1 (kh = 0) whose kh = 2 half came from row
+ * m-1 (carried in ce, co): every gy vector feeds nine multiply-adds, taps in registers.
+ */
+// @ts-ignore: decorator
+@inline function bwdi3s2_strip(LAST: bool, gy: usize, gx: usize, wc: usize, zrow: usize, H: i32,
+  W: i32, OH: i32, OW: i32, j0: i32): void {
+  const w0 = v128.load32_splat(wc); const w1 = v128.load32_splat(wc, 4); const w2 = v128.load32_splat(wc, 8);
+  const w3 = v128.load32_splat(wc, 12); const w4 = v128.load32_splat(wc, 16); const w5 = v128.load32_splat(wc, 20);
+  const w6 = v128.load32_splat(wc, 24); const w7 = v128.load32_splat(wc, 28); const w8 = v128.load32_splat(wc, 32);
+  const gb = <usize>OW << 2;
+  const xb = <usize>W << 2;
+  const cg = <usize>j0 << 2;
+  let px = gx + (<usize>j0 << 3);
+  let ce = f32x4.splat(0);
+  let co = ce;
+  for (let m = 0; m <= OH; m++) {
+    const g = m < OH ? gy + <usize>m * gb : zrow;
+    const G = v128.load(g + cg);
+    const G1 = LAST ? i32x4.shuffle(G, f32x4.splat(0), 1, 2, 3, 4) : v128.load(g + cg, 4);
+    if (m > 0) {
+      if (2 * m - 1 >= H) break;
+      store_interleaved(px - xb, madd(w1, G, ce), madd(w0, G1, madd(w2, G, co)));
+    }
+    if (m < OH) store_interleaved(px, f32x4.mul(w4, G), madd(w3, G1, f32x4.mul(w5, G)));
+    ce = f32x4.mul(w7, G);
+    co = madd(w6, G1, f32x4.mul(w8, G));
+    px += 2 * xb;
+  }
+}
+
+function bwdi3s2_strip_in(gy: usize, gx: usize, wc: usize, zrow: usize, H: i32, W: i32, OH: i32, OW: i32, j0: i32): void {
+  bwdi3s2_strip(false, gy, gx, wc, zrow, H, W, OH, OW, j0);
+}
+function bwdi3s2_strip_last(gy: usize, gx: usize, wc: usize, zrow: usize, H: i32, W: i32, OH: i32, OW: i32, j0: i32): void {
+  bwdi3s2_strip(true, gy, gx, wc, zrow, H, W, OH, OW, j0);
 }
 
 /**
@@ -677,17 +974,42 @@ function bwd_input_plane_scalar(gyp: usize, wc: usize, gxp: usize, H: i32, W: i3
 // Set by plan_bwdw: the columns [bwdwClo, bwdwChi) of whole vectors whose taps are all in the row.
 let bwdwClo: i32 = 0;
 let bwdwChi: i32 = 0;
+// Set by plan_bwdw: some edge vectors read the rows' edge copies (built per plane at bwdwEdge).
+let bwdwScr: bool = false;
+let bwdwEdge: usize = 0;
+let bwdwZero: usize = 0;
+// The band of gy rows [bwdwOh0, bwdwOh1) the tap groups take.
+let bwdwOh0: i32 = 0;
+let bwdwOh1: i32 = 0;
+
+/** Copies the first and last 16 elements of rows ih0..ih1-1 next to the zeros (row ih at
+ * edge + ih * EDGE_ROW). */
+function build_edges(xp: usize, edge: usize, ih0: i32, ih1: i32, W: i32): void {
+  const rb = <usize>W << 2;
+  for (let ih = ih0; ih < ih1; ih++) {
+    const src = xp + <usize>ih * rb;
+    const dst = edge + <usize>ih * EDGE_ROW;
+    const end = src + rb - 64;
+    v128.store(dst, v128.load(src), 32); v128.store(dst, v128.load(src, 16), 48);
+    v128.store(dst, v128.load(src, 32), 64); v128.store(dst, v128.load(src, 48), 80);
+    v128.store(dst, v128.load(end), 96); v128.store(dst, v128.load(end, 16), 112);
+    v128.store(dst, v128.load(end, 32), 128); v128.store(dst, v128.load(end, 48), 144);
+  }
+}
 
 /**
  * The weight gradient's column plan: output vectors at 0, 4, ..., 4*floor(OW/4) - 4, the clean
  * ones a range [bwdwClo, bwdwChi), the others in a list of 32-byte headers (ow0, byte offset of
- * its KW edge entries, 2 unused, lane mask of gy), plus one at OW - 4 whose mask keeps only the
- * columns no earlier vector summed. Returns the length of the list. Needs OW >= 4.
+ * its KW edge entries, byte offset of its loads in the rows' edge copies or -1 (when edges is
+ * false or they reach past the copies), bit kw set when tap kw reads inside the row, lane mask of gy), plus one at OW - 4 whose mask
+ * keeps only the columns no earlier vector summed. Returns the length of the list. Needs OW >= 4.
  */
-function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW: i32): i32 {
+function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, PW: i32,
+  edges: bool): i32 {
   let ne = 0;
   bwdwClo = 0;
   bwdwChi = 0;
+  bwdwScr = false;
   const q = OW >> 2;
   for (let v = 0; v <= q; v++) {
     let ow0 = v << 2;
@@ -705,6 +1027,23 @@ function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, P
     const off = ne * KW * <i32>ENTRY;
     store<i32>(h, ow0);
     store<i32>(h, off, 4);
+    // Taps that all read within 8 of a row end load from the row's edge copy (zeros past the end)
+    // instead of swizzling; W >= 16 keeps the two copies inside the row.
+    const iwlo = ow0 * SW - PW;
+    const iwhi = iwlo + KW - 1 + (SW == 1 ? 3 : 6);
+    let so = -1;
+    if (!edges) so = -1;
+    else if (W >= 16 && iwlo >= -8 && iwhi < 16) so = (iwlo + 8) << 2;
+    else if (W >= 16 && iwlo >= W - 16 && iwhi < W + 8) so = 96 + ((iwlo - W + 16) << 2);
+    store<i32>(h, so, 8);
+    if (so >= 0) bwdwScr = true;
+    // bit kw: tap kw's loads stay inside the row (the 3x3 plane kernels load it plainly)
+    let cleanTaps = 0;
+    for (let kw = 0; kw < min(KW, 32); kw++) {
+      const iw = iwlo + kw;
+      if (iw >= 0 && iw + (SW == 1 ? 3 : 6) < W) cleanTaps |= 1 << kw;
+    }
+    store<i32>(h, cleanTaps, 12);
     let mask = i32x4.splat(-1);
     if (keep > 0) mask = i32x4.replace_lane(mask, 0, 0);
     if (keep > 1) mask = i32x4.replace_lane(mask, 1, 0);
@@ -770,7 +1109,9 @@ function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, P
   const ob = <usize>((clo * SW - PW + kw0) << 2);
   const step = <usize>(16 * SW);
   const te0 = tab + <usize>kw0 * ENTRY;
-  for (let oh = 0; oh < OH; oh++) {
+  const edge = bwdwEdge;
+  const ezero = bwdwZero;
+  for (let oh = bwdwOh0; oh < bwdwOh1; oh++) {
     const grow = gyp + (<usize>(oh * OW) << 2);
     const ih = oh * SH - PH + kh0;
     const r0 = <u32>ih < <u32>H ? xp + <usize>ih * rb : zrow;
@@ -795,6 +1136,25 @@ function plan_bwdw(plan: usize, tab: usize, OW: i32, W: i32, KW: i32, SW: i32, P
     for (let e = 0; e < ne; e++) {
       const h = plan + (<usize>e << 5);
       const g = v128.and(v128.load(grow + (<usize>load<i32>(h) << 2)), v128.load(h, 16));
+      const so = load<i32>(h, 8);
+      if (so >= 0) {
+        const s0 = <u32>ih < <u32>H ? edge + <usize>ih * EDGE_ROW : ezero;
+        const s1 = TH > 1 && <u32>(ih + 1) < <u32>H ? edge + <usize>(ih + 1) * EDGE_ROW : ezero;
+        const s2 = TH > 2 && <u32>(ih + 2) < <u32>H ? edge + <usize>(ih + 2) * EDGE_ROW : ezero;
+        const s3 = TH > 3 && <u32>(ih + 3) < <u32>H ? edge + <usize>(ih + 3) * EDGE_ROW : ezero;
+        const so0 = <usize>so + (<usize>kw0 << 2);
+        a0 = slot_in(0, TW, TH, SW, g, a0, s0, s1, s2, s3, so0);
+        a1 = slot_in(1, TW, TH, SW, g, a1, s0, s1, s2, s3, so0);
+        a2 = slot_in(2, TW, TH, SW, g, a2, s0, s1, s2, s3, so0);
+        a3 = slot_in(3, TW, TH, SW, g, a3, s0, s1, s2, s3, so0);
+        a4 = slot_in(4, TW, TH, SW, g, a4, s0, s1, s2, s3, so0);
+        a5 = slot_in(5, TW, TH, SW, g, a5, s0, s1, s2, s3, so0);
+        a6 = slot_in(6, TW, TH, SW, g, a6, s0, s1, s2, s3, so0);
+        a7 = slot_in(7, TW, TH, SW, g, a7, s0, s1, s2, s3, so0);
+        a8 = slot_in(8, TW, TH, SW, g, a8, s0, s1, s2, s3, so0);
+        a9 = slot_in(9, TW, TH, SW, g, a9, s0, s1, s2, s3, so0);
+        continue;
+      }
       const te = te0 + <usize>load<i32>(h, 4);
       a0 = slot_edge(0, TW, TH, SW, g, a0, r0, r1, r2, r3, te, kw0, KW);
       a1 = slot_edge(1, TW, TH, SW, g, a1, r0, r1, r2, r3, te, kw0, KW);
@@ -915,10 +1275,23 @@ function bwdw3_plane(xp: usize, gyp: usize, acc: usize, plan: usize, ne: i32, ta
     const gend = <usize>chi << 2;
     for (; go < gend; go += 16) {
       const x0 = v128.load(px); const x1 = v128.load(px, 4); const x2 = v128.load(px, 8);
-      const v0 = v128.load(g0 + go); const v1 = v128.load(g1 + go); const v2 = v128.load(g2 + go);
-      a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
-      a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
-      a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        const v0 = v128.load(g0 + go); const v1 = v128.load(g1 + go); const v2 = v128.load(g2 + go);
+        a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+        a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+        a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+      } else {
+        // mul + add needs a temporary: one gy vector per basic block (the never-taken exits
+        // end them, so V8 does not load all three up front and spill)
+        const v0 = v128.load(g0 + go);
+        a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+        if (px == 0) break;
+        const v1 = v128.load(g1 + go);
+        a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+        if (px == 0) break;
+        const v2 = v128.load(g2 + go);
+        a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+      }
       px += 16;
     }
     for (let e = 0; e < ne; e++) {
@@ -926,13 +1299,103 @@ function bwdw3_plane(xp: usize, gyp: usize, acc: usize, plan: usize, ne: i32, ta
       const o = <usize>load<i32>(h) << 2;
       const te = tab + <usize>load<i32>(h, 4);
       const m = v128.load(h, 16);
-      const x0 = vec_edge(xr, te, 1); const x1 = vec_edge(xr, te + ENTRY, 1); const x2 = vec_edge(xr, te + 2 * ENTRY, 1);
+      const iw0 = load<i32>(h) - PW;
+      const x0 = hdr_x(1, h, xr, iw0, te, 0); const x1 = hdr_x(1, h, xr, iw0, te, 1); const x2 = hdr_x(1, h, xr, iw0, te, 2);
       const v0 = v128.and(v128.load(g0 + o), m);
       const v1 = v128.and(v128.load(g1 + o), m);
       const v2 = v128.and(v128.load(g2 + o), m);
       a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
       a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
       a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+    }
+  }
+  v128.store(acc, f32x4.add(v128.load(acc), a0)); v128.store(acc, f32x4.add(v128.load(acc, 16), a1), 16);
+  v128.store(acc, f32x4.add(v128.load(acc, 32), a2), 32); v128.store(acc, f32x4.add(v128.load(acc, 48), a3), 48);
+  v128.store(acc, f32x4.add(v128.load(acc, 64), a4), 64); v128.store(acc, f32x4.add(v128.load(acc, 80), a5), 80);
+  v128.store(acc, f32x4.add(v128.load(acc, 96), a6), 96); v128.store(acc, f32x4.add(v128.load(acc, 112), a7), 112);
+  v128.store(acc, f32x4.add(v128.load(acc, 128), a8), 128);
+}
+
+/** Tap k of an edge header h's vector in row xr (first tap's column iw0): a plain load when
+ * the tap stays inside the row, else through its edge entry at te. */
+// @ts-ignore: decorator
+@inline function hdr_x(SW: i32, h: usize, xr: usize, iw0: i32, te: usize, k: i32): v128 {
+  if (load<i32>(h, 12) & (1 << k)) {
+    const p = xr + <usize>((iw0 + k) << 2);
+    return vec_in(p, SW);
+  }
+  return vec_edge(xr, te + <usize>k * ENTRY, SW);
+}
+
+/** Row r's three stride-2 tap vectors a[0,2,4,6], a[1,3,5,7], a[2,4,6,8] from p = &a[0]. */
+// @ts-ignore: decorator
+@inline function s2_x(p: usize, k: i32): v128 {
+  if (k == 0) return i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+  if (k == 1) return i32x4.shuffle(v128.load(p), v128.load(p, 16), 1, 3, 5, 7);
+  return i32x4.shuffle(v128.load(p, 8), v128.load(p, 20), 0, 2, 5, 7);
+}
+
+/**
+ * 3x3 stride-2 weight gradient of one plane, input row by input row: row ih serves tap rows 0
+ * and 2 (gy rows (ih+PH)/2 and one above) when ih+PH is even, else tap row 1; its three tap
+ * vectors are built once (four loads, three shuffles) and meet one or two gy vectors.
+ */
+function bwdw3s2_plane(xp: usize, gyp: usize, acc: usize, plan: usize, ne: i32, tab: usize,
+  zrow: usize, H: i32, W: i32, OH: i32, OW: i32, PH: i32, PW: i32): void {
+  const clo = bwdwClo;
+  const chi = bwdwChi;
+  const rb = <usize>W << 2;
+  const gb = <usize>OW << 2;
+  let a0 = f32x4.splat(0); let a1 = a0; let a2 = a0; let a3 = a0; let a4 = a0;
+  let a5 = a0; let a6 = a0; let a7 = a0; let a8 = a0;
+  const gend = <usize>chi << 2;
+  for (let ih = 0; ih < H; ih++) {
+    const xr = xp + <usize>ih * rb;
+    const t = ih + PH;
+    if ((t & 1) == 0) {
+      const oh = t >> 1;
+      const g0 = <u32>oh < <u32>OH ? gyp + <usize>oh * gb : zrow;
+      const g2 = <u32>(oh - 1) < <u32>OH ? gyp + <usize>(oh - 1) * gb : zrow;
+      let px = xr + <usize>((2 * clo - PW) << 2);
+      for (let go = <usize>clo << 2; go < gend; go += 16) {
+        const x0 = s2_x(px, 0); const x1 = s2_x(px, 1); const x2 = s2_x(px, 2);
+        const v0 = v128.load(g0 + go); const v2 = v128.load(g2 + go);
+        a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+        a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+        px += 32;
+      }
+      for (let e = 0; e < ne; e++) {
+        const h = plan + (<usize>e << 5);
+        const o = <usize>load<i32>(h) << 2;
+        const te = tab + <usize>load<i32>(h, 4);
+        const m = v128.load(h, 16);
+        const iw0 = load<i32>(h) * 2 - PW;
+        const x0 = hdr_x(2, h, xr, iw0, te, 0); const x1 = hdr_x(2, h, xr, iw0, te, 1); const x2 = hdr_x(2, h, xr, iw0, te, 2);
+        const v0 = v128.and(v128.load(g0 + o), m);
+        const v2 = v128.and(v128.load(g2 + o), m);
+        a0 = madd(v0, x0, a0); a1 = madd(v0, x1, a1); a2 = madd(v0, x2, a2);
+        a6 = madd(v2, x0, a6); a7 = madd(v2, x1, a7); a8 = madd(v2, x2, a8);
+      }
+    } else {
+      const oh = (t - 1) >> 1;
+      if (<u32>oh >= <u32>OH) continue;
+      const g1 = gyp + <usize>oh * gb;
+      let px = xr + <usize>((2 * clo - PW) << 2);
+      for (let go = <usize>clo << 2; go < gend; go += 16) {
+        const x0 = s2_x(px, 0); const x1 = s2_x(px, 1); const x2 = s2_x(px, 2);
+        const v1 = v128.load(g1 + go);
+        a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+        px += 32;
+      }
+      for (let e = 0; e < ne; e++) {
+        const h = plan + (<usize>e << 5);
+        const o = <usize>load<i32>(h) << 2;
+        const te = tab + <usize>load<i32>(h, 4);
+        const iw0 = load<i32>(h) * 2 - PW;
+        const x0 = hdr_x(2, h, xr, iw0, te, 0); const x1 = hdr_x(2, h, xr, iw0, te, 1); const x2 = hdr_x(2, h, xr, iw0, te, 2);
+        const v1 = v128.and(v128.load(g1 + o), v128.load(h, 16));
+        a3 = madd(v1, x0, a3); a4 = madd(v1, x1, a4); a5 = madd(v1, x2, a5);
+      }
     }
   }
   v128.store(acc, f32x4.add(v128.load(acc), a0)); v128.store(acc, f32x4.add(v128.load(acc, 16), a1), 16);
@@ -963,7 +1426,13 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
   const accs = wsAcc(ws, maxW, KW);
   zero_floats(zrow, maxW + 8);
   const k3s1 = KH == 3 && KW == 3 && SH == 1 && SW == 1;
-  const ne = plan_bwdw(plan, tab, OW, W, KW, SW, PW);
+  const k3s2 = KH == 3 && KW == 3 && SH == 2 && SW == 2;
+  const ne = plan_bwdw(plan, tab, OW, W, KW, SW, PW, !k3s1 && !k3s2 && SH <= 2 && KH <= 9);
+  const edgeBuf = wsEdge(ws, maxW, max(H, OH), C, KH, KW);
+  const nEdge = (BAND - 1) * SH + KH;
+  const useEdge = bwdwScr;
+  if (useEdge) zero_floats(edgeBuf, <i32>((<usize>(nEdge + 1) * EDGE_ROW) >> 2));
+  bwdwZero = edgeBuf + <usize>nEdge * EDGE_ROW;
   const TW = KW >= 7 ? 7 : KW >= 5 ? 5 : KW >= 3 ? 3 : 1;
   const TH = TW == 3 ? 2 : TW == 1 ? 4 : 1;
   // Images outer, channels inner: the planes stream through memory in order; each channel's
@@ -975,21 +1444,35 @@ export function dw_bwd_weight_planes(x: usize, gy: usize, gw: usize, N: i32, C: 
       const xp = x + <usize>pi * xPlane;
       const gyp = gy + <usize>pi * yPlane;
       const acc = accs + (<usize>(c * KK) << 4);
+      if (k3s2) {
+        bwdw3s2_plane(xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, PH, PW);
+        continue;
+      }
       if (k3s1) {
         bwdw3_plane(xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, PH, PW);
         continue;
       }
-      let kwdone = 0;
-      for (let kw0 = 0; kwdone < KW; kw0 += TW) {
-        const k0 = min(kw0, KW - TW);
-        let kh0 = 0;
-        for (; kh0 + TH <= KH; kh0 += TH) {
-          bwdw_run(TW, true, SW, xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, KW, SH, PH, PW, kh0, k0, kwdone);
+      for (let oh0 = 0; oh0 < OH; oh0 += BAND) {
+        bwdwOh0 = oh0;
+        bwdwOh1 = min(OH, oh0 + BAND);
+        if (useEdge) {
+          // the band's x rows; row ih's copy at bwdwEdge + ih * EDGE_ROW (usize wraps)
+          const ihb = oh0 * SH - PH;
+          bwdwEdge = edgeBuf - <usize>ihb * EDGE_ROW;
+          build_edges(xp, bwdwEdge, max(ihb, 0), min(H, ihb + nEdge), W);
         }
-        for (; kh0 < KH; kh0++) {
-          bwdw_run(TW, false, SW, xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, KW, SH, PH, PW, kh0, k0, kwdone);
+        let kwdone = 0;
+        for (let kw0 = 0; kwdone < KW; kw0 += TW) {
+          const k0 = min(kw0, KW - TW);
+          let kh0 = 0;
+          for (; kh0 + TH <= KH; kh0 += TH) {
+            bwdw_run(TW, true, SW, xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, KW, SH, PH, PW, kh0, k0, kwdone);
+          }
+          for (; kh0 < KH; kh0++) {
+            bwdw_run(TW, false, SW, xp, gyp, acc, plan, ne, tab, zrow, H, W, OH, OW, KW, SH, PH, PW, kh0, k0, kwdone);
+          }
+          kwdone = k0 + TW;
         }
-        kwdone = k0 + TW;
       }
     }
   }

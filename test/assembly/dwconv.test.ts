@@ -70,6 +70,17 @@ const cases: Case[] = [
   { n: 1, c: 3, h: 28, w: 28, k: 3, s: 2, p: 1 },
   { n: 1, c: 17, h: 7, w: 7, k: 5, p: 2 },
   { n: 3, c: 3, h: 14, w: 14, k: 5, s: 2, p: 2 },
+  // the weight gradient's edge copies over several bands of 16 gy rows (and 2 rows at stride 3)
+  { n: 1, c: 2, h: 37, w: 28, k: 7, s: 2, p: 3 },
+  { n: 1, c: 2, h: 35, w: 16, k: 5, p: [2, 1] },
+  { n: 1, c: 2, h: 20, w: 24, k: 5, s: [3, 1], p: 2 },
+  // 3x3 stride 2 padding 1 on even widths (the strip kernels), odd and even heights
+  { n: 2, c: 3, h: 13, w: 16, k: 3, s: 2, p: 1 },
+  { n: 1, c: 3, h: 9, w: 8, k: 3, s: 2, p: 1 },
+  { n: 1, c: 2, h: 6, w: 22, k: 3, s: 2, p: 1 },
+  // 3x3 rows too wide for the strip kernels (the general path)
+  { n: 1, c: 2, h: 5, w: 50, k: 3, p: 1 },
+  { n: 1, c: 2, h: 5, w: 66, k: 3, s: 2, p: 1 },
   // asymmetric padding, rectangular kernels, mixed strides
   { n: 1, c: 3, h: 9, w: 17, k: 3, p: [0, 1] },
   { n: 3, c: 3, h: 17, w: 9, k: 5, s: 2, p: [2, 0] },
