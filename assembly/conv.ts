@@ -8,6 +8,7 @@
 // Tests: test/assembly/conv.test.ts against test/ref/conv.ts. Bench: `simdgrad bench --suite kernels`.
 
 import { madd, transpose4 } from "./simd";
+import { conv_c1_fwd_plane } from "./conv_c1";
 import { gemm_blocked, gemm_workspace_bytes, pack_a_n, pack_a_t, pack_b_n, pack_b_t, MR, NR } from "./gemm";
 import { dw_bwd_input_planes, dw_bwd_weight_planes, dw_fast, dw_fwd_planes, dw_workspace_bytes } from "./dwconv";
 
@@ -358,6 +359,10 @@ export function conv2d_fwd_nchw(x: usize, w: usize, bias: usize, y: usize, N: i3
     }
     return;
   }
+  if (C == 1 && G == 1 && SH == 1 && SW == 1 && DH == 1 && DW == 1 && KH * KW > 1) {
+    conv_c1_fwd(x, w, bias, y, N, H, W, O, KH, KW, PH, PW, relu != 0, ws + <usize>gemm_workspace_bytes());
+    return;
+  }
   const Cg = C / G;
   const Og = O / G;
   const CKK = Cg * KH * KW;
@@ -388,6 +393,22 @@ export function conv2d_fwd_nchw(x: usize, w: usize, bias: usize, y: usize, N: i3
         }
       }
     }
+  }
+}
+
+/** One input channel, stride 1, no dilation: direct kernel (assembly/conv_c1.ts) per image,
+ * over a padded copy when there is padding. */
+function conv_c1_fwd(x: usize, w: usize, bias: usize, y: usize, N: i32, H: i32, W: i32, O: i32,
+  KH: i32, KW: i32, PH: i32, PW: i32, relu: bool, padded: usize): void {
+  const OH = H + 2 * PH - KH + 1;
+  const OW = W + 2 * PW - KW + 1;
+  for (let n = 0; n < N; n++) {
+    let xn = x + (<usize>(n * H * W) << 2);
+    if (PH != 0 || PW != 0) {
+      pad_planes(xn, padded, 1, H, W, PH, PW);
+      xn = padded;
+    }
+    conv_c1_fwd_plane(xn, W + 2 * PW, w, bias, y + (<usize>n * <usize>(O * OH * OW) << 2), O, KH, KW, OH, OW, relu);
   }
 }
 
