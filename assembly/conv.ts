@@ -7,7 +7,8 @@
 // 1 or 2 go to assembly/dwconv.ts; the others take the padded direct kernels at the end of this file.
 // Tests: test/assembly/conv.test.ts against test/ref/conv.ts. Bench: `simdgrad bench --suite kernels`.
 
-import { madd } from "./simd";
+import { madd, transpose4 } from "./simd";
+import { conv_c1_fwd_plane } from "./conv_c1";
 import { gemm_blocked, gemm_workspace_bytes, pack_a_n, pack_a_t, pack_b_n, pack_b_t, MR, NR } from "./gemm";
 import { dw_bwd_input_planes, dw_bwd_weight_planes, dw_fast, dw_fwd_planes, dw_workspace_bytes } from "./dwconv";
 
@@ -163,9 +164,14 @@ function pack_a_im2col(dst: usize, x: usize, _ld: i32, m0: i32, k0: i32, mc: i32
   const KK = gKH * gKW;
   const rowBytes = <usize>gW << 2;
   const planeBytes = <usize>(gH * gW) << 2;
+  const direct = gSW == 1 && gPH == 0 && gPW == 0;
   for (let i = 0; i < mc; i += MR) {
     const rows = min(MR, mc - i);
     const panel = dst + (<usize>(i * kc) << 2);
+    if (direct && rows == MR) {
+      pack_a_im2col_panel_s1(panel, x, m0 + i, k0, kc);
+      continue;
+    }
     for (let r = 0; r < MR; r++) {
       const col = panel + (<usize>r << 2);
       if (r >= rows) {
@@ -214,6 +220,61 @@ function pack_a_im2col(dst: usize, x: usize, _ld: i32, m0: i32, k0: i32, mc: i32
         oh++;
       }
     }
+  }
+}
+
+/** Start of col row m's taps in an unpadded (or pre-padded) image: plane c, offset (kh, kw). */
+// @ts-ignore: decorator
+@inline function tapBase(x: usize, m: i32, KK: i32, planeBytes: usize): usize {
+  const c = m / KK;
+  const rem = m - c * KK;
+  const kh = rem / gKW;
+  const kw = rem - kh * gKW;
+  return x + <usize>c * planeBytes + (<usize>(kh * gDH * gW + kw * gDW) << 2);
+}
+
+/**
+ * One full MR-row A panel of the weight-gradient GEMM when no tap leaves the image (padding 0,
+ * or a padded copy) and the column stride is 1: each output row is a contiguous run of input
+ * in each of the 4 col rows, so 4 vectors (one per row) are read and transposed in registers
+ * into 4 panel slots, instead of scattering every float lane by lane.
+ */
+function pack_a_im2col_panel_s1(panel: usize, x: usize, m: i32, k0: i32, kc: i32): void {
+  const KK = gKH * gKW;
+  const planeBytes = <usize>(gH * gW) << 2;
+  const b0 = tapBase(x, m, KK, planeBytes);
+  const b1 = tapBase(x, m + 1, KK, planeBytes);
+  const b2 = tapBase(x, m + 2, KK, planeBytes);
+  const b3 = tapBase(x, m + 3, KK, planeBytes);
+  const rowStep = <usize>(gSH * gW) << 2;
+  let oh = k0 / gOW;
+  let ow = k0 - oh * gOW;
+  let k = 0;
+  while (k < kc) {
+    const run = min(gOW - ow, kc - k);
+    const off = <usize>oh * rowStep + (<usize>ow << 2);
+    const s0 = b0 + off;
+    const s1 = b1 + off;
+    const s2 = b2 + off;
+    const s3 = b3 + off;
+    const d = panel + (<usize>k << 4);
+    let q = 0;
+    for (; q + 4 <= run; q += 4) {
+      const o = <usize>q << 2;
+      transpose4(v128.load(s0 + o), v128.load(s1 + o), v128.load(s2 + o), v128.load(s3 + o),
+        d + (<usize>q << 4), 16);
+    }
+    for (; q < run; q++) {
+      const o = <usize>q << 2;
+      const dq = d + (<usize>q << 4);
+      store<f32>(dq, load<f32>(s0 + o));
+      store<f32>(dq, load<f32>(s1 + o), 4);
+      store<f32>(dq, load<f32>(s2 + o), 8);
+      store<f32>(dq, load<f32>(s3 + o), 12);
+    }
+    k += run;
+    ow = 0;
+    oh++;
   }
 }
 
@@ -280,7 +341,9 @@ export function conv2d_workspace_bytes(kind: i32, N: i32, C: i32, H: i32, W: i32
     return alignUp(Cg * KK * <usize>(OH * OW) * 4) + <usize>gemm_workspace_bytes();
   }
   if (is_depthwise(C, O, G)) return fwd_ws_bytes(C, H, W, O, KH, KW, PH, PW, G);
-  return alignUp(Cg * KK * Og * 4) + <usize>gemm_workspace_bytes();
+  // + one padded image group (conv2d_bwd_weight_nchw pads when SW == 1 and padding != 0)
+  return alignUp(Cg * KK * Og * 4) + <usize>gemm_workspace_bytes() +
+    alignUp((Cg * <usize>((H + 2 * PH) * (W + 2 * PW)) + PAD_SLACK) << 2);
 }
 
 /** y[N,O,OH,OW] = conv(x[N,C,H,W], w[O,C/G,KH,KW]) + bias (bias 0: none), ReLU when relu != 0. */
@@ -294,6 +357,10 @@ export function conv2d_fwd_nchw(x: usize, w: usize, bias: usize, y: usize, N: i3
     } else {
       dwconv2d_fwd(x, w, bias, y, N, C, relu != 0, ws);
     }
+    return;
+  }
+  if (C == 1 && G == 1 && SH == 1 && SW == 1 && DH == 1 && DW == 1 && KH * KW > 1) {
+    conv_c1_fwd(x, w, bias, y, N, H, W, O, KH, KW, PH, PW, relu != 0, ws + <usize>gemm_workspace_bytes());
     return;
   }
   const Cg = C / G;
@@ -326,6 +393,22 @@ export function conv2d_fwd_nchw(x: usize, w: usize, bias: usize, y: usize, N: i3
         }
       }
     }
+  }
+}
+
+/** One input channel, stride 1, no dilation: direct kernel (assembly/conv_c1.ts) per image,
+ * over a padded copy when there is padding. */
+function conv_c1_fwd(x: usize, w: usize, bias: usize, y: usize, N: i32, H: i32, W: i32, O: i32,
+  KH: i32, KW: i32, PH: i32, PW: i32, relu: bool, padded: usize): void {
+  const OH = H + 2 * PH - KH + 1;
+  const OW = W + 2 * PW - KW + 1;
+  for (let n = 0; n < N; n++) {
+    let xn = x + (<usize>(n * H * W) << 2);
+    if (PH != 0 || PW != 0) {
+      pad_planes(xn, padded, 1, H, W, PH, PW);
+      xn = padded;
+    }
+    conv_c1_fwd_plane(xn, W + 2 * PW, w, bias, y + (<usize>n * <usize>(O * OH * OW) << 2), O, KH, KW, OH, OW, relu);
   }
 }
 
@@ -415,10 +498,19 @@ export function conv2d_bwd_weight_nchw(x: usize, gy: usize, gw: usize, N: i32, C
   const P = gOH * gOW;
   const acc = ws;
   const gws = ws + alignUp(<usize>(CKK * Og) << 2);
+  // With padding, a padded copy of each image lets the packer take its transposing stride-1
+  // path (pack_a_im2col_panel_s1); the copy is a small fraction of the packed col.
+  const padded = gws + <usize>gemm_workspace_bytes();
+  const usePad = SW == 1 && (PH != 0 || PW != 0);
+  if (usePad) setGeometry(H + 2 * PH, W + 2 * PW, KH, KW, SH, SW, 0, 0, DH, DW);
   for (let g = 0; g < G; g++) {
     for (let n = 0; n < N; n++) {
-      const xg = x + (<usize>(n * C + g * Cg) * <usize>(H * W) << 2);
+      let xg = x + (<usize>(n * C + g * Cg) * <usize>(H * W) << 2);
       const gyg = gy + (<usize>(n * O + g * Og) * <usize>P << 2);
+      if (usePad) {
+        pad_planes(xg, padded, Cg, H, W, PH, PW);
+        xg = padded;
+      }
       gemm_blocked(CKK, Og, P, 1, n == 0 ? 0 : 1, pack_a_im2col, xg, 0, pack_b_t, gyg, P, acc, Og, 0, false, gws);
     }
     // acc holds dW^T [CKK, Og]; write it out as OIHW.

@@ -54,6 +54,14 @@ const cases: Case[] = [
   { n: 1, c: 4, h: 5, w: 5, o: 6, k: 3, p: 2 },
   { n: 1, c: 2, h: 20, w: 37, o: 3, k: 3, s: 3, p: 1, d: 2 },
   { n: 1, c: 4, h: 6, w: 6, o: 8, k: 3, p: 1, g: 4 },
+  // row stride / dilation / one-sided padding on the transposing stride-1 weight-gradient packer
+  { n: 2, c: 3, h: 11, w: 14, o: 5, k: 3, s: [2, 1], d: 2 },
+  { n: 1, c: 3, h: 9, w: 10, o: 4, k: 3, s: [2, 1], p: [0, 2] },
+  // one input channel: the direct forward kernel (assembly/conv_c1.ts), O % 4 and OW % 8 tails
+  { n: 2, c: 1, h: 9, w: 21, o: 17, k: 3 },
+  { n: 1, c: 1, h: 6, w: 13, o: 5, k: [2, 3], p: [1, 2] },
+  { n: 1, c: 1, h: 4, w: 4, o: 3, k: 1 },
+  { n: 2, c: 1, h: 7, w: 35, o: 8, k: 5, p: 2 },
 ];
 
 function label(op: string, cs: Case, rt: Runtime): string {
