@@ -14,6 +14,10 @@ export const SPLIT_KERNELS = [
   'conv2d_bwd_input_nchw',
   'conv2d_bwd_weight_nchw',
   'copy_strided',
+  'unary_fwd',
+  'binary_fwd_bcast4',
+  'batchnorm2d_fwd_eval',
+  'maxpool2d_fwd_nchw',
 ] as const;
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 

@@ -1,8 +1,9 @@
 // Intra-op parallelism (setNumThreads): a team of helper threads, each with its own instance of
 // the kernels over the runtime's shared memory, runs parts of one kernel call (GEMM column or
-// row panels; conv images, groups, bands of output rows or output channels) while the calling
-// thread runs part 0, as XNNPACK's thread pool does. The bindings (kernels/gemm.ts,
-// kernels/conv.ts) decide the parts; here is the team; the control block (Atomics over a
+// row panels; conv images, groups, bands of output rows or output channels; ranges of elements,
+// channels or planes of the element-wise kernels of inference) while the calling thread runs
+// part 0, as XNNPACK's thread pool does. The bindings (kernels/gemm.ts, conv.ts, pointwise.ts,
+// norm.ts, pool.ts) decide the parts; here is the team; the control block (Atomics over a
 // SharedArrayBuffer, no message per call) and the helpers' loop are in thread-core.ts, hosted by
 // a Node worker thread (thread-worker.ts) or, in a cross-origin isolated page, a module Web
 // Worker (thread-web-worker.ts). Tests: test/parallel/threads.test.ts,
@@ -78,6 +79,16 @@ export function partCount(rt: Runtime, flops: number, units: number): number {
   const team = teamOf(rt);
   if (!team) return 1;
   return Math.max(1, Math.min(wanted, team.available(), units, Math.floor(flops / minPartFlops)));
+}
+
+/** An element-wise kernel's element counts as this many flops against MIN_PART_FLOPS: a part
+ * gets at least about 64K elements (tens of microseconds of memory traffic), the price of a
+ * helper's wake-up. */
+const ELEMENT_FLOPS = 32;
+
+/** partCount for element-wise work over elements values made of units independent pieces. */
+export function elementParts(rt: Runtime, elements: number, units: number): number {
+  return partCount(rt, elements * ELEMENT_FLOPS, units);
 }
 
 /** The units [start, end) of part i when units are dealt out in parts as even as can be. */
