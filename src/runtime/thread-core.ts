@@ -21,8 +21,10 @@ export const SPLIT_KERNELS = [
 ] as const;
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
-/** The most arguments a split kernel takes (conv2d_fwd_nchw: 20). */
-export const MAX_SPLIT_ARGS = 24;
+/** The most arguments a part takes: one kernel call (conv2d_fwd_nchw: 20), or a SEQUENCE of
+ * calls, each as its kernel's index, its argument count and its arguments (a band of a conv:
+ * copy in, conv, copy out, 66). */
+export const MAX_SPLIT_ARGS = 72;
 
 // ---- the control block: Int32 cells, then each helper's arguments (f64), then its last error.
 // DONE counts the parts finished in the current call; helper h's cells sit at SLOT0 + h * SLOT.
@@ -47,6 +49,12 @@ const MSG_BYTES = 1024;
 /** Test-only kernels: throw, or hang until told to quit. */
 export const FAULT_THROW = -1;
 export const FAULT_HANG = -2;
+/** A part made of several kernel calls run in order (see MAX_SPLIT_ARGS). */
+export const SEQUENCE = -3;
+/** How long a helper spins on its job word after a part before it sleeps: kernel calls of
+ * inference follow each other within tens of microseconds, and waking from Atomics.wait
+ * costs about as much again. */
+export const SPIN_MS = 0.2;
 
 export interface Control {
   i32: Int32Array;
@@ -99,7 +107,8 @@ export interface ThreadHandle {
 /**
  * A helper's life: instantiate the kernels over the shared memory, say READY, then run every
  * part posted to it until QUIT. Nothing it runs can throw out of the loop: an error is written
- * to its cells for the calling thread to report. It blocks in Atomics.wait between parts, which
+ * to its cells for the calling thread to report. It spins for SPIN_MS, then blocks in Atomics.wait
+ * between parts, which
  * every worker may (a page's main thread may not, and never runs this).
  */
 export function serveThread(init: ThreadInit): void {
@@ -123,6 +132,11 @@ export function serveThread(init: ThreadInit): void {
   Atomics.notify(ctl.i32, at + STATE);
   let seen = 0;
   for (;;) {
+    const t0 = performance.now();
+    for (let spins = 1; Atomics.load(ctl.i32, at + SEQ) === seen; spins++) {
+      if ((spins & 0xff) === 0 && (Atomics.load(ctl.i32, QUIT) || performance.now() - t0 > SPIN_MS))
+        break;
+    }
     Atomics.wait(ctl.i32, at + SEQ, seen);
     if (Atomics.load(ctl.i32, QUIT)) return;
     const seq = Atomics.load(ctl.i32, at + SEQ);
@@ -136,7 +150,11 @@ export function serveThread(init: ThreadInit): void {
     try {
       if (k === FAULT_THROW) throw new Error('injected fault (test)');
       if (k === FAULT_HANG) Atomics.wait(ctl.i32, QUIT, 0, 60_000);
-      else fns[k](...args);
+      else if (k === SEQUENCE) {
+        for (let o = 0; o < args.length; o += 2 + args[o + 1]) {
+          fns[args[o]](...args.slice(o + 2, o + 2 + args[o + 1]));
+        }
+      } else fns[k](...args);
       Atomics.add(ctl.i32, at + PARTS_RUN, 1);
     } catch (e) {
       writeMessage(ctl, h, e instanceof Error ? `${e.name}: ${e.message}` : String(e));

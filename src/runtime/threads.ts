@@ -22,6 +22,8 @@ import {
   QUIT,
   READY,
   SEQ,
+  SEQUENCE,
+  SPIN_MS,
   KERNEL,
   NARGS,
   SLOT,
@@ -48,10 +50,14 @@ export const NR = 8;
 export interface ThreadTeam {
   /** Threads usable now, the caller included (1 once the team was stopped). */
   available(): number;
-  /** Runs kernel once per argument list, all at the same time: parts[0] on the calling thread,
-   * the others on helpers; returns when every part is done, throws when one failed. */
-  run(kernel: SplitKernel, parts: number[][]): void;
+  /** Runs the parts all at the same time: parts[0] on the calling thread, the others on
+   * helpers; a part is one or more kernel calls run in order. Returns when every part is done,
+   * throws when one failed. */
+  run(parts: PartCalls[]): void;
 }
+
+/** The kernel calls of one part, run in order on one thread: [kernel, arguments]. */
+export type PartCalls = [SplitKernel, number[]][];
 
 /** Work below this many floating-point operations per part is not split: waking a helper costs
  * tens of microseconds, about 2 MFLOP of kernel time. */
@@ -98,14 +104,24 @@ export function partRange(units: number, parts: number, i: number): [number, num
 
 /** Runs the parts of one kernel call: on the team when there are several, else right here. */
 export function runParts(rt: Runtime, name: SplitKernel, parts: number[][]): void {
+  runPartCalls(
+    rt,
+    parts.map((args) => [[name, args]])
+  );
+}
+
+/** Runs parts of several kernel calls each (one dispatch, one wake-up of each helper): part i's
+ * calls in order on one thread; the parts must be independent of each other. */
+export function runPartCalls(rt: Runtime, parts: PartCalls[]): void {
   const team = teams.get(rt);
   if (parts.length === 1 || !team) {
-    const fn = kernel(rt, name) as (...args: number[]) => void;
-    for (const args of parts) fn(...args);
+    for (const calls of parts) {
+      for (const [name, args] of calls) (kernel(rt, name) as (...a: number[]) => void)(...args);
+    }
     return;
   }
   splitCalls++;
-  team.run(name, parts);
+  team.run(parts);
 }
 
 /** How long the calling thread waits for helpers to start, and for a part to finish, before it
@@ -262,30 +278,54 @@ class Team implements ThreadTeam {
     return n;
   }
 
-  run(name: SplitKernel, parts: number[][]): void {
-    this.dispatch(SPLIT_KERNELS.indexOf(name), name, parts);
+  run(parts: PartCalls[]): void {
+    this.dispatch(
+      parts[0].map(([name]) => name).join('+'),
+      parts.map((calls) => calls.map(([name, args]) => [SPLIT_KERNELS.indexOf(name), args]))
+    );
   }
 
-  /** Posts parts 1.. to helpers 0.., runs part 0 here, waits for the rest; kernel < 0 is a
+  /** Posts parts 1.. to helpers 0.., runs part 0 here, waits for the rest; a kernel < 0 is a
    * test fault. */
-  dispatch(k: number, name: string, parts: number[][]): void {
+  dispatch(name: string, parts: [number, number[]][][]): void {
     const { i32, args } = this.ctl;
     if (parts.length > this.available()) {
       throw new Error(`simdgrad: ${parts.length} parts for ${this.available()} threads`);
+    }
+    for (const calls of parts) {
+      const size = calls.length === 1 ? 0 : calls.reduce((s, [, a]) => s + 2 + a.length, 0);
+      if (size > MAX_SPLIT_ARGS) {
+        throw new Error(`simdgrad: a part of ${name} takes over ${MAX_SPLIT_ARGS} arguments`);
+      }
     }
     Atomics.store(i32, DONE, 0);
     for (let j = 1; j < parts.length; j++) {
       const h = j - 1;
       const at = SLOT0 + h * SLOT;
-      args.set(parts[j], h * MAX_SPLIT_ARGS);
-      i32[at + KERNEL] = k;
-      i32[at + NARGS] = parts[j].length;
+      const calls = parts[j];
+      if (calls.length === 1) {
+        args.set(calls[0][1], h * MAX_SPLIT_ARGS);
+        i32[at + KERNEL] = calls[0][0];
+        i32[at + NARGS] = calls[0][1].length;
+      } else {
+        let o = 0;
+        for (const [k, a] of calls) {
+          args[h * MAX_SPLIT_ARGS + o] = k;
+          args[h * MAX_SPLIT_ARGS + o + 1] = a.length;
+          args.set(a, h * MAX_SPLIT_ARGS + o + 2);
+          o += 2 + a.length;
+        }
+        i32[at + KERNEL] = SEQUENCE;
+        i32[at + NARGS] = o;
+      }
       Atomics.add(i32, at + SEQ, 1);
       Atomics.notify(i32, at + SEQ);
     }
     let own: unknown = null;
     try {
-      if (k >= 0) (kernel(this.rt, name as SplitKernel) as (...a: number[]) => void)(...parts[0]);
+      for (const [k, a] of parts[0]) {
+        if (k >= 0) (kernel(this.rt, SPLIT_KERNELS[k]) as (...a: number[]) => void)(...a);
+      }
     } catch (e) {
       own = e;
     }
@@ -306,11 +346,19 @@ class Team implements ThreadTeam {
     const i32 = this.ctl.i32;
     const block = canBlock(i32);
     const t0 = Date.now();
-    for (let spins = 0; ; spins++) {
+    const s0 = performance.now();
+    // Where it may block, it spins a little first all the same: a wake-up from Atomics.wait
+    // costs tens of microseconds, about what a helper's part lags behind.
+    let spinning = true;
+    for (let spins = 1; ; spins++) {
       const done = Atomics.load(i32, DONE);
       if (done >= n) return;
       // spinning: read the clock now and then only
-      if (!block && (spins & 0xfff) !== 0) continue;
+      if ((!block || spinning) && (spins & 0xff) !== 0) continue;
+      if (block && spinning) {
+        spinning = performance.now() - s0 < SPIN_MS;
+        if (spinning) continue;
+      }
       const left = partTimeoutMs - (Date.now() - t0);
       if (left <= 0) {
         this.close();
@@ -449,8 +497,9 @@ export function injectThreadFault(
   const saved = partTimeoutMs;
   partTimeoutMs = timeoutMs ?? saved;
   try {
-    const parts = Array.from({ length: team.size }, () => []);
-    team.dispatch(fault === 'throw' ? FAULT_THROW : FAULT_HANG, `fault '${fault}'`, parts);
+    const k = fault === 'throw' ? FAULT_THROW : FAULT_HANG;
+    const parts = Array.from({ length: team.size }, (): [number, number[]][] => [[k, []]]);
+    team.dispatch(`fault '${fault}'`, parts);
     return null;
   } catch (e) {
     return e;
