@@ -107,9 +107,8 @@ export interface ThreadHandle {
 /**
  * A helper's life: instantiate the kernels over the shared memory, say READY, then run every
  * part posted to it until QUIT. Nothing it runs can throw out of the loop: an error is written
- * to its cells for the calling thread to report. It spins for SPIN_MS, then blocks in Atomics.wait
- * between parts, which
- * every worker may (a page's main thread may not, and never runs this).
+ * to its cells for the calling thread to report. Between parts it spins for SPIN_MS, then blocks
+ * in Atomics.wait, which every worker may (a page's main thread may not, and never runs this).
  */
 export function serveThread(init: ThreadInit): void {
   const ctl = controlViews(init.control, init.helpers);
