@@ -51,10 +51,11 @@ export const FAULT_THROW = -1;
 export const FAULT_HANG = -2;
 /** A part made of several kernel calls run in order (see MAX_SPLIT_ARGS). */
 export const SEQUENCE = -3;
-/** How long a helper spins on its job word after a part before it sleeps: kernel calls of
- * inference follow each other within tens of microseconds, and waking from Atomics.wait
- * costs about as much again. */
-export const SPIN_MS = 0.2;
+/** How long a helper spins on its job word after a part before it sleeps (and the caller on
+ * DONE): kernel calls of inference often follow within tens of microseconds, and a wake-up
+ * from Atomics.wait costs about as much. Short: a spinning thread slows its SMT sibling, and
+ * 0.2 ms measured no better on ResNet-18 (2 vCPUs, noisy). */
+export const SPIN_MS = 0.05;
 
 export interface Control {
   i32: Int32Array;
