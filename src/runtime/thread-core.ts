@@ -51,11 +51,6 @@ export const FAULT_THROW = -1;
 export const FAULT_HANG = -2;
 /** A part made of several kernel calls run in order (see MAX_SPLIT_ARGS). */
 export const SEQUENCE = -3;
-/** How long a helper spins on its job word after a part before it sleeps (and the caller on
- * DONE): kernel calls of inference often follow within tens of microseconds, and a wake-up
- * from Atomics.wait costs about as much. Short: a spinning thread slows its SMT sibling, and
- * 0.2 ms measured no better on ResNet-18 (2 vCPUs, noisy). */
-export const SPIN_MS = 0.05;
 
 export interface Control {
   i32: Int32Array;
@@ -108,8 +103,10 @@ export interface ThreadHandle {
 /**
  * A helper's life: instantiate the kernels over the shared memory, say READY, then run every
  * part posted to it until QUIT. Nothing it runs can throw out of the loop: an error is written
- * to its cells for the calling thread to report. Between parts it spins for SPIN_MS, then blocks
- * in Atomics.wait, which every worker may (a page's main thread may not, and never runs this).
+ * to its cells for the calling thread to report. It blocks in Atomics.wait between parts, which
+ * every worker may (a page's main thread may not, and never runs this). Spinning a while first
+ * (0.05 and 0.2 ms, helper and caller) was tried: it slowed a split conv by 10-25% (a spinning
+ * thread slows the other on 2 vCPUs) for no clear gain on ResNet-18.
  */
 export function serveThread(init: ThreadInit): void {
   const ctl = controlViews(init.control, init.helpers);
@@ -132,11 +129,6 @@ export function serveThread(init: ThreadInit): void {
   Atomics.notify(ctl.i32, at + STATE);
   let seen = 0;
   for (;;) {
-    const t0 = performance.now();
-    for (let spins = 1; Atomics.load(ctl.i32, at + SEQ) === seen; spins++) {
-      if ((spins & 0xff) === 0 && (Atomics.load(ctl.i32, QUIT) || performance.now() - t0 > SPIN_MS))
-        break;
-    }
     Atomics.wait(ctl.i32, at + SEQ, seen);
     if (Atomics.load(ctl.i32, QUIT)) return;
     const seq = Atomics.load(ctl.i32, at + SEQ);

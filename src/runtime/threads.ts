@@ -23,7 +23,6 @@ import {
   READY,
   SEQ,
   SEQUENCE,
-  SPIN_MS,
   KERNEL,
   NARGS,
   SLOT,
@@ -346,19 +345,11 @@ class Team implements ThreadTeam {
     const i32 = this.ctl.i32;
     const block = canBlock(i32);
     const t0 = Date.now();
-    const s0 = performance.now();
-    // Where it may block, it spins a little first all the same: a wake-up from Atomics.wait
-    // costs tens of microseconds, about what a helper's part lags behind.
-    let spinning = true;
-    for (let spins = 1; ; spins++) {
+    for (let spins = 0; ; spins++) {
       const done = Atomics.load(i32, DONE);
       if (done >= n) return;
       // spinning: read the clock now and then only
-      if ((!block || spinning) && (spins & 0xff) !== 0) continue;
-      if (block && spinning) {
-        spinning = performance.now() - s0 < SPIN_MS;
-        if (spinning) continue;
-      }
+      if (!block && (spins & 0xfff) !== 0) continue;
       const left = partTimeoutMs - (Date.now() - t0);
       if (left <= 0) {
         this.close();
