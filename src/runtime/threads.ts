@@ -87,9 +87,10 @@ export function partCount(rt: Runtime, flops: number, units: number): number {
 }
 
 /** An element-wise kernel's element counts as this many flops against MIN_PART_FLOPS: a part
- * gets at least about 64K elements (tens of microseconds of memory traffic), the price of a
- * helper's wake-up. */
-const ELEMENT_FLOPS = 32;
+ * gets at least 200K elements. A helper's part starts some 50-100 us late (its wake-up), about
+ * the time of 150K elements: ResNet-18's 100K-element parts (a ReLU of layer1 on 2 threads)
+ * took longer split than whole; its 400K-element ones (after conv1) a third less. */
+const ELEMENT_FLOPS = 10;
 
 /** partCount for element-wise work over elements values made of units independent pieces. */
 export function elementParts(rt: Runtime, elements: number, units: number): number {
