@@ -14,11 +14,17 @@ export const SPLIT_KERNELS = [
   'conv2d_bwd_input_nchw',
   'conv2d_bwd_weight_nchw',
   'copy_strided',
+  'unary_fwd',
+  'binary_fwd_bcast4',
+  'batchnorm2d_fwd_eval',
+  'maxpool2d_fwd_nchw',
 ] as const;
 export type SplitKernel = (typeof SPLIT_KERNELS)[number];
 
-/** The most arguments a split kernel takes (conv2d_fwd_nchw: 20). */
-export const MAX_SPLIT_ARGS = 24;
+/** The most arguments a part takes: one kernel call (conv2d_fwd_nchw: 20), or a SEQUENCE of
+ * calls, each as its kernel's index, its argument count and its arguments (a band of a conv:
+ * copy in, conv, copy out, 66). */
+export const MAX_SPLIT_ARGS = 72;
 
 // ---- the control block: Int32 cells, then each helper's arguments (f64), then its last error.
 // DONE counts the parts finished in the current call; helper h's cells sit at SLOT0 + h * SLOT.
@@ -43,6 +49,8 @@ const MSG_BYTES = 1024;
 /** Test-only kernels: throw, or hang until told to quit. */
 export const FAULT_THROW = -1;
 export const FAULT_HANG = -2;
+/** A part made of several kernel calls run in order (see MAX_SPLIT_ARGS). */
+export const SEQUENCE = -3;
 
 export interface Control {
   i32: Int32Array;
@@ -96,7 +104,9 @@ export interface ThreadHandle {
  * A helper's life: instantiate the kernels over the shared memory, say READY, then run every
  * part posted to it until QUIT. Nothing it runs can throw out of the loop: an error is written
  * to its cells for the calling thread to report. It blocks in Atomics.wait between parts, which
- * every worker may (a page's main thread may not, and never runs this).
+ * every worker may (a page's main thread may not, and never runs this). Spinning a while first
+ * (0.05 and 0.2 ms, helper and caller) was tried: it slowed a split conv by 10-25% (a spinning
+ * thread slows the other on 2 vCPUs) for no clear gain on ResNet-18.
  */
 export function serveThread(init: ThreadInit): void {
   const ctl = controlViews(init.control, init.helpers);
@@ -132,7 +142,11 @@ export function serveThread(init: ThreadInit): void {
     try {
       if (k === FAULT_THROW) throw new Error('injected fault (test)');
       if (k === FAULT_HANG) Atomics.wait(ctl.i32, QUIT, 0, 60_000);
-      else fns[k](...args);
+      else if (k === SEQUENCE) {
+        for (let o = 0; o < args.length; o += 2 + args[o + 1]) {
+          fns[args[o]](...args.slice(o + 2, o + 2 + args[o + 1]));
+        }
+      } else fns[k](...args);
       Atomics.add(ctl.i32, at + PARTS_RUN, 1);
     } catch (e) {
       writeMessage(ctl, h, e instanceof Error ? `${e.name}: ${e.message}` : String(e));

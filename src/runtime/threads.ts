@@ -1,8 +1,9 @@
 // Intra-op parallelism (setNumThreads): a team of helper threads, each with its own instance of
 // the kernels over the runtime's shared memory, runs parts of one kernel call (GEMM column or
-// row panels; conv images, groups, bands of output rows or output channels) while the calling
-// thread runs part 0, as XNNPACK's thread pool does. The bindings (kernels/gemm.ts,
-// kernels/conv.ts) decide the parts; here is the team; the control block (Atomics over a
+// row panels; conv images, groups, bands of output rows or output channels; ranges of elements,
+// channels or planes of the element-wise kernels of inference) while the calling thread runs
+// part 0, as XNNPACK's thread pool does. The bindings (kernels/gemm.ts, conv.ts, pointwise.ts,
+// norm.ts, pool.ts) decide the parts; here is the team; the control block (Atomics over a
 // SharedArrayBuffer, no message per call) and the helpers' loop are in thread-core.ts, hosted by
 // a Node worker thread (thread-worker.ts) or, in a cross-origin isolated page, a module Web
 // Worker (thread-web-worker.ts). Tests: test/parallel/threads.test.ts,
@@ -21,6 +22,7 @@ import {
   QUIT,
   READY,
   SEQ,
+  SEQUENCE,
   KERNEL,
   NARGS,
   SLOT,
@@ -47,10 +49,14 @@ export const NR = 8;
 export interface ThreadTeam {
   /** Threads usable now, the caller included (1 once the team was stopped). */
   available(): number;
-  /** Runs kernel once per argument list, all at the same time: parts[0] on the calling thread,
-   * the others on helpers; returns when every part is done, throws when one failed. */
-  run(kernel: SplitKernel, parts: number[][]): void;
+  /** Runs the parts all at the same time: parts[0] on the calling thread, the others on
+   * helpers; a part is one or more kernel calls run in order. Returns when every part is done,
+   * throws when one failed. */
+  run(parts: PartCalls[]): void;
 }
+
+/** The kernel calls of one part, run in order on one thread: [kernel, arguments]. */
+export type PartCalls = [SplitKernel, number[]][];
 
 /** Work below this many floating-point operations per part is not split: waking a helper costs
  * tens of microseconds, about 2 MFLOP of kernel time. */
@@ -80,6 +86,17 @@ export function partCount(rt: Runtime, flops: number, units: number): number {
   return Math.max(1, Math.min(wanted, team.available(), units, Math.floor(flops / minPartFlops)));
 }
 
+/** An element-wise kernel's element counts as this many flops against MIN_PART_FLOPS: a part
+ * gets at least 200K elements. A helper's part starts some 50-100 us late (its wake-up), about
+ * the time of 150K elements: ResNet-18's 100K-element parts (a ReLU of layer1 on 2 threads)
+ * took longer split than whole; its 400K-element ones (after conv1) a third less. */
+const ELEMENT_FLOPS = 10;
+
+/** partCount for element-wise work over elements values made of units independent pieces. */
+export function elementParts(rt: Runtime, elements: number, units: number): number {
+  return partCount(rt, elements * ELEMENT_FLOPS, units);
+}
+
 /** The units [start, end) of part i when units are dealt out in parts as even as can be. */
 export function partRange(units: number, parts: number, i: number): [number, number] {
   return [Math.floor((i * units) / parts), Math.floor(((i + 1) * units) / parts)];
@@ -87,14 +104,24 @@ export function partRange(units: number, parts: number, i: number): [number, num
 
 /** Runs the parts of one kernel call: on the team when there are several, else right here. */
 export function runParts(rt: Runtime, name: SplitKernel, parts: number[][]): void {
+  runPartCalls(
+    rt,
+    parts.map((args) => [[name, args]])
+  );
+}
+
+/** Runs parts of several kernel calls each (one dispatch, one wake-up of each helper): part i's
+ * calls in order on one thread; the parts must be independent of each other. */
+export function runPartCalls(rt: Runtime, parts: PartCalls[]): void {
   const team = teams.get(rt);
   if (parts.length === 1 || !team) {
-    const fn = kernel(rt, name) as (...args: number[]) => void;
-    for (const args of parts) fn(...args);
+    for (const calls of parts) {
+      for (const [name, args] of calls) (kernel(rt, name) as (...a: number[]) => void)(...args);
+    }
     return;
   }
   splitCalls++;
-  team.run(name, parts);
+  team.run(parts);
 }
 
 /** How long the calling thread waits for helpers to start, and for a part to finish, before it
@@ -251,30 +278,54 @@ class Team implements ThreadTeam {
     return n;
   }
 
-  run(name: SplitKernel, parts: number[][]): void {
-    this.dispatch(SPLIT_KERNELS.indexOf(name), name, parts);
+  run(parts: PartCalls[]): void {
+    this.dispatch(
+      parts[0].map(([name]) => name).join('+'),
+      parts.map((calls) => calls.map(([name, args]) => [SPLIT_KERNELS.indexOf(name), args]))
+    );
   }
 
-  /** Posts parts 1.. to helpers 0.., runs part 0 here, waits for the rest; kernel < 0 is a
+  /** Posts parts 1.. to helpers 0.., runs part 0 here, waits for the rest; a kernel < 0 is a
    * test fault. */
-  dispatch(k: number, name: string, parts: number[][]): void {
+  dispatch(name: string, parts: [number, number[]][][]): void {
     const { i32, args } = this.ctl;
     if (parts.length > this.available()) {
       throw new Error(`simdgrad: ${parts.length} parts for ${this.available()} threads`);
+    }
+    for (const calls of parts) {
+      const size = calls.length === 1 ? 0 : calls.reduce((s, [, a]) => s + 2 + a.length, 0);
+      if (size > MAX_SPLIT_ARGS) {
+        throw new Error(`simdgrad: a part of ${name} takes over ${MAX_SPLIT_ARGS} arguments`);
+      }
     }
     Atomics.store(i32, DONE, 0);
     for (let j = 1; j < parts.length; j++) {
       const h = j - 1;
       const at = SLOT0 + h * SLOT;
-      args.set(parts[j], h * MAX_SPLIT_ARGS);
-      i32[at + KERNEL] = k;
-      i32[at + NARGS] = parts[j].length;
+      const calls = parts[j];
+      if (calls.length === 1) {
+        args.set(calls[0][1], h * MAX_SPLIT_ARGS);
+        i32[at + KERNEL] = calls[0][0];
+        i32[at + NARGS] = calls[0][1].length;
+      } else {
+        let o = 0;
+        for (const [k, a] of calls) {
+          args[h * MAX_SPLIT_ARGS + o] = k;
+          args[h * MAX_SPLIT_ARGS + o + 1] = a.length;
+          args.set(a, h * MAX_SPLIT_ARGS + o + 2);
+          o += 2 + a.length;
+        }
+        i32[at + KERNEL] = SEQUENCE;
+        i32[at + NARGS] = o;
+      }
       Atomics.add(i32, at + SEQ, 1);
       Atomics.notify(i32, at + SEQ);
     }
     let own: unknown = null;
     try {
-      if (k >= 0) (kernel(this.rt, name as SplitKernel) as (...a: number[]) => void)(...parts[0]);
+      for (const [k, a] of parts[0]) {
+        if (k >= 0) (kernel(this.rt, SPLIT_KERNELS[k]) as (...a: number[]) => void)(...a);
+      }
     } catch (e) {
       own = e;
     }
@@ -438,8 +489,9 @@ export function injectThreadFault(
   const saved = partTimeoutMs;
   partTimeoutMs = timeoutMs ?? saved;
   try {
-    const parts = Array.from({ length: team.size }, () => []);
-    team.dispatch(fault === 'throw' ? FAULT_THROW : FAULT_HANG, `fault '${fault}'`, parts);
+    const k = fault === 'throw' ? FAULT_THROW : FAULT_HANG;
+    const parts = Array.from({ length: team.size }, (): [number, number[]][] => [[k, []]]);
+    team.dispatch(`fault '${fault}'`, parts);
     return null;
   } catch (e) {
     return e;

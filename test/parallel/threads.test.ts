@@ -1,6 +1,7 @@
-// Intra-op threads (setNumThreads, src/runtime/threads.ts): GEMM and conv kernels split across 2
-// and 3 threads give bitwise the results of one thread (both builds, tile-edge shapes, with the
-// split threshold lowered so small cases split); predict on a small ResNet-like model the same;
+// Intra-op threads (setNumThreads, src/runtime/threads.ts): GEMM and conv kernels, and the
+// element-wise kernels of inference (unary maps, broadcast binary ops, eval batch norm, max pool),
+// split across 2 and 3 threads give bitwise the results of one thread (both builds, tile-edge and
+// odd shapes, with the split threshold lowered so small cases split); predict on a small ResNet-like model the same;
 // argument checks; a failing or hanging helper is reported, not hung on; setNumThreads(1) stops
 // the helpers (and the suite's process exits with them unref'ed).
 import { suite } from 'uvu';
@@ -14,6 +15,14 @@ import {
   conv2dGeometry,
 } from '../../src/runtime/kernels/conv.js';
 import { gemm } from '../../src/runtime/kernels/gemm.js';
+import { batchNorm2dForward } from '../../src/runtime/kernels/norm.js';
+import {
+  binary,
+  type BinaryOp,
+  unaryForward,
+  type UnaryOp,
+} from '../../src/runtime/kernels/pointwise.js';
+import { maxPool2dForward, pool2dShape } from '../../src/runtime/kernels/pool.js';
 import type { Runtime } from '../../src/runtime/load.js';
 import {
   getNumThreads,
@@ -183,6 +192,129 @@ for (const rt of rts) {
   }
 }
 
+const unaryCases: [UnaryOp, number, number?][] = [
+  ['relu', 1003],
+  ['exp', 37],
+  ['gelu', 4099],
+  ['leakyRelu', 65, 0.1],
+  ['relu', 1],
+];
+for (const rt of rts) {
+  for (const [op, n, p0] of unaryCases) {
+    const label = `unary ${op} n=${n} [${rt.build}]`;
+    t(label, () => {
+      const x = put(rt, rand(n, 9, -3, 3));
+      const y = rt.heap.allocF32(n);
+      sameAcrossThreads(
+        label,
+        () => {
+          unaryForward(rt, op, x, y, n, p0 ?? 0);
+          return get(rt, y);
+        },
+        n > 16
+      );
+      freeAll(rt, x, y);
+    });
+  }
+}
+
+/** [op, a's shape, b's shape, out shape, must split] */
+const binaryCases: [BinaryOp, number[], number[], number[], boolean][] = [
+  ['add', [1, 64, 7, 9], [1, 64, 7, 9], [1, 64, 7, 9], true],
+  ['mul', [1003], [1003], [1003], true],
+  ['sub', [3, 5, 7], [5, 1], [3, 5, 7], true],
+  ['mul', [1, 6, 5, 7], [6, 1, 1], [1, 6, 5, 7], true],
+  ['div', [5], [1, 4, 1], [1, 4, 5], true],
+  ['maximum', [33], [1], [33], true],
+  // more than 4 dims after collapsing: looped over in TypeScript, not split
+  ['add', [2, 1, 3, 1, 2], [1, 2, 1, 3, 1], [2, 2, 3, 3, 2], false],
+];
+for (const rt of rts) {
+  for (const [op, as, bs, ys, split] of binaryCases) {
+    const label = `binary ${op} ${JSON.stringify(as)} ${JSON.stringify(bs)} [${rt.build}]`;
+    t(label, () => {
+      const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
+      const a = put(rt, rand(size(as), 10, 0.5, 2));
+      const b = put(rt, rand(size(bs), 11, 0.5, 2));
+      const y = rt.heap.allocF32(size(ys));
+      sameAcrossThreads(
+        label,
+        () => {
+          binary(rt, op, a, as, b, bs, y, ys);
+          return get(rt, y);
+        },
+        split
+      );
+      freeAll(rt, a, b, y);
+    });
+  }
+}
+
+for (const rt of rts) {
+  for (const [shape, affine] of [
+    [[1, 5, 7, 9], true],
+    [[3, 4, 5, 5], true],
+    [[1, 7, 33], false],
+    [[2, 3, 1, 1], true],
+  ] as [number[], boolean][]) {
+    const label = `batchNorm2d eval ${JSON.stringify(shape)} affine=${affine} [${rt.build}]`;
+    t(label, () => {
+      const c = shape[1];
+      const total = shape.reduce((p, d) => p * d, 1);
+      const x = put(rt, rand(total, 12));
+      const y = rt.heap.allocF32(total);
+      const gamma = affine ? put(rt, rand(c, 13)) : null;
+      const beta = affine ? put(rt, rand(c, 14)) : null;
+      const mean = put(rt, rand(c, 15));
+      const variance = put(rt, rand(c, 16, 0.1, 2));
+      const save = rt.heap.allocF32(c);
+      sameAcrossThreads(label, () => {
+        batchNorm2dForward(rt, shape, {
+          x,
+          y,
+          gamma,
+          beta,
+          saveMean: save,
+          saveInvstd: save,
+          runningMean: mean,
+          runningVar: variance,
+          eps: 1e-5,
+          momentum: 0.1,
+          training: false,
+        });
+        return get(rt, y);
+      });
+      freeAll(rt, x, y, mean, variance, save, ...(gamma && beta ? [gamma, beta] : []));
+    });
+  }
+}
+
+for (const rt of rts) {
+  for (const [shape, k, s, p] of [
+    [[1, 5, 13, 11], 3, 2, 1],
+    [[2, 3, 8, 9], 2, 2, 0],
+    [[1, 7, 6, 5], 2, 1, 1],
+  ] as [number[], number, number, number][]) {
+    const label = `maxPool2d ${JSON.stringify(shape)} k=${k} s=${s} p=${p} [${rt.build}]`;
+    t(label, () => {
+      const g = pool2dShape(shape, { kernelSize: k, stride: s, padding: p });
+      const x = put(rt, rand(g.n * g.c * g.h * g.w, 17));
+      const ySize = g.n * g.c * g.oh * g.ow;
+      const y = rt.heap.allocF32(ySize);
+      const arg = rt.heap.allocF32(ySize);
+      sameAcrossThreads(`${label} y`, () => {
+        maxPool2dForward(rt, g, x, y, arg);
+        return get(rt, y);
+      });
+      sameAcrossThreads(`${label} argmax`, () => {
+        maxPool2dForward(rt, g, x, y, arg);
+        return get(rt, arg);
+      });
+      freeAll(rt, x, y, arg);
+    });
+  }
+}
+
 t('predict on a small ResNet-like model: threads 2 and 3 equal one thread bitwise', () => {
   manualSeed(3);
   const block = new nn.Sequential(
@@ -194,7 +326,9 @@ t('predict on a small ResNet-like model: threads 2 and 3 equal one thread bitwis
   );
   const model = new nn.Sequential(
     new nn.Conv2d(3, 16, 7, { stride: 2, padding: 3 }),
+    new nn.BatchNorm2d(16),
     new nn.ReLU(),
+    new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
     block,
     new nn.ReLU(),
     new nn.Conv2d(16, 32, 3, { stride: 2, padding: 1 }),

@@ -14,6 +14,7 @@ import {
   getNumThreads,
   partCount,
   partRange,
+  runPartCalls,
   runParts,
   type SplitKernel,
 } from '../threads.js';
@@ -321,69 +322,65 @@ function bandForward(
   const cw = ws.map((p) => p + (xFloats + yFloats) * 4);
   const hw = g.h * g.w;
   const p = g.oh * g.ow;
-  runParts(
+  // One dispatch for the three steps (one wake-up of each helper): a band's copies touch only
+  // its own workspace and its own rows of y.
+  runPartCalls(
     rt,
-    'copy_strided',
     bands.map((q, i) => [
-      x.ptr + q.r0 * g.w * 4,
-      xt[i],
-      1,
-      1,
-      1,
-      1,
-      g.c,
-      q.h * g.w,
-      0,
-      0,
-      0,
-      0,
-      hw,
-      1,
-      0,
-      0,
-      0,
-      0,
-      q.h * g.w,
-      1,
-    ])
-  );
-  runParts(
-    rt,
-    'conv2d_fwd_nchw',
-    bands.map((_q, i) => [
-      xt[i],
-      weight.ptr,
-      bias ? bias.ptr : 0,
-      yt[i],
-      ...dims(geo[i]),
-      relu ? 1 : 0,
-      cw[i],
-    ])
-  );
-  runParts(
-    rt,
-    'copy_strided',
-    bands.map((q, i) => [
-      yt[i] + q.skip * g.ow * 4,
-      y.ptr + q.a * g.ow * 4,
-      1,
-      1,
-      1,
-      1,
-      g.o,
-      (q.b - q.a) * g.ow,
-      0,
-      0,
-      0,
-      0,
-      q.oh * g.ow,
-      1,
-      0,
-      0,
-      0,
-      0,
-      p,
-      1,
+      [
+        'copy_strided',
+        [
+          x.ptr + q.r0 * g.w * 4,
+          xt[i],
+          1,
+          1,
+          1,
+          1,
+          g.c,
+          q.h * g.w,
+          0,
+          0,
+          0,
+          0,
+          hw,
+          1,
+          0,
+          0,
+          0,
+          0,
+          q.h * g.w,
+          1,
+        ],
+      ],
+      [
+        'conv2d_fwd_nchw',
+        [xt[i], weight.ptr, bias ? bias.ptr : 0, yt[i], ...dims(geo[i]), relu ? 1 : 0, cw[i]],
+      ],
+      [
+        'copy_strided',
+        [
+          yt[i] + q.skip * g.ow * 4,
+          y.ptr + q.a * g.ow * 4,
+          1,
+          1,
+          1,
+          1,
+          g.o,
+          (q.b - q.a) * g.ow,
+          0,
+          0,
+          0,
+          0,
+          q.oh * g.ow,
+          1,
+          0,
+          0,
+          0,
+          0,
+          p,
+          1,
+        ],
+      ],
     ])
   );
 }

@@ -1,9 +1,12 @@
 // Typed binding of assembly/norm.ts: batch norm and channels-first layer norm over NCHW, GELU
-// and SiLU. Buffers are F32Bufs; optional ones (affine, running statistics) may be null.
+// and SiLU. Buffers are F32Bufs; optional ones (affine, running statistics) may be null. With
+// intra-op threads (../threads.ts) a large eval-mode batch norm is split into ranges of images,
+// or of channels for one image. Tests: test/parallel/threads.test.ts (the splits).
 
 import { checkBuf, checkFinite, checkInt, nchw } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { elementParts, partRange, runParts } from '../threads.js';
 import { kernel } from './call.js';
 
 /** [N, C, HW] of a 2-D-or-more NCHW shape. */
@@ -74,18 +77,29 @@ export function batchNorm2dForward(rt: Runtime, shape: readonly number[], a: Bat
   } else {
     if (!a.runningMean || !a.runningVar)
       throw new Error(`${op}: eval mode needs running statistics (trackRunningStats)`);
-    kernel(rt, 'batchnorm2d_fwd_eval')(
-      a.x.ptr,
-      a.y.ptr,
-      opt(a.gamma),
-      opt(a.beta),
-      a.runningMean.ptr,
-      a.runningVar.ptr,
-      n,
-      c,
-      hw,
-      a.eps
-    );
+    const { runningMean, runningVar } = a;
+    // Channels of one image, or whole images (a channel's planes are C * HW apart).
+    const units = n > 1 ? n : c;
+    const parts = elementParts(rt, total, units);
+    const calls: number[][] = [];
+    for (let i = 0; i < parts; i++) {
+      const [u0, u1] = partRange(units, parts, i);
+      const [n0, nn, c0, cc] = n > 1 ? [u0, u1 - u0, 0, c] : [0, 1, u0, u1 - u0];
+      const o = 4 * ((n0 * c + c0) * hw);
+      calls.push([
+        a.x.ptr + o,
+        a.y.ptr + o,
+        a.gamma ? a.gamma.ptr + 4 * c0 : 0,
+        a.beta ? a.beta.ptr + 4 * c0 : 0,
+        runningMean.ptr + 4 * c0,
+        runningVar.ptr + 4 * c0,
+        nn,
+        cc,
+        hw,
+        a.eps,
+      ]);
+    }
+    runParts(rt, 'batchnorm2d_fwd_eval', calls);
   }
 }
 

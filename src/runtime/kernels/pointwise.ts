@@ -1,12 +1,20 @@
 // Typed binding of assembly/pointwise.ts: binary ops with broadcasting, the sum of a broadcast
 // gradient back to an operand's shape, unary maps and their backward. Shapes are collapsed here
 // (size-1 dims dropped, neighbours that broadcast alike merged) to the kernels' 4 dims; more than
-// 4 after collapsing are looped over in TypeScript. Tests: test/assembly/pointwise.test.ts.
+// 4 after collapsing are looped over in TypeScript. With intra-op threads (../threads.ts) a large
+// unary map is split into ranges of elements, a binary op of 4 dims or fewer into ranges of its
+// outermost dim: every value is computed as on one thread. Tests: test/assembly/pointwise.test.ts,
+// test/parallel/threads.test.ts.
 
 import { checkBuf, fmt } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { elementParts, partRange, runParts } from '../threads.js';
 import { kernel } from './call.js';
+
+/** Parts of an element range are cut at multiples of this, so each part's SIMD groups of 4 are
+ * the whole's and the scalar tail stays with the last part. */
+const ELEMENT_UNIT = 16;
 
 /** Op codes of binary_fwd_bcast4 (the order of its switch). */
 export const BINARY_OPS = {
@@ -179,6 +187,10 @@ export function binary(
   checkBuf(op, 'output', y, n, `output ${fmt(yShape)}`);
   if (n === 0) return;
   const { dims, strides } = collapse(yShape, [aShape, bShape, yShape]);
+  if (dims.length <= MAX_DIMS) {
+    binarySplit(rt, code, a, b, y, dims, strides);
+    return;
+  }
   const f = kernel(rt, 'binary_fwd_bcast4');
   forEachBlock(dims, strides, (d, [sa, sb], [oa, ob, oy]) => {
     f(
@@ -200,6 +212,48 @@ export function binary(
       sb[3]
     );
   });
+}
+
+/** One binary_fwd_bcast4 call over collapsed dims (4 or fewer), in parts along its outermost
+ * dim when large: the innermost (a flat loop, equal shapes) in whole ELEMENT_UNITs. */
+function binarySplit(
+  rt: Runtime,
+  code: number,
+  a: F32Buf,
+  b: F32Buf,
+  y: F32Buf,
+  dims: number[],
+  strides: number[][]
+): void {
+  const pad = MAX_DIMS - dims.length;
+  const d4 = [...new Array<number>(pad).fill(1), ...dims];
+  const [sa, sb] = strides.map((s) => [...new Array<number>(pad).fill(0), ...s]);
+  const k = Math.max(
+    0,
+    d4.findIndex((d) => d > 1)
+  );
+  const inner = d4.slice(k + 1).reduce((p, d) => p * d, 1);
+  const step = k === MAX_DIMS - 1 ? ELEMENT_UNIT : 1;
+  const units = Math.ceil(d4[k] / step);
+  const parts = elementParts(rt, d4[k] * inner, units);
+  const calls: number[][] = [];
+  for (let i = 0; i < parts; i++) {
+    const [u0, u1] = partRange(units, parts, i);
+    const i0 = u0 * step;
+    const i1 = Math.min(d4[k], u1 * step);
+    const d = d4.slice();
+    d[k] = i1 - i0;
+    calls.push([
+      code,
+      a.ptr + 4 * i0 * sa[k],
+      b.ptr + 4 * i0 * sb[k],
+      y.ptr + 4 * i0 * inner,
+      ...d,
+      ...sa,
+      ...sb,
+    ]);
+  }
+  runParts(rt, 'binary_fwd_bcast4', calls);
 }
 
 /**
@@ -257,7 +311,16 @@ export function unaryForward(
   const code = unaryCode(op, p0, p1);
   checkBuf(op, 'input', x, n, `n = ${n}`);
   checkBuf(op, 'output', y, n, `n = ${n}`);
-  kernel(rt, 'unary_fwd')(code, x.ptr, y.ptr, n, p0, p1);
+  const units = Math.ceil(n / ELEMENT_UNIT);
+  const parts = elementParts(rt, n, units);
+  const calls: number[][] = [];
+  for (let i = 0; i < parts; i++) {
+    const [u0, u1] = partRange(units, parts, i);
+    const i0 = u0 * ELEMENT_UNIT;
+    const i1 = Math.min(n, u1 * ELEMENT_UNIT);
+    calls.push([code, x.ptr + 4 * i0, y.ptr + 4 * i0, i1 - i0, p0, p1]);
+  }
+  runParts(rt, 'unary_fwd', calls);
 }
 
 /**

@@ -1,9 +1,12 @@
 // Typed binding of assembly/pool.ts: max, average and global average pooling over NCHW
-// activations, with PyTorch's floor-mode output sizes and argument rules.
+// activations, with PyTorch's floor-mode output sizes and argument rules. With intra-op threads
+// (../threads.ts) a large max pool forward is split into ranges of planes. Tests:
+// test/parallel/threads.test.ts (the splits).
 
 import { checkBuf, checkInt, fmt, pair } from '../check.js';
 import type { F32Buf } from '../heap.js';
 import type { Runtime } from '../load.js';
+import { elementParts, partRange, runParts } from '../threads.js';
 import { kernel } from './call.js';
 
 export interface Pool2dOptions {
@@ -131,7 +134,17 @@ export function maxPool2dForward(
   checkBuf(op, 'input', x, s.x, s.xs);
   checkBuf(op, 'output', y, s.y, s.ys);
   checkBuf(op, 'argmax', argmax, s.y, s.ys);
-  kernel(rt, 'maxpool2d_fwd_nchw')(x.ptr, y.ptr, argmax.ptr, ...win(g));
+  const planes = g.n * g.c;
+  const parts = elementParts(rt, s.x + s.y, planes);
+  const calls: number[][] = [];
+  for (let i = 0; i < parts; i++) {
+    const [p0, p1] = partRange(planes, parts, i);
+    const xo = 4 * p0 * g.h * g.w;
+    const yo = 4 * p0 * g.oh * g.ow;
+    const [, , ...rest] = win(g);
+    calls.push([x.ptr + xo, y.ptr + yo, argmax.ptr + yo, 1, p1 - p0, ...rest]);
+  }
+  runParts(rt, 'maxpool2d_fwd_nchw', calls);
 }
 
 /**
