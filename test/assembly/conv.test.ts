@@ -4,37 +4,18 @@
 import { suite } from 'uvu';
 import {
   conv2dBackwardBias,
-  conv2dBackwardInput,
   conv2dBackwardWeight,
   conv2dForward,
   conv2dGeometry,
-  type Conv2dGeometry,
 } from '../../src/runtime/kernels/conv.js';
-import type { Runtime } from '../../src/runtime/load.js';
-import { numericGrad } from '../fd.js';
-import {
-  conv2d_bwd_bias_ref,
-  conv2d_bwd_input_ref,
-  conv2d_bwd_weight_ref,
-  conv2d_fwd_ref,
-} from '../ref/conv.js';
+import { conv2d_bwd_bias_ref } from '../ref/conv.js';
 import { builds, expectClose, expectThrows, freeAll, get, put, rand } from '../util.js';
+import { type ConvCase, finiteDiffTests, geometry, label, refTests, sizes } from './conv-check.js';
 
 const t = suite('conv2d');
 const rts = await builds();
 
-interface Case {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  o: number;
-  k: number | [number, number];
-  s?: number | [number, number];
-  p?: number | [number, number];
-  d?: number;
-  g?: number;
-}
+type Case = ConvCase & { o: number };
 
 const cases: Case[] = [
   { n: 1, c: 1, h: 5, w: 5, o: 1, k: 3 },
@@ -64,70 +45,12 @@ const cases: Case[] = [
   { n: 2, c: 1, h: 7, w: 35, o: 8, k: 5, p: 2 },
 ];
 
-function label(op: string, cs: Case, rt: Runtime): string {
-  const k = Array.isArray(cs.k) ? cs.k.join('x') : `${cs.k}`;
-  return (
-    `${op} n=${cs.n} c=${cs.c} h=${cs.h} w=${cs.w} o=${cs.o} k=${k} s=${cs.s ?? 1} ` +
-    `p=${cs.p ?? 0} d=${cs.d ?? 1} g=${cs.g ?? 1} [${rt.build}]`
-  );
-}
-
-function geometry(cs: Case): Conv2dGeometry {
-  const [kh, kw] = Array.isArray(cs.k) ? cs.k : [cs.k, cs.k];
-  const g = cs.g ?? 1;
-  return conv2dGeometry([cs.n, cs.c, cs.h, cs.w], [cs.o, cs.c / g, kh, kw], {
-    stride: cs.s,
-    padding: cs.p,
-    dilation: cs.d,
-    groups: g,
-  });
-}
-
-function sizes(g: Conv2dGeometry): { x: number; w: number; y: number } {
-  return {
-    x: g.n * g.c * g.h * g.w,
-    w: g.o * (g.c / g.groups) * g.kh * g.kw,
-    y: g.n * g.o * g.oh * g.ow,
-  };
-}
+refTests(t, rts, cases, { op: 'conv2d', seeds: [11, 23, 5, 31] });
 
 for (const rt of rts) {
   for (const [ci, cs] of cases.entries()) {
     const g = geometry(cs);
-    const sz = sizes(g);
-    const X = rand(sz.x, 11 + ci),
-      W = rand(sz.w, 23 + ci),
-      B = rand(g.o, 5 + ci),
-      GY = rand(sz.y, 31 + ci);
-
-    for (const relu of [false, true]) {
-      const name = label(`conv2d_fwd${relu ? '_relu' : ''}`, cs, rt);
-      t(name, () => {
-        const x = put(rt, X),
-          w = put(rt, W),
-          b = put(rt, B),
-          y = put(rt, new Float32Array(sz.y).fill(NaN));
-        conv2dForward(rt, g, x, w, b, y, relu);
-        expectClose(get(rt, y), conv2d_fwd_ref(g, X, W, B, relu), name);
-        freeAll(rt, x, w, b, y);
-      });
-    }
-    t(label('conv2d_bwd_input', cs, rt), () => {
-      const gy = put(rt, GY),
-        w = put(rt, W),
-        gx = put(rt, new Float32Array(sz.x).fill(NaN));
-      conv2dBackwardInput(rt, g, gy, w, gx);
-      expectClose(get(rt, gx), conv2d_bwd_input_ref(g, GY, W), label('conv2d_bwd_input', cs, rt));
-      freeAll(rt, gy, w, gx);
-    });
-    t(label('conv2d_bwd_weight', cs, rt), () => {
-      const x = put(rt, X),
-        gy = put(rt, GY),
-        gw = put(rt, new Float32Array(sz.w).fill(NaN));
-      conv2dBackwardWeight(rt, g, x, gy, gw);
-      expectClose(get(rt, gw), conv2d_bwd_weight_ref(g, X, GY), label('conv2d_bwd_weight', cs, rt));
-      freeAll(rt, x, gy, gw);
-    });
+    const GY = rand(sizes(g).y, 31 + ci);
     t(label('conv2d_bwd_bias', cs, rt), () => {
       const gy = put(rt, GY),
         gb = put(rt, new Float32Array(g.o).fill(NaN));
@@ -139,56 +62,15 @@ for (const rt of rts) {
 }
 
 // Finite differences of the forward kernel itself (independent of the reference).
+
 const fdCases: Case[] = [
   { n: 1, c: 2, h: 5, w: 6, o: 3, k: 3, s: 2, p: 1 },
   { n: 2, c: 4, h: 5, w: 5, o: 4, k: 3, p: 1, d: 2, g: 2 },
   { n: 1, c: 3, h: 6, w: 5, o: 3, k: 3, p: 1, g: 3 },
   { n: 1, c: 3, h: 7, w: 7, o: 3, k: 3, s: 2, p: 1, g: 3 },
 ];
-for (const rt of rts) {
-  for (const [ci, cs] of fdCases.entries()) {
-    const g = geometry(cs);
-    const sz = sizes(g);
-    const X = rand(sz.x, 3 + ci),
-      W = rand(sz.w, 7 + ci),
-      GY = rand(sz.y, 13 + ci);
-    const forward = (xv: Float32Array, wv: Float32Array): Float32Array => {
-      const x = put(rt, xv),
-        w = put(rt, wv),
-        y = put(rt, new Float32Array(sz.y));
-      conv2dForward(rt, g, x, w, null, y);
-      const out = get(rt, y);
-      freeAll(rt, x, w, y);
-      return out;
-    };
-    t(label('conv2d_bwd_input finite-diff', cs, rt), () => {
-      const gy = put(rt, GY),
-        w = put(rt, W),
-        gx = put(rt, new Float32Array(sz.x));
-      conv2dBackwardInput(rt, g, gy, w, gx);
-      expectClose(
-        get(rt, gx),
-        numericGrad((xv) => forward(xv, W), X, GY),
-        label('conv2d_bwd_input fd', cs, rt),
-        1e-2
-      );
-      freeAll(rt, gy, w, gx);
-    });
-    t(label('conv2d_bwd_weight finite-diff', cs, rt), () => {
-      const x = put(rt, X),
-        gy = put(rt, GY),
-        gw = put(rt, new Float32Array(sz.w));
-      conv2dBackwardWeight(rt, g, x, gy, gw);
-      expectClose(
-        get(rt, gw),
-        numericGrad((wv) => forward(X, wv), W, GY),
-        label('conv2d_bwd_weight fd', cs, rt),
-        1e-2
-      );
-      freeAll(rt, x, gy, gw);
-    });
-  }
-}
+
+finiteDiffTests(t, rts, fdCases, 'conv2d');
 
 t('conv2d rejects bad arguments, naming them', () => {
   expectThrows(

@@ -4,35 +4,16 @@
 // 1x1 to 33x33, C 1/3/17, batch 1 and 3; plus finite differences and the workspace size.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  conv2dBackwardInput,
-  conv2dBackwardWeight,
-  conv2dForward,
-  conv2dGeometry,
-  type Conv2dGeometry,
-} from '../../src/runtime/kernels/conv.js';
 import { kernel } from '../../src/runtime/kernels/call.js';
-import type { Runtime } from '../../src/runtime/load.js';
-import { numericGrad } from '../fd.js';
-import { conv2d_bwd_input_ref, conv2d_bwd_weight_ref, conv2d_fwd_ref } from '../ref/conv.js';
-import { builds, expectClose, freeAll, get, put, rand } from '../util.js';
+import { builds } from '../util.js';
+import { type ConvCase, finiteDiffTests, refTests } from './conv-check.js';
 
 const t = suite('dwconv2d');
 const rts = await builds();
 
-type P2 = number | [number, number];
-interface Case {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  k: P2;
-  s?: P2;
-  p?: P2;
-}
-
-const pair = (v: P2 | undefined, d: number): [number, number] =>
-  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
+/** A depthwise case: groups = output channels = c. */
+type Case = Omit<ConvCase, 'o' | 'g' | 'd'>;
+const depthwise = (cs: Case): ConvCase => ({ ...cs, o: cs.c, g: cs.c });
 
 /** Every kernel 3/5/7 x stride 1/2 x padding 0..k//2, twice, on rotating awkward sizes. */
 function sweep(): Case[] {
@@ -101,122 +82,20 @@ const cases: Case[] = [
   { n: 1, c: 17, h: 1, w: 33, k: [1, 3], s: [1, 2], p: [0, 1] },
 ];
 
-function label(op: string, cs: Case, rt: Runtime): string {
-  const [kh, kw] = pair(cs.k, 1);
-  const [sh, sw] = pair(cs.s, 1);
-  const [ph, pw] = pair(cs.p, 0);
-  return (
-    `${op} n=${cs.n} c=${cs.c} h=${cs.h} w=${cs.w} k=${kh}x${kw} s=${sh}x${sw} ` +
-    `p=${ph}x${pw} g=${cs.c} [${rt.build}]`
-  );
-}
-
-function geometry(cs: Case): Conv2dGeometry {
-  const [kh, kw] = pair(cs.k, 1);
-  return conv2dGeometry([cs.n, cs.c, cs.h, cs.w], [cs.c, 1, kh, kw], {
-    stride: cs.s,
-    padding: cs.p,
-    groups: cs.c,
-  });
-}
-
-function sizes(g: Conv2dGeometry): { x: number; w: number; y: number } {
-  return { x: g.n * g.c * g.h * g.w, w: g.o * g.kh * g.kw, y: g.n * g.o * g.oh * g.ow };
-}
-
-for (const rt of rts) {
-  for (const [ci, cs] of cases.entries()) {
-    const g = geometry(cs);
-    const sz = sizes(g);
-    const X = rand(sz.x, 101 + ci),
-      W = rand(sz.w, 203 + ci),
-      B = rand(g.o, 7 + ci);
-    const GY = rand(sz.y, 307 + ci);
-    for (const relu of [false, true]) {
-      const name = label(`dwconv2d_fwd${relu ? '_relu' : ''}`, cs, rt);
-      t(name, () => {
-        const x = put(rt, X),
-          w = put(rt, W),
-          b = put(rt, B);
-        const y = put(rt, new Float32Array(sz.y).fill(NaN));
-        conv2dForward(rt, g, x, w, relu ? b : null, y, relu);
-        expectClose(get(rt, y), conv2d_fwd_ref(g, X, W, relu ? B : null, relu), name);
-        freeAll(rt, x, w, b, y);
-      });
-    }
-    t(label('dwconv2d_bwd_input', cs, rt), () => {
-      const gy = put(rt, GY),
-        w = put(rt, W),
-        gx = put(rt, new Float32Array(sz.x).fill(NaN));
-      conv2dBackwardInput(rt, g, gy, w, gx);
-      expectClose(get(rt, gx), conv2d_bwd_input_ref(g, GY, W), label('dwconv2d_bwd_input', cs, rt));
-      freeAll(rt, gy, w, gx);
-    });
-    t(label('dwconv2d_bwd_weight', cs, rt), () => {
-      const x = put(rt, X),
-        gy = put(rt, GY),
-        gw = put(rt, new Float32Array(sz.w).fill(NaN));
-      conv2dBackwardWeight(rt, g, x, gy, gw);
-      expectClose(
-        get(rt, gw),
-        conv2d_bwd_weight_ref(g, X, GY),
-        label('dwconv2d_bwd_weight', cs, rt)
-      );
-      freeAll(rt, x, gy, gw);
-    });
-  }
-}
+refTests(t, rts, cases.map(depthwise), {
+  op: 'dwconv2d',
+  seeds: [101, 203, 7, 307],
+  biasOnlyWithRelu: true,
+});
 
 // Finite differences of the forward kernel itself (independent of the reference).
+
 const fdCases: Case[] = [
   { n: 1, c: 2, h: 9, w: 10, k: 5, s: 2, p: 2 },
   { n: 2, c: 3, h: 9, w: 9, k: 7, p: 3 },
   { n: 1, c: 2, h: 11, w: 12, k: 7, s: 2, p: [3, 2] },
 ];
-for (const rt of rts) {
-  for (const [ci, cs] of fdCases.entries()) {
-    const g = geometry(cs);
-    const sz = sizes(g);
-    const X = rand(sz.x, 3 + ci),
-      W = rand(sz.w, 7 + ci),
-      GY = rand(sz.y, 13 + ci);
-    const forward = (xv: Float32Array, wv: Float32Array): Float32Array => {
-      const x = put(rt, xv),
-        w = put(rt, wv),
-        y = put(rt, new Float32Array(sz.y));
-      conv2dForward(rt, g, x, w, null, y);
-      const out = get(rt, y);
-      freeAll(rt, x, w, y);
-      return out;
-    };
-    t(label('dwconv2d_bwd_input finite-diff', cs, rt), () => {
-      const gy = put(rt, GY),
-        w = put(rt, W),
-        gx = put(rt, new Float32Array(sz.x));
-      conv2dBackwardInput(rt, g, gy, w, gx);
-      expectClose(
-        get(rt, gx),
-        numericGrad((xv) => forward(xv, W), X, GY),
-        label('bwd_input fd', cs, rt),
-        1e-2
-      );
-      freeAll(rt, gy, w, gx);
-    });
-    t(label('dwconv2d_bwd_weight finite-diff', cs, rt), () => {
-      const x = put(rt, X),
-        gy = put(rt, GY),
-        gw = put(rt, new Float32Array(sz.w));
-      conv2dBackwardWeight(rt, g, x, gy, gw);
-      expectClose(
-        get(rt, gw),
-        numericGrad((wv) => forward(X, wv), W, GY),
-        label('bwd_weight fd', cs, rt),
-        1e-2
-      );
-      freeAll(rt, x, gy, gw);
-    });
-  }
-}
+finiteDiffTests(t, rts, fdCases.map(depthwise), 'dwconv2d');
 
 t(
   'dwconv2d workspace grows by at most a pointer per row with the plane height (no padded copy)',
