@@ -65,24 +65,30 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
+/** A seeded small CNN, the seed of step `step` and one thread's loss, accuracy and gradient on
+ * the test batch of 50 (SGD at lr 0, so the parameters stay as they are). */
+function oneThreadStep(step: number) {
+  manualSeed(1);
+  const model = createModel('small-cnn');
+  const opt = new optim.SGD(model.parameters(), { lr: 0 });
+  const trainer = new Trainer({
+    model,
+    optimizer: opt,
+    train: data,
+    epochs: 1,
+    batchSize: 50,
+    workers: 1,
+    out: quiet,
+  });
+  const seed = stepSeed(1, 0, step);
+  const ref = trainer.step(data.images, data.labels, 50, 'ref', seed);
+  return { model, seed, ref, refGrads: grads(model.parameters()) };
+}
+
 t(
   'small-cnn minibatch gradient with 1, 2, 3 workers equals one thread (relative 1e-5)',
   async () => {
-    manualSeed(1);
-    const model = createModel('small-cnn');
-    const opt = new optim.SGD(model.parameters(), { lr: 0 });
-    const trainer = new Trainer({
-      model,
-      optimizer: opt,
-      train: data,
-      epochs: 1,
-      batchSize: 50,
-      workers: 1,
-      out: quiet,
-    });
-    const seed = stepSeed(1, 0, 0);
-    const ref = trainer.step(data.images, data.labels, 50, 'ref', seed); // lr 0: parameters unchanged
-    const refGrads = grads(model.parameters());
+    const { model, seed, ref, refGrads } = oneThreadStep(0);
     for (const workers of [1, 2, 3]) {
       const dp = new DataParallel({
         model,
@@ -113,21 +119,7 @@ t(
 t(
   "more shards than workers: one thread's gradient, and the same bits whichever worker took a shard",
   async () => {
-    manualSeed(1);
-    const model = createModel('small-cnn');
-    const opt = new optim.SGD(model.parameters(), { lr: 0 });
-    const trainer = new Trainer({
-      model,
-      optimizer: opt,
-      train: data,
-      epochs: 1,
-      batchSize: 50,
-      workers: 1,
-      out: quiet,
-    });
-    const seed = stepSeed(1, 0, 1);
-    const ref = trainer.step(data.images, data.labels, 50, 'ref', seed);
-    const refGrads = grads(model.parameters());
+    const { model, seed, ref, refGrads } = oneThreadStep(1);
     const bits: Float32Array[][] = [];
     for (const [workers, shards] of [
       [2, 5],
